@@ -1,0 +1,53 @@
+"""The `deskside` command. With no subcommand: the GUI where there is a display, else `deskside diagnose`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from diagnostics import __version__
+
+# Each module in desktop/commands/ has `register(subparsers)`; its parser sets `func(args) -> int`.
+_COMMAND_MODULES = ["diagnose", "gui", "remote", "tickets"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deskside",
+        description="Deskside: diagnose this machine, troubleshoot remote hosts over SSH, and send support tickets.",
+    )
+    parser.add_argument("--version", action="version", version=f"deskside {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"desktop.commands.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"desktop.commands.{mod}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in ("win32", "darwin")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        default = "gui" if has_display() else "diagnose"
+        args = parser.parse_args([default, *argv])
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("deskside: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

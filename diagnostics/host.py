@@ -1,0 +1,141 @@
+"""The `Host` protocol collectors read through, so the same collectors can later run on a remote host.
+
+`LocalHost` runs commands with a timeout and a cancel token and never raises on missing tools: a missing
+program is a `CommandResult` with `missing=True`, which collectors turn into a recorded skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from .cancel import Cancelled, CancelToken
+
+MAX_OUTPUT = 16 * 1024 * 1024  # bytes kept per stream; a huge output is cut, never loaded whole
+
+
+@dataclass
+class CommandResult:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration_s: float = 0.0
+    timed_out: bool = False
+    missing: bool = False  # the program is not installed
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out and not self.missing
+
+    def why_failed(self) -> str:
+        """A short reason for a skip record."""
+        if self.missing:
+            return f"{self.argv[0]} is not installed"
+        if self.timed_out:
+            return f"{self.argv[0]} did not finish within its timeout"
+        err = (self.stderr or self.stdout).strip().splitlines()
+        tail = err[-1] if err else ""
+        return f"{self.argv[0]} exited with status {self.returncode}" + (f": {tail[:200]}" if tail else "")
+
+
+@runtime_checkable
+class Host(Protocol):
+    """What a collector may do to the machine it inspects."""
+
+    name: str
+    is_local: bool
+    platform: str  # "linux", "windows", "darwin"
+
+    def run(
+        self, argv: list[str], timeout: float = 10.0, cancel: CancelToken | None = None,
+        env: dict[str, str] | None = None,
+    ) -> CommandResult: ...
+
+    def read_file(self, path: str, max_bytes: int = MAX_OUTPUT) -> bytes | None:
+        """The file's bytes (at most max_bytes), or None if it does not exist or cannot be read."""
+        ...
+
+    def which(self, program: str) -> str | None: ...
+
+
+def decode(data: bytes) -> str:
+    """Bytes from a log or a command as text: UTF-8, undecodable bytes replaced, never an exception."""
+    return data.decode("utf-8", errors="replace")
+
+
+class LocalHost:
+    """This machine."""
+
+    is_local = True
+
+    def __init__(self) -> None:
+        import socket
+
+        self.name = socket.gethostname()
+        self.platform = {"win32": "windows", "darwin": "darwin"}.get(sys.platform, "linux")
+
+    def which(self, program: str) -> str | None:
+        return shutil.which(program)
+
+    def read_file(self, path: str, max_bytes: int = MAX_OUTPUT) -> bytes | None:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(max_bytes)
+        except OSError:
+            return None
+
+    def run(
+        self, argv: list[str], timeout: float = 10.0, cancel: CancelToken | None = None,
+        env: dict[str, str] | None = None,
+    ) -> CommandResult:
+        start = time.monotonic()
+        if self.which(argv[0]) is None and not Path(argv[0]).is_file():
+            return CommandResult(argv, 127, "", "", missing=True)
+        full_env = dict(os.environ)
+        full_env.update({"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "SYSTEMD_PAGER": "", "PAGER": "cat"})
+        if env:
+            full_env.update(env)
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return CommandResult(argv, 126, "", str(exc), missing=True)
+        deadline = start + timeout
+        timed_out = False
+        out = err = b""
+        while True:
+            step = 0.05 if cancel is not None else max(0.01, deadline - time.monotonic())
+            try:
+                out, err = proc.communicate(timeout=min(step, max(0.01, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                if cancel is not None and cancel.cancelled:
+                    _kill(proc)
+                    raise Cancelled(f"{argv[0]} cancelled") from None
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    _kill(proc)
+                    out, err = proc.communicate()
+                    break
+        truncated = len(out) > MAX_OUTPUT or len(err) > MAX_OUTPUT
+        return CommandResult(
+            argv, proc.returncode if not timed_out else -9, decode(out[:MAX_OUTPUT]), decode(err[:MAX_OUTPUT]),
+            duration_s=time.monotonic() - start, timed_out=timed_out, truncated=truncated,
+        )
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except (OSError, AttributeError):
+        proc.kill()

@@ -1,0 +1,137 @@
+"""Runs collectors in parallel, each under its own timeout, cancellable, reporting progress, and always returns
+a Report (partial when cancelled or timed out) with durations and skips."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .cancel import Cancelled, CancelToken
+from .collectors.base import CollectContext, Collector
+from .model import Report, Section, SectionStatus
+
+# collector name, state ("running" or a SectionStatus value), number finished, total
+ProgressCallback = Callable[[str, str, int, int], None]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _finish_status(section: Section) -> SectionStatus:
+    if section.status != SectionStatus.OK:
+        return section.status
+    if section.skips and not section.data:
+        return SectionStatus.SKIPPED
+    if section.skips:
+        return SectionStatus.PARTIAL
+    return SectionStatus.OK
+
+
+def run_collectors(
+    collectors: Sequence[Collector],
+    ctx: CollectContext,
+    progress: ProgressCallback | None = None,
+    apply_rules: bool = True,
+) -> Report:
+    started = time.monotonic()
+    host = ctx.host
+    report = Report(
+        host=host.name,
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        platform=host.platform,
+        deskside_version=__version__,
+    )
+    total = len(collectors)
+    done_q: queue.Queue[str] = queue.Queue()
+    sections: dict[str, Section] = {}
+    tokens: dict[str, CancelToken] = {}
+    deadlines: dict[str, float] = {}
+    begun: dict[str, float] = {}
+    finished: set[str] = set()
+
+    def emit(name: str, state: str) -> None:
+        if progress is not None:
+            try:
+                progress(name, state, len(finished), total)
+            except Exception:  # noqa: S110 - a broken progress display must never break a run
+                pass
+
+    def work(c: Collector, sub: CollectContext, section: Section) -> None:
+        try:
+            if host.platform not in c.platforms:
+                section.skip(c.name, f"not available on {host.platform}")
+                section.status = SectionStatus.SKIPPED
+            elif c.local_only and not host.is_local:
+                section.skip(c.name, "only available on the local machine")
+                section.status = SectionStatus.SKIPPED
+            else:
+                c.collect(sub, section)
+        except Cancelled:
+            section.status = SectionStatus.CANCELLED
+        except Exception as exc:
+            section.status = SectionStatus.ERROR
+            section.error = _one_line(exc)
+        finally:
+            done_q.put(c.name)
+
+    for c in collectors:
+        section = Section(name=c.name, title=c.title)
+        sections[c.name] = section
+        tokens[c.name] = CancelToken()
+        sub = dataclasses.replace(ctx, cancel=tokens[c.name])
+        begun[c.name] = time.monotonic()
+        deadlines[c.name] = begun[c.name] + c.timeout_s
+        threading.Thread(target=work, args=(c, sub, section), name=f"collector-{c.name}", daemon=True).start()
+        emit(c.name, "running")
+
+    pending = {c.name for c in collectors}
+    while pending:
+        try:
+            name = done_q.get(timeout=0.05)
+        except queue.Empty:
+            name = None
+        now = time.monotonic()
+        if name is not None and name in pending:
+            pending.discard(name)
+            section = sections[name]
+            section.duration_s = now - begun[name]
+            section.status = _finish_status(section)
+            finished.add(name)
+            emit(name, section.status.value)
+        if ctx.cancel.cancelled:
+            report.cancelled = True
+            for n in list(pending):
+                tokens[n].cancel()
+                sections[n].status = SectionStatus.CANCELLED
+                sections[n].duration_s = now - begun[n]
+                pending.discard(n)
+                finished.add(n)
+                emit(n, "cancelled")
+        for n in list(pending):
+            if now >= deadlines[n]:
+                tokens[n].cancel()
+                s = sections[n]
+                s.status = SectionStatus.TIMEOUT
+                s.duration_s = now - begun[n]
+                s.skip(n, f"did not finish within its {next(c.timeout_s for c in collectors if c.name == n):g} s "
+                          "timeout; what was ready is kept")
+                pending.discard(n)
+                finished.add(n)
+                emit(n, "timeout")
+
+    # Snapshot the data so a late collector thread cannot change the report under us.
+    for name, s in sections.items():
+        report.sections[name] = dataclasses.replace(s, data=dict(s.data), skips=list(s.skips))
+    if apply_rules:
+        from .rules import evaluate
+
+        report.findings = evaluate(report)
+    report.duration_s = time.monotonic() - started
+    return report

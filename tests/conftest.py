@@ -1,0 +1,31 @@
+"""Shared test helpers. In CI (CI=true) a missing real component is a failure, not a skip."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip locally, fail in CI, when a real component the test needs is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"missing in CI: {what}")
+    pytest.skip(f"missing: {what}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config/data/cache/log dirs, so no test touches the user's real files."""
+    base = tmp_path_factory.mktemp("deskside-home")
+    for name in ("CONFIG", "DATA", "CACHE", "LOG"):
+        d = base / name.lower()
+        d.mkdir()
+        monkeypatch.setenv(f"DESKSIDE_{name}_DIR", str(d))
+    return base
