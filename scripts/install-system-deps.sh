@@ -22,5 +22,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/deskside-apt.log 2>&1 \
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/tmp/deskside-apt.log 2>&1 \
   || { tail -30 /tmp/deskside-apt.log; exit 1; }
