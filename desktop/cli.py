@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from diagnostics import __version__
 
@@ -13,13 +14,22 @@ from diagnostics import __version__
 _COMMAND_MODULES = ["diagnose", "gui", "remote", "tickets"]
 
 
+EXIT_USAGE = 64  # sysexits EX_USAGE; argparse's own 2 would read as "critical" for `diagnose`
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="deskside",
         description="Deskside: diagnose this machine, troubleshoot remote hosts over SSH, and send support tickets.",
     )
     parser.add_argument("--version", action="version", version=f"deskside {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mod in _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"desktop.commands.{mod}")

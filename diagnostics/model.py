@@ -27,7 +27,7 @@ class Severity(enum.IntEnum):
         return cls[text.upper()]
 
 
-class SectionStatus(str, enum.Enum):
+class SectionStatus(enum.StrEnum):
     OK = "ok"  # collected everything it could
     PARTIAL = "partial"  # collected, with some items skipped
     SKIPPED = "skipped"  # nothing collected (no rights, no tool, wrong platform); `skips` says why

@@ -1,0 +1,166 @@
+"""`deskside diagnose`: what is wrong with this machine, findings first.
+
+Exit codes (the Nagios/monitoring convention IT staff already script against):
+  0  no problem (only info findings)      1  worst finding is a warning
+  2  worst finding is critical            3  the run could not complete (config error, unwritable file)
+  64 usage error (unknown option)         130 cancelled with Ctrl-C (the partial report is still printed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+EXIT = {"ok": 0, "info": 0, "warning": 1, "critical": 2}
+EXIT_UNKNOWN = 3
+EXIT_CANCELLED = 130
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "diagnose",
+        help="diagnose this machine: findings with fixes, then a summary",
+        description="Collect diagnostics of this machine and print the findings (worst first) with a fix for each, "
+        "then a compact summary. Exit code: 0 no problem, 1 warning, 2 critical, 3 could not run, 130 cancelled.",
+    )
+    p.add_argument("--json", action="store_true", help="print the full report as JSON (schema in diagnostics/schema)")
+    p.add_argument("--html", metavar="FILE", type=Path, help="also write a self-contained HTML report to FILE")
+    p.add_argument("--output", "-o", metavar="FILE", type=Path, help="write the JSON report to FILE")
+    p.add_argument("--only", metavar="NAMES", help="comma-separated collectors to run (see --list-collectors)")
+    p.add_argument("--skip", metavar="NAMES", help="comma-separated collectors not to run")
+    p.add_argument("--network", action="store_true",
+                   help="also run the connectivity checks (they send traffic to the configured endpoints)")
+    p.add_argument("--list-collectors", action="store_true", help="list the collectors and exit")
+    p.add_argument("--no-progress", action="store_true", help="never show progress on stderr")
+    p.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    p.set_defaults(func=run)
+
+
+def _names(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _list_collectors() -> int:
+    from diagnostics.collectors import all_collectors
+
+    print(f"{'NAME':<14} {'DEFAULT':<8} {'TIMEOUT':<8} {'PLATFORMS':<22} TITLE")
+    for c in all_collectors():
+        plats = ",".join(sorted(c.platforms))
+        print(f"{c.name:<14} {'yes' if c.default else 'no':<8} {c.timeout_s:<8g} {plats:<22} {c.title}"
+              + ("  (some items need admin rights)" if c.needs_admin else ""))
+    return 0
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.running: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, name: str, state: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            if state == "running":
+                self.running.add(name)
+            else:
+                self.running.discard(name)
+            waiting = ", ".join(sorted(self.running))[:60]
+            sys.stderr.write(f"\r\033[K[{done}/{total}] collecting… {waiting}")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_collectors:
+        return _list_collectors()
+    from diagnostics.cancel import CancelToken
+    from diagnostics.model import Report
+    from diagnostics.render.text import render_text
+
+    from .. import settings
+    from ..services import run_diagnostics
+
+    try:
+        config = settings.load()
+    except settings.ConfigError as exc:
+        print(f"deskside: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    from ..services import diagnostics_options
+
+    cancel = CancelToken()
+    progress = _Progress(sys.stderr.isatty() and not args.no_progress)
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["report"] = run_diagnostics(
+                only=_names(args.only), skip=_names(args.skip), include_connectivity=args.network,
+                cancel=cancel, progress=progress, options=diagnostics_options(config),
+            )
+        except ValueError as exc:
+            result["error"] = str(exc)
+
+    worker = threading.Thread(target=work, name="diagnose", daemon=True)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(0.1)
+        except KeyboardInterrupt:
+            if interrupted:
+                progress.clear()
+                return EXIT_CANCELLED  # second Ctrl-C: leave at once
+            interrupted = True
+            cancel.cancel()
+            sys.stderr.write("\rcancelling… (Ctrl-C again to quit at once)\n")
+    progress.clear()
+    if "error" in result:
+        print(f"deskside: {result['error']}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    report: Report = result["report"]
+
+    from diagnostics.render.json import dumps
+
+    try:
+        if args.output:
+            _write(args.output, dumps(report))
+        if args.html:
+            from diagnostics.render.html import render_html
+
+            _write(args.html, render_html(report))
+    except OSError as exc:
+        print(f"deskside: cannot write the report: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    if args.json:
+        sys.stdout.write(dumps(report) + "\n")
+    else:
+        colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
+                                             and not os.environ.get("NO_COLOR"))
+        width = min(os.get_terminal_size().columns, 120) if sys.stdout.isatty() else 100
+        sys.stdout.write(render_text(report, colour=colour, width=width))
+        for what, path in (("HTML report", args.html), ("JSON report", args.output)):
+            if path:
+                print(f"{what} written to {path}")
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return EXIT[report.worst.label]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
