@@ -1,0 +1,67 @@
+"""The report model round-trips and validates against the versioned schema; renderers escape and order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from diagnostics.model import Finding, Report, Section, SectionStatus, Severity, Skip
+from diagnostics.render.html import render_html
+from diagnostics.render.json import dumps
+from diagnostics.render.text import render_text
+from diagnostics.schema import validate, validation_errors
+
+
+def sample() -> Report:
+    r = Report(host="box<1>", generated_at="2026-11-24T10:00:00+00:00", platform="linux", duration_s=0.5)
+    r.sections["storage"] = Section(
+        name="storage", title="Storage", status=SectionStatus.PARTIAL,
+        data={"mounts": [{"mountpoint": "/", "percent": 96.0}]},
+        skips=[Skip("/mnt/nfs", "did not answer within 1 s")], duration_s=0.1,
+    )
+    r.findings = [
+        Finding("system.uptime", Severity.INFO, "Up for 90 days", ["uptime 90 d"], "Restart when convenient.",
+                "system"),
+        Finding("storage.disk_full", Severity.CRITICAL, "Disk / is 96% full <script>alert(1)</script>",
+                ["/ 96% used"], "Empty the trash & remove old files.", "storage"),
+        Finding("updates.reboot", Severity.WARNING, "A restart is pending", [], "Restart.", "updates"),
+    ]
+    return r
+
+
+def test_roundtrip_and_schema() -> None:
+    r = sample()
+    d = json.loads(dumps(r))
+    validate(d)
+    assert [f["severity"] for f in d["findings"]] == ["critical", "warning", "info"]
+    assert d["worst"] == "critical"
+    back = Report.from_dict(d)
+    assert back.sections["storage"].skips == [Skip("/mnt/nfs", "did not answer within 1 s")]
+    assert back.worst == Severity.CRITICAL
+
+
+def test_schema_rejects_broken_reports() -> None:
+    d = sample().to_dict()
+    d["findings"][0]["severity"] = "fatal"
+    del d["sections"]["storage"]["status"]
+    errors = validation_errors(d)
+    assert any("findings/0/severity" in e for e in errors)
+    assert any("'status' is a required property" in e for e in errors)
+    with pytest.raises(ValueError, match="does not match schema"):
+        validate(d)
+
+
+def test_html_escapes_everything() -> None:
+    page = render_html(sample())
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "box&lt;1&gt;" in page and "Empty the trash &amp; remove" in page
+
+
+def test_text_puts_worst_first_and_summarises() -> None:
+    text = render_text(sample())
+    assert text.index("CRITICAL") < text.index("WARNING") < text.index("info ")
+    assert "Found 2 problem(s) on box<1>" in text
+    assert "fullest / at 96%" in text
+    assert "/mnt/nfs: did not answer within 1 s" in text

@@ -1,0 +1,143 @@
+"""The runner: parallel, per-collector timeouts, cancel, progress, errors become statuses."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import ClassVar
+
+from diagnostics.cancel import CancelToken
+from diagnostics.collectors.base import CollectContext, Collector
+from diagnostics.host import LocalHost
+from diagnostics.model import Section, SectionStatus
+from diagnostics.runner import run_collectors
+
+
+class Quick(Collector):
+    name = "quick"
+    title = "Quick"
+    platforms: ClassVar = frozenset({"linux", "windows", "darwin"})
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        section.data["answer"] = 42
+
+
+class Sleepy(Collector):
+    """Writes a partial value, then waits (cancellably) far longer than its timeout."""
+
+    name = "sleepy"
+    title = "Sleepy"
+    platforms: ClassVar = frozenset({"linux", "windows", "darwin"})
+    timeout_s = 0.3
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        section.data["first"] = "ready"
+        ctx.cancel.wait(30)
+        ctx.cancel.raise_if_cancelled()
+        section.data["second"] = "never"
+
+
+class Broken(Collector):
+    name = "broken"
+    title = "Broken"
+    platforms: ClassVar = frozenset({"linux", "windows", "darwin"})
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        raise RuntimeError("no such field\nsecond line of detail")
+
+
+class NoTool(Collector):
+    name = "notool"
+    title = "No tool"
+    platforms: ClassVar = frozenset({"linux", "windows", "darwin"})
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        res = ctx.host.run(["deskside-no-such-program-xyz", "--version"])
+        section.skip("thing", res.why_failed())
+
+
+class WindowsOnly(Collector):
+    name = "winonly"
+    title = "Windows only"
+    platforms: ClassVar = frozenset({"windows"})
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        raise AssertionError("must not run on Linux")
+
+
+def ctx(cancel: CancelToken | None = None) -> CollectContext:
+    return CollectContext(host=LocalHost(), cancel=cancel or CancelToken(), options={})
+
+
+def test_statuses_durations_and_skips() -> None:
+    report = run_collectors([Quick(), Broken(), NoTool(), WindowsOnly()], ctx(), apply_rules=False)
+    s = report.sections
+    assert s["quick"].status == SectionStatus.OK and s["quick"].data == {"answer": 42}
+    assert s["broken"].status == SectionStatus.ERROR
+    assert s["broken"].error == "RuntimeError: no such field"  # one line, no traceback
+    assert s["notool"].status == SectionStatus.SKIPPED
+    assert s["notool"].skips[0].reason == "deskside-no-such-program-xyz is not installed"
+    assert s["winonly"].status == SectionStatus.SKIPPED
+    assert "not available on linux" in s["winonly"].skips[0].reason
+    assert all(sec.duration_s >= 0 for sec in s.values())
+    assert list(s) == ["quick", "broken", "notool", "winonly"]  # registry order kept
+
+
+def test_timeout_keeps_partial_data_and_others_finish() -> None:
+    report = run_collectors([Sleepy(), Quick()], ctx(), apply_rules=False)
+    sleepy = report.sections["sleepy"]
+    assert sleepy.status == SectionStatus.TIMEOUT
+    assert sleepy.data == {"first": "ready"}
+    assert "timeout" in sleepy.skips[-1].reason
+    assert report.sections["quick"].status == SectionStatus.OK
+    assert 0.25 < sleepy.duration_s < 5
+
+
+def test_collectors_run_in_parallel() -> None:
+    # Two collectors that each wait until the other has started: a serial runner would time them both out.
+    barrier = threading.Barrier(2, timeout=3)
+
+    class A(Quick):
+        name = "a"
+
+        def collect(self, ctx: CollectContext, section: Section) -> None:
+            barrier.wait()
+            section.data["ok"] = True
+
+    class B(A):
+        name = "b"
+
+    report = run_collectors([A(), B()], ctx(), apply_rules=False)
+    assert report.sections["a"].data == {"ok": True} and report.sections["b"].data == {"ok": True}
+
+
+def test_cancel_returns_partial_report_promptly_and_progress_is_reported() -> None:
+    cancel = CancelToken()
+    events: list[tuple[str, str]] = []
+
+    class Slow(Sleepy):
+        timeout_s = 60
+
+    def progress(name: str, state: str, done: int, total: int) -> None:
+        events.append((name, state))
+        if (name, state) == ("quick", "ok"):
+            threading.Timer(0.2, cancel.cancel).start()
+
+    start = time.monotonic()
+    report = run_collectors([Slow(), Quick()], ctx(cancel), progress=progress, apply_rules=False)
+    assert time.monotonic() - start < 10
+    assert report.cancelled
+    assert report.sections["sleepy"].status == SectionStatus.CANCELLED
+    assert report.sections["sleepy"].data == {"first": "ready"}
+    assert report.sections["quick"].status == SectionStatus.OK
+    assert ("sleepy", "running") in events and ("sleepy", "cancelled") in events and ("quick", "ok") in events
+
+
+def test_command_timeout_and_cancel_kill_the_process() -> None:
+    host = LocalHost()
+    res = host.run(["sleep", "30"], timeout=0.3)
+    assert res.timed_out and not res.ok
+    assert "did not finish" in res.why_failed()
+    res = host.run(["sh", "-c", "printf 'caf\\351 ok\\n'; exit 3"])
+    assert res.returncode == 3 and res.stdout == "caf\ufffd ok\n"  # non-UTF-8 bytes never raise
+    assert res.why_failed() == "sh exited with status 3: caf\ufffd ok"
