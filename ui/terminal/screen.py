@@ -1,0 +1,189 @@
+"""The terminal's screen model: a pyte Screen with scrollback, the alternate screen and replies to the program.
+
+Qt-free on purpose, so that its behaviour can be checked without a display. The widget in `widget.py` paints it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import pyte
+from pyte.screens import Char, Margins
+
+# Private (DEC) modes are stored by pyte shifted left by 5 bits.
+DECCKM = 1 << 5  # application cursor keys
+DECTCEM = 25 << 5  # cursor visible
+BRACKETED_PASTE = 2004 << 5
+_ALT_SCREEN_MODES = (47, 1047, 1049)
+
+Line = dict[int, Char]
+
+
+class TerminalScreen(pyte.Screen):
+    """A VT100/xterm screen: pyte's state machine plus scrollback, the alternate screen (vi, top, less) and a
+    `reply` callback through which answers to the program's queries (device attributes, cursor position) go back."""
+
+    def __init__(self, columns: int, lines: int, scrollback: int = 5000) -> None:
+        self.scrollback: deque[Line] = deque(maxlen=scrollback)
+        self.reply: Callable[[str], None] | None = None
+        self.title = ""
+        self.scrolled_lines = 0  # lines that entered the scrollback since the last `take_scrolled()`
+        self._alt_saved: tuple[dict[int, Any], Any, Margins | None] | None = None
+        super().__init__(columns, lines)
+
+    # -- state queried by the widget -------------------------------------------------------------------------
+    @property
+    def alternate_screen(self) -> bool:
+        return self._alt_saved is not None
+
+    @property
+    def application_cursor_keys(self) -> bool:
+        return DECCKM in self.mode
+
+    @property
+    def bracketed_paste(self) -> bool:
+        return BRACKETED_PASTE in self.mode
+
+    def line(self, y: int) -> Line:
+        """Screen line `y` (0 = top row) without creating it."""
+        return self.buffer[y] if y in self.buffer else {}
+
+    def text_line(self, line: Line) -> str:
+        out = []
+        for x in range(self.columns):
+            ch = line.get(x)
+            if ch is None:
+                out.append(" ")
+            elif ch.data:
+                out.append(ch.data)
+        return "".join(out)
+
+    def screen_text(self) -> list[str]:
+        return [self.text_line(self.line(y)) for y in range(self.lines)]
+
+    def history_text(self) -> list[str]:
+        return [self.text_line(line) for line in self.scrollback]
+
+    def take_scrolled(self) -> int:
+        n, self.scrolled_lines = self.scrolled_lines, 0
+        return n
+
+    # -- pyte hooks --------------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self._alt_saved = None
+        super().reset()
+
+    def write_process_input(self, data: str) -> None:
+        if self.reply is not None:
+            self.reply(data)
+
+    def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
+        if private:
+            return  # CSI > ... m (xterm key modifier options): nothing to draw
+        super().select_graphic_rendition(*attrs)
+
+    def set_title(self, param: str) -> None:
+        self.title = param
+
+    def index(self) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if self.cursor.y == bottom and top == 0 and not self.alternate_screen:
+            self.scrollback.append(dict(self.buffer[top]))
+            self.scrolled_lines += 1
+        super().index()
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        super().erase_in_display(how, *args, **kwargs)
+        if how == 3:
+            self.scrollback.clear()
+
+    def set_mode(self, *modes: int, **kwargs: Any) -> None:
+        if kwargs.get("private"):
+            for m in modes:
+                if m in _ALT_SCREEN_MODES and self._alt_saved is None:
+                    self._enter_alternate(save_cursor=m == 1049)
+        super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+        if kwargs.get("private"):
+            for m in modes:
+                if m in _ALT_SCREEN_MODES and self._alt_saved is not None:
+                    self._leave_alternate(restore_cursor=m == 1049)
+        super().reset_mode(*modes, **kwargs)
+
+    def _enter_alternate(self, save_cursor: bool) -> None:
+        saved_buffer = {y: dict(line) for y, line in self.buffer.items()}
+        cursor = (self.cursor.x, self.cursor.y, self.cursor.attrs) if save_cursor else None
+        self._alt_saved = (saved_buffer, cursor, self.margins)
+        self.buffer.clear()
+        self.dirty.update(range(self.lines))
+
+    def _leave_alternate(self, restore_cursor: bool) -> None:
+        assert self._alt_saved is not None
+        saved_buffer, cursor, margins = self._alt_saved
+        self._alt_saved = None
+        self.buffer.clear()
+        for y, line in saved_buffer.items():
+            if y < self.lines:
+                self.buffer[y].update({x: c for x, c in line.items() if x < self.columns})
+        self.margins = margins
+        if cursor is not None:
+            x, y, attrs = cursor
+            self.cursor.x = min(x, self.columns - 1)
+            self.cursor.y = min(y, self.lines - 1)
+            self.cursor.attrs = attrs
+        self.dirty.update(range(self.lines))
+
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Resize keeping the cursor's line on screen: lines pushed off the top go to the scrollback."""
+        lines = lines or self.lines
+        columns = columns or self.columns
+        if lines == self.lines and columns == self.columns:
+            return
+        if lines < self.lines:
+            drop = max(0, self.cursor.y + 1 - lines)
+            if drop:
+                for y in range(drop):
+                    if not self.alternate_screen:
+                        self.scrollback.append(dict(self.line(y)))
+                        self.scrolled_lines += 1
+                old = {y: self.buffer[y] for y in list(self.buffer)}
+                self.buffer.clear()
+                for y, line in old.items():
+                    if drop <= y < drop + lines:
+                        self.buffer[y - drop] = line
+                self.cursor.y -= drop
+            for y in [y for y in self.buffer if y >= lines]:
+                del self.buffer[y]
+        if columns < self.columns:
+            for line in self.buffer.values():
+                for x in [x for x in line if x >= columns]:
+                    del line[x]
+        self.lines, self.columns = lines, columns
+        self.margins = None
+        self.cursor.x = min(self.cursor.x, columns - 1)
+        self.cursor.y = min(self.cursor.y, lines - 1)
+        self.dirty.update(range(lines))
+
+
+class _TolerantByteStream(pyte.ByteStream):
+    """A sequence pyte cannot handle is dropped; the rest of the output is still shown."""
+
+    def _send_to_parser(self, data: str) -> bool | None:
+        try:
+            return super()._send_to_parser(data)
+        except Exception:  # pyte reset its parser; carry on with the next byte
+            return self._taking_plain_text
+
+
+class TerminalEmulator:
+    """Bytes in, screen state out: a ByteStream (incremental UTF-8) feeding a TerminalScreen."""
+
+    def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 5000) -> None:
+        self.screen = TerminalScreen(columns, lines, scrollback)
+        self.stream = _TolerantByteStream(self.screen)
+
+    def feed(self, data: bytes) -> None:
+        self.stream.feed(data)
