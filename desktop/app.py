@@ -1,0 +1,150 @@
+"""The desktop application: creates the QApplication, the task runner and the services, and wires them into the
+main window's pages.
+
+Adding a page is one line in `PAGES`: (key, sidebar title, standard icon, factory taking the `AppContext`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QStyle, QWidget
+
+from diagnostics import __version__
+from diagnostics.cancel import CancelToken
+from diagnostics.model import Report
+from diagnostics.runner import ProgressCallback
+from ui.diagnostics_page import DiagnosticsPage
+from ui.main_window import MainWindow
+from ui.placeholder_page import PlaceholderPage
+from ui.style import app_icon
+
+from . import services
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+APP_ID = "io.github.deskside.Deskside"
+
+
+def run_diagnostics(names: list[str] | None, include_connectivity: bool, cancel: CancelToken,
+                    progress: ProgressCallback) -> Report:
+    """The Diagnostics page's service: the same call `deskside diagnose` makes (runs on a worker thread)."""
+    return services.run_diagnostics(only=names, include_connectivity=include_connectivity, cancel=cancel,
+                                    progress=progress)
+
+
+def list_collectors(include_connectivity: bool) -> list[tuple[str, str]]:
+    from diagnostics.collectors import select
+
+    return [(c.name, c.title) for c in select(include_optional=include_connectivity)]
+
+
+@dataclass
+class AppContext:
+    """What page factories get: the task runner (worker threads) and the services to inject."""
+
+    tasks: TaskRunner
+    run_diagnostics: Callable[[list[str] | None, bool, CancelToken, ProgressCallback], Report] = run_diagnostics
+    list_collectors: Callable[[bool], list[tuple[str, str]]] = list_collectors
+    collector_names: list[str] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _diagnostics_page(ctx: AppContext) -> QWidget:
+    return DiagnosticsPage(ctx.run_diagnostics, ctx.tasks, ctx.list_collectors, ctx.collector_names,
+                           save_dir=Path.home())
+
+
+def _placeholder(title: str, text: str) -> Callable[[AppContext], QWidget]:
+    return lambda _ctx: PlaceholderPage(title, text)
+
+
+SP = QStyle.StandardPixmap
+PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidget]]] = [
+    ("diagnostics", "Diagnostics", SP.SP_ComputerIcon, _diagnostics_page),
+    ("remote", "Remote", SP.SP_DriveNetIcon, _placeholder(
+        "Remote", "Troubleshoot other machines over SSH: saved hosts from ~/.ssh/config, verified host keys, a "
+        "terminal, file transfer, port forwards, and the same diagnostics run on a remote host.")),
+    ("help", "Get Help", SP.SP_DialogHelpButton, _placeholder(
+        "Get Help", "Send a support ticket with the diagnostics report attached (redacted first), to the support "
+        "system your organisation uses; tickets wait in an outbox when you are offline.")),
+    ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _placeholder(
+        "Compliance", "Patch compliance at a glance: pending and security updates, reboots pending and end-of-life "
+        "systems, for this machine and your fleet.")),
+]
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists, e.g. under pytest-qt)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Deskside")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Deskside")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def build_window(ctx: AppContext) -> MainWindow:
+    window = MainWindow(__version__)
+    style = window.style()
+    for key, title, icon, factory in PAGES:
+        window.add_page(key, title, factory(ctx), QIcon(style.standardIcon(icon)))
+    return window
+
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, or None. Checked before Qt would abort the process."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return ("no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). Use `deskside diagnose` in a "
+                "terminal, or start the app from a desktop session.")
+    return None
+
+
+def run(page: str | None = None, run_first: bool = False, screenshot: Path | None = None,
+        collector_names: list[str] | None = None) -> int:
+    """Start the GUI. With `screenshot`, render the window to that PNG (after the run when `run_first`) and
+    return instead of entering the event loop (used for docs and smoke tests)."""
+    app = create_application()
+    tasks = TaskRunner()
+    app.aboutToQuit.connect(lambda: tasks.shutdown())
+    ctx = AppContext(tasks=tasks, collector_names=collector_names)
+    window = build_window(ctx)
+    if page:
+        window.show_page(page)
+    window.show()
+    diag = window.page("diagnostics")
+    assert isinstance(diag, DiagnosticsPage)
+    if run_first:
+        diag.run()
+    if screenshot is not None:
+        loop = QEventLoop()
+        if run_first:
+            diag.run_finished.connect(lambda _r: QTimer.singleShot(150, loop.quit))
+        else:
+            QTimer.singleShot(150, loop.quit)
+        loop.exec()
+        ok = window.grab().save(str(screenshot), "PNG")
+        tasks.shutdown()
+        window.close()
+        window.deleteLater()
+        if not ok:
+            print(f"deskside gui: could not write the screenshot to {screenshot}", file=sys.stderr)
+            return 3
+        return 0
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C in the terminal closes the app
+    return int(app.exec())

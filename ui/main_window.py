@@ -1,0 +1,146 @@
+"""The main window: a navigation sidebar on the left, the selected page on the right, a status bar below.
+
+Pages are registered with one call, `window.add_page(key, title, widget)` (desktop/app.py lists them). A page that
+has a `status_message` signal gets its messages shown in the status bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from .style import app_icon
+
+DEFAULT_SIZE = QSize(1100, 720)
+
+
+@dataclass
+class PageEntry:
+    key: str
+    title: str
+    widget: QWidget
+    item: QListWidgetItem
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, version: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.version = version
+        self.setWindowTitle("Deskside")
+        self.setWindowIcon(app_icon())
+        self.resize(DEFAULT_SIZE)
+        self.setMinimumSize(760, 480)
+
+        central = QWidget()
+        lay = QHBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Navigation")
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setFixedWidth(170)
+        self.nav.setSpacing(2)
+        self.nav.setStyleSheet(
+            "QListWidget#navigation { border: none; border-right: 1px solid palette(mid);"
+            " background: palette(window); padding-top: 8px; }"
+            "QListWidget#navigation::item { padding: 7px 10px; }"
+        )
+        self.stack = QStackedWidget()
+        lay.addWidget(self.nav)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self._pages: dict[str, PageEntry] = {}
+
+        self.status_text = QLabel("Ready")
+        self.status_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(QLabel(f"Deskside {version}"))
+        self.about_box: QMessageBox | None = None
+        self._build_menus()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.go_menu = self.menuBar().addMenu("&Go")
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = QAction("&About Deskside", self)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
+
+    # ---------------------------------------------------------------- pages
+    def add_page(self, key: str, title: str, widget: QWidget, icon: QIcon | None = None,
+                 tooltip: str = "") -> QWidget:
+        """Register a page: it gets a sidebar entry, a Go-menu entry with Ctrl+<n>, and the status bar."""
+        if key in self._pages:
+            raise ValueError(f"a page named {key!r} is already registered")
+        item = QListWidgetItem(icon or QIcon(), title)
+        item.setToolTip(tooltip or title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.nav.addItem(item)
+        self.stack.addWidget(widget)
+        self._pages[key] = PageEntry(key, title, widget, item)
+        n = len(self._pages)
+        go = QAction(title, self)
+        if n <= 9:
+            go.setShortcut(QKeySequence(f"Ctrl+{n}"))
+        go.triggered.connect(lambda: self.show_page(key))
+        self.go_menu.addAction(go)
+        status = getattr(widget, "status_message", None)
+        if status is not None:
+            status.connect(self._page_status(key))
+        if self.nav.currentRow() < 0:
+            self.nav.setCurrentRow(0)
+        return widget
+
+    def _page_status(self, key: str) -> Callable[[str], None]:
+        def show(text: str) -> None:
+            if self.current_page_key() == key:
+                self.status_text.setText(text)
+
+        return show
+
+    def page(self, key: str) -> QWidget:
+        return self._pages[key].widget
+
+    def page_keys(self) -> list[str]:
+        return list(self._pages)
+
+    def show_page(self, key: str) -> None:
+        self.nav.setCurrentItem(self._pages[key].item)
+
+    def current_page_key(self) -> str | None:
+        item = self.nav.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    # ---------------------------------------------------------------- about
+    def about_text(self) -> str:
+        return (f"Deskside {self.version}\n\n"
+                "Diagnose this computer, troubleshoot remote hosts over SSH, check patch compliance and send "
+                "support tickets.\n\nOpen source under the Apache License 2.0.")
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About Deskside", self.about_text(),
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.about_box = box
