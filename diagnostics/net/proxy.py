@@ -1,0 +1,82 @@
+"""Proxy settings from the environment and /etc/environment (read only; credentials are masked)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+ETC_ENVIRONMENT = "/etc/environment"
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
+DEFAULT_PORTS = {"http": 80, "https": 443, "socks": 1080, "socks4": 1080, "socks4a": 1080, "socks5": 1080,
+                 "socks5h": 1080}
+
+
+def parse_environment_file(text: str) -> dict[str, str]:
+    """KEY=VALUE lines as pam_env reads /etc/environment (quotes removed, `export ` tolerated)."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].strip()
+        key, _, value = line.partition("=")
+        value = value.strip()
+        try:
+            parts = shlex.split(value, comments=False)
+            value = parts[0] if len(parts) == 1 else value
+        except ValueError:
+            value = value.strip("'\"")
+        out[key.strip()] = value
+    return out
+
+
+def redact(value: str) -> str:
+    """Mask the password in 'scheme://user:password@host:port' so it never reaches a report."""
+    try:
+        parts = urlsplit(value if "://" in value else "http://" + value)
+    except ValueError:
+        return value
+    if parts.password is None:
+        return value
+    netloc = f"{parts.username}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return value.replace(parts.netloc, netloc, 1) if "://" in value else netloc
+
+
+def endpoint(value: str) -> tuple[str, int] | None:
+    """(host, port) of a proxy URL such as 'http://proxy:3128' or 'proxy.example:8080'; None if unusable."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value if "://" in value else "http://" + value)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.hostname, port or DEFAULT_PORTS.get(parts.scheme.lower(), 80)
+
+
+def collect_proxy(env: Mapping[str, str], etc_environment: str | None) -> dict[str, Any]:
+    """Every proxy variable found (any case), where it came from, and the effective value per scheme.
+
+    The process environment wins over /etc/environment, and a lowercase variable over its uppercase twin
+    (as curl and most Unix tools do).
+    """
+    sources: list[tuple[str, Mapping[str, str]]] = [("environment", env)]
+    if etc_environment is not None:
+        sources.append((ETC_ENVIRONMENT, parse_environment_file(etc_environment)))
+    settings: list[dict[str, str]] = []
+    effective: dict[str, str] = {}
+    for source, values in sources:
+        for var in PROXY_VARS:
+            for name in (var, var.upper()):
+                value = values.get(name)
+                if value is None or not value.strip():
+                    continue
+                settings.append({"variable": name, "value": redact(value), "source": source})
+                effective.setdefault(var, redact(value))
+    return {"settings": settings, "effective": effective, "configured": any(k != "no_proxy" for k in effective)}
