@@ -1,0 +1,149 @@
+"""Processes: total count, count by state, top 5 by CPU and by memory, zombies (with their parent).
+
+Local machine: psutil; CPU use is sampled once over 0.2 s for all processes. Remote Linux host: `ps` through
+`ctx.host` (its CPU figure is the average over each process's life, and the section says so).
+Command lines are not collected: they can hold passwords.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..cancel import Cancelled
+from ..model import Section
+from .base import CollectContext, Collector
+
+SAMPLE_S = 0.2
+TOP_N = 5
+
+# ps STAT first letter -> the state names psutil uses
+PS_STATES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop",
+             "Z": "zombie", "X": "dead", "I": "idle", "W": "waking", "P": "parked"}
+
+
+def parse_ps(text: str) -> list[dict[str, Any]]:
+    """Lines of `ps -eo pid=,ppid=,stat=,pcpu=,rss=,user=,comm=`; comm (last) may contain spaces."""
+    procs: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        parts = line.split(None, 6)
+        if len(parts) < 7:
+            continue
+        try:
+            pid, ppid = int(parts[0]), int(parts[1])
+            cpu = float(parts[3])
+            rss = int(parts[4]) * 1024
+        except ValueError:
+            continue
+        procs.append({"pid": pid, "ppid": ppid, "status": PS_STATES.get(parts[2][:1], parts[2][:1]),
+                      "cpu_percent": cpu, "rss": rss, "username": parts[5], "name": parts[6].strip()})
+    return procs
+
+
+def summarise(procs: list[dict[str, Any]], total_memory: int | None) -> dict[str, Any]:
+    """The section's data from one snapshot of processes (each: pid, ppid, name, username, status,
+    cpu_percent, rss)."""
+    by_pid = {p["pid"]: p for p in procs}
+
+    def brief(p: dict[str, Any]) -> dict[str, Any]:
+        out = {"pid": p["pid"], "name": p["name"], "username": p.get("username"),
+               "cpu_percent": round(p.get("cpu_percent") or 0.0, 1), "rss": p.get("rss") or 0}
+        if total_memory:
+            out["memory_percent"] = round(100.0 * out["rss"] / total_memory, 1)
+        return out
+
+    live = [p for p in procs if p["status"] != "zombie"]
+    busy = [p for p in live if (p.get("cpu_percent") or 0.0) > 0.0]  # idle processes are no "top"
+    top_cpu = sorted(busy, key=lambda p: (-(p.get("cpu_percent") or 0.0), p["pid"]))[:TOP_N]
+    top_mem = sorted(live, key=lambda p: (-(p.get("rss") or 0), p["pid"]))[:TOP_N]
+    zombies = []
+    for p in procs:
+        if p["status"] == "zombie":
+            parent = by_pid.get(p.get("ppid") or -1)
+            zombies.append({"pid": p["pid"], "name": p["name"], "ppid": p.get("ppid"),
+                            "parent_name": parent["name"] if parent else None})
+    return {
+        "total": len(procs),
+        "by_state": dict(sorted(Counter(p["status"] for p in procs).items())),
+        "top_cpu": [brief(p) for p in top_cpu],
+        "top_memory": [brief(p) for p in top_mem],
+        "zombies": zombies,
+        "zombie_count": len(zombies),
+    }
+
+
+class ProcessesCollector(Collector):
+    name = "processes"
+    title = "Processes"
+    platforms = frozenset({"linux", "windows", "darwin"})
+    timeout_s = 4.0
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        if ctx.host.is_local:
+            self._local(ctx, section)
+        elif ctx.host.platform == "linux":
+            self._remote(ctx, section)
+        else:
+            section.skip("processes", f"listing processes of a remote {ctx.host.platform} host is not supported")
+
+    def _local(self, ctx: CollectContext, section: Section) -> None:
+        import psutil
+
+        attrs = ["pid", "ppid", "name", "username", "status", "memory_info"]
+        handles: list[tuple[psutil.Process, dict[str, Any]]] = []
+        denied = 0
+        for proc in psutil.process_iter(attrs, ad_value=None):
+            info = proc.info
+            try:
+                proc.cpu_percent(None)  # starts the sample; the real figure comes after the wait
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                pass
+            except psutil.AccessDenied:
+                denied += 1
+            handles.append((proc, info))
+        if ctx.cancel.wait(SAMPLE_S):
+            raise Cancelled("cancelled by the user")
+        procs: list[dict[str, Any]] = []
+        for proc, info in handles:
+            cpu: float | None
+            try:
+                cpu = proc.cpu_percent(None)
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                cpu = None
+            mem = info.get("memory_info")
+            procs.append({
+                "pid": info["pid"], "ppid": info.get("ppid"), "name": info.get("name") or "?",
+                "username": info.get("username"), "status": info.get("status") or "unknown",
+                "cpu_percent": cpu, "rss": getattr(mem, "rss", None),
+            })
+        try:
+            total_mem = psutil.virtual_memory().total
+        except Exception:
+            total_mem = None
+        section.data.update(summarise(procs, total_mem))
+        section.data["cpu_basis"] = f"sampled over {SAMPLE_S:g} s"
+        section.data["cpu_count"] = psutil.cpu_count() or 1
+        if denied:
+            section.skip("cpu of some processes",
+                         f"{denied} processes belong to other users and could not be sampled without admin rights")
+
+    def _remote(self, ctx: CollectContext, section: Section) -> None:
+        res = ctx.host.run(["ps", "-eo", "pid=,ppid=,stat=,pcpu=,rss=,user=,comm="], timeout=3.0, cancel=ctx.cancel)
+        if not res.ok:
+            section.skip("processes", res.why_failed())
+            return
+        procs = parse_ps(res.stdout)
+        if not procs:
+            section.skip("processes", "ps printed nothing that could be read")
+            return
+        total_mem = None
+        raw = ctx.host.read_file("/proc/meminfo", 4096)
+        if raw:
+            for line in raw.decode("utf-8", "replace").splitlines():
+                if line.startswith("MemTotal:"):
+                    try:
+                        total_mem = int(line.split()[1]) * 1024
+                    except (ValueError, IndexError):
+                        pass
+        section.data.update(summarise(procs, total_mem))
+        section.data["cpu_basis"] = "average over each process's lifetime (ps)"
