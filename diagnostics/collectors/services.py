@@ -1,0 +1,67 @@
+"""Failed systemd units with their last log lines, and services systemd keeps restarting.
+
+Options (`[diagnostics.services]`): log_lines (5, per failed unit), max_units (20, failed units whose logs are
+read), restart_threshold (3, restarts that make a restart loop).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..model import Section
+from ..parsers import systemd as sp
+from ..parsers.journal import parse_short_iso_lines
+from .base import CollectContext, Collector
+
+CMD_TIMEOUT = 4.0
+
+
+class ServicesCollector(Collector):
+    name = "services"
+    title = "Services"
+    platforms: ClassVar[frozenset[str]] = frozenset({"linux"})
+    timeout_s = 8.0
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        host = ctx.host
+        res = host.run(["systemctl", "list-units", "--failed", "--output=json", "--no-pager", "--plain"],
+                       timeout=CMD_TIMEOUT, cancel=ctx.cancel)
+        if res.missing:
+            section.skip("systemd units", "systemctl is not installed: this system does not use systemd")
+            return
+        said = (res.stderr or "") + "\n" + (res.stdout if not res.ok else "")
+        if sp.systemd_not_running(said):
+            first = next((ln.strip() for ln in said.splitlines() if ln.strip()), "")
+            section.skip("systemd units", "systemd is not running on this machine (PID 1 is another init, as in "
+                                          f"a container), so there are no systemd services to check: {first}")
+            return
+        units = sp.parse_failed_units_json(res.stdout) if res.ok else None
+        if units is None:  # older systemd: no --output=json for list-units
+            res = host.run(["systemctl", "list-units", "--failed", "--no-legend", "--plain", "--no-pager", "--full"],
+                           timeout=CMD_TIMEOUT, cancel=ctx.cancel)
+            if not res.ok:
+                section.skip("systemd units", res.why_failed())
+                return
+            units = sp.parse_failed_units_text(res.stdout)
+        section.data["failed"] = units
+        section.data["failed_count"] = len(units)
+
+        n_lines = int(ctx.opt("services", "log_lines", 5))
+        max_units = int(ctx.opt("services", "max_units", 20))
+        for u in units[:max_units]:
+            ctx.cancel.raise_if_cancelled()
+            jr = host.run(["journalctl", "-u", u["unit"], "-n", str(n_lines), "-o", "short-iso", "--no-pager", "-q"],
+                          timeout=CMD_TIMEOUT, cancel=ctx.cancel)
+            if jr.ok:
+                u["last_lines"] = parse_short_iso_lines(jr.stdout, n_lines)
+            else:
+                u["last_lines"] = []
+                section.skip(f"log of {u['unit']}", jr.why_failed())
+
+        threshold = int(ctx.opt("services", "restart_threshold", 3))
+        sres = host.run(["systemctl", "show", "--no-pager", "--property=Id,NRestarts,ActiveState,SubState,Result",
+                         "*.service"], timeout=CMD_TIMEOUT, cancel=ctx.cancel)
+        if sres.ok:
+            section.data["restart_loops"] = sp.restart_loops(sp.parse_show(sres.stdout), threshold)
+        else:
+            section.skip("restart counts", sres.why_failed())
