@@ -74,15 +74,21 @@ class ConnectivityConfig:
             if key in ("dns_name", "gateway", "internet_url", "ip_endpoint", "tls_url", "ca_file", "ntp_server",
                        "proxy"):
                 if not isinstance(value, str):
-                    problems.append(f"{key} must be text (in quotes), not {value!r}; fix {key} in {where}")
+                    problems.append(f"{key} must be text (in quotes), not {value!r}, so its check is skipped; "
+                                    f"fix {key} in {where}")
+                    if key not in ("ca_file", "proxy"):
+                        setattr(cfg, key, "")
                     continue
                 value = value.strip()
+                # A bad address switches its check off (never falls back to the public default).
                 if key == "internet_url" and value and urlsplit(value).scheme not in ("http", "https"):
-                    problems.append(f"internet_url {value!r} is not an http:// or https:// address; fix it in {where}")
-                    continue
+                    problems.append(f"internet_url {value!r} is not an http:// or https:// address, so the internet "
+                                    f"check is skipped; fix it in {where}")
+                    value = ""
                 if key == "tls_url" and value and urlsplit(value).scheme != "https":
-                    problems.append(f"tls_url {value!r} is not an https:// address; fix it in {where}")
-                    continue
+                    problems.append(f"tls_url {value!r} is not an https:// address, so the TLS check is skipped; "
+                                    f"fix it in {where}")
+                    value = ""
                 setattr(cfg, key, value)
             elif key == "dns_servers":
                 if isinstance(value, str):
