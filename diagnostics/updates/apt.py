@@ -1,0 +1,137 @@
+"""apt (Debian, Ubuntu and derivatives): `apt list --upgradable`.
+
+It works offline, without root, takes no package lock and never runs `apt update`: it reads the package lists
+apt already has. A candidate is a security update when any archive offering it is a security archive
+(`bookworm-security`, `jammy-security`, `oldstable-security`, Ubuntu Pro's `jammy-infra-security`...), or when
+the archive's Release file is labelled as a security archive.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..cancel import CancelToken
+from ..host import Host, decode
+from .common import SourceResult, first_lines, list_dir
+from .posture import PendingUpdate
+
+NAME = "apt"
+LISTS_DIR = "/var/lib/apt/lists"
+DPKG_STATUS = "/var/lib/dpkg/status"
+PKGCACHE = "/var/cache/apt/pkgcache.bin"
+UPDATE_STAMP = "/var/lib/apt/periodic/update-success-stamp"
+
+
+
+def fingerprint_spec(lists_dir: str = LISTS_DIR, dpkg_status: str = DPKG_STATUS) -> tuple[list[str], list[str]]:
+    """What `apt list --upgradable` depends on (paths, globs): the key of Deskside's result cache."""
+    paths = [dpkg_status, lists_dir, PKGCACHE, "/var/cache/apt/srcpkgcache.bin", "/etc/apt/sources.list",
+             "/etc/apt/sources.list.d", "/etc/apt/preferences", "/etc/apt/preferences.d",
+             "/var/lib/apt/extended_states"]
+    globs = [f"{lists_dir}/*_Packages*", f"{lists_dir}/*Release", "/etc/apt/sources.list.d/*",
+             "/etc/apt/preferences.d/*"]
+    return paths, globs
+
+
+def cache_age_spec(lists_dir: str = LISTS_DIR) -> tuple[list[str], list[str]]:
+    """When `apt update` last ran: the newest of these."""
+    # Not lists/partial: apt-get install touches it too.
+    return [UPDATE_STAMP, lists_dir], [f"{lists_dir}/*Release"]
+
+_LINE = re.compile(
+    r"^(?P<name>[^/\s]+)/(?P<archives>\S+)\s+(?P<cand>\S+)\s+(?P<arch>\S+)\s+"
+    r"\[upgradable from:\s*(?P<inst>[^\]]+)\]"
+)
+
+
+def is_security_archive(archive: str, security_suites: set[str] | frozenset[str] = frozenset()) -> bool:
+    return archive.endswith("-security") or archive in security_suites
+
+
+def parse_list_upgradable(
+    text: str, security_suites: set[str] | frozenset[str] = frozenset(),
+) -> list[PendingUpdate]:
+    """Parse `apt list --upgradable`: `name/archive1,archive2 candidate arch [upgradable from: installed]`.
+
+    Lines that are not package lines ("Listing...", warnings) are ignored.
+    """
+    out: list[PendingUpdate] = []
+    for line in text.splitlines():
+        m = _LINE.match(line.strip())
+        if not m:
+            continue
+        archives = [a for a in m["archives"].split(",") if a]
+        out.append(PendingUpdate(
+            name=m["name"],
+            manager=NAME,
+            installed=m["inst"].strip(),
+            candidate=m["cand"],
+            source=",".join(archives),
+            arch=m["arch"],
+            security=any(is_security_archive(a, security_suites) for a in archives),
+        ))
+    return out
+
+
+def parse_release_header(text: str) -> dict[str, str]:
+    """The fields at the top of a Release / InRelease file (Origin, Label, Suite, Codename...)."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("-----BEGIN") or line.startswith("Hash:") or not line.strip():
+            continue
+        if line.startswith((" ", "-----")):
+            break
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        if key in ("MD5Sum", "SHA1", "SHA256", "SHA512"):
+            break
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def security_suites(headers: list[dict[str, str]]) -> set[str]:
+    """Suite names that only security archives use (so `oldoldstable` of buster-security is not confused with
+    buster's main archive, which shares that suite name)."""
+    secure: set[str] = set()
+    plain: set[str] = set()
+    for h in headers:
+        names = {h.get("Suite", ""), h.get("Codename", "")} - {""}
+        if "security" in (h.get("Label", "") + " " + h.get("Origin", "")).lower():
+            secure |= names
+        else:
+            plain |= names
+    return secure - plain
+
+
+def read_release_headers(host: Host, lists_dir: str = LISTS_DIR) -> list[dict[str, str]]:
+    names = list_dir(host, lists_dir) or []
+    headers = []
+    for name in names:
+        if name.endswith("Release") and not name.endswith(".gpg"):
+            data = host.read_file(f"{lists_dir}/{name}", max_bytes=4096)
+            if data:
+                headers.append(parse_release_header(decode(data)))
+    return headers
+
+
+def has_package_lists(names: list[str] | None) -> bool:
+    return any("_Packages" in n for n in names or [])
+
+
+def collect(host: Host, cancel: CancelToken | None = None, lists_dir: str = LISTS_DIR) -> SourceResult:
+    result = SourceResult(NAME)
+    names = list_dir(host, lists_dir, cancel)
+    if not has_package_lists(names):
+        result.notes.append(f"apt has no package lists in {lists_dir} (`apt update` never ran, or they were "
+                            "cleaned): the pending list cannot be known")
+        result.skip("no package lists: run `sudo apt update` to let Deskside see pending updates",
+                    item="apt package lists")
+    res = host.run(["apt", "list", "--upgradable"], timeout=15.0, cancel=cancel)
+    if not res.ok:
+        result.ok = False
+        return result.skip(res.why_failed() if res.missing or res.timed_out else
+                           f"apt list failed: {first_lines(res.stderr or res.stdout)}")
+    suites = security_suites(read_release_headers(host, lists_dir))
+    result.pending = parse_list_upgradable(res.stdout, suites)
+    return result
