@@ -1,0 +1,382 @@
+"""Authentication, in OpenSSH's order: public keys (ssh-agent, then key files with their `-cert.pub` user
+certificates), keyboard-interactive (one-time codes, PAM prompts), then password.
+
+This runs only after the host key has been verified (see connection.py). Secrets (passwords, passphrases) come from
+the keyring or from the user through `AuthCallbacks`; they are never written to a file or a log, and are saved to the
+keyring only when the caller asks for it and the login worked.
+
+Callbacks may be called from a worker thread or from paramiko's transport thread (keyboard-interactive); they may
+block while the user answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import paramiko
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "deskside-ssh"
+DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
+MAX_PASSWORD_PROMPTS = 3
+MAX_PASSPHRASE_PROMPTS = 3
+
+
+class AuthCallbacks(Protocol):
+    def confirm_host_key(self, hostname: str, port: int, key_type: str, fingerprint: str) -> bool: ...
+
+    def ask_password(self, prompt: str) -> str | None: ...
+
+    def ask_passphrase(self, key_path: str) -> str | None: ...
+
+    def keyboard_interactive(
+        self, title: str, instructions: str, prompts: list[tuple[str, bool]]
+    ) -> list[str] | None: ...
+
+
+class NoInteraction:
+    """Callbacks for unattended use: never trusts a new key, never has a secret to offer."""
+
+    def confirm_host_key(self, hostname: str, port: int, key_type: str, fingerprint: str) -> bool:
+        return False
+
+    def ask_password(self, prompt: str) -> str | None:
+        return None
+
+    def ask_passphrase(self, key_path: str) -> str | None:
+        return None
+
+    def keyboard_interactive(
+        self, title: str, instructions: str, prompts: list[tuple[str, bool]]
+    ) -> list[str] | None:
+        return None
+
+
+class AuthError(Exception):
+    """Login failed; the message lists what was tried and what the server accepts."""
+
+    def __init__(self, message: str, tried: list[str] | None = None, allowed: list[str] | None = None):
+        self.tried = tried or []
+        self.allowed = allowed or []
+        super().__init__(message)
+
+
+class AuthCancelled(AuthError):
+    pass
+
+
+# -- secrets ------------------------------------------------------------------------------------------------
+class SecretStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, secret: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class NoSecrets:
+    def get(self, key: str) -> str | None:
+        return None
+
+    def set(self, key: str, secret: str) -> None:
+        return None
+
+    def delete(self, key: str) -> None:
+        return None
+
+
+class KeyringSecrets:
+    """The system keyring (Secret Service, macOS Keychain, Windows Credential Locker) through `keyring`.
+
+    A keyring that is missing or locked is reported once in `problem` and otherwise treated as empty.
+    """
+
+    def __init__(self, service: str = KEYRING_SERVICE) -> None:
+        self.service = service
+        self.problem = ""
+
+    def _fail(self, exc: Exception) -> None:
+        self.problem = (
+            f"the system keyring is not usable ({type(exc).__name__}: {exc}); secrets are asked each time "
+            "instead of being saved"
+        )
+        log.warning("%s", self.problem)
+
+    def get(self, key: str) -> str | None:
+        try:
+            import keyring
+
+            return keyring.get_password(self.service, key)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    def set(self, key: str, secret: str) -> None:
+        try:
+            import keyring
+
+            keyring.set_password(self.service, key, secret)
+        except Exception as exc:
+            self._fail(exc)
+
+    def delete(self, key: str) -> None:
+        try:
+            import keyring
+            import keyring.errors
+
+            try:
+                keyring.delete_password(self.service, key)
+            except keyring.errors.PasswordDeleteError:
+                pass
+        except Exception as exc:
+            self._fail(exc)
+
+
+def password_key(user: str, hostname: str, port: int) -> str:
+    return f"password:{user}@{hostname}:{port}"
+
+
+def passphrase_key(key_path: str) -> str:
+    return f"passphrase:{Path(key_path).expanduser().resolve()}"
+
+
+# -- key files ----------------------------------------------------------------------------------------------
+def key_is_encrypted(path: Path) -> bool:
+    """True when a private key file needs a passphrase (OpenSSH and PEM formats)."""
+    text = path.read_text(encoding="ascii", errors="replace")
+    if "ENCRYPTED" in text:
+        return True
+    if "BEGIN OPENSSH PRIVATE KEY" in text:
+        body = "".join(line for line in text.splitlines() if line and not line.startswith("-----"))
+        try:
+            raw = base64.b64decode(body)
+        except ValueError:
+            return False
+        magic = b"openssh-key-v1\x00"
+        if raw.startswith(magic):
+            n = int.from_bytes(raw[len(magic) : len(magic) + 4], "big")
+            cipher = raw[len(magic) + 4 : len(magic) + 4 + n]
+            return cipher != b"none"
+    return False
+
+
+@dataclass
+class AuthPlan:
+    user: str
+    hostname: str
+    port: int
+    identity_files: list[str] = field(default_factory=list)
+    use_agent: bool = True
+    default_identity_dir: Path | None = None  # ~/.ssh: tried when identity_files is empty
+    save_secrets: bool = False
+    max_password_prompts: int = MAX_PASSWORD_PROMPTS
+
+
+class Authenticator:
+    """Runs the login on a paramiko Transport whose host key has already been verified."""
+
+    def __init__(self, callbacks: AuthCallbacks, secrets: SecretStore | None = None) -> None:
+        self.callbacks = callbacks
+        self.secrets: SecretStore = secrets or NoSecrets()
+
+    def _key_files(self, plan: AuthPlan) -> list[Path]:
+        if plan.identity_files:
+            return [Path(p).expanduser() for p in plan.identity_files]
+        if plan.default_identity_dir is None:
+            return []
+        return [plan.default_identity_dir / n for n in DEFAULT_IDENTITIES if (plan.default_identity_dir / n).exists()]
+
+    def _load_key(self, path: Path, tried: list[str]) -> list[paramiko.PKey]:
+        """The key (and its certificate first, when `<path>-cert.pub` exists); [] when unusable."""
+        import paramiko
+
+        if not path.exists():
+            tried.append(f"key file {path} (not found)")
+            return []
+        passphrase: str | None = None
+        from_keyring = False
+        try:
+            encrypted = key_is_encrypted(path)
+        except OSError as exc:
+            tried.append(f"key file {path} (cannot be read: {exc.strerror})")
+            return []
+        attempts = 0
+        while True:
+            if encrypted and passphrase is None:
+                stored = self.secrets.get(passphrase_key(str(path))) if attempts == 0 else None
+                if stored is not None:
+                    passphrase, from_keyring = stored, True
+                else:
+                    if attempts >= MAX_PASSPHRASE_PROMPTS:
+                        tried.append(f"key file {path} (wrong passphrase {attempts} times)")
+                        return []
+                    attempts += 1
+                    passphrase = self.callbacks.ask_passphrase(str(path))
+                    from_keyring = False
+                    if passphrase is None:
+                        tried.append(f"key file {path} (no passphrase given)")
+                        return []
+            try:
+                key = paramiko.PKey.from_path(path, passphrase)
+            except (ValueError, TypeError, paramiko.SSHException) as exc:
+                if encrypted:
+                    if from_keyring:
+                        self.secrets.delete(passphrase_key(str(path)))
+                    passphrase = None
+                    continue
+                tried.append(f"key file {path} (not a usable private key: {exc})")
+                return []
+            except OSError as exc:
+                tried.append(f"key file {path} (cannot be read: {exc.strerror})")
+                return []
+            break
+        if encrypted and passphrase and not from_keyring and self._save:
+            self.secrets.set(passphrase_key(str(path)), passphrase)
+        keys: list[paramiko.PKey] = []
+        if key.public_blob is not None:  # a certificate was loaded alongside
+            keys.append(key)
+            keys.append(_without_cert(key))
+        else:
+            keys.append(key)
+        return keys
+
+    _save = False
+
+    def run(self, transport: paramiko.Transport, plan: AuthPlan) -> str:
+        """Log in; return how (e.g. "publickey (agent)"). Raise AuthError listing what was tried."""
+        import paramiko
+
+        self._save = plan.save_secrets
+        user = plan.user
+        tried: list[str] = []
+        try:
+            transport.auth_none(user)
+            return "none"
+        except paramiko.BadAuthenticationType as exc:
+            allowed = list(exc.allowed_types)
+        except paramiko.SSHException as exc:
+            raise AuthError(f"the server closed the connection during login: {exc}") from exc
+        where = f"{user}@{plan.hostname}:{plan.port}"
+
+        def attempt(label: str, fn: Callable[[], Any]) -> bool:
+            nonlocal allowed
+            try:
+                rest = fn()
+            except paramiko.BadAuthenticationType as exc:
+                allowed = list(exc.allowed_types)
+                tried.append(f"{label} (method not allowed)")
+                return False
+            except paramiko.AuthenticationException:
+                tried.append(f"{label} (rejected)")
+                return False
+            except paramiko.SSHException as exc:
+                tried.append(f"{label} (error: {exc})")
+                if not transport.is_active():
+                    raise AuthError(
+                        f"login as {where} failed: the server closed the connection. Tried: {'; '.join(tried)}",
+                        tried,
+                        allowed,
+                    ) from exc
+                return False
+            if rest:
+                allowed = list(rest)
+                tried.append(f"{label} (accepted, the server wants more: {', '.join(rest)})")
+                return False
+            tried.append(f"{label} (accepted)")
+            return True
+
+        # 1. public keys: agent, then files
+        if "publickey" in allowed:
+            if plan.use_agent:
+                agent = None
+                try:
+                    agent = paramiko.Agent()
+                    agent_keys = list(agent.get_keys())
+                except Exception as exc:
+                    agent_keys = []
+                    tried.append(f"ssh-agent (unusable: {exc})")
+                for k in agent_keys:
+                    label = f"agent key {k.get_name()} {_fp(k)}"
+                    if attempt(label, functools.partial(transport.auth_publickey, user, k)):
+                        if agent is not None:
+                            agent.close()
+                        return f"publickey ({label})"
+                    if "publickey" not in allowed:
+                        break
+                if agent is not None:
+                    agent.close()
+            for path in self._key_files(plan):
+                if "publickey" not in allowed:
+                    break
+                for key in self._load_key(path, tried):
+                    kind = "certificate" if key.public_blob is not None else "key file"
+                    label = f"{kind} {path} {_fp(key)}"
+                    if attempt(label, functools.partial(transport.auth_publickey, user, key)):
+                        return f"publickey ({label})"
+        # 2. keyboard-interactive
+        if "keyboard-interactive" in allowed:
+            cancelled = False
+
+            def handler(title: str, instructions: str, prompts: list[tuple[str, bool]]) -> list[str]:
+                nonlocal cancelled
+                if not prompts:
+                    return []
+                answers = self.callbacks.keyboard_interactive(title, instructions, list(prompts))
+                if answers is None:
+                    cancelled = True
+                    return ["" for _ in prompts]
+                return list(answers)
+
+            ok = attempt("keyboard-interactive", functools.partial(transport.auth_interactive, user, handler))
+            if ok:
+                return "keyboard-interactive"
+            if cancelled:
+                raise AuthCancelled(
+                    f"login as {where} cancelled by the user. Tried: {'; '.join(tried)}", tried, allowed
+                )
+        # 3. password: keyring first, then ask
+        if "password" in allowed:
+            pw_key = password_key(user, plan.hostname, plan.port)
+            stored = self.secrets.get(pw_key)
+            if stored is not None:
+                if attempt("password from the keyring",
+                           functools.partial(transport.auth_password, user, stored, fallback=False)):
+                    return "password (keyring)"
+            for _ in range(plan.max_password_prompts):
+                if "password" not in allowed or not transport.is_active():
+                    break
+                pw = self.callbacks.ask_password(f"{where}'s password: ")
+                if pw is None:
+                    tried.append("password (none given)")
+                    break
+                if attempt("password", functools.partial(transport.auth_password, user, pw, fallback=False)):
+                    if plan.save_secrets:
+                        self.secrets.set(pw_key, pw)
+                    return "password"
+        raise AuthError(
+            f"login as {where} failed. Tried: {'; '.join(tried) or 'nothing usable'}. "
+            f"The server accepts: {', '.join(allowed) or 'nothing'}. "
+            "Check the user name, load a key into ssh-agent or give one with -i, or use the right password.",
+            tried,
+            allowed,
+        )
+
+
+def _fp(key: paramiko.PKey) -> str:
+    return str(key.fingerprint) if hasattr(key, "fingerprint") else key.get_name()
+
+
+def _without_cert(key: paramiko.PKey) -> paramiko.PKey:
+    import copy
+
+    plain = copy.copy(key)
+    plain.public_blob = None
+    return plain

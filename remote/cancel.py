@@ -1,0 +1,37 @@
+"""Cooperative cancellation for the SSH core (a copy of the pattern in diagnostics.cancel; core packages
+do not import each other)."""
+
+from __future__ import annotations
+
+import threading
+
+
+class Cancelled(Exception):
+    """Raised inside work that noticed its cancel token was set."""
+
+
+class CancelToken:
+    """A thread-safe flag. Long work polls `cancelled` or calls `raise_if_cancelled()`."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled by the user")
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds; return True early if cancelled."""
+        return self._event.wait(timeout)
+
+
+def check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()

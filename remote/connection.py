@@ -1,0 +1,457 @@
+"""An SSH connection: through ProxyJump chains, host key verified BEFORE any credential is sent, keepalive with
+dead-peer detection, reconnect, and the sessions (exec, shell, SFTP, forwards) on top.
+
+Order of events for every hop (jump hosts and the target alike):
+  TCP (TCP_NODELAY) or a direct-tcpip channel of the previous hop -> key exchange (`start_client`) ->
+  `get_remote_server_key()` checked against known_hosts / our store (unknown: ask; changed: refuse) ->
+  only then authentication.
+
+Threading: paramiko objects are not thread-safe. ONE thread owns a Connection and makes all calls on it. The
+Connection itself starts only a keepalive watchdog thread (it sends keepalive@openssh.com global requests under a
+lock) and, for forwards, pump threads that each own their own channel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .audit import AuditLog
+from .auth import AuthCallbacks, Authenticator, AuthPlan, SecretStore
+from .cancel import Cancelled, CancelToken
+from .exec import ExecResult, ExecTimeout, run_command
+from .hosts import HostProfile, parse_target
+from .shell import Shell
+from .trust import HostKeyStore, UnknownHostKey, fingerprint_sha256
+
+if TYPE_CHECKING:
+    import paramiko
+
+    from .forward import Forward
+    from .sftp import SftpClient
+
+__all__ = ["Cancelled", "ConnectError", "Connection", "ConnectionLost", "ExecResult", "ExecTimeout"]
+
+PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
+WINDOW_SIZE = 2 * 1024 * 1024
+MAX_PACKET_SIZE = 256 * 1024
+
+
+class ConnectError(Exception):
+    """The connection could not be set up (network, protocol); the message names the hop and what to check."""
+
+
+class ConnectionLost(Exception):
+    """The connection died: the server stopped answering keepalives, or closed it. Reconnect to continue."""
+
+
+class _CancelGuard:
+    """Closes the given objects when the token is cancelled, so a blocking call returns at once."""
+
+    def __init__(self, cancel: CancelToken | None) -> None:
+        self.cancel = cancel
+        self.targets: list[Any] = []
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, obj: Any) -> None:
+        self.targets.append(obj)
+
+    def __enter__(self) -> _CancelGuard:
+        if self.cancel is not None:
+            self._thread = threading.Thread(target=self._watch, name="ssh-cancel-guard", daemon=True)
+            self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        assert self.cancel is not None
+        while not self._done.is_set():
+            if self.cancel.wait(0.1):
+                for t in reversed(self.targets):
+                    with contextlib.suppress(Exception):
+                        t.close()
+                return
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+
+
+def default_jump_resolver(text: str) -> HostProfile:
+    user, host, port = parse_target(text)
+    return HostProfile(name=host, hostname=host, user=user, port=port or 22)
+
+
+class Connection:
+    """One SSH connection (with its jump hosts). See the module docstring for the threading rule."""
+
+    def __init__(
+        self,
+        trust: HostKeyStore,
+        *,
+        secrets: SecretStore | None = None,
+        audit: AuditLog | None = None,
+        resolve_jump: Callable[[str], HostProfile] | None = None,
+        use_agent: bool = True,
+        default_identity_dir: Path | None = None,
+        save_secrets: bool = False,
+    ) -> None:
+        self.trust = trust
+        self.secrets = secrets
+        self.audit = audit
+        self.resolve_jump = resolve_jump or default_jump_resolver
+        self.use_agent = use_agent
+        self.default_identity_dir = default_identity_dir
+        self.save_secrets = save_secrets
+        self.profile: HostProfile | None = None
+        self.callbacks: AuthCallbacks | None = None
+        self.auth_method = ""
+        self.hops: list[str] = []
+        self._transports: list[paramiko.Transport] = []
+        self._sock: socket.socket | None = None
+        self._lost: str | None = None
+        self._global_lock = threading.Lock()
+        self._watchdog: threading.Thread | None = None
+        self._stop_watchdog = threading.Event()
+        self._forwards: list[Forward] = []
+        self.on_lost: Callable[[str], None] | None = None  # called from the watchdog thread
+
+    # -- connect ------------------------------------------------------------------------------------------------
+    @property
+    def transport(self) -> paramiko.Transport:
+        self._ensure()
+        return self._transports[-1]
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._transports) and self._lost is None and self._transports[-1].is_active()
+
+    def connect(
+        self,
+        profile: HostProfile,
+        callbacks: AuthCallbacks,
+        timeout: float = 15.0,
+        cancel: CancelToken | None = None,
+    ) -> Connection:
+        """Connect (through profile.proxy_jump hops) and log in. Raises ConnectError, TrustError, AuthError,
+        Cancelled."""
+        import paramiko
+
+        self.close()
+        self.profile, self.callbacks = profile, callbacks
+        self._lost = None
+        hops = [self.resolve_jump(j) for j in profile.proxy_jump] + [profile]
+        self.hops = [h.display() for h in hops]
+        deadline = time.monotonic() + timeout
+
+        def remaining() -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ConnectError(f"connecting to {profile.display()} took longer than {timeout:g} s")
+            return left
+
+        try:
+            with _CancelGuard(cancel) as guard:
+                sock: Any = None
+                for i, hop in enumerate(hops):
+                    label = hop.display() + (f" (jump host {i + 1} of {len(hops) - 1})" if i < len(hops) - 1 else "")
+                    if i == 0:
+                        sock = self._tcp(hop, remaining(), cancel)
+                        guard.add(sock)
+                    else:
+                        prev = self._transports[-1]
+                        try:
+                            sock = prev.open_channel(
+                                "direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0), timeout=remaining()
+                            )
+                        except paramiko.ChannelException as exc:
+                            raise ConnectError(
+                                f"the jump host {hops[i - 1].display()} could not reach {hop.hostname}:{hop.port}: "
+                                f"{exc.text or exc}"
+                            ) from exc
+                        except paramiko.SSHException as exc:
+                            raise ConnectError(f"jump host {hops[i - 1].display()}: {exc}") from exc
+                    t = self._handshake(sock, hop, label, callbacks, remaining, cancel)
+                    guard.add(t)
+                    self._transports.append(t)
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
+        except BaseException:
+            cancelled = cancel is not None and cancel.cancelled
+            self.close()
+            if cancelled:
+                raise Cancelled(f"connecting to {profile.display()} was cancelled") from None
+            raise
+        self._start_watchdog(profile.keepalive_interval, profile.keepalive_count_max)
+        return self
+
+    def reconnect(self, timeout: float = 15.0, cancel: CancelToken | None = None) -> Connection:
+        if self.profile is None or self.callbacks is None:
+            raise ConnectError("reconnect() before any connect()")
+        return self.connect(self.profile, self.callbacks, timeout, cancel)
+
+    def _tcp(self, hop: HostProfile, timeout: float, cancel: CancelToken | None) -> socket.socket:
+        try:
+            sock = socket.create_connection((hop.hostname, hop.port), timeout=timeout)
+        except socket.gaierror as exc:
+            raise ConnectError(f"cannot resolve the host name {hop.hostname!r}: {exc.strerror}") from exc
+        except TimeoutError as exc:
+            raise ConnectError(f"no answer from {hop.hostname}:{hop.port} within {timeout:.0f} s") from exc
+        except OSError as exc:
+            raise ConnectError(
+                f"cannot connect to {hop.hostname}:{hop.port}: {exc.strerror or exc}. "
+                "Check the host name and port, and that sshd runs there."
+            ) from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(None)
+        self._sock = sock
+        return sock
+
+    def _handshake(
+        self,
+        sock: Any,
+        hop: HostProfile,
+        label: str,
+        callbacks: AuthCallbacks,
+        remaining: Callable[[], float],
+        cancel: CancelToken | None,
+    ) -> paramiko.Transport:
+        import paramiko
+
+        t = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE)
+        opts = t.get_security_options()
+        available = list(opts.ciphers)
+        opts.ciphers = tuple([c for c in PREFERRED_CIPHERS if c in available] + [c for c in available
+                                                                                if c not in PREFERRED_CIPHERS])
+        try:
+            t.start_client(timeout=remaining())
+        except paramiko.SSHException as exc:
+            t.close()
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled("cancelled by the user") from exc
+            raise ConnectError(f"SSH handshake with {label} failed: {exc}") from exc
+        except EOFError as exc:
+            t.close()
+            raise ConnectError(f"{label} closed the connection during the SSH handshake") from exc
+        # Verify the host key BEFORE anything else is sent: no credential has left this machine yet.
+        key = t.get_remote_server_key()
+        key_type, blob = key.get_name(), key.asbytes()
+        try:
+            self.trust.check(hop.hostname, hop.port, key_type, blob)
+        except UnknownHostKey as exc:
+            if cancel is not None and cancel.cancelled:
+                t.close()
+                raise Cancelled("cancelled by the user") from exc
+            ok = callbacks.confirm_host_key(hop.hostname, hop.port, key_type, fingerprint_sha256(blob))
+            if not ok:
+                t.close()
+                raise
+            self.trust.accept(hop.hostname, hop.port, key_type, blob)
+        except BaseException:
+            t.close()
+            raise
+        try:
+            plan = AuthPlan(
+                user=hop.login_user,
+                hostname=hop.hostname,
+                port=hop.port,
+                identity_files=list(hop.identity_files),
+                use_agent=self.use_agent,
+                default_identity_dir=self.default_identity_dir,
+                save_secrets=self.save_secrets,
+            )
+            method = Authenticator(callbacks, self.secrets).run(t, plan)
+        except BaseException:
+            t.close()
+            raise
+        if hop is self.profile:
+            self.auth_method = method
+        return t
+
+    # -- liveness -----------------------------------------------------------------------------------------------
+    def _start_watchdog(self, interval: int, count: int) -> None:
+        self._stop_watchdog = threading.Event()
+        if interval <= 0:
+            return
+        self._watchdog = threading.Thread(
+            target=self._watch, args=(float(interval), max(1, count), self._stop_watchdog),
+            name="ssh-keepalive", daemon=True,
+        )
+        self._watchdog.start()
+
+    def _probe(self, transport: paramiko.Transport, answered: threading.Event) -> None:
+        with self._global_lock:
+            try:
+                transport.global_request("keepalive@openssh.com", wait=True)
+            except Exception:
+                return
+            if transport.is_active():
+                answered.set()
+
+    def _watch(self, interval: float, count: int, stop: threading.Event) -> None:
+        missed = 0
+        answered: threading.Event | None = None
+        while not stop.wait(interval):
+            transports = list(self._transports)
+            if not transports:
+                return
+            t = transports[-1]
+            if not all(x.is_active() for x in transports):
+                self._mark_lost("the server closed the connection")
+                return
+            if answered is not None:
+                if answered.is_set():
+                    missed = 0
+                else:
+                    missed += 1
+                    if missed >= count:
+                        self._mark_lost(
+                            f"no answer from the server to {count} keepalives sent {interval:g} s apart "
+                            f"(dead peer after {interval * count:g} s)"
+                        )
+                        return
+                    continue  # the outstanding probe still counts; do not pile up more
+            answered = threading.Event()
+            threading.Thread(target=self._probe, args=(t, answered), name="ssh-keepalive-probe", daemon=True).start()
+
+    def _mark_lost(self, reason: str) -> None:
+        name = self.profile.display() if self.profile else "the server"
+        self._lost = f"connection to {name} lost: {reason}. Reconnect to continue."
+        for t in reversed(self._transports):
+            with contextlib.suppress(Exception):
+                t.close()
+        if self.on_lost is not None:
+            with contextlib.suppress(Exception):
+                self.on_lost(self._lost)
+
+    def lost_error(self) -> ConnectionLost | None:
+        """The ConnectionLost to raise now, or None while the connection is alive."""
+        if self._lost is not None:
+            return ConnectionLost(self._lost)
+        if self._transports and not all(t.is_active() for t in self._transports):
+            name = self.profile.display() if self.profile else "the server"
+            self._lost = f"connection to {name} lost: the server closed the connection. Reconnect to continue."
+            return ConnectionLost(self._lost)
+        return None
+
+    def _ensure(self) -> None:
+        if not self._transports:
+            raise ConnectError("not connected")
+        exc = self.lost_error()
+        if exc is not None:
+            raise exc
+
+    # -- sessions -----------------------------------------------------------------------------------------------
+    def exec(
+        self,
+        command: str,
+        timeout: float | None = None,
+        cancel: CancelToken | None = None,
+        on_stdout: Callable[[bytes], None] | None = None,
+        on_stderr: Callable[[bytes], None] | None = None,
+        stdin: bytes | None = None,
+    ) -> ExecResult:
+        import paramiko
+
+        t = self.transport
+        status: int | None = None
+        try:
+            try:
+                res = run_command(
+                    t, command, timeout=timeout, cancel=cancel, on_stdout=on_stdout, on_stderr=on_stderr,
+                    stdin=stdin, lost=self.lost_error,
+                )
+            except paramiko.SSHException as exc:
+                lost = self.lost_error()
+                if lost is not None:
+                    raise lost from exc
+                raise ConnectError(f"cannot run the command: {exc}") from exc
+            status = res.exit_status
+            return res
+        finally:
+            if self.audit is not None and self.profile is not None:
+                self.audit.record(
+                    host=self.profile.hostname, port=self.profile.port, user=self.profile.login_user,
+                    command=command, exit_status=status,
+                )
+
+    def open_shell(self, cols: int = 80, rows: int = 24, term: str = "xterm-256color",
+                   timeout: float = 15.0) -> Shell:
+        shell = Shell.open(self.transport, cols, rows, term, timeout=timeout)
+        if self.audit is not None and self.profile is not None:
+            self.audit.record(host=self.profile.hostname, port=self.profile.port, user=self.profile.login_user,
+                              command="(interactive shell)", exit_status=None, kind="shell")
+        return shell
+
+    def sftp(self, timeout: float = 15.0) -> SftpClient:
+        from .sftp import SftpClient
+
+        return SftpClient.open(self.transport, timeout=timeout, lost=self.lost_error)
+
+    def forward_local(
+        self, listen_port: int, dest_host: str, dest_port: int, listen_host: str = "127.0.0.1"
+    ) -> Forward:
+        from .forward import LocalForward
+
+        f = LocalForward(self.transport, listen_host, listen_port, dest_host, dest_port)
+        f.start()
+        self._forwards.append(f)
+        return f
+
+    def forward_remote(self, remote_port: int, dest_host: str, dest_port: int, remote_host: str = "127.0.0.1",
+                       timeout: float = 15.0) -> Forward:
+        from .forward import RemoteForward
+
+        f = RemoteForward(self.transport, remote_host, remote_port, dest_host, dest_port, self._global_lock)
+        f.start(timeout=timeout)
+        self._forwards.append(f)
+        return f
+
+    def forward_dynamic(self, listen_port: int, listen_host: str = "127.0.0.1") -> Forward:
+        from .forward import DynamicForward
+
+        f = DynamicForward(self.transport, listen_host, listen_port)
+        f.start()
+        self._forwards.append(f)
+        return f
+
+    @property
+    def forwards(self) -> list[Forward]:
+        self._forwards = [f for f in self._forwards if f.active]
+        return list(self._forwards)
+
+    # -- close --------------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._stop_watchdog.set()
+        for f in self._forwards:
+            with contextlib.suppress(Exception):
+                f.stop()
+        self._forwards = []
+        for t in reversed(self._transports):
+            with contextlib.suppress(Exception):
+                t.close()
+        self._transports = []
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def connected(conn: Connection, profile: HostProfile, callbacks: AuthCallbacks, timeout: float = 15.0,
+              cancel: CancelToken | None = None) -> Iterator[Connection]:
+    conn.connect(profile, callbacks, timeout, cancel)
+    try:
+        yield conn
+    finally:
+        conn.close()

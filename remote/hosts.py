@@ -1,0 +1,261 @@
+"""Host profiles, the address book (a TOML file) and turning what a user types into a profile.
+
+The address book file holds one `[[hosts]]` table per host; it never holds a secret (passwords and passphrases
+live in the keyring). A malformed file is reported with its path and never overwritten.
+"""
+
+from __future__ import annotations
+
+import copy
+import getpass
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .ssh_config import SshConfig, expand_tokens
+
+
+class HostsError(Exception):
+    """A problem with the address book or a host the user typed; the message says what to do."""
+
+
+@dataclass
+class HostProfile:
+    name: str
+    hostname: str
+    user: str = ""
+    port: int = 22
+    identity_files: list[str] = field(default_factory=list)
+    proxy_jump: list[str] = field(default_factory=list)
+    group: str = ""
+    tags: list[str] = field(default_factory=list)
+    keepalive_interval: int = 0
+    keepalive_count_max: int = 3
+    notes: str = ""
+
+    @property
+    def login_user(self) -> str:
+        return self.user or getpass.getuser()
+
+    def display(self) -> str:
+        port = f":{self.port}" if self.port != 22 else ""
+        return f"{self.login_user}@{self.hostname}{port}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", [], None)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "") -> HostProfile:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise HostsError(
+                f"{where}: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
+            )
+        if not data.get("name") or not data.get("hostname"):
+            raise HostsError(f"{where}: every host needs a name and a hostname")
+        try:
+            p = cls(**data)
+            p.port = int(p.port)
+            p.keepalive_interval = int(p.keepalive_interval)
+            p.keepalive_count_max = int(p.keepalive_count_max)
+            p.identity_files = [str(x) for x in p.identity_files]
+            p.proxy_jump = [str(x) for x in p.proxy_jump]
+            p.tags = [str(x) for x in p.tags]
+        except (TypeError, ValueError) as exc:
+            raise HostsError(f"{where}: bad value ({exc})") from exc
+        validate_profile(p)
+        return p
+
+
+_NAME_RE = re.compile(r"^[^\s\[\]@]+$")
+
+
+def validate_profile(p: HostProfile) -> None:
+    if not _NAME_RE.match(p.name or ""):
+        raise HostsError(f"host name {p.name!r} is not valid: use letters, digits, dots, dashes; no spaces or '@'")
+    if not p.hostname or any(c.isspace() for c in p.hostname):
+        raise HostsError(f"host {p.name!r}: hostname {p.hostname!r} is not valid")
+    if not 0 < p.port < 65536:
+        raise HostsError(f"host {p.name!r}: port {p.port} is out of range 1-65535")
+    if p.keepalive_interval < 0 or p.keepalive_count_max < 1:
+        raise HostsError(f"host {p.name!r}: keepalive interval must be >= 0 and count >= 1")
+
+
+class AddressBook:
+    """The address book file (TOML). Call load() first; changes are written by save()."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._hosts: dict[str, HostProfile] = {}
+
+    def load(self) -> AddressBook:
+        self._hosts = {}
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return self
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HostsError(f"cannot read the address book {self.path}: {exc}") from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise HostsError(
+                f"the address book {self.path} is not valid TOML ({exc}); fix it or move it away "
+                "(Deskside left it as it is)"
+            ) from exc
+        entries = data.get("hosts", [])
+        if not isinstance(entries, list):
+            raise HostsError(f"{self.path}: 'hosts' must be an array of tables ([[hosts]])")
+        for i, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict):
+                raise HostsError(f"{self.path}: hosts entry {i} is not a table")
+            p = HostProfile.from_dict(entry, where=f"{self.path}, host entry {i}")
+            self._hosts[p.name] = p
+        return self
+
+    def save(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        doc = {"hosts": [p.to_dict() for p in self._hosts.values()]}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(
+            "# Deskside address book. Secrets are never stored here (they live in the keyring).\n" + tomli_w.dumps(doc),
+            encoding="utf-8",
+        )
+        tmp.chmod(0o600)
+        tmp.replace(self.path)
+        return self.path
+
+    def add(self, profile: HostProfile, replace: bool = False) -> None:
+        validate_profile(profile)
+        if profile.name in self._hosts and not replace:
+            raise HostsError(f"a host named {profile.name!r} already exists; remove it first or pick another name")
+        self._hosts[profile.name] = profile
+
+    def remove(self, name: str) -> HostProfile:
+        try:
+            return self._hosts.pop(name)
+        except KeyError:
+            raise HostsError(f"no host named {name!r} in the address book") from None
+
+    def get(self, name: str) -> HostProfile | None:
+        return self._hosts.get(name)
+
+    def search(self, text: str) -> list[HostProfile]:
+        """Hosts whose name, hostname, user, group, tags or notes contain every word of `text` (any case)."""
+        words = text.lower().split()
+        out = []
+        for p in self._hosts.values():
+            hay = " ".join([p.name, p.hostname, p.user, p.group, " ".join(p.tags), p.notes]).lower()
+            if all(w in hay for w in words):
+                out.append(p)
+        return out
+
+    def all(self) -> list[HostProfile]:
+        return sorted(self._hosts.values(), key=lambda p: (p.group, p.name))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._hosts
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+
+# -- ~/.ssh/config ------------------------------------------------------------------------------------------
+def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None) -> HostProfile:
+    opts = cfg.lookup(alias)
+
+    def first(key: str, default: str = "") -> str:
+        vals = opts.get(key)
+        return vals[0] if vals else default
+
+    raw_hostname = first("hostname", alias)
+    hostname = raw_hostname.replace("%h", alias).replace("%%", "%")
+    user = first("user")
+    try:
+        port = int(first("port", "22"))
+    except ValueError:
+        port = 22
+    login = user or getpass.getuser()
+    idents = [
+        expand_tokens(v, host=alias, hostname=hostname, user=login, port=port) for v in opts.get("identityfile", [])
+    ]
+    jump_raw = first("proxyjump")
+    jumps = [] if not jump_raw or jump_raw.lower() == "none" else [j.strip() for j in jump_raw.split(",") if j.strip()]
+    try:
+        interval = int(first("serveraliveinterval", "0"))
+    except ValueError:
+        interval = 0
+    try:
+        count = int(first("serveralivecountmax", "3"))
+    except ValueError:
+        count = 3
+    return HostProfile(
+        name=name or alias,
+        hostname=hostname,
+        user=user,
+        port=port,
+        identity_files=idents,
+        proxy_jump=jumps,
+        keepalive_interval=interval,
+        keepalive_count_max=max(1, count),
+        group="ssh-config",
+    )
+
+
+def import_ssh_config(path: Path | str) -> tuple[list[HostProfile], list[str]]:
+    """Profiles for each concrete alias in the file (and its Includes), plus what Deskside does not honour."""
+    cfg = SshConfig(path)
+    profiles = [profile_from_ssh_config(cfg, alias) for alias in cfg.aliases()]
+    return profiles, list(cfg.not_honoured)
+
+
+# -- what the user typed -------------------------------------------------------------------------------------
+_TARGET_RE = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>\[[^\]]+\]|[^:\s@\[\]]+)(?::(?P<port>\d+))?$")
+
+
+def parse_target(text: str) -> tuple[str, str, int | None]:
+    """Split `[user@]host[:port]` (IPv6 as `[addr]:port` or a bare address) into (user, host, port)."""
+    text = text.strip()
+    if text.count(":") > 1 and not text.rsplit("@", 1)[-1].startswith("["):
+        user, _, host = text.rpartition("@")
+        return user, host, None  # bare IPv6 address
+    m = _TARGET_RE.match(text)
+    if not m:
+        raise HostsError(
+            f"{text!r} is not a host: write an address-book name, an ssh config alias or [user@]host[:port]"
+        )
+    host = m.group("host").strip("[]")
+    port = int(m.group("port")) if m.group("port") else None
+    if port is not None and not 0 < port < 65536:
+        raise HostsError(f"port {port} in {text!r} is out of range 1-65535")
+    return m.group("user") or "", host, port
+
+
+def resolve_target(text: str, book: AddressBook | None, ssh_config_path: Path | str | None) -> HostProfile:
+    """An address-book name, else an ~/.ssh/config alias, else `[user@]host[:port]` (config still applies)."""
+    if book is not None:
+        p = book.get(text)
+        if p is not None:
+            return p
+    user, host, port = parse_target(text)
+    if book is not None and (user or port is not None):
+        p = book.get(host)
+        if p is not None:
+            p = copy.deepcopy(p)
+            p.user = user or p.user
+            p.port = port or p.port
+            return p
+    cfg = SshConfig(ssh_config_path) if ssh_config_path else SshConfig(None)
+    profile = profile_from_ssh_config(cfg, host, name=host)
+    profile.group = "ssh-config" if cfg.has_alias(host) else ""
+    if user:
+        profile.user = user
+    if port is not None:
+        profile.port = port
+    validate_profile(profile)
+    return profile

@@ -1,0 +1,78 @@
+"""An interactive shell on a PTY. The owner thread polls `fileno()` with select and calls `read_available()`."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import paramiko
+
+READ_LIMIT = 1 << 20
+
+
+class Shell:
+    def __init__(self, channel: paramiko.Channel) -> None:
+        self._chan = channel
+        self._fileno = channel.fileno()
+
+    @classmethod
+    def open(
+        cls,
+        transport: paramiko.Transport,
+        cols: int,
+        rows: int,
+        term: str = "xterm-256color",
+        timeout: float = 15.0,
+        env: dict[str, str] | None = None,
+    ) -> Shell:
+        chan = transport.open_session(timeout=timeout)
+        chan.get_pty(term=term, width=max(1, cols), height=max(1, rows))
+        if env:
+            with contextlib.suppress(Exception):  # the server may refuse AcceptEnv; not an error for a shell
+                chan.update_environment(env)
+        chan.invoke_shell()
+        return cls(chan)
+
+    def send(self, data: bytes) -> None:
+        if data:
+            self._chan.sendall(data)
+
+    def read_available(self) -> bytes:
+        """Everything received so far, without blocking (b"" when nothing is waiting)."""
+        parts: list[bytes] = []
+        size = 0
+        while self._chan.recv_ready() and size < READ_LIMIT:
+            chunk = self._chan.recv(65536)
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        while self._chan.recv_stderr_ready() and size < READ_LIMIT:
+            chunk = self._chan.recv_stderr(65536)
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts)
+
+    def resize(self, cols: int, rows: int) -> None:
+        if not self.closed:
+            self._chan.resize_pty(width=max(1, cols), height=max(1, rows))
+
+    @property
+    def closed(self) -> bool:
+        """True once the remote shell has ended and everything it sent has been read."""
+        c = self._chan
+        ended = bool(c.closed or c.eof_received or c.exit_status_ready())
+        return ended and not c.recv_ready() and not c.recv_stderr_ready()
+
+    @property
+    def exit_status(self) -> int | None:
+        return self._chan.recv_exit_status() if self._chan.exit_status_ready() else None
+
+    def fileno(self) -> int:
+        return self._fileno
+
+    def close(self) -> None:
+        self._chan.close()
