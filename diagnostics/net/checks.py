@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "proxy": "auto",  # "auto": the proxy of the environment; "" or "none": do not check a proxy; or a URL
     "timeout": 2.0,
 }
+MAX_TIMEOUT = 10.0  # per check; the collector as a whole stops after 15 s
 CHECK_NAMES = ("dns", "gateway", "internet", "ip", "tls", "ntp", "proxy")
 TIMEOUT_KEYS = tuple(f"{c}_timeout" for c in CHECK_NAMES)
 
@@ -104,8 +105,9 @@ class ConnectivityConfig:
                     continue
                 cfg.gateway_port = value
             elif key == "timeout" or key in TIMEOUT_KEYS:
-                if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 60:
-                    problems.append(f"{key} must be a number of seconds between 0 and 60, not {value!r}; "
+                if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= MAX_TIMEOUT:
+                    problems.append(f"{key} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
+                                    f"not {value!r}; "
                                     f"fix it in {where}")
                     continue
                 if key == "timeout":
@@ -624,6 +626,8 @@ def verdict(checks: Mapping[str, CheckResult]) -> tuple[str, list[str]]:
         if tls.get("cert_error"):
             reasons.append("Secure connections are not trusted: a sign-in page, a filter or an attacker may be "
                            "intercepting them.")
+        elif tls.get("unreachable"):
+            reasons.append("The secure (https) test address does not answer.")
         else:
             reasons.append("Secure (https) connections fail.")
     inet = checks.get("internet") or {}

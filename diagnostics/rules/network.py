@@ -32,9 +32,10 @@ def _checks(report: Report) -> dict[str, dict[str, Any]]:
 def no_dns(report: Report) -> Iterable[Finding]:
     dns = _checks(report).get("dns")
     if dns and dns.get("ok") is False:
-        evidence = [dns.get("summary", "")]
-        for server, text in (dns.get("servers") or {}).items():
-            evidence.append(f"DNS server {server} {text}")
+        servers = dns.get("servers") or {}
+        evidence = [f"DNS server {server} {text}" for server, text in servers.items()] or [dns.get("summary", "")]
+        if servers and dns.get("target"):
+            evidence.append(f"looked up: {dns['target']}")
         yield Finding(
             id="network.no_dns", severity=Severity.CRITICAL, title="Names cannot be resolved (DNS does not work)",
             evidence=[e for e in evidence if e],
@@ -101,7 +102,7 @@ def verdict(report: Report) -> Iterable[Finding]:
         yield Finding(
             id="network.limited", severity=Severity.WARNING, title="The internet connection only partly works",
             evidence=reasons,
-            fix="Follow the fix of the related findings below (DNS, secure connections, proxy). If you are on a "
+            fix="Follow the fixes of the other network findings (DNS, secure connections, proxy). If you are on a "
                 "hotel, airport or guest Wi-Fi, open a web browser and sign in on the page it shows. Otherwise "
                 "restart your router and your network connection; if it stays, contact your IT support.",
             section="connectivity",

@@ -415,7 +415,7 @@ def test_cancel_midway_returns_promptly(base: dict[str, Any]) -> None:
     gen = _serve(hang_s=30)  # accepts, then says nothing for 30 s
     hang_port = next(gen)
     try:
-        opts = _options(**base, internet_url=f"http://127.0.0.1:{hang_port}/", timeout=20)
+        opts = _options(**base, internet_url=f"http://127.0.0.1:{hang_port}/", timeout=10)
         cancel = CancelToken()
         threading.Timer(0.3, cancel.cancel).start()
         started = time.monotonic()
@@ -432,7 +432,7 @@ def test_runner_cancel_marks_the_section_and_report(base: dict[str, Any]) -> Non
     try:
         cancel = CancelToken()
         ctx = CollectContext(host=LocalHost(), cancel=cancel,
-                             options=_options(**base, internet_url=f"http://127.0.0.1:{hang_port}/", timeout=20))
+                             options=_options(**base, internet_url=f"http://127.0.0.1:{hang_port}/", timeout=10))
         threading.Timer(0.3, cancel.cancel).start()
         report = run_collectors([ConnectivityCollector()], ctx)
     finally:

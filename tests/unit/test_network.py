@@ -239,6 +239,37 @@ class _BareHost(LocalHost):
         return CommandResult(argv, 127, "", "", missing=True)
 
 
+class _FilesHost(_BareHost):
+    """A host whose files are given (to test how the collector reads them, not the files themselves)."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        super().__init__()
+        self.files = files
+
+    def read_file(self, path: str, max_bytes: int = 0) -> bytes | None:
+        return self.files[path].encode() if path in self.files else None
+
+
+def test_collector_follows_systemd_resolved_stub_to_upstream_servers() -> None:
+    s = _collect(_FilesHost({
+        "/etc/resolv.conf": "# This is /run/systemd/resolve/stub-resolv.conf\nnameserver 127.0.0.53\n"
+                            "options edns0 trust-ad\nsearch lan\n",
+        "/run/systemd/resolve/resolv.conf": "nameserver 192.0.2.53\nnameserver 2001:db8::53\nsearch lan\n",
+    }))
+    dns = s.data["dns"]
+    assert dns["nameservers"] == ["127.0.0.53"] and dns["resolver"] == "systemd-resolved"
+    assert dns["upstream_nameservers"] == ["192.0.2.53", "2001:db8::53"]
+    stub_only = _collect(_FilesHost({"/etc/resolv.conf": "nameserver 127.0.0.53\n"}))
+    assert "resolvectl status" in {k.item: k.reason for k in stub_only.skips}["dns upstream servers"]
+
+
+def test_collector_reads_gateways_and_proxy_files() -> None:
+    s = _collect(_FilesHost({"/proc/net/route": PROC_ROUTE, "/etc/environment": "http_proxy=http://p:3128\n"}))
+    assert [r["gateway"] for r in s.data["default_routes"]] == [None, "192.0.2.1", "192.168.1.1"]
+    assert {"variable": "http_proxy", "value": "http://p:3128", "source": "/etc/environment"} \
+        in s.data["proxy"]["settings"]
+
+
 def test_collector_degrades_to_skips_with_reasons() -> None:
     s = _collect(_BareHost())
     reasons = {k.item: k.reason for k in s.skips}
@@ -255,8 +286,10 @@ def test_config_defaults_and_overrides() -> None:
         {"dns_name": "x.example", "timeout": 1, "dns_timeout": 0.5, "dns_servers": "127.0.0.1:5353"})
     assert problems == []
     assert cfg.dns_servers == ["127.0.0.1:5353"] and cfg.timeout_for("dns") == 0.5 and cfg.timeout_for("tls") == 1
-    cfg, problems = checks.ConnectivityConfig.from_options({"gateway_port": 0, "bogus": 1, "tls_url": "http://x/"})
-    assert cfg.gateway_port == 53 and cfg.tls_url == ""
+    cfg, problems = checks.ConnectivityConfig.from_options({"gateway_port": 0, "bogus": 1, "tls_url": "http://x/",
+                                                            "timeout": 99})
+    assert cfg.gateway_port == 53 and cfg.tls_url == "" and cfg.timeout == 2.0
+    assert any("timeout must be a number of seconds above 0 and at most 10" in p for p in problems)
     assert any("gateway_port must be a port number" in p for p in problems)
     assert any("unknown setting 'bogus'" in p for p in problems)
     assert any("tls_url 'http://x/' is not an https:// address" in p for p in problems)
