@@ -70,7 +70,7 @@ def disk_full(report: Report) -> Iterable[Finding]:
             sev = Severity.WARNING
         else:
             continue
-        title = f"{_label(m)} is {pct:.0f}% full"
+        title = f"{_label(m)} is {int(pct)}% full"  # rounded down: "100% full" only when nothing is left
         if root_low and pct < DISK_CRITICAL_PERCENT:
             title = f"{_label(m)} has only {human_bytes(free)} free"
         yield Finding(
