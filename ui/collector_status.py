@@ -2,14 +2,75 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QWidget
 
 from diagnostics.model import Report
 
 from .style import state_icon, state_label
 
-COLUMNS = 6
+
+class FlowLayout(QLayout):
+    """Lays widgets out left to right and wraps to the next line when the width runs out (Qt's flow example),
+    so long collector names are never cut off whatever the window width."""
+
+    def __init__(self, parent: QWidget | None = None, h_spacing: int = 18, v_spacing: int = 4) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._h = h_spacing
+        self._v = v_spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._do_layout(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._do_layout(rect, apply=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m: QMargins = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _do_layout(self, rect: QRect, apply: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, line_height = area.x(), area.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > area.right() + 1 and line_height > 0:
+                x = area.x()
+                y += line_height + self._v
+                line_height = 0
+            if apply:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._h
+            line_height = max(line_height, hint.height())
+        return y + line_height - rect.y() + m.bottom()
 
 
 class CollectorBadge(QWidget):
@@ -47,15 +108,12 @@ class CollectorStatus(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setHorizontalSpacing(18)
-        self._grid.setVerticalSpacing(4)
+        self._flow = FlowLayout(self)
         self._badges: dict[str, CollectorBadge] = {}
 
     def reset(self, collectors: list[tuple[str, str]]) -> None:
         for badge in self._badges.values():
-            self._grid.removeWidget(badge)
+            self._flow.removeWidget(badge)
             badge.deleteLater()
         self._badges = {}
         for name, title in collectors:
@@ -63,8 +121,7 @@ class CollectorStatus(QWidget):
 
     def _add(self, name: str, title: str) -> CollectorBadge:
         badge = CollectorBadge(name, title, self)
-        i = len(self._badges)
-        self._grid.addWidget(badge, i // COLUMNS, i % COLUMNS)
+        self._flow.addWidget(badge)
         self._badges[name] = badge
         return badge
 

@@ -164,7 +164,7 @@ class DiagnosticsPage(QWidget):
 
         prog = QHBoxLayout()
         self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setTextVisible(False)  # no "0 of 1" before the first run
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("%v of %m")
@@ -188,12 +188,13 @@ class DiagnosticsPage(QWidget):
         self.findings_view = FindingsView(self.findings_model)
         self.detail = FindingDetail()
         self.findings_view.current_finding.connect(self._show_finding)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        # list above, details below: evidence lines (package versions, log lines) are long and need the width
+        split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.findings_view)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
+        split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
-        split.setSizes([560, 400])
+        split.setSizes([170, 330])
         split.setChildrenCollapsible(False)
         self.findings_splitter = split
         self.sections_view = SectionsView()
@@ -271,6 +272,7 @@ class DiagnosticsPage(QWidget):
         self.collector_status.reset(collectors)
         self.progress_bar.setRange(0, len(collectors))  # (0, 0) is a busy bar until the first progress
         self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(True)
         self._cancel_requested = False
         service = self._run_diagnostics
         names = list(self._collector_names) if self._collector_names else None
@@ -332,6 +334,9 @@ class DiagnosticsPage(QWidget):
         titles = {k: s.title for k, s in result.sections.items()}
         self.findings_model.set_findings(result.findings, titles)
         self.sections_view.set_report(result)
+        total_h = sum(self.findings_splitter.sizes())
+        list_h = min(self.findings_view.fitting_height(), max(total_h // 2, 120))
+        self.findings_splitter.setSizes([list_h, max(total_h - list_h, 200)])
         self.tabs.setTabText(0, f"Findings ({len(result.findings)})")
         self.tabs.setTabText(1, f"Sections ({n})")
         self.stack.setCurrentWidget(self.tabs)

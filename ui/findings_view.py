@@ -118,6 +118,12 @@ class FindingsView(QTreeView):
         else:
             self.current_finding.emit(None)
 
+    def fitting_height(self, max_rows: int = 8) -> int:
+        """Height that shows up to `max_rows` findings without scrolling (the splitter gives the rest away)."""
+        rows = max(1, min(self.model().rowCount(), max_rows))
+        row_h = self.sizeHintForRow(0) if self.model().rowCount() else self.fontMetrics().height() + 6
+        return self.header().sizeHint().height() + rows * row_h + 2 * self.frameWidth() + 4
+
     def select_row(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row, 0))
 
@@ -161,8 +167,9 @@ class FindingDetail(QScrollArea):
         self.meta_label = _plain_label()
         self.meta_label.setStyleSheet("color: palette(placeholder-text);")
 
-        for w in (self.severity_label, self.title_label, self.evidence_heading, self.evidence_label,
-                  self.fix_heading, self.fix_label, self.meta_label):
+        # the fix first: it is what the user came for; the evidence below it
+        for w in (self.severity_label, self.title_label, self.fix_heading, self.fix_label, self.evidence_heading,
+                  self.evidence_label, self.meta_label):
             lay.addWidget(w)
         lay.addStretch(1)
         self.setWidget(body)

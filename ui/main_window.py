@@ -56,15 +56,19 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(2)
         self.nav.setStyleSheet(
             "QListWidget#navigation { border: none; border-right: 1px solid palette(mid);"
-            " background: palette(window); padding-top: 8px; }"
-            "QListWidget#navigation::item { padding: 7px 10px; }"
+            " background: palette(window); padding-top: 8px; outline: 0; }"
+            "QListWidget#navigation::item { padding: 7px 10px; margin: 0 6px; border-radius: 4px; }"
+            "QListWidget#navigation::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }"
+            "QListWidget#navigation::item:hover:!selected { background: palette(midlight); }"
         )
         self.stack = QStackedWidget()
         lay.addWidget(self.nav)
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._page_changed)
         self._pages: dict[str, PageEntry] = {}
+        self._last_status: dict[str, str] = {}
 
         self.status_text = QLabel("Ready")
         self.status_text.setTextFormat(Qt.TextFormat.PlainText)
@@ -112,10 +116,16 @@ class MainWindow(QMainWindow):
 
     def _page_status(self, key: str) -> Callable[[str], None]:
         def show(text: str) -> None:
+            self._last_status[key] = text
             if self.current_page_key() == key:
                 self.status_text.setText(text)
 
         return show
+
+    def _page_changed(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        key = self.current_page_key()
+        self.status_text.setText(self._last_status.get(key or "", "Ready"))
 
     def page(self, key: str) -> QWidget:
         return self._pages[key].widget

@@ -74,6 +74,10 @@ def test_status_bar_follows_the_diagnostics_run(qtbot: Any, window: MainWindow) 
         qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
     assert window.status_text.text().startswith("Done in ")
     assert window.status_text.text() == page.status_label.text()
+    window.show_page("remote")  # another page does not inherit the diagnostics status
+    assert window.status_text.text() == "Ready"
+    window.show_page("diagnostics")
+    assert window.status_text.text().startswith("Done in ")
 
 
 def test_f5_only_runs_diagnostics_while_its_page_is_shown(qtbot: Any, window: MainWindow) -> None:

@@ -394,8 +394,11 @@ class TerminalWidget(QAbstractScrollArea):
 
     def event(self, event: object) -> bool:
         # Let the terminal have every key it is given (Ctrl+letters, Tab...) before any window shortcut.
+        # Keys that send nothing (Ctrl+1 to switch pages, say) are left to the window.
         if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.ShortcutOverride:
-            if not self._is_own_shortcut(event):
+            if not self._is_own_shortcut(event) and key_to_bytes(
+                event.key(), event.modifiers(), event.text(), self.term.application_cursor_keys
+            ):
                 event.accept()
                 return True
         return super().event(event)  # type: ignore[arg-type]

@@ -1,0 +1,267 @@
+"""Dialogs of the Remote page: host key, password/passphrase, keyboard-interactive, host editor, ssh-config import.
+
+None of them runs a nested event loop for the SSH side: the page opens them with `open()` and answers the worker's
+question when `finished` fires (the worker thread waits, the GUI thread does not).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSpinBox,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from remote.hosts import HostProfile, HostsError, validate_profile
+
+
+def _plain(text: str = "", *, wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    return label
+
+
+def _mono(text: str) -> QLabel:
+    label = _plain(text, wrap=False)
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    label.setFont(font)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def host_entry(hostname: str, port: int) -> str:
+    return hostname if port == 22 else f"[{hostname}]:{port}"
+
+
+class HostKeyDialog(QDialog):
+    """An unknown host key: shows the SHA256 fingerprint exactly as OpenSSH prints it. Cancel is the default."""
+
+    def __init__(self, hostname: str, port: int, key_type: str, fingerprint: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Unknown host key")
+        self.fingerprint = fingerprint
+        lay = QVBoxLayout(self)
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion).pixmap(32, 32))
+        lay.addWidget(icon)
+        lay.addWidget(_plain(f"The authenticity of host {host_entry(hostname, port)} can't be established."))
+        lay.addWidget(_plain(f"{key_type} key fingerprint is:"))
+        self.fingerprint_label = _mono(fingerprint)
+        self.fingerprint_label.setObjectName("fingerprint")
+        lay.addWidget(self.fingerprint_label)
+        lay.addWidget(_plain(
+            "Compare it with the fingerprint the server's administrator gives you (on the server: "
+            "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Accepting stores the key in OpenSSH format, so that "
+            "ssh agrees with Deskside. Nothing is sent to the server before you decide."
+        ))  # fmt: skip
+        buttons = QDialogButtonBox()
+        self.accept_button = buttons.addButton("Trust and connect", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+
+class HostKeyRefusedDialog(QDialog):
+    """A changed (or revoked) host key: a clear warning, what it may mean and how to fix it. No way to continue."""
+
+    def __init__(self, message: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("WARNING: host key refused")
+        lay = QVBoxLayout(self)
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(32, 32))
+        lay.addWidget(icon)
+        title = _plain("The server's host key does not match the one on record. Deskside did not connect.")
+        f = QFont(title.font())
+        f.setBold(True)
+        title.setFont(f)
+        lay.addWidget(title)
+        self.details = QPlainTextEdit(message)
+        self.details.setReadOnly(True)
+        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.details.setMinimumWidth(560)
+        lay.addWidget(self.details)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+
+class SecretDialog(QDialog):
+    """A password or key passphrase. The text is never logged and is dropped when the dialog closes."""
+
+    def __init__(self, title: str, prompt: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        lay = QVBoxLayout(self)
+        lay.addWidget(_plain(prompt))
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        lay.addWidget(self.edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.edit.setFocus()
+
+    def value(self) -> str:
+        return self.edit.text()
+
+
+class KeyboardInteractiveDialog(QDialog):
+    """Keyboard-interactive prompts (one-time codes...): one field per prompt, hidden unless the server says echo."""
+
+    def __init__(self, title: str, instructions: str, prompts: list[tuple[str, bool]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title or "Authentication")
+        lay = QVBoxLayout(self)
+        if instructions:
+            lay.addWidget(_plain(instructions))
+        form = QFormLayout()
+        self.edits: list[QLineEdit] = []
+        for prompt, echo in prompts:
+            edit = QLineEdit()
+            if not echo:
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+            form.addRow(_plain(prompt.strip(), wrap=False), edit)
+            self.edits.append(edit)
+        lay.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        if self.edits:
+            self.edits[0].setFocus()
+
+    def values(self) -> list[str]:
+        return [e.text() for e in self.edits]
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+class HostEditDialog(QDialog):
+    """Add or edit an address-book entry. Invalid input is shown in the dialog; nothing is lost."""
+
+    def __init__(self, profile: HostProfile | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Edit host" if profile else "Add host")
+        p = profile or HostProfile(name="", hostname="")
+        form = QFormLayout()
+        self.name = QLineEdit(p.name)
+        self.hostname = QLineEdit(p.hostname)
+        self.user = QLineEdit(p.user)
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(p.port)
+        self.identity = QLineEdit(", ".join(p.identity_files))
+        self.jump = QLineEdit(", ".join(p.proxy_jump))
+        self.jump.setPlaceholderText("user@jump1:22, jump2  (ProxyJump chain)")
+        self.group = QLineEdit(p.group)
+        self.tags = QLineEdit(", ".join(p.tags))
+        self.keepalive = QSpinBox()
+        self.keepalive.setRange(0, 3600)
+        self.keepalive.setSuffix(" s")
+        self.keepalive.setValue(p.keepalive_interval)
+        self.keepalive_count = QSpinBox()
+        self.keepalive_count.setRange(1, 100)
+        self.keepalive_count.setValue(p.keepalive_count_max)
+        self.notes = QPlainTextEdit(p.notes)
+        self.notes.setMaximumHeight(70)
+        for label, w in [
+            ("Name", self.name), ("Host name", self.hostname), ("User", self.user), ("Port", self.port),
+            ("Identity files", self.identity), ("Jump hosts", self.jump), ("Group", self.group), ("Tags", self.tags),
+            ("Keepalive every", self.keepalive), ("Dead after (missed)", self.keepalive_count), ("Notes", self.notes),
+        ]:  # fmt: skip
+            form.addRow(label, w)
+        self.error = _plain("")
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.hide()
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._try_accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self._profile: HostProfile | None = None
+
+    def profile(self) -> HostProfile | None:
+        return self._profile
+
+    def _try_accept(self) -> None:
+        p = HostProfile(
+            name=self.name.text().strip(),
+            hostname=self.hostname.text().strip(),
+            user=self.user.text().strip(),
+            port=self.port.value(),
+            identity_files=_split_list(self.identity.text()),
+            proxy_jump=_split_list(self.jump.text()),
+            group=self.group.text().strip(),
+            tags=_split_list(self.tags.text()),
+            keepalive_interval=self.keepalive.value(),
+            keepalive_count_max=self.keepalive_count.value(),
+            notes=self.notes.toPlainText().strip(),
+        )
+        try:
+            validate_profile(p)
+        except HostsError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self._profile = p
+        self.accept()
+
+
+class ImportDialog(QDialog):
+    """Pick which ~/.ssh/config hosts to import; what Deskside cannot honour is listed, not dropped silently."""
+
+    def __init__(self, profiles: list[HostProfile], not_honoured: list[str], existing: set[str],
+                 parent: QWidget | None = None):  # fmt: skip
+        super().__init__(parent)
+        self.setWindowTitle("Import from ~/.ssh/config")
+        self._profiles = profiles
+        lay = QVBoxLayout(self)
+        lay.addWidget(_plain(f"{len(profiles)} host(s) found. Hosts already in the address book are replaced."))
+        self.list = QListWidget()
+        for p in profiles:
+            item = QListWidgetItem(f"{p.name}    {p.display()}" + (f"  via {', '.join(p.proxy_jump)}" if p.proxy_jump
+                                                                  else ""))  # fmt: skip
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if p.name not in existing else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        lay.addWidget(self.list)
+        if not_honoured:
+            lay.addWidget(_plain("Not honoured by Deskside:"))
+            notes = QPlainTextEdit("\n".join(not_honoured))
+            notes.setReadOnly(True)
+            notes.setMaximumHeight(120)
+            self.notes = notes
+            lay.addWidget(notes)
+        self.replace = QCheckBox("Replace hosts with the same name")
+        self.replace.setChecked(True)
+        lay.addWidget(self.replace)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def chosen(self) -> list[HostProfile]:
+        return [p for i, p in enumerate(self._profiles) if self.list.item(i).checkState() == Qt.CheckState.Checked]

@@ -1,0 +1,260 @@
+"""The address book panel of the Remote page: search, hosts by group, add / edit / remove / import, connect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from remote.hosts import AddressBook, HostProfile, HostsError
+
+from .remote_dialogs import HostEditDialog, ImportDialog
+
+PROFILE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class AddressBookPanel(QWidget):
+    connect_requested = Signal(object)  # HostProfile
+
+    def __init__(
+        self,
+        book: AddressBook,
+        import_ssh_config: Callable[[Path], tuple[list[HostProfile], list[str]]],
+        ssh_config_path: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.book = book
+        self._import = import_ssh_config
+        self._ssh_config_path = ssh_config_path
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search hosts, groups, tags…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.refresh)
+        lay.addWidget(self.search)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Host", "Address"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        lay.addWidget(self.tree, 1)
+        self.empty = QLabel("No hosts yet: add one, or import your ~/.ssh/config.")
+        self.empty.setWordWrap(True)
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.empty)
+        row = QHBoxLayout()
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setDefault(True)
+        self.connect_button.clicked.connect(self._connect_selected)
+        self.add_button = QPushButton("Add…")
+        self.add_button.clicked.connect(self.add_host)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("Import hosts from ~/.ssh/config")
+        self.import_button.clicked.connect(self.import_config)
+        for b in (self.connect_button, self.add_button, self.edit_button, self.remove_button, self.import_button):
+            row.addWidget(b)
+        lay.addLayout(row)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.hide()
+        lay.addWidget(self.error)
+        self.refresh()
+
+    # -- view ----------------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        text = self.search.text()
+        hosts = self.book.search(text) if text.strip() else self.book.all()
+        self.tree.clear()
+        groups: dict[str, QTreeWidgetItem] = {}
+        for p in sorted(hosts, key=lambda h: (h.group, h.name)):
+            parent_item = None
+            if p.group:
+                parent_item = groups.get(p.group)
+                if parent_item is None:
+                    parent_item = QTreeWidgetItem([p.group])
+                    parent_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                    f = parent_item.font(0)
+                    f.setBold(True)
+                    parent_item.setFont(0, f)
+                    self.tree.addTopLevelItem(parent_item)
+                    groups[p.group] = parent_item
+            item = QTreeWidgetItem([p.name, p.display()])
+            item.setData(0, PROFILE_ROLE, p.name)
+            tip = [p.display()]
+            if p.proxy_jump:
+                tip.append("via " + " -> ".join(p.proxy_jump))
+            if p.tags:
+                tip.append("tags: " + ", ".join(p.tags))
+            if p.notes:
+                tip.append(p.notes)
+            item.setToolTip(0, "\n".join(tip))
+            if parent_item is not None:
+                parent_item.addChild(item)
+            else:
+                self.tree.addTopLevelItem(item)
+        self.tree.expandAll()
+        self.tree.resizeColumnToContents(0)
+        self.empty.setVisible(len(self.book) == 0)
+        self._selection_changed()
+
+    def hosts_shown(self) -> list[str]:
+        out: list[str] = []
+
+        def walk(item: QTreeWidgetItem | None) -> None:
+            if item is None:
+                return
+            name = item.data(0, PROFILE_ROLE)
+            if name:
+                out.append(str(name))
+            for i in range(item.childCount()):
+                walk(item.child(i))
+
+        for i in range(self.tree.topLevelItemCount()):
+            walk(self.tree.topLevelItem(i))
+        return out
+
+    def select(self, name: str) -> None:
+        items = self.tree.findItems(name, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0)
+        for item in items:
+            if item.data(0, PROFILE_ROLE) == name:
+                self.tree.setCurrentItem(item)
+                return
+
+    def selected(self) -> HostProfile | None:
+        item = self.tree.currentItem()
+        name = item.data(0, PROFILE_ROLE) if item is not None else None
+        return self.book.get(str(name)) if name else None
+
+    def _selection_changed(self) -> None:
+        has = self.selected() is not None
+        for b in (self.connect_button, self.edit_button, self.remove_button):
+            b.setEnabled(has)
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    def _double_clicked(self, item: QTreeWidgetItem, _col: int) -> None:
+        if item.data(0, PROFILE_ROLE):
+            self._connect_selected()
+
+    def _connect_selected(self) -> None:
+        p = self.selected()
+        if p is not None:
+            self.connect_requested.emit(p)
+
+    def _save(self) -> bool:
+        try:
+            self.book.save()
+        except (OSError, HostsError) as exc:
+            self._show_error(f"Could not save the address book {self.book.path}: {exc}")
+            return False
+        self._show_error("")
+        return True
+
+    def add_host(self) -> HostEditDialog:
+        dlg = HostEditDialog(parent=self)
+        dlg.accepted.connect(lambda: self._store(dlg, None))
+        dlg.open()
+        return dlg
+
+    def edit_selected(self) -> HostEditDialog | None:
+        p = self.selected()
+        if p is None:
+            return None
+        dlg = HostEditDialog(p, parent=self)
+        dlg.accepted.connect(lambda: self._store(dlg, p.name))
+        dlg.open()
+        return dlg
+
+    def _store(self, dlg: HostEditDialog, old_name: str | None) -> None:
+        p = dlg.profile()
+        if p is None:
+            return
+        try:
+            if old_name is not None and old_name != p.name:
+                if p.name in self.book:
+                    raise HostsError(f"a host named {p.name!r} already exists; pick another name")
+                self.book.remove(old_name)
+            self.book.add(p, replace=old_name == p.name)
+        except HostsError as exc:
+            self._show_error(str(exc))
+            return
+        if self._save():
+            self.refresh()
+            self.select(p.name)
+
+    def remove_selected(self) -> None:
+        p = self.selected()
+        if p is None:
+            return
+        answer = QMessageBox.question(self, "Remove host", f"Remove {p.name} ({p.display()}) from the address book?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.remove_host(p.name)
+
+    def remove_host(self, name: str) -> None:
+        try:
+            self.book.remove(name)
+        except HostsError as exc:
+            self._show_error(str(exc))
+            return
+        if self._save():
+            self.refresh()
+
+    def import_config(self, path: Path | None = None) -> ImportDialog | None:
+        path = path or self._ssh_config_path
+        if not path.exists():
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import an ssh config file", str(path.parent))
+            if not chosen:
+                return None
+            path = Path(chosen)
+        try:
+            profiles, notes = self._import(path)
+        except (OSError, HostsError, ValueError) as exc:
+            self._show_error(f"Could not read {path}: {exc}")
+            return None
+        if not profiles:
+            self._show_error(f"{path} has no concrete Host entries to import (patterns like Host * are not hosts).")
+            return None
+        dlg = ImportDialog(profiles, notes, {p.name for p in self.book.all()}, parent=self)
+        dlg.accepted.connect(lambda: self._do_import(dlg))
+        dlg.open()
+        return dlg
+
+    def _do_import(self, dlg: ImportDialog) -> None:
+        replace = dlg.replace.isChecked()
+        skipped = []
+        for p in dlg.chosen():
+            if p.name in self.book and not replace:
+                skipped.append(p.name)
+                continue
+            try:
+                self.book.add(p, replace=True)
+            except HostsError as exc:
+                skipped.append(f"{p.name} ({exc})")
+        if self._save():
+            self.refresh()
+        if skipped:
+            self._show_error("Not imported: " + ", ".join(skipped))

@@ -1,0 +1,314 @@
+"""The Remote page: the address book on the left, one tab per connection on the right. A connection tab holds
+terminal tabs (a real terminal emulator), a file pane and a tunnels panel.
+
+Every SSH operation goes to the session object injected by `desktop/` (one worker thread per connection); the page
+only reacts to its signals, so the GUI thread never waits on the network. Questions the SSH side asks (host key,
+password, passphrase, one-time codes) are shown as dialogs opened with `open()`, answered when they close.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from remote.hosts import HostProfile
+
+from .remote_dialogs import HostKeyDialog, HostKeyRefusedDialog, KeyboardInteractiveDialog, SecretDialog
+from .remote_files import FilePane
+from .remote_hosts import AddressBookPanel
+from .remote_services import RemoteServices, RemoteSession
+from .remote_tunnels import TunnelsPanel
+from .terminal import TerminalWidget
+
+STATE_COLOURS = {
+    "connecting": "#1e88e5",
+    "connected": "#2e7d32",
+    "failed": "#c62828",
+    "refused": "#c62828",
+    "lost": "#ef8f00",
+    "closed": "#5b6272",
+}
+
+
+class SessionView(QWidget):
+    """One connection: status bar, terminal tabs, files and tunnels."""
+
+    state_changed = Signal(str, str)
+    dialog_opened = Signal(object)  # the dialog, for whoever wants to watch (tests, screenshots)
+
+    def __init__(self, session: RemoteSession, download_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.state = "new"
+        self.message = ""
+        self.terminals: dict[int, TerminalWidget] = {}
+        self.dialog: QDialog | None = None
+        self._want_terminal = True
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.status = QLabel(f"{session.profile.name}: not connected")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        self.new_terminal_button = QPushButton("New terminal")
+        self.new_terminal_button.clicked.connect(self.new_terminal)
+        self.reconnect_button = QPushButton("Reconnect")
+        self.reconnect_button.clicked.connect(self.reconnect)
+        self.disconnect_button = QPushButton("Disconnect")
+        self.disconnect_button.clicked.connect(self.disconnect_session)
+        bar.addWidget(self.status, 1)
+        for b in (self.new_terminal_button, self.reconnect_button, self.disconnect_button):
+            bar.addWidget(b)
+        lay.addLayout(bar)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.terminal_tabs = QTabWidget()
+        self.terminal_tabs.setTabsClosable(True)
+        self.terminal_tabs.setDocumentMode(True)
+        self.terminal_tabs.tabCloseRequested.connect(self._close_terminal_tab)
+        split.addWidget(self.terminal_tabs)
+        self.side = QTabWidget()
+        self.files = FilePane(session, download_dir)
+        self.tunnels = TunnelsPanel(session)
+        self.side.addTab(self.files, "Files")
+        self.side.addTab(self.tunnels, "Tunnels")
+        split.addWidget(self.side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay.addWidget(split, 1)
+
+        session.state_changed.connect(self._on_state)
+        session.auth_requested.connect(self._on_auth)
+        session.shell_opened.connect(self._on_shell_opened)
+        session.shell_output.connect(self._on_shell_output)
+        session.shell_closed.connect(self._on_shell_closed)
+        self._update_buttons()
+
+    # -- connection ----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.session.start()
+
+    def reconnect(self) -> None:
+        self._want_terminal = True
+        self.session.reconnect()
+
+    def disconnect_session(self) -> None:
+        self._want_terminal = False
+        self.session.close()
+
+    def _on_state(self, state: str, message: str) -> None:
+        self.state, self.message = state, message
+        colour = STATE_COLOURS.get(state, "#5b6272")
+        text = message or state
+        self.status.setText(f"● {text}")
+        self.status.setStyleSheet(f"color: {colour};")
+        if state == "connected":
+            if self._want_terminal and not self.terminals:
+                self.new_terminal()
+            self._want_terminal = False
+            self.files.refresh()
+        elif state in ("lost", "closed", "failed", "refused"):
+            if self.dialog is not None:
+                self.dialog.reject()
+            for term in self.terminals.values():
+                if not term.isReadOnly():
+                    term.feed(f"\r\n\x1b[0;33m[{message or state}]\x1b[0m\r\n".encode())
+                    term.setReadOnly(True)
+        if state == "refused":
+            dlg = HostKeyRefusedDialog(message, self)
+            self._show(dlg)
+        self._update_buttons()
+        self.state_changed.emit(state, message)
+
+    def _update_buttons(self) -> None:
+        connected = self.state == "connected"
+        self.new_terminal_button.setEnabled(connected)
+        self.reconnect_button.setEnabled(self.state in ("failed", "lost", "refused"))
+        self.disconnect_button.setEnabled(self.state in ("connecting", "connected"))
+        self.files.setEnabled(connected)
+        self.tunnels.setEnabled(connected)
+
+    # -- authentication questions --------------------------------------------------------------------------------
+    def _show(self, dlg: QDialog) -> None:
+        self.dialog = dlg
+        dlg.finished.connect(lambda _r: self._dialog_closed(dlg))
+        dlg.open()
+        self.dialog_opened.emit(dlg)
+
+    def _dialog_closed(self, dlg: QDialog) -> None:
+        if self.dialog is dlg:
+            self.dialog = None
+        dlg.deleteLater()
+
+    def _on_auth(self, req: Any) -> None:
+        f = req.fields
+        dlg: QDialog
+        if req.kind == "host_key":
+            dlg = HostKeyDialog(f["hostname"], int(f["port"]), f["key_type"], f["fingerprint"], self)
+            dlg.finished.connect(lambda r: req.answer(r == QDialog.DialogCode.Accepted))
+        elif req.kind == "password":
+            dlg = SecretDialog("Password", f.get("prompt") or "Password:", self)
+            dlg.finished.connect(lambda r: req.answer(dlg.value() if r == QDialog.DialogCode.Accepted else None))
+        elif req.kind == "passphrase":
+            dlg = SecretDialog("Key passphrase", f"Passphrase for the key {f['key_path']}:", self)
+            dlg.finished.connect(lambda r: req.answer(dlg.value() if r == QDialog.DialogCode.Accepted else None))
+        elif req.kind == "keyboard_interactive":
+            dlg = KeyboardInteractiveDialog(f.get("title", ""), f.get("instructions", ""), f.get("prompts", []), self)
+            dlg.finished.connect(lambda r: req.answer(dlg.values() if r == QDialog.DialogCode.Accepted else None))
+        else:
+            req.answer(None)
+            return
+        self._show(dlg)
+
+    # -- terminals -----------------------------------------------------------------------------------------------
+    def new_terminal(self) -> TerminalWidget:
+        term = TerminalWidget()
+        sid = self.session.open_shell(term.cols(), term.rows())
+        self.terminals[sid] = term
+        term.bytes_to_send.connect(lambda data, sid=sid: self.session.send(sid, data))
+        term.resized.connect(lambda c, r, sid=sid: self.session.resize(sid, c, r))
+        term.title_changed.connect(lambda t, term=term: self._set_title(term, t))
+        idx = self.terminal_tabs.addTab(term, f"{self.session.profile.name} ({len(self.terminals)})")
+        self.terminal_tabs.setCurrentIndex(idx)
+        term.setFocus()
+        return term
+
+    def _set_title(self, term: TerminalWidget, title: str) -> None:
+        idx = self.terminal_tabs.indexOf(term)
+        if idx >= 0 and title:
+            self.terminal_tabs.setTabText(idx, title[:40])
+            self.terminal_tabs.setTabToolTip(idx, title)
+
+    def current_terminal(self) -> TerminalWidget | None:
+        w = self.terminal_tabs.currentWidget()
+        return w if isinstance(w, TerminalWidget) else None
+
+    def _on_shell_opened(self, sid: int) -> None:
+        term = self.terminals.get(sid)
+        if term is not None:
+            # The widget may have been laid out since the shell was asked for: send its real size.
+            self.session.resize(sid, term.cols(), term.rows())
+
+    def _on_shell_output(self, sid: int, data: bytes) -> None:
+        term = self.terminals.get(sid)
+        if term is not None:
+            term.feed(data)
+
+    def _on_shell_closed(self, sid: int, why: str) -> None:
+        term = self.terminals.get(sid)
+        if term is not None and not term.isReadOnly():
+            term.feed(f"\r\n\x1b[0;33m[{why}]\x1b[0m\r\n".encode())
+            term.setReadOnly(True)
+
+    def _close_terminal_tab(self, idx: int) -> None:
+        term = self.terminal_tabs.widget(idx)
+        for sid, t in list(self.terminals.items()):
+            if t is term:
+                self.session.close_shell(sid)
+                del self.terminals[sid]
+        self.terminal_tabs.removeTab(idx)
+        if term is not None:
+            term.deleteLater()
+
+    def shutdown(self) -> None:
+        if self.dialog is not None:
+            self.dialog.reject()
+        self.session.close()
+
+
+class RemotePage(QWidget):
+    """Address book + connection tabs. `services` comes from desktop/ (see ui/remote_services.py)."""
+
+    session_started = Signal(object)  # SessionView
+
+    def __init__(self, services: RemoteServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.views: list[SessionView] = []
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("Hosts")
+        f = QFont(heading.font())
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.2)
+        heading.setFont(f)
+        left_lay.addWidget(heading)
+        self.book_panel = AddressBookPanel(services.book, services.import_ssh_config, services.ssh_config_path)
+        self.book_panel.connect_requested.connect(self.connect_to)
+        left_lay.addWidget(self.book_panel, 1)
+        split.addWidget(left)
+
+        self.stack = QStackedWidget()
+        self.empty = QLabel("Pick a host and press Connect.\n\nEach connection opens here with its terminals, "
+                            "its files and its tunnels.")  # fmt: skip
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty.setStyleSheet("color: palette(placeholder-text);")
+        self.sessions = QTabWidget()
+        self.sessions.setTabsClosable(True)
+        self.sessions.tabCloseRequested.connect(self.close_session)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.sessions)
+        split.addWidget(self.stack)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 4)
+        split.setSizes([260, 1000])
+        lay.addWidget(split)
+
+    def connect_to(self, profile: HostProfile) -> SessionView:
+        session = self.services.new_session(profile)
+        view = SessionView(session, self.services.download_dir)
+        self.views.append(view)
+        idx = self.sessions.addTab(view, profile.name)
+        self.sessions.setTabToolTip(idx, profile.display())
+        view.state_changed.connect(lambda state, _m, view=view: self._tab_state(view, state))
+        self.sessions.setCurrentIndex(idx)
+        self.stack.setCurrentWidget(self.sessions)
+        self.session_started.emit(view)
+        view.start()
+        return view
+
+    def _tab_state(self, view: SessionView, state: str) -> None:
+        idx = self.sessions.indexOf(view)
+        if idx >= 0:
+            name = view.session.profile.name
+            self.sessions.setTabText(idx, name if state == "connected" else f"{name} ({state})")
+
+    def close_session(self, idx: int) -> None:
+        view = self.sessions.widget(idx)
+        if isinstance(view, SessionView):
+            view.shutdown()
+            self.views.remove(view)
+        self.sessions.removeTab(idx)
+        if view is not None:
+            view.deleteLater()
+        if self.sessions.count() == 0:
+            self.stack.setCurrentWidget(self.empty)
+
+    def shutdown(self) -> None:
+        """Close every connection (the app calls this when it quits)."""
+        for view in list(self.views):
+            view.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

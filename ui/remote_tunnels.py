@@ -1,0 +1,111 @@
+"""The tunnels panel of a remote session: start and stop local (-L), remote (-R) and dynamic SOCKS5 (-D) forwards."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .remote_services import RemoteSession
+
+KINDS = [
+    ("L", "Local (-L): a port here reaches a host:port seen from the server"),
+    ("R", "Remote (-R): a port on the server reaches a host:port seen from here"),
+    ("D", "Dynamic (-D): a SOCKS5 proxy here, connections leave from the server"),
+]
+
+
+class TunnelsPanel(QWidget):
+    def __init__(self, session: RemoteSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._items: dict[int, QTreeWidgetItem] = {}
+        self._stop_buttons: dict[int, QPushButton] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        self.kind = QComboBox()
+        for code, label in KINDS:
+            self.kind.addItem(label, code)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.bind_host = QLineEdit("127.0.0.1")
+        self.bind_port = QSpinBox()
+        self.bind_port.setRange(0, 65535)
+        self.bind_port.setSpecialValueText("any free port")
+        self.bind_port.setValue(8080)
+        self.dest_host = QLineEdit("127.0.0.1")
+        self.dest_port = QSpinBox()
+        self.dest_port.setRange(1, 65535)
+        self.dest_port.setValue(80)
+        form.addRow("Kind", self.kind)
+        form.addRow("Listen address", self.bind_host)
+        form.addRow("Listen port", self.bind_port)
+        self.dest_host_label = QLabel("Destination host")
+        self.dest_port_label = QLabel("Destination port")
+        form.addRow(self.dest_host_label, self.dest_host)
+        form.addRow(self.dest_port_label, self.dest_port)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        self.start_button = QPushButton("Start tunnel")
+        self.start_button.clicked.connect(self.start_tunnel)
+        row.addStretch(1)
+        row.addWidget(self.start_button)
+        lay.addLayout(row)
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(["Tunnel", "State", ""])
+        self.list.setRootIsDecorated(False)
+        lay.addWidget(self.list, 1)
+        session.forward_changed.connect(self._on_changed)
+
+    def _kind_changed(self) -> None:
+        dynamic = self.kind.currentData() == "D"
+        for w in (self.dest_host, self.dest_port, self.dest_host_label, self.dest_port_label):
+            w.setVisible(not dynamic)
+
+    def start_tunnel(self) -> int:
+        kind = str(self.kind.currentData())
+        spec: dict[str, object] = {"bind_host": self.bind_host.text().strip() or "127.0.0.1",
+                                   "bind_port": self.bind_port.value()}  # fmt: skip
+        if kind != "D":
+            spec["dest_host"] = self.dest_host.text().strip() or "127.0.0.1"
+            spec["dest_port"] = self.dest_port.value()
+        fid = self.session.start_forward(kind, spec)
+        desc = f"-{kind} {spec['bind_host']}:{spec['bind_port'] or '*'}"
+        if kind != "D":
+            desc += f" -> {spec['dest_host']}:{spec['dest_port']}"
+        item = QTreeWidgetItem([desc, "starting", ""])
+        self.list.addTopLevelItem(item)
+        stop = QPushButton("Stop")
+        stop.clicked.connect(lambda: self.session.stop_forward(fid))
+        self.list.setItemWidget(item, 2, stop)
+        self._items[fid] = item
+        self._stop_buttons[fid] = stop
+        return fid
+
+    def state(self, fid: int) -> str:
+        item = self._items.get(fid)
+        return item.text(1) if item else ""
+
+    def _on_changed(self, fid: int, state: str, message: str) -> None:
+        item = self._items.get(fid)
+        if item is None:
+            return
+        if state == "running" and message:
+            item.setText(0, message)
+        item.setText(1, state if state != "failed" else f"failed: {message}")
+        item.setToolTip(1, message)
+        item.setForeground(1, Qt.GlobalColor.darkGreen if state == "running" else Qt.GlobalColor.darkRed)
+        self.list.resizeColumnToContents(0)
+        if state in ("stopped", "failed"):
+            self._stop_buttons[fid].setEnabled(False)
