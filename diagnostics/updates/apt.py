@@ -96,7 +96,7 @@ def security_suites(headers: list[dict[str, str]]) -> set[str]:
     secure: set[str] = set()
     plain: set[str] = set()
     for h in headers:
-        names = {h.get("Suite", ""), h.get("Codename", "")} - {""}
+        names = {h.get("Suite", "")} - {""}  # `apt list` shows the Suite (the "archive")
         if "security" in (h.get("Label", "") + " " + h.get("Origin", "")).lower():
             secure |= names
         else:
