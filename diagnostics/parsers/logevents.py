@@ -84,10 +84,11 @@ def summarize(events: Iterable[LogEvent], *, max_groups: int = 50, max_items: in
     seen: set[tuple[str | None, str]] = set()
     total = 0
     for ev in events:
-        key = (iso(ev.time), ev.message)
-        if key in seen:  # the same line from two queries (errors and kernel) counts once
-            continue
-        seen.add(key)
+        if ev.time is not None:  # the same line from two queries (errors and kernel) counts once
+            key = (ev.time.isoformat(), ev.message)
+            if key in seen:
+                continue
+            seen.add(key)
         msg = ev.message
         if "egfault at" in msg:
             sm = _SEGFAULT.search(msg)
