@@ -1,0 +1,366 @@
+"""`deskside ticket ...` and `deskside backend ...`: support tickets through the outbox.
+
+Exit codes:
+  0  sent (or, for outbox/backend commands, done)
+  1  not sent because you said no at the confirmation, or cancelled
+  2  bad input or configuration (the message says what to fix); nothing was sent
+  3  saved in the outbox, not sent yet (no backend configured, or the backend is unreachable: retried later)
+  4  the backend refused the ticket or the credentials (see the message; fix, then `ticket outbox retry ID`)
+  5  uncertain: the backend may have the ticket already; check it, then retry or discard
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from desktop import paths, settings
+from tickets.cancel import Cancelled
+from tickets.errors import AuthError, ConfigError, RejectedError, SecretUnavailable, TicketError, TransientError
+from tickets.model import PRIORITY_NAMES
+from tickets.outbox import OutboxEntry, OutboxError
+from tickets.secrets import SecretStore, keyring_problem
+from tickets.service import Draft, Preview, TicketService
+
+EXIT_OK, EXIT_DECLINED, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 1, 2, 3, 4, 5
+
+
+def _err(msg: str) -> None:
+    print(f"deskside: {msg}", file=sys.stderr)
+
+
+def make_service(config: dict[str, Any] | None = None) -> TicketService:
+    """Build the service from config.toml ([backends.*], [tickets], [secrets]) and the data dir."""
+    cfg = settings.load() if config is None else config
+    tcfg = cfg.get("tickets", {}) or {}
+    scfg = cfg.get("secrets", {}) or {}
+    plaintext = paths.data_dir() / "secrets.json" if scfg.get("plaintext_fallback") is True else None
+    host = socket.gethostname()
+    hosts = {host, socket.getfqdn()} - {"localhost", ""}
+    redaction = tcfg.get("redaction", {}) or {}
+    return TicketService(
+        backends=cfg.get("backends", {}) or {},
+        data_dir=paths.ensure(paths.data_dir()),
+        secrets=SecretStore(plaintext_file=plaintext),
+        default_backend=tcfg.get("backend"),
+        sla=tcfg.get("sla"),
+        scale=int(tcfg.get("scale", 3)),
+        users=[getpass.getuser(), *redaction.get("users", [])],
+        hosts=[*hosts, *redaction.get("hosts", [])],
+        keywords=list(redaction.get("keywords", [])),
+    )
+
+
+def _progress(message: str, fraction: float | None = None) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def _print_entry(e: OutboxEntry) -> None:
+    print(f"  #{e.id:<4} {e.state:<10} {e.backend or '-':<12} {e.summary[:50]}")
+    print(f"        {e.describe_state()}")
+
+
+def _exit_for(e: OutboxEntry) -> int:
+    return {"sent": EXIT_OK, "failed": EXIT_FAILED, "uncertain": EXIT_UNCERTAIN}.get(e.state, EXIT_QUEUED)
+
+
+def _report_entry(e: OutboxEntry) -> int:
+    if e.state == "sent":
+        print(f"Sent: ticket {e.remote_id} {e.remote_url}".rstrip())
+        if e.last_error:
+            print(f"note: {e.last_error}")
+    elif e.state == "held":
+        print(f"No backend is configured, so the ticket was not sent. It waits in the outbox as #{e.id}.")
+        if e.bundle_path:
+            print(f"The support bundle was saved to {e.bundle_path}")
+        print(f"Configure a backend ([backends.NAME] in {paths.config_file()}), then run "
+              f"`deskside ticket outbox retry {e.id}`.")
+    elif e.state == "retry":
+        print(f"Not sent yet: {e.last_error}")
+        print(f"It waits in the outbox as #{e.id} and is retried automatically "
+              f"(or now: `deskside ticket outbox retry {e.id}`).")
+    else:
+        _err(f"ticket #{e.id} {e.state}: {e.last_error}")
+    return _exit_for(e)
+
+
+def _show_preview(p: Preview, verbose: bool) -> None:
+    t = p.ticket
+    print(f"Subject:   {t.subject}")
+    print(f"Type:      {t.incident_type.value}")
+    print(f"Impact:    {t.level_name(t.impact)}   Urgency: {t.level_name(t.urgency)}")
+    print(f"Priority:  {t.priority_label}")
+    if t.sla:
+        print(f"SLA:       {t.sla.describe()}")
+    if t.category:
+        print(f"Category:  {t.category}")
+    print(f"Backend:   {p.backend or '(none configured: the ticket will be saved in the outbox)'}")
+    if p.bundle:
+        print(f"Bundle:    {p.bundle.filename} ({p.bundle.size} bytes: {', '.join(sorted(p.bundle.files))})")
+    print(f"Redaction: {p.redaction_summary()}")
+    shown = p.items if verbose else p.items[:30]
+    for item in shown:
+        flag = "unmasked" if item.placeholder in p.disabled else "masked  "
+        value = item.value.split("\n", 1)[0]
+        value = value if item.kind not in ("secret",) else (value[:3] + "…" if len(value) > 3 else "…")
+        where = item.occurrences[0].where if item.occurrences else ""
+        more = f" (+{item.count - 1} more)" if item.count > 1 else ""
+        print(f"  {flag} {item.placeholder:<12} {item.kind:<8} {value[:40]:<40} {where}{more}")
+    if len(p.items) > len(shown):
+        print(f"  … {len(p.items) - len(shown)} more (use --show-all)")
+    if p.items:
+        print("  (leave a value unmasked with --unmask PLACEHOLDER)")
+
+
+def _load_report(args: argparse.Namespace) -> dict[str, Any] | None:
+    if args.report:
+        path = Path(args.report)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"the report file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"the report file {path} is not a readable JSON report ({exc}); "
+                              "write one with `deskside diagnose --json FILE`") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"the report file {path} does not hold a JSON object")
+        return data
+    if args.attach_diagnostics:
+        # desktop joins diagnostics and tickets: the report travels as a plain dict.
+        from diagnostics.collectors import select
+        from diagnostics.collectors.base import CollectContext
+        from diagnostics.host import LocalHost
+        from diagnostics.runner import run_collectors
+
+        print("Collecting diagnostics…", file=sys.stderr)
+        report = run_collectors(select(), CollectContext(host=LocalHost()))
+        data = report.to_dict()
+        return data
+    return None
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    try:
+        svc = make_service()
+        report = _load_report(args)
+        logs: dict[str, str] = {}
+        if report is not None:
+            from tickets.bundle import log_excerpts
+
+            logs = log_excerpts(report)
+        for lf in args.log or []:
+            try:
+                logs[f"logs/{Path(lf).name}"] = Path(lf).read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                raise ConfigError(f"cannot read the log file {lf}: {exc}") from exc
+        draft = Draft(summary=args.summary, description=args.description or "", incident_type=args.type,
+                      impact=args.impact, urgency=args.urgency, category=args.category or "",
+                      requester_name=args.requester_name or "", requester_email=args.requester_email or "")
+        if args.backend is not None:
+            svc.validate_backend(args.backend)
+        elif svc.backend_names() and svc.default_backend() is None:
+            raise ConfigError(f"several backends are configured ({', '.join(svc.backend_names())}); choose one "
+                              "with --backend NAME or set backend = \"NAME\" under [tickets]")
+        preview = svc.build_preview(draft, report=report, logs=logs, disabled=args.unmask or [],
+                                    backend=args.backend)
+    except (ConfigError, ValueError, SecretUnavailable, settings.ConfigError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    _show_preview(preview, args.show_all)
+    if args.dry_run:
+        print("Dry run: nothing was saved or sent.")
+        return EXIT_OK
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _err("not sending without confirmation; add --yes to send from a script")
+            return EXIT_DECLINED
+        answer = input("Send this ticket? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("Not sent; nothing was saved.")
+            return EXIT_DECLINED
+    try:
+        entry = svc.submit(preview, timeout=args.timeout, progress=_progress)
+    except Cancelled:
+        _err("cancelled; the ticket stays in the outbox")
+        return EXIT_DECLINED
+    except (TicketError, OutboxError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    return _report_entry(entry)
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    try:
+        svc = make_service()
+        action = args.action or "list"
+        if action == "list":
+            entries = svc.outbox_list(include_closed=args.all)
+            if not entries:
+                print("The outbox is empty." if args.all else "No open tickets in the outbox (--all shows sent ones).")
+                return EXIT_OK
+            for e in entries:
+                _print_entry(e)
+            return EXIT_OK
+        if action == "discard":
+            if args.id is None:
+                raise ConfigError("which ticket? `deskside ticket outbox discard ID` (IDs: `ticket outbox list`)")
+            e = svc.discard(args.id)
+            print(f"Discarded #{e.id} ({e.summary}).")
+            return EXIT_OK
+        if action == "retry":
+            if args.id is None:
+                results = svc.process_due(timeout=args.timeout)
+                if not results:
+                    print("Nothing is due for a retry.")
+                for e in results:
+                    _print_entry(e)
+                return max((_exit_for(e) for e in results), default=EXIT_OK)
+            e = svc.retry(args.id, backend=args.backend, timeout=args.timeout, progress=_progress)
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
+            return _report_entry(e)
+        if action == "show":
+            if args.id is None:
+                raise ConfigError("which ticket? `deskside ticket outbox show ID`")
+            e = svc.outbox.get(args.id)
+            _print_entry(e)
+            for at, state, msg in svc.outbox.history(e.id):
+                print(f"    {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(at))} {state:<10} {msg}")
+            return EXIT_OK
+    except Cancelled:
+        _err("cancelled")
+        return EXIT_DECLINED
+    except (TicketError, OutboxError, settings.ConfigError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    _err(f"unknown outbox action {args.action!r}; use list, retry, discard or show")
+    return EXIT_USAGE
+
+
+def cmd_backend_test(args: argparse.Namespace) -> int:
+    try:
+        svc = make_service()
+        print(svc.test_backend(args.name, timeout=args.timeout))
+        return EXIT_OK
+    except (AuthError, RejectedError) as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except TransientError as exc:
+        _err(str(exc))
+        return EXIT_QUEUED
+    except (TicketError, settings.ConfigError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+
+
+def cmd_backend_list(args: argparse.Namespace) -> int:
+    try:
+        svc = make_service()
+    except (TicketError, settings.ConfigError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    if not svc.backends:
+        print(f"No backends configured. Add a [backends.NAME] table to {paths.config_file()}.")
+        return EXIT_OK
+    default = svc.default_backend()
+    for name in svc.backend_names():
+        cfg = svc.backends[name]
+        try:
+            svc.validate_backend(name)
+            status = "ok"
+        except TicketError as exc:
+            status = f"invalid: {exc}"
+        mark = "*" if name == default else " "
+        print(f"{mark} {name:<16} {cfg.get('type', '?'):<10} {status}")
+    problem = keyring_problem()
+    print(f"Secrets: {'system keyring' if problem is None else 'NOT available (' + problem + ')'}")
+    return EXIT_OK
+
+
+def cmd_set_secret(args: argparse.Namespace) -> int:
+    try:
+        svc = make_service()
+        fields = svc.secret_fields(args.name)
+        field = args.field or (fields[0] if fields else None)
+        if field is None:
+            print(f"backend {args.name!r} needs no secret with its current settings.")
+            return EXIT_OK
+        if fields and field not in fields:
+            raise ConfigError(f"backend {args.name!r} uses the secret(s) {', '.join(fields)}, not {field!r}")
+        if sys.stdin.isatty():
+            value = getpass.getpass(f"{field} for backend {args.name}: ")
+        else:
+            value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise ConfigError("the secret is empty; nothing was stored")
+        where = svc.secrets.set(args.name, field, value)
+        print(f"Stored the {field} of backend {args.name!r} in {where}.")
+        return EXIT_OK
+    except (TicketError, settings.ConfigError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+
+
+def register(subparsers: Any) -> None:
+    pt = subparsers.add_parser("ticket", help="create support tickets and manage the outbox",
+                               description="Create support tickets (redacted, previewed, sent through the outbox).")
+    tsub = pt.add_subparsers(dest="ticket_command", metavar="ACTION")
+    pt.set_defaults(func=lambda a: (pt.print_help(), EXIT_USAGE)[1])
+
+    pn = tsub.add_parser("new", help="create a ticket", description="Create a ticket: shows priority, SLA and "
+                         "what will be masked, asks, then sends it through the outbox.")
+    pn.add_argument("--summary", required=True, help="one sentence: what went wrong")
+    pn.add_argument("--description", help="more detail: what happened, since when, who is affected")
+    pn.add_argument("--type", default="technical failure",
+                    help="security breach | technical failure | software problem | request")
+    pn.add_argument("--impact", default="medium", help="high | medium | low (or 1-3; 1-5 with scale = 5)")
+    pn.add_argument("--urgency", default="medium", help="high | medium | low (or 1-3; 1-5 with scale = 5)")
+    pn.add_argument("--category", help="category / queue / help topic text")
+    pn.add_argument("--requester-name")
+    pn.add_argument("--requester-email")
+    src = pn.add_mutually_exclusive_group()
+    src.add_argument("--attach-diagnostics", action="store_true", help="run diagnostics now and attach them")
+    src.add_argument("--report", metavar="FILE", help="attach a JSON report written by `deskside diagnose --json`")
+    pn.add_argument("--log", action="append", metavar="FILE", help="also attach this log (redacted); repeatable")
+    pn.add_argument("--backend", metavar="NAME", help="a [backends.NAME] from config.toml")
+    pn.add_argument("--unmask", action="append", metavar="PLACEHOLDER", help="leave this item unmasked, e.g. <host-1>")
+    pn.add_argument("--show-all", action="store_true", help="list every masked item")
+    pn.add_argument("--dry-run", action="store_true", help="show the preview only; save and send nothing")
+    pn.add_argument("--yes", "-y", action="store_true", help="send without asking")
+    pn.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    pn.set_defaults(func=cmd_new)
+
+    po = tsub.add_parser("outbox", help="list, retry or discard tickets waiting in the outbox")
+    po.add_argument("action", nargs="?", choices=["list", "retry", "discard", "show"], default="list")
+    po.add_argument("id", nargs="?", type=int, help="ticket number in the outbox (retry without ID: all due)")
+    po.add_argument("--all", action="store_true", help="list also sent and discarded tickets")
+    po.add_argument("--backend", metavar="NAME", help="retry with this backend")
+    po.add_argument("--timeout", type=float, default=30.0)
+    po.set_defaults(func=cmd_outbox)
+
+    pb = subparsers.add_parser("backend", help="support backends: list, test, store credentials")
+    bsub = pb.add_subparsers(dest="backend_command", metavar="ACTION")
+    pb.set_defaults(func=lambda a: (pb.print_help(), EXIT_USAGE)[1])
+    pbt = bsub.add_parser("test", help="check connection and credentials (creates nothing)")
+    pbt.add_argument("name")
+    pbt.add_argument("--timeout", type=float, default=15.0)
+    pbt.set_defaults(func=cmd_backend_test)
+    pbs = bsub.add_parser("set-secret", help="store the backend's token/password in the system keyring "
+                          "(asked for, or read from stdin)")
+    pbs.add_argument("name")
+    pbs.add_argument("--field", help="which secret (default: the one the backend needs), e.g. token, password")
+    pbs.set_defaults(func=cmd_set_secret)
+    pbl = bsub.add_parser("list", help="the configured backends and whether their settings are valid")
+    pbl.set_defaults(func=cmd_backend_list)
+
+
+__all__ = ["PRIORITY_NAMES", "make_service", "register"]

@@ -1,0 +1,305 @@
+"""What every connector is: a config schema, validate() before any I/O, build() with no I/O, submit(), typed errors.
+
+`build(ticket)` returns the exact requests `submit()` sends. Values only known after an earlier step (a session
+token, an upload token, the new ticket's id) appear in build()'s output as `{placeholders}`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+import jsonschema
+
+from ..cancel import CancelToken, Progress, no_progress
+from ..errors import AuthError, ConfigError, RejectedError, TransientError
+from ..model import Ticket
+
+
+@dataclass
+class FilePart:
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    content: bytes | None = None
+    data: dict[str, str] | None = None  # multipart form fields (with files) or urlencoded form
+    files: list[FilePart] | None = None
+    params: dict[str, str] | None = None
+    step: str = ""  # what this request does: "create", "upload", "attach", "search", "login"...
+
+    def redacted_headers(self) -> dict[str, str]:
+        secret = ("authorization", "private-token", "x-api-key", "x-redmine-api-key", "session-token", "app-token")
+        return {k: ("***" if k.lower() in secret else v) for k, v in self.headers.items()}
+
+
+@dataclass
+class MailRequest:
+    host: str
+    port: int
+    security: str  # "starttls" | "tls" | "none"
+    username: str
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+    step: str = "send"
+
+
+Request = HttpRequest | MailRequest
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: str
+    url: str
+    warning: str = ""  # e.g. the ticket was created but its attachment could not be added
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Connector:
+    type: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    #: JSON schema of the `[backends.NAME]` table (without `type`).
+    schema: ClassVar[dict[str, Any]] = {}
+    #: Names of secrets this backend needs from the keyring, given the config (e.g. ("token",)).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: The backend honours an idempotency key: a retry can never create a second ticket.
+    idempotent: ClassVar[bool] = False
+    #: find_existing() can look our marker up before a retry.
+    searchable: ClassVar[bool] = False
+    #: How the bundle travels: "attachment", "link" (uploaded, linked in the text) or "inline" (text in the body).
+    attachments: ClassVar[str] = "attachment"
+
+    def __init__(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.config = self.validate(config, name=name)
+        self.secrets = dict(secrets or {})
+        self._transport = transport
+
+    # ---- config ---------------------------------------------------------------------------------------------
+    @classmethod
+    def required_secrets(cls, config: Mapping[str, Any]) -> tuple[str, ...]:
+        return cls.secret_fields
+
+    @classmethod
+    def validate(cls, config: Mapping[str, Any], name: str = "") -> dict[str, Any]:
+        """Check the config before any I/O. Returns it with defaults filled in; raises ConfigError listing every
+        problem and what to write instead."""
+        where = f"[backends.{name}]" if name else f"the {cls.title} backend"
+        cfg = {k: v for k, v in dict(config).items() if k != "type"}
+        schema = {"type": "object", "additionalProperties": False, **cls.schema}
+        problems = []
+        for err in sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg), key=lambda e: list(e.path)):
+            loc = ".".join(str(p) for p in err.path) or "(table)"
+            problems.append(f"{loc}: {err.message}")
+        if problems:
+            raise ConfigError(f"{where} ({cls.type}) is not valid: " + "; ".join(problems))
+        for key, spec in cls.schema.get("properties", {}).items():
+            if key not in cfg and "default" in spec:
+                cfg[key] = spec["default"]
+        for key in ("url", "api_url"):
+            if key in cfg:
+                cfg[key] = cls._check_url(str(cfg[key]), where, bool(cfg.get("allow_insecure_http", False)), key)
+        cls.check(cfg, where)
+        return cfg
+
+    @classmethod
+    def check(cls, cfg: dict[str, Any], where: str) -> None:
+        """Connector-specific checks beyond the schema (override)."""
+
+    @staticmethod
+    def _check_url(url: str, where: str, allow_http: bool, key: str = "url") -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}: {key} {url!r} is not an http(s) URL; write e.g. https://helpdesk.example.org")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_http:
+            raise ConfigError(
+                f"{where}: {key} {url!r} uses plain http, which would send the credentials unencrypted; "
+                "use https, or set allow_insecure_http = true if you really mean it"
+            )
+        if parts.username or parts.password:
+            raise ConfigError(f"{where}: put no user name or password in {key}; secrets go in the keyring")
+        return url.rstrip("/")
+
+    def secret(self, key: str) -> str:
+        value = self.secrets.get(key)
+        if not value:
+            raise ConfigError(
+                f"backend {self.name!r} has no {key} stored; run `deskside backend set-secret {self.name}` "
+                "to put it in the system keyring"
+            )
+        return value
+
+    # ---- the three operations (override) ------------------------------------------------------------------
+    def build(self, ticket: Ticket) -> list[Request]:
+        raise NotImplementedError
+
+    def submit(
+        self,
+        ticket: Ticket,
+        *,
+        timeout: float = 30.0,
+        cancel: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> Submitted:
+        raise NotImplementedError
+
+    def find_existing(self, ticket: Ticket, *, timeout: float = 30.0) -> Submitted | None:
+        """The ticket carrying our marker, if the backend already has it (None if not, or not searchable)."""
+        return None
+
+    def test(self, *, timeout: float = 15.0) -> str:
+        """Check connection and credentials without creating anything; returns a one-line description."""
+        raise NotImplementedError
+
+    # ---- HTTP helpers ---------------------------------------------------------------------------------------
+    def _client(self, timeout: float) -> httpx.Client:
+        return httpx.Client(timeout=timeout, transport=self._transport, follow_redirects=False,
+                            headers={"User-Agent": "Deskside/0.1 (+tickets)"}, trust_env=False)
+
+    def send(
+        self,
+        client: httpx.Client,
+        req: HttpRequest,
+        cancel: CancelToken | None = None,
+        on_status: Callable[[httpx.Response], None] | None = None,
+    ) -> httpx.Response:
+        """Send one request; map failures to typed errors. `on_status` may raise a more precise error first."""
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        files = None
+        if req.files:
+            files = [(f.field, (f.filename or None, f.data, f.content_type)) for f in req.files]
+        what = f"{self.title} ({self.name})"
+        creates = req.method.upper() in ("POST", "PUT", "PATCH")
+        try:
+            resp = client.request(req.method, req.url, headers=req.headers, json=req.json, content=req.content,
+                                  data=req.data, files=files, params=req.params)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise TransientError(f"{what} cannot be reached at {_origin(req.url)}: {exc or type(exc).__name__}; "
+                                 "the ticket waits in the outbox and is retried", maybe_sent=False) from exc
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{what} did not answer in time ({type(exc).__name__}); it may still have "
+                                 "received the request, so the next try checks first", maybe_sent=creates) from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"{what}: connection failed during the request ({exc or type(exc).__name__})",
+                                 maybe_sent=creates) from exc
+        if on_status is not None:
+            on_status(resp)
+        self.raise_for_status(resp, req)
+        return resp
+
+    def raise_for_status(self, resp: httpx.Response, req: HttpRequest) -> None:
+        code = resp.status_code
+        if code < 400:
+            return
+        what = f"{self.title} ({self.name})"
+        detail = error_detail(resp)
+        if code == 401:
+            raise AuthError(f"{what} refused the credentials (HTTP 401{': ' + detail if detail else ''}); "
+                            f"check them with `deskside backend set-secret {self.name}`")
+        if code == 403:
+            raise AuthError(f"{what} does not allow this (HTTP 403{': ' + detail if detail else ''}); check the "
+                            "account's rights and the backend settings")
+        if code in (408, 425, 429, 502, 503, 504) or code >= 500:
+            retry_after = _retry_after(resp)
+            maybe = req.method.upper() in ("POST", "PUT", "PATCH") and code not in (429, 503)
+            raise TransientError(f"{what} is temporarily failing (HTTP {code}{': ' + detail if detail else ''}); "
+                                 "the ticket waits in the outbox and is retried", maybe_sent=maybe,
+                                 retry_after=retry_after)
+        raise RejectedError(f"{what} rejected the {req.step or 'request'} (HTTP {code}"
+                            f"{': ' + detail if detail else ''}); fix the backend settings or the ticket and retry")
+
+    def run_plan(self, reqs: list[HttpRequest], *, timeout: float, cancel: CancelToken | None,
+                 progress: Progress | None) -> list[httpx.Response]:
+        progress = progress or no_progress
+        out = []
+        with self._client(timeout) as client:
+            for i, r in enumerate(reqs):
+                progress(f"{self.title}: {r.step or r.method}", i / max(1, len(reqs)))
+                out.append(self.send(client, r, cancel))
+        progress(f"{self.title}: done", 1.0)
+        return out
+
+
+def _origin(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}"
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    v = resp.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(v)) if v else None
+    except ValueError:
+        return None
+
+
+def error_detail(resp: httpx.Response) -> str:
+    """The backend's own error message, short."""
+    text = resp.text.strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return " ".join(text.split())[:300]
+    msgs: list[str] = []
+
+    def pick(d: Any) -> None:
+        if isinstance(d, str):
+            msgs.append(d)
+        elif isinstance(d, list):
+            for x in d:
+                pick(x)
+        elif isinstance(d, dict):
+            for k in ("message", "error", "errors", "errorMessage", "errorMessages", "error_description", "description",
+                      "details"):
+                if k in d:
+                    pick(d[k])
+            if not msgs and d:
+                msgs.append(json.dumps(d)[:300])
+
+    pick(data)
+    return "; ".join(m for m in msgs if m)[:300]
+
+
+def json_of(resp: httpx.Response, what: str) -> Any:
+    try:
+        return resp.json()
+    except ValueError as exc:
+        raise TransientError(f"{what} answered HTTP {resp.status_code} with something that is not JSON "
+                             f"({resp.text[:120]!r}); is the URL right?", maybe_sent=True) from exc
+
+
+def basic_auth(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

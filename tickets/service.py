@@ -1,0 +1,244 @@
+"""`TicketService`: the one facade the CLI and the Get Help page use.
+
+    svc = TicketService(backends=cfg["backends"], data_dir=..., secrets=SecretStore())
+    preview = svc.build_preview(Draft(summary="..."), report=report_dict)   # nothing leaves the machine
+    preview.items                                  # what is masked, where; toggle with disabled=...
+    preview = svc.build_preview(draft, report=report_dict, disabled={"<host-1>"})
+    entry = svc.submit(preview)                    # outbox first, then one attempt
+    svc.outbox_list(); svc.retry(entry.id); svc.discard(entry.id); svc.process_due()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .bundle import BUNDLE_CONTENT_TYPE, Bundle, build_bundle, save_bundle
+from .cancel import CancelToken, Progress
+from .connectors import Connector, connector_class, make_connector
+from .errors import ConfigError, SecretUnavailable
+from .model import Attachment, IncidentType, SlaTarget, Ticket, parse_level, sla_policy
+from .outbox import Outbox, OutboxEntry
+from .redact import RedactionItem, Redactor
+from .secrets import SecretStore
+
+
+@dataclass
+class Draft:
+    """What the user typed (CLI flags or the Get Help form)."""
+
+    summary: str
+    description: str = ""
+    incident_type: str = "technical failure"
+    impact: str | int = "medium"
+    urgency: str | int = "medium"
+    category: str = ""
+    requester_name: str = ""
+    requester_email: str = ""
+
+
+@dataclass
+class Preview:
+    ticket: Ticket  # redacted, with the bundle attached: exactly what will be sent
+    items: list[RedactionItem]
+    disabled: frozenset[str]
+    bundle: Bundle | None
+    backend: str | None
+    mapping: dict[str, str] = field(repr=False, default_factory=dict)  # placeholder -> value; stays local
+
+    @property
+    def sla(self) -> SlaTarget | None:
+        return self.ticket.sla
+
+    def redaction_summary(self) -> str:
+        active = [i for i in self.items if i.placeholder not in self.disabled]
+        if not self.items:
+            return "nothing to mask was found"
+        counts = Counter(i.kind for i in active)
+        parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items())]
+        off = len(self.items) - len(active)
+        tail = f"; {off} left unmasked by you" if off else ""
+        return f"{len(active)} distinct values masked ({', '.join(parts) or 'none'}){tail}"
+
+
+class TicketService:
+    def __init__(
+        self,
+        *,
+        backends: Mapping[str, Mapping[str, Any]] | None = None,
+        data_dir: Path,
+        secrets: SecretStore | None = None,
+        default_backend: str | None = None,
+        sla: Mapping[str, Any] | None = None,
+        scale: int = 3,
+        users: Iterable[str] = (),
+        hosts: Iterable[str] = (),
+        keywords: Iterable[str] = (),
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.backends = {str(k): dict(v) for k, v in (backends or {}).items()}
+        self.data_dir = Path(data_dir)
+        self.secrets = secrets or SecretStore()
+        self.sla = sla_policy(dict(sla or {}))
+        if scale not in (3, 5):
+            raise ConfigError("[tickets] scale must be 3 or 5 (the size of the impact x urgency matrix)")
+        self.scale = scale
+        self.users, self.hosts, self.keywords = list(users), list(hosts), list(keywords)
+        self._transport = transport
+        if default_backend is not None and default_backend not in self.backends:
+            raise ConfigError(f"[tickets] backend = {default_backend!r} but there is no [backends.{default_backend}]")
+        self._default = default_backend
+        self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
+
+    # ---- backends -------------------------------------------------------------------------------------------
+    def backend_names(self) -> list[str]:
+        return sorted(self.backends)
+
+    def default_backend(self) -> str | None:
+        if self._default:
+            return self._default
+        return next(iter(self.backends)) if len(self.backends) == 1 else None
+
+    def validate_backend(self, name: str) -> dict[str, Any]:
+        cfg = self._backend_cfg(name)
+        return connector_class(cfg.get("type", "")).validate(cfg, name=name)
+
+    def _backend_cfg(self, name: str) -> dict[str, Any]:
+        if name not in self.backends:
+            known = ", ".join(self.backend_names()) or "none configured"
+            raise ConfigError(f"there is no backend {name!r} (known: {known}); add [backends.{name}] to config.toml")
+        cfg = self.backends[name]
+        if "type" not in cfg:
+            raise ConfigError(f"[backends.{name}] has no type; add type = \"rt\" (or another backend type)")
+        return cfg
+
+    def secret_fields(self, name: str) -> tuple[str, ...]:
+        cfg = self._backend_cfg(name)
+        klass = connector_class(cfg["type"])
+        return klass.required_secrets(klass.validate(cfg, name=name))
+
+    def connector(self, name: str) -> Connector:
+        cfg = self._backend_cfg(name)
+        klass = connector_class(cfg["type"])
+        fields = klass.required_secrets(klass.validate(cfg, name=name))
+        secrets = self.secrets.for_backend(name, fields) if fields else {}
+        return make_connector(name, cfg, secrets, transport=self._transport)
+
+    def test_backend(self, name: str, timeout: float = 15.0) -> str:
+        return self.connector(name).test(timeout=timeout)
+
+    # ---- preview and submit -----------------------------------------------------------------------------------
+    def make_ticket(self, draft: Draft) -> Ticket:
+        impact = parse_level(draft.impact, self.scale)
+        urgency = parse_level(draft.urgency, self.scale)
+        t = Ticket(summary=draft.summary, description=draft.description,
+                   incident_type=IncidentType.parse(draft.incident_type), impact=impact, urgency=urgency,
+                   scale=self.scale, category=draft.category, requester_name=draft.requester_name,
+                   requester_email=draft.requester_email)
+        t.sla = self.sla[t.priority]
+        return t
+
+    def build_preview(
+        self,
+        draft: Draft,
+        report: Mapping[str, Any] | None = None,
+        logs: Mapping[str, str] | None = None,
+        disabled: Iterable[str] = (),
+        rendered_html: bytes | None = None,
+        backend: str | None = None,
+        uid: str | None = None,
+    ) -> Preview:
+        """Everything that would be sent, redacted, and the list of masked items. No network I/O.
+
+        Call again with `disabled` (placeholders the user switched off) to update; pass the previous preview's
+        `ticket.uid` as `uid` to keep the same reference.
+        """
+        base = self.make_ticket(draft)
+        if uid:
+            base.uid = uid
+        off = frozenset(disabled)
+        red = Redactor(users=self.users, hosts=self.hosts, keywords=self.keywords)
+        logs = dict(logs or {})
+        texts = {"summary": draft.summary, "description": draft.description, **logs}
+        items = red.scan(texts, {"report.json": dict(report)} if report else {})
+        base.summary = red.redact_text(draft.summary, off)
+        base.description = red.redact_text(draft.description, off)
+        bundle = None
+        if report is not None or logs or rendered_html is not None:
+            bundle = build_bundle(base, report, logs, red, off, rendered_html)
+            base.attachments = [Attachment(bundle.filename, BUNDLE_CONTENT_TYPE, bundle.data)]
+        name = backend if backend is not None else self.default_backend()
+        if name is not None:
+            self._backend_cfg(name)
+        return Preview(base, items, off, bundle, name, red.mapping())
+
+    def submit(self, preview: Preview, *, timeout: float = 30.0, cancel: CancelToken | None = None,
+               progress: Progress | None = None) -> OutboxEntry:
+        """Write the ticket to the outbox (and the bundle and the local redaction mapping to the data dir), then
+        try to send it once if a backend is configured. Backend failures are recorded in the entry, not raised."""
+        t = preview.ticket
+        bundle_path = ""
+        if preview.bundle is not None:
+            bundle_path = str(save_bundle(preview.bundle, self.data_dir / "bundles"))
+        self._save_mapping(t.uid, preview.mapping)
+        entry = self.outbox.add(t, preview.backend, bundle_path)
+        if preview.backend is None:
+            return entry
+        try:
+            conn = self.connector(preview.backend)
+        except (ConfigError, SecretUnavailable) as exc:
+            return self.outbox.mark_failed(entry.id, str(exc))
+        return self.outbox.attempt(entry.id, conn, timeout=timeout, cancel=cancel, progress=progress)
+
+    def _save_mapping(self, uid: str, mapping: Mapping[str, str]) -> Path:
+        d = self.data_dir / "redaction-maps"
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = d / f"{uid}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(dict(mapping), fh, indent=1)
+        return path
+
+    # ---- outbox ---------------------------------------------------------------------------------------------
+    def outbox_list(self, include_closed: bool = True) -> list[OutboxEntry]:
+        return self.outbox.entries(include_closed)
+
+    def retry(self, entry_id: int, backend: str | None = None, *, timeout: float = 30.0,
+              cancel: CancelToken | None = None, progress: Progress | None = None) -> OutboxEntry:
+        """The user's retry: sends now, whatever the backoff says (also failed/uncertain/held tickets)."""
+        entry = self.outbox.get(entry_id)
+        name = backend or entry.backend or self.default_backend()
+        if name is None:
+            raise ConfigError("no backend is configured; add a [backends.NAME] table to config.toml "
+                              "(see `deskside backend test NAME`), then retry")
+        conn = self.connector(name)
+        if entry.backend != name:
+            self.outbox.set_backend(entry_id, name)
+        return self.outbox.attempt(entry_id, conn, force=True, timeout=timeout, cancel=cancel, progress=progress)
+
+    def discard(self, entry_id: int) -> OutboxEntry:
+        return self.outbox.discard(entry_id)
+
+    def process_due(self, *, timeout: float = 30.0, cancel: CancelToken | None = None) -> list[OutboxEntry]:
+        """Try every ticket whose retry time has come (call it periodically, or at start-up)."""
+        out = []
+        for e in self.outbox.due():
+            if cancel is not None and cancel.cancelled:
+                break
+            name = e.backend or self.default_backend()
+            if name is None or name not in self.backends:
+                continue
+            try:
+                conn = self.connector(name)
+            except (ConfigError, SecretUnavailable) as exc:
+                out.append(self.outbox.mark_failed(e.id, str(exc)))
+                continue
+            out.append(self.outbox.attempt(e.id, conn, timeout=timeout, cancel=cancel))
+        return out
