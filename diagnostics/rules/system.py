@@ -35,7 +35,12 @@ def long_uptime(report: Report) -> Iterable[Finding]:
 
 def os_unknown(report: Report) -> Iterable[Finding]:
     d = data(report, "system")
-    if d is None or report.platform != "linux" or d.get("os", {}).get("source", "").endswith("os-release"):
+    if d is None or report.platform != "linux":
+        return
+    os_info = d.get("os")
+    if not isinstance(os_info, dict):
+        os_info = {}
+    if str(os_info.get("source", "")).endswith("os-release"):
         return
     yield Finding(
         id="system.os_release_missing",
