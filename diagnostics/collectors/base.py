@@ -18,7 +18,7 @@ class CollectContext:
     host: Host
     cancel: CancelToken = field(default_factory=CancelToken)
     # Settings from the config file's [diagnostics] table and CLI flags, e.g.
-    # {"logs": {"since_hours": 24}, "network": {"dns_name": ..., "internet_url": ..., "tls_url": ...}}
+    # {"logs": {"since_hours": 24}, "connectivity": {"dns_name": ..., "internet_url": ..., "tls_url": ...}}
     options: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None  # where a collector may keep results keyed on what they depend on
     is_admin: bool = field(default_factory=lambda: hasattr(os, "geteuid") and os.geteuid() == 0)
