@@ -32,6 +32,7 @@ from diagnostics.host import MAX_OUTPUT, CommandResult, LocalHost
 from diagnostics.model import Report, Section, SectionStatus
 from diagnostics.rules import evaluate
 from diagnostics.runner import run_collectors
+from diagnostics.schema import validation_errors
 from tests.conftest import need
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "resources"
@@ -424,7 +425,7 @@ def test_runner_runs_the_resource_collectors() -> None:
     assert report.sections["cpu"].status in (SectionStatus.OK, SectionStatus.PARTIAL)
     assert report.sections["storage"].data["mounts"]
     assert {n for n, state in progress if state != "running"} == set(NAMES)
-    json.dumps(report.to_dict())
+    assert validation_errors(json.loads(json.dumps(report.to_dict()))) == []
     assert not [f for f in report.findings if f.id.startswith("deskside.rule_failed")]
 
 
