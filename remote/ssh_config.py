@@ -9,10 +9,10 @@ line, never silently dropped.
 
 from __future__ import annotations
 
-import fnmatch
 import getpass
 import glob
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,14 +57,19 @@ class Block:
         return host_matches(host, self.patterns)
 
 
+def _wild(text: str, pattern: str) -> bool:
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, text, flags=re.IGNORECASE | re.DOTALL) is not None
+
+
 def host_matches(host: str, patterns: list[str]) -> bool:
     """OpenSSH pattern-list semantics: any negated match excludes, else any positive match includes."""
     positive = False
     for pat in patterns:
         if pat.startswith("!"):
-            if fnmatch.fnmatchcase(host, pat[1:]):
+            if _wild(host, pat[1:]):
                 return False
-        elif fnmatch.fnmatchcase(host, pat):
+        elif _wild(host, pat):
             positive = True
     return positive
 

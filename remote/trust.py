@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import hashlib
 import hmac
 import os
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,12 @@ def _hashed_match(pattern: str, entry: str) -> bool:
     return hmac.compare_digest(got, want)
 
 
+def wildcard_match(text: str, pattern: str) -> bool:
+    """OpenSSH wildcards: `*` and `?` only (brackets are literal, as in `[host]:port`). Case-insensitive."""
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, text, flags=re.IGNORECASE | re.DOTALL) is not None
+
+
 def hosts_field_matches(field: str, entry: str) -> bool:
     if field.startswith("|"):
         return _hashed_match(field, entry)
@@ -108,7 +114,7 @@ def hosts_field_matches(field: str, entry: str) -> bool:
     for pat in field.split(","):
         neg = pat.startswith("!")
         p = pat[1:] if neg else pat
-        if fnmatch.fnmatchcase(entry.lower(), p.lower()):
+        if wildcard_match(entry, p):
             if neg:
                 return False
             positive = True

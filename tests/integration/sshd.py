@@ -141,6 +141,15 @@ Subsystem sftp internal-sftp
         except FileNotFoundError:
             return ""
 
+    def wait_log(self, text: str, timeout: float = 10.0, offset: int = 0) -> str:
+        """The log from `offset` once it contains `text` (sshd's monitor logs "Accepted" a moment after the reply)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log_since(offset)
+            if text in log or time.monotonic() > deadline:
+                return log
+            time.sleep(0.05)
+
     def log_size(self) -> int:
         try:
             return self.log.stat().st_size
