@@ -26,29 +26,96 @@ def _finding(f: Finding, colour: bool, width: int) -> list[str]:
 
 
 def section_summary(s: Section) -> str:
-    """One line per section from well-known keys; falls back to a key count."""
+    """One line per section from its well-known keys; falls back to a key count."""
     d: dict[str, Any] = s.data
     try:
-        if s.name == "system" and d:
-            os_name = d.get("os", {}).get("pretty_name") if isinstance(d.get("os"), dict) else d.get("os_pretty_name")
-            return ", ".join(str(x) for x in (os_name, d.get("kernel"), _uptime(d.get("uptime_s"))) if x)
-        if s.name == "cpu" and d:
-            return f"{d.get('model', '?')}, {d.get('logical_cores', '?')} threads, load {_load(d)}"
-        if s.name == "memory" and d:
-            return f"{_pct(d.get('percent'))} used of {_gib(d.get('total'))}"
-        if s.name == "storage" and d:
-            mounts = d.get("mounts", [])
-            fullest = max(mounts, key=lambda m: m.get("percent", 0), default=None)
-            if fullest:
-                return f"{len(mounts)} mounts, fullest {fullest.get('mountpoint')} at {_pct(fullest.get('percent'))}"
-        if s.name == "updates" and d:
-            return (f"{d.get('pending_count', d.get('counts', {}).get('pending', '?'))} pending, "
-                    f"{d.get('security_count', d.get('counts', {}).get('security', '?'))} security")
-        if s.name == "processes" and d:
-            return f"{d.get('total', '?')} processes, {len(d.get('zombies', []))} zombies"
-    except (AttributeError, TypeError, ValueError):
+        fn = _SUMMARIES.get(s.name)
+        if fn is not None and d:
+            return fn(d)
+    except (AttributeError, TypeError, ValueError, KeyError):
         pass
     return f"{len(d)} items" if d else ""
+
+
+def _sum_system(d: dict[str, Any]) -> str:
+    os_ = d.get("os") or {}
+    kernel = d.get("kernel") or {}
+    virt = d.get("virtualization") or {}
+    where = "/".join(str(v) for v in (virt.get("vm"), virt.get("container")) if v and v != "none")
+    bits = [os_.get("pretty_name"), f"kernel {kernel.get('release')}" if kernel.get("release") else None,
+            f"up {d['uptime_human']}" if d.get("uptime_human") else _uptime(d.get("uptime_s")), where or None]
+    return ", ".join(str(b) for b in bits if b)
+
+
+def _sum_cpu(d: dict[str, Any]) -> str:
+    la = d.get("load_average") or {}
+    load = " ".join(f"{la[k]:.2f}" for k in ("1min", "5min", "15min") if k in la) or "?"
+    return f"{d.get('model', '?')}, {d.get('logical_cores', '?')} threads, {_pct(d.get('usage_percent'))} busy, " \
+        f"load {load}"
+
+
+def _sum_memory(d: dict[str, Any]) -> str:
+    ram, swap = d.get("ram") or {}, d.get("swap") or {}
+    text = f"{_pct(ram.get('percent'))} of {_gib(ram.get('total'))} used"
+    return text + (f", swap {_pct(swap.get('percent'))} of {_gib(swap.get('total'))}" if swap.get("total") else
+                   ", no swap")
+
+
+def _sum_storage(d: dict[str, Any]) -> str:
+    mounts = d.get("mounts") or []
+    fullest = max(mounts, key=lambda m: m.get("percent") or 0, default=None)
+    if not fullest:
+        return "no mounts"
+    return f"{len(mounts)} mounts, fullest {fullest.get('mountpoint')} at {_pct(fullest.get('percent'))} " \
+        f"({_gib(fullest.get('free'))} free)"
+
+
+def _sum_network(d: dict[str, Any]) -> str:
+    ifs = [i for i in d.get("interfaces") or [] if not i.get("loopback")]
+    up = sum(1 for i in ifs if i.get("up"))
+    gws = [r.get("gateway") for r in d.get("default_routes") or [] if r.get("gateway")]
+    dns = (d.get("dns") or {}).get("nameservers") or []
+    verdict = d.get("verdict")
+    return ", ".join(x for x in (f"{up}/{len(ifs)} interfaces up", f"gateway {gws[0]}" if gws else "no gateway",
+                                 f"DNS {', '.join(dns[:2])}" if dns else "no DNS server", verdict) if x)
+
+
+def _sum_processes(d: dict[str, Any]) -> str:
+    return f"{d.get('total', '?')} processes, {d.get('zombie_count', len(d.get('zombies') or []))} zombies"
+
+
+def _sum_logs(d: dict[str, Any]) -> str:
+    return f"{d.get('errors_total', 0)} errors in {d.get('since_hours', 24):g} h from {d.get('source', '?')}, " \
+        f"{len(d.get('oom_kills') or [])} OOM kills, {len(d.get('segfaults') or [])} segfaults"
+
+
+def _sum_crashes(d: dict[str, Any]) -> str:
+    return f"{d.get('total', 0)} crash reports in {d.get('since_days', 7):g} days"
+
+
+def _sum_services(d: dict[str, Any]) -> str:
+    failed = d.get("failed") or d.get("failed_units") or []
+    return f"{len(failed)} failed units"
+
+
+def _sum_updates(d: dict[str, Any]) -> str:
+    counts = d.get("counts") or {}
+    reboot = (d.get("reboot") or {}).get("required")
+    eol = d.get("eol") or {}
+    bits = [f"{counts.get('pending', '?')} pending", f"{counts.get('security', '?')} security",
+            "reboot required" if reboot else None, f"EOL {eol['eol']}" if isinstance(eol.get("eol"), str) else None]
+    return ", ".join(b for b in bits if b)
+
+
+def _sum_connectivity(d: dict[str, Any]) -> str:
+    return str(d.get("verdict", "")) + (f": {d['summary']}" if d.get("summary") else "")
+
+
+_SUMMARIES = {
+    "system": _sum_system, "cpu": _sum_cpu, "memory": _sum_memory, "storage": _sum_storage,
+    "network": _sum_network, "processes": _sum_processes, "logs": _sum_logs, "crashes": _sum_crashes,
+    "services": _sum_services, "updates": _sum_updates, "connectivity": _sum_connectivity,
+}
 
 
 def _uptime(sec: Any) -> str | None:
@@ -56,13 +123,6 @@ def _uptime(sec: Any) -> str | None:
         return None
     days, rem = divmod(int(sec), 86400)
     return f"up {days}d {rem // 3600}h" if days else f"up {rem // 3600}h {rem % 3600 // 60}m"
-
-
-def _load(d: dict[str, Any]) -> str:
-    la = d.get("load_avg") or d.get("loadavg")
-    if isinstance(la, (list, tuple)) and la:
-        return " ".join(f"{x:.2f}" for x in la[:3])
-    return "?"
 
 
 def _pct(x: Any) -> str:
@@ -96,8 +156,9 @@ def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
             extra = s.error
         elif s.status == SectionStatus.SKIPPED and s.skips:
             extra = s.skips[0].reason
-        line = f"  {s.title:<22} {status:<9} {s.duration_s:5.2f}s  {extra}"
-        out.append(line.rstrip()[: width + 40])
+        head = f"  {s.title[:24]:<24} {status:<9} {s.duration_s:5.2f}s  "
+        out.extend(textwrap.wrap(extra, width, initial_indent=head, subsequent_indent=" " * len(head)) or [head])
         if s.status == SectionStatus.PARTIAL and s.skips:
-            out.append(f"  {'':<22} skipped: " + "; ".join(f"{k.item}: {k.reason}" for k in s.skips[:3])[:width])
+            skipped = "skipped " + "; ".join(f"{k.item}: {k.reason}" for k in s.skips[:3])
+            out.extend(textwrap.wrap(skipped, width, initial_indent=" " * len(head), subsequent_indent=" " * len(head)))
     return "\n".join(out) + "\n"
