@@ -40,8 +40,11 @@ class CrashesCollector(Collector):
         core_dir = str(ctx.opt("crashes", "coredump_dir", "/var/lib/systemd/coredump"))
         files = self._coredump_files(ctx, section, core_dir)
         section.data["coredump_files"] = len(files)
-        # coredumpctl already lists what the files hold; the file names are the fallback without it.
-        records.extend(dumps if dumps is not None else files)
+        # coredumpctl already lists what the files hold; a file it does not know (its journal entry is gone, or
+        # there is no coredumpctl) is added from its name.
+        known = {(r.get("pid"), _comm(r.get("executable", ""))) for r in dumps or []}
+        records.extend(dumps or [])
+        records.extend(f for f in files if (f.get("pid"), _comm(f.get("executable", ""))) not in known)
 
         recent = [r for r in records if (_when(r) or now) >= since]
         section.data["older"] = len(records) - len(recent)
@@ -119,6 +122,11 @@ class CrashesCollector(Collector):
             if rec is not None:
                 out.append(rec)
         return out
+
+
+def _comm(exe: str) -> str:
+    """The kernel's short process name (what core file names carry): the file name, at most 15 characters."""
+    return exe.rsplit("/", 1)[-1][:15]
 
 
 def _no_dumps(res: CommandResult) -> bool:

@@ -5,8 +5,9 @@ Linux: the systemd journal (`journalctl -p 3 -o json`, capped); where there is n
 (`Get-WinEvent`, else `wevtutil`). macOS: the unified log (`log show`). All three give the same structure
 (`diagnostics.parsers.logevents.summarize`).
 
-Options (`[diagnostics.logs]`): since_hours (24; 0 = since boot), max_lines (5000), paths (the log files of the
-fallback), tail_mib (4, how much of the end of each file is read).
+Options (`[diagnostics.logs]`): since_hours (24; 0 = since boot), max_lines (5000), source ("auto": the journal,
+else the files; "journal"; "files"), paths (the log files of the fallback), tail_mib (4, how much of the end of
+each file is read).
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ class LogsCollector(Collector):
         elif platform == "darwin":
             self._macos(ctx, section, hours)
         else:
-            if not self._journal(ctx, section, hours, max_lines):
-                self._files(ctx, section, hours)
+            source = str(ctx.opt("logs", "source", "auto"))
+            if source == "files" or not self._journal(ctx, section, hours, max_lines):
+                if source != "journal":
+                    self._files(ctx, section, hours)
 
     # --- Linux: the journal ----------------------------------------------------------------------------------
 
