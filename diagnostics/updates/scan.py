@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import importlib
 import platform as _platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..cancel import CancelToken
 from ..host import Host, decode
-from . import apt, cache, dnf, eol, flatpak, macos, pacman, reboot, snap, windows, zypper
+from . import apt, cache, eol, reboot
 from .common import SourceResult, stat_paths
 from .posture import CACHE_STALE_DAYS, CACHE_VERY_STALE_DAYS, CacheAge, Confidence, Posture, SourceSkip
 
@@ -21,7 +23,7 @@ from .posture import CACHE_STALE_DAYS, CACHE_VERY_STALE_DAYS, CacheAge, Confiden
 SYSTEM_MANAGERS = ("apt", "dnf", "zypper", "pacman")
 APP_MANAGERS = ("flatpak", "snap")
 _DETECT: dict[str, tuple[str, ...]] = {
-    "apt": ("apt",), "dnf": tuple(dnf.PROGRAMS), "zypper": ("zypper",), "pacman": ("pacman",),
+    "apt": ("apt",), "dnf": ("dnf", "dnf5", "yum"), "zypper": ("zypper",), "pacman": ("pacman",),
     "flatpak": ("flatpak",), "snap": ("snap",),
 }
 
@@ -62,17 +64,22 @@ def detect_managers(host: Host) -> list[str]:
     return [m for m in (*SYSTEM_MANAGERS, *APP_MANAGERS) if any(host.which(p) for p in _DETECT[m])]
 
 
+def _mod(manager: str) -> Any:
+    """A source module, imported only when its manager is present (keeps the common case cheap)."""
+    return importlib.import_module(f"{__package__}.{manager}")
+
+
 def _specs(manager: str, paths: Paths) -> tuple[list[str], list[str]]:
     if manager == "apt":
         return apt.fingerprint_spec(paths.apt_lists, paths.dpkg_status)
-    mod = {"dnf": dnf, "zypper": zypper, "pacman": pacman, "flatpak": flatpak, "snap": snap}[manager]
+    mod = _mod(manager)
     return list(mod.FINGERPRINT_PATHS), list(mod.FINGERPRINT_GLOBS)
 
 
 def _age_specs(manager: str, paths: Paths) -> tuple[list[str], list[str]]:
     if manager == "apt":
         return apt.cache_age_spec(paths.apt_lists)
-    mod = {"dnf": dnf, "zypper": zypper, "pacman": pacman}[manager]
+    mod = _mod(manager)
     return list(mod.CACHE_AGE_PATHS), list(mod.CACHE_AGE_GLOBS)
 
 
@@ -80,13 +87,11 @@ def _collect_one(manager: str, host: Host, cancel: CancelToken | None, allow_net
                  paths: Paths) -> SourceResult:
     if manager == "apt":
         return apt.collect(host, cancel, lists_dir=paths.apt_lists)
-    if manager == "flatpak":
-        return flatpak.collect(host, cancel, allow_network=allow_network)
-    if manager == "snap":
-        return snap.collect(host, cancel, allow_network=allow_network)
-    fn: Callable[[Host, CancelToken | None], SourceResult] = {
-        "dnf": dnf.collect, "zypper": zypper.collect, "pacman": pacman.collect}[manager]
-    return fn(host, cancel)
+    if manager in APP_MANAGERS:
+        result: SourceResult = _mod(manager).collect(host, cancel, allow_network=allow_network)
+        return result
+    collect: Callable[[Host, CancelToken | None], SourceResult] = _mod(manager).collect
+    return collect(host, cancel)
 
 
 def cache_age(manager: str, stats: dict[str, tuple[float, int]], now: dt.datetime) -> CacheAge:
@@ -212,7 +217,7 @@ def _scan_linux(host: Host, posture: Posture, cancel: CancelToken | None, now: d
                 results.append(_collect_one(m, host, cancel, allow_network, paths))
             else:
                 r = SourceResult(m, ok=False, security_data=False)
-                r.skip(flatpak.NETWORK_SKIP if m == "flatpak" else snap.NETWORK_SKIP)
+                r.skip(_mod(m).NETWORK_SKIP)
                 results.append(r)
         cache.save(cache_dir, host.name, key, results)
 
@@ -234,6 +239,8 @@ def _glob_match(path: str, pattern: str) -> bool:
 
 
 def _scan_windows(host: Host, posture: Posture, cancel: CancelToken | None, now: dt.datetime) -> None:
+    from . import windows
+
     posture.managers = ["windows"]
     result, search = windows.collect(host, cancel)
     if search is not None:
@@ -248,6 +255,8 @@ def _scan_windows(host: Host, posture: Posture, cancel: CancelToken | None, now:
 
 def _scan_macos(host: Host, posture: Posture, cancel: CancelToken | None, now: dt.datetime,
                 allow_network: bool) -> None:
+    from . import macos
+
     posture.managers = ["macos"]
     result, last_check = macos.collect(host, cancel, allow_network=allow_network)
     posture.cache.append(_age_from_iso("macos", last_check, now))

@@ -198,3 +198,16 @@ def test_cancel_stops_the_scan(tmp_path: Path) -> None:
     ctx = CollectContext(host=LocalHost(), cancel=token, cache_dir=tmp_path)
     report = run_collectors([UpdatesCollector()], ctx)
     assert report.cancelled and report.sections["updates"].status == SectionStatus.CANCELLED
+
+
+def test_missing_apt_lists_is_a_low_confidence_skip_not_a_crash(tmp_path: Path) -> None:
+    need(shutil.which("apt") is not None, "apt")
+    from diagnostics.updates.scan import Paths
+
+    p = scan_posture(LocalHost(), paths=Paths(apt_lists=str(tmp_path / "no-lists")))
+    assert "apt" in p.managers
+    assert any(s.source == "apt package lists" and "sudo apt update" in s.reason for s in p.skipped)
+    assert p.confidence.level == "low"
+    assert any("no package lists" in r for r in p.confidence.reasons)
+    apt_age = next(c for c in p.cache if c.manager == "apt")
+    assert apt_age.stale and apt_age.age_days is None
