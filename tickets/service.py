@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ class TicketService:
         hosts: Iterable[str] = (),
         keywords: Iterable[str] = (),
         transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.backends = {str(k): dict(v) for k, v in (backends or {}).items()}
         self.data_dir = Path(data_dir)
@@ -95,7 +97,7 @@ class TicketService:
         if default_backend is not None and default_backend not in self.backends:
             raise ConfigError(f"[tickets] backend = {default_backend!r} but there is no [backends.{default_backend}]")
         self._default = default_backend
-        self.outbox = Outbox(self.data_dir / "outbox.sqlite3")
+        self.outbox = Outbox(self.data_dir / "outbox.sqlite3", clock=clock)
 
     # ---- backends -------------------------------------------------------------------------------------------
     def backend_names(self) -> list[str]:
