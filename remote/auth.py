@@ -225,7 +225,8 @@ class Authenticator:
                         tried.append(f"key file {path} (no passphrase given)")
                         return []
             try:
-                key = paramiko.PKey.from_path(path, passphrase.encode() if passphrase is not None else None)
+                secret: Any = passphrase.encode() if passphrase is not None else None  # cryptography wants bytes
+                key = paramiko.PKey.from_path(path, secret)
             except (ValueError, TypeError, paramiko.SSHException) as exc:
                 if encrypted:
                     if from_keyring:

@@ -338,6 +338,14 @@ class Connection:
             return ConnectionLost(self._lost)
         return None
 
+    def _net_error(self, exc: BaseException, what: str) -> Exception:
+        """The exception to raise for a network/protocol error: ConnectionLost when the link is gone."""
+        lost = self.lost_error()
+        if lost is None and self._transports and isinstance(exc, (OSError, EOFError)):
+            self._transports[-1].close()  # a socket error means the link is unusable
+            lost = self.lost_error()
+        return lost or ConnectError(f"{what}: {exc}")
+
     def _ensure(self) -> None:
         if not self._transports:
             raise ConnectError("not connected")
@@ -365,11 +373,8 @@ class Connection:
                     t, command, timeout=timeout, cancel=cancel, on_stdout=on_stdout, on_stderr=on_stderr,
                     stdin=stdin, lost=self.lost_error,
                 )
-            except paramiko.SSHException as exc:
-                lost = self.lost_error()
-                if lost is not None:
-                    raise lost from exc
-                raise ConnectError(f"cannot run the command: {exc}") from exc
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                raise self._net_error(exc, "cannot run the command") from exc
             status = res.exit_status
             return res
         finally:
@@ -381,16 +386,26 @@ class Connection:
 
     def open_shell(self, cols: int = 80, rows: int = 24, term: str = "xterm-256color",
                    timeout: float = 15.0) -> Shell:
-        shell = Shell.open(self.transport, cols, rows, term, timeout=timeout)
+        import paramiko
+
+        try:
+            shell = Shell.open(self.transport, cols, rows, term, timeout=timeout)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise self._net_error(exc, "cannot open a shell") from exc
         if self.audit is not None and self.profile is not None:
             self.audit.record(host=self.profile.hostname, port=self.profile.port, user=self.profile.login_user,
                               command="(interactive shell)", exit_status=None, kind="shell")
         return shell
 
     def sftp(self, timeout: float = 15.0) -> SftpClient:
+        import paramiko
+
         from .sftp import SftpClient
 
-        return SftpClient.open(self.transport, timeout=timeout, lost=self.lost_error)
+        try:
+            return SftpClient.open(self.transport, timeout=timeout, lost=self.lost_error)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise self._net_error(exc, "cannot start SFTP") from exc
 
     def forward_local(
         self, listen_port: int, dest_host: str, dest_port: int, listen_host: str = "127.0.0.1"

@@ -1,0 +1,170 @@
+"""Exec (streaming, exit status, stderr apart, timeout, cancel), PTY shell, audit log, keepalive dead-peer detection,
+reconnect and jump hosts, all against real sshd processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+
+import pytest
+
+from remote.audit import AuditLog
+from remote.cancel import Cancelled, CancelToken
+from remote.connection import Connection, ConnectionLost
+from remote.exec import ExecTimeout
+from remote.hosts import HostProfile
+from tests.integration.sshd import Answers, Sshd, SshEnv
+
+pytestmark = [pytest.mark.integration, pytest.mark.root]
+
+
+def test_exec_streams_stdout_and_stderr_apart(ssh_env: SshEnv, sshd_server: Sshd, tmp_path) -> None:
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    conn = ssh_env.connect(sshd_server, audit=audit)
+    seen: list[tuple[str, bytes, float]] = []
+    try:
+        t0 = time.monotonic()
+        r = conn.exec(
+            "echo one; echo warn >&2; sleep 1; echo two; exit 7",
+            timeout=30,
+            on_stdout=lambda b: seen.append(("out", b, time.monotonic() - t0)),
+            on_stderr=lambda b: seen.append(("err", b, time.monotonic() - t0)),
+        )
+    finally:
+        conn.close()
+    assert r.exit_status == 7
+    assert r.stdout == b"one\ntwo\n"
+    assert r.stderr == b"warn\n"
+    first = next(s for s in seen if s[0] == "out")
+    assert first[1].startswith(b"one") and first[2] < 0.9  # streamed before the command ended
+    entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert entries[-1]["host"] == "127.0.0.1" and entries[-1]["user"] == ssh_env.user
+    assert entries[-1]["exit_status"] == 7 and entries[-1]["command"].startswith("echo one")
+
+
+def test_exec_timeout_and_cancel_stop_the_command(ssh_env: SshEnv, sshd_server: Sshd) -> None:
+    conn = ssh_env.connect(sshd_server)
+    try:
+        with pytest.raises(ExecTimeout) as err:
+            conn.exec("echo started; sleep 30", timeout=1.0)
+        assert err.value.stdout == b"started\n"
+        assert "did not finish within 1 s" in str(err.value)
+        token = CancelToken()
+        threading.Timer(0.5, token.cancel).start()
+        t0 = time.monotonic()
+        with pytest.raises(Cancelled):
+            conn.exec("sleep 30", cancel=token)
+        assert time.monotonic() - t0 < 10
+        assert conn.exec("echo still-usable").stdout == b"still-usable\n"
+    finally:
+        conn.close()
+
+
+def test_pty_shell_runs_commands_and_resizes(ssh_env: SshEnv, sshd_server: Sshd) -> None:
+    conn = ssh_env.connect(sshd_server)
+    try:
+        sh = conn.open_shell(cols=100, rows=30)
+
+        def read_until(marker: bytes, timeout: float = 10) -> bytes:
+            buf = b""
+            end = time.monotonic() + timeout
+            while marker not in buf and time.monotonic() < end:
+                buf += sh.read_available()
+                time.sleep(0.02)
+            return buf
+
+        sh.send(b"echo TERM=$TERM; stty size\n")
+        out = read_until(b"30 100")
+        assert b"TERM=xterm-256color" in out and b"30 100" in out
+        sh.resize(120, 40)
+        sh.send(b"stty size\n")
+        assert b"40 120" in read_until(b"40 120")
+        sh.send(b"exit 0\n")
+        end = time.monotonic() + 10
+        while not sh.closed and time.monotonic() < end:
+            sh.read_available()
+            time.sleep(0.02)
+        assert sh.closed
+        sh.close()
+    finally:
+        conn.close()
+
+
+def test_dead_peer_detected_within_interval_times_count(ssh_env: SshEnv, fresh_sshd: Sshd) -> None:
+    conn = ssh_env.connect(fresh_sshd, keepalive_interval=1, keepalive_count_max=2)
+    lost: list[str] = []
+    conn.on_lost = lost.append
+    try:
+        assert conn.exec("echo alive").stdout == b"alive\n"
+        time.sleep(1.5)  # a few keepalives answered: not lost
+        assert conn.lost_error() is None
+        stopped = fresh_sshd.signal_sessions(signal.SIGSTOP)  # the server stops answering, TCP stays up
+        assert stopped
+        t0 = time.monotonic()
+        while not lost and time.monotonic() - t0 < 15:
+            time.sleep(0.1)
+        took = time.monotonic() - t0
+        assert lost, "the dead peer was not detected"
+        assert 1.5 <= took <= 2 * 1 + 2.5  # interval x count, plus at most one interval of phase
+        assert "no answer from the server to 2 keepalives" in lost[0]
+        with pytest.raises(ConnectionLost) as err:
+            conn.exec("echo x", timeout=5)
+        assert "Reconnect" in str(err.value)
+    finally:
+        fresh_sshd.signal_sessions(signal.SIGCONT)
+        conn.close()
+    # reconnect works once the server answers again
+    conn.reconnect(timeout=20)
+    try:
+        assert conn.exec("echo back").stdout == b"back\n"
+    finally:
+        conn.close()
+
+
+def test_killed_server_gives_connection_lost(ssh_env: SshEnv, fresh_sshd: Sshd) -> None:
+    conn = ssh_env.connect(fresh_sshd, keepalive_interval=1, keepalive_count_max=3)
+    try:
+        assert conn.exec("true").exit_status == 0
+        fresh_sshd.signal_sessions(signal.SIGKILL)
+        with pytest.raises(ConnectionLost):
+            for _ in range(50):
+                conn.exec("true", timeout=5)
+                time.sleep(0.1)
+    finally:
+        conn.close()
+
+
+def test_jump_host_chain_reaches_target_through_the_jumps(ssh_env: SshEnv, sshd_server: Sshd) -> None:
+    jump1 = ssh_env.sshd("jump1")
+    jump2 = ssh_env.sshd("jump2")
+    try:
+        store = ssh_env.trusted_store(jump1, jump2, sshd_server)
+        key = [str(ssh_env.client_key)]
+
+        def resolve(text: str) -> HostProfile:
+            port = int(text.rsplit(":", 1)[1])
+            return HostProfile(name=text, hostname="127.0.0.1", user=ssh_env.user, port=port, identity_files=key)
+
+        conn = Connection(store, use_agent=False, resolve_jump=resolve)
+        target = ssh_env.profile(sshd_server, identity_files=key,
+                                 proxy_jump=[f"127.0.0.1:{jump1.port}", f"127.0.0.1:{jump2.port}"])
+        off = sshd_server.log_size()
+        conn.connect(target, Answers(accept=False), timeout=30)
+        try:
+            assert len(conn.hops) == 3
+            assert conn.exec("echo through-jumps").stdout == b"through-jumps\n"
+            with conn.sftp() as sftp:
+                assert sftp.home() == f"/home/{ssh_env.user}"
+        finally:
+            conn.close()
+        # jump1 opened a channel to jump2, and jump2 one to the target: read from their own logs
+        assert f"target 127.0.0.1 port {jump2.port}" in jump1.wait_log(f"target 127.0.0.1 port {jump2.port}")
+        assert f"target 127.0.0.1 port {sshd_server.port}" in jump2.wait_log(
+            f"target 127.0.0.1 port {sshd_server.port}")
+        # the target saw a login coming from jump2's direct-tcpip channel, not from us directly
+        assert "Accepted publickey for dsktest" in sshd_server.wait_log("Accepted publickey", offset=off)
+    finally:
+        jump1.stop()
+        jump2.stop()
