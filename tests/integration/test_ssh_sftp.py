@@ -1,0 +1,164 @@
+"""SFTP against a real sshd: files and folders both ways, progress, interrupted and resumed transfers, and hostile
+remote names and symlinks that must not lead outside the local target folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from remote.cancel import Cancelled, CancelToken
+from remote.sftp import PART_SUFFIX, UnsafePath
+from tests.integration.sshd import Sshd, SshEnv
+
+pytestmark = [pytest.mark.integration, pytest.mark.root]
+
+
+@pytest.fixture
+def remote_dir(ssh_env: SshEnv):
+    """A fresh folder in the test user's home, owned by that user."""
+    d = Path(f"/home/{ssh_env.user}/t-{secrets.token_hex(4)}")
+    d.mkdir()
+    shutil.chown(d, ssh_env.user, ssh_env.user)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def chown_tree(path: Path, user: str) -> None:
+    subprocess.run(["chown", "-R", "-h", f"{user}:{user}", str(path)], check=True)
+
+
+def digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_put_and_get_file_and_folder_with_progress(ssh_env: SshEnv, sshd_server: Sshd, remote_dir: Path,
+                                                   tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "sub" / "deeper").mkdir(parents=True)
+    (src / "a.bin").write_bytes(os.urandom(3_000_000))
+    (src / "sub" / "b.txt").write_text("hello\n")
+    (src / "sub" / "deeper" / "empty").write_bytes(b"")
+    conn = ssh_env.connect(sshd_server)
+    try:
+        with conn.sftp() as sftp:
+            calls: list[tuple[int, int, str]] = []
+            res = sftp.put(src, str(remote_dir), progress=lambda d, t, n: calls.append((d, t, n)))
+            assert res.files == 3 and res.bytes == 3_000_006
+            assert calls[-1][0] == calls[-1][1] == 3_000_006
+            assert len(calls) < 20  # throttled, not one call per 252 KiB block
+            assert digest(remote_dir / "src" / "a.bin") == digest(src / "a.bin")
+            names = [e.name for e in sftp.list(str(remote_dir / "src"))]
+            assert names == ["sub", "a.bin"]  # folders first
+            out = tmp_path / "out"
+            out.mkdir()
+            res = sftp.get(str(remote_dir / "src"), out)
+            assert res.files == 3
+            for rel in ("a.bin", "sub/b.txt", "sub/deeper/empty"):
+                assert digest(out / "src" / rel) == digest(src / rel)
+            assert not list(out.rglob("*" + PART_SUFFIX))
+    finally:
+        conn.close()
+
+
+def test_interrupted_download_and_upload_resume_byte_identical(ssh_env: SshEnv, sshd_server: Sshd, remote_dir: Path,
+                                                               tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("remote.sftp.PROGRESS_INTERVAL", 0.0)  # report every block, so we can stop midway
+    big = remote_dir / "big.bin"
+    big.write_bytes(os.urandom(8 * 1024 * 1024 + 123))
+    chown_tree(big, ssh_env.user)
+    out = tmp_path / "dl"
+    out.mkdir()
+    conn = ssh_env.connect(sshd_server)
+    try:
+        with conn.sftp() as sftp:
+            token = CancelToken()
+
+            def stop_midway(done: int, total: int, name: str) -> None:
+                if done > total // 3:
+                    token.cancel()
+
+            with pytest.raises(Cancelled):
+                sftp.get(str(big), out, progress=stop_midway, cancel=token)
+            part = out / ("big.bin" + PART_SUFFIX)
+            kept = part.stat().st_size
+            assert 0 < kept < big.stat().st_size
+            assert part.read_bytes() == big.read_bytes()[:kept]  # a clean prefix, no holes
+            assert not (out / "big.bin").exists()
+            res = sftp.get(str(big), out, resume=True)
+            assert res.resumed_from == kept
+            assert res.bytes == big.stat().st_size - kept
+            assert digest(out / "big.bin") == digest(big)
+            assert not part.exists()
+
+            # upload the same way
+            up = tmp_path / "up.bin"
+            up.write_bytes(os.urandom(40 * 1024 * 1024 + 7))  # more than the 16 MiB kept in flight
+            token = CancelToken()
+
+            def stop_up(done: int, total: int, name: str) -> None:
+                if done > total // 2:
+                    token.cancel()
+
+            with pytest.raises(Cancelled):
+                sftp.put(up, str(remote_dir), progress=stop_up, cancel=token)
+            rpart = remote_dir / ("up.bin" + PART_SUFFIX)
+            assert 0 < rpart.stat().st_size < up.stat().st_size
+            res = sftp.put(up, str(remote_dir), resume=True)
+            assert res.resumed_from > 0
+            assert digest(remote_dir / "up.bin") == digest(up)
+            assert not rpart.exists()
+    finally:
+        conn.close()
+
+
+def test_hostile_names_and_symlinks_never_escape_the_target(ssh_env: SshEnv, sshd_server: Sshd, remote_dir: Path,
+                                                            tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret_dir = Path(f"/home/{ssh_env.user}/secret-{secrets.token_hex(3)}")
+    secret_dir.mkdir()
+    (secret_dir / "loot.txt").write_text("must not be copied\n")
+    evil = remote_dir / "evil"
+    evil.mkdir()
+    (evil / "ok.txt").write_text("fine\n")
+    (evil / "..\\..\\escaped.txt").write_text("backslash traversal\n")  # a legal name on Linux
+    (evil / "C:evil.txt").write_text("drive\n")
+    (evil / "link-out").symlink_to(secret_dir)  # a folder symlink leading out of the tree
+    (evil / "file-link").symlink_to(secret_dir / "loot.txt")
+    chown_tree(evil, ssh_env.user)
+    chown_tree(secret_dir, ssh_env.user)
+    target = tmp_path / "target"
+    target.mkdir()
+    conn = ssh_env.connect(sshd_server)
+    try:
+        with conn.sftp() as sftp:
+            res = sftp.get(str(evil), target)
+            written = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
+            assert written == ["evil", "evil/ok.txt"]
+            skipped = "\n".join(res.skipped)
+            assert "backslash" in skipped and "drive" in skipped
+            assert "link-out: a symbolic link on the server, not followed" in skipped
+            assert not list(outside.iterdir())
+            assert not list(tmp_path.glob("escaped*"))
+            # a single hostile file is refused outright
+            with pytest.raises(UnsafePath):
+                sftp.get(str(evil / "..\\..\\escaped.txt"), target)
+            # a local symlink in the target folder cannot be used to write outside it
+            target2 = tmp_path / "target2"
+            target2.mkdir()
+            (target2 / "evil").symlink_to(outside)
+            with pytest.raises(UnsafePath):
+                sftp.get(str(evil), target2)
+            (target2 / "ok.txt").symlink_to(outside / "planted.txt")
+            with pytest.raises(UnsafePath):
+                sftp.get(str(evil / "ok.txt"), target2)
+            assert not list(outside.iterdir())
+    finally:
+        conn.close()
+        shutil.rmtree(secret_dir, ignore_errors=True)
