@@ -1,4 +1,5 @@
-"""Memory: RAM total/available/used/percent, swap total/used/percent and, on Linux, memory pressure (PSI).
+"""Memory: RAM total/available/used/percent, swap total/used/percent and, on Linux, memory pressure (PSI) and
+the memory limit of the container (cgroup) when it is below the RAM.
 
 Local machine: psutil. Remote Linux host: /proc/meminfo through `ctx.host`. Sizes are bytes.
 """
@@ -59,6 +60,41 @@ def memory_from_meminfo(mi: dict[str, int]) -> tuple[dict[str, Any] | None, dict
     return ram, swap
 
 
+CGROUP_V2 = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat")
+CGROUP_V1 = ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+             "/sys/fs/cgroup/memory/memory.stat")
+
+
+def cgroup_limit(host: Host, ram_total: int | None) -> dict[str, Any] | None:
+    """The memory limit of the cgroup we run in (a container, a systemd slice), when it is below the RAM.
+
+    Usage leaves out inactive file cache, which the kernel drops before it reaches the limit."""
+    for version, (limit_p, usage_p, stat_p) in (("v2", CGROUP_V2), ("v1", CGROUP_V1)):
+        limit_t = read_text(host, limit_p)
+        if limit_t is None:
+            continue
+        usage_t = read_text(host, usage_p)
+        try:
+            limit = int(limit_t.strip())  # "max" (v2) means no limit
+            usage = int((usage_t or "").strip())
+        except ValueError:
+            return None
+        if limit <= 0 or (ram_total and limit >= ram_total):
+            return None
+        inactive = 0
+        for line in (read_text(host, stat_p) or "").splitlines():
+            k, _, v = line.partition(" ")
+            if k in ("inactive_file", "total_inactive_file"):
+                try:
+                    inactive = int(v)
+                except ValueError:
+                    inactive = 0
+                break
+        used = max(0, usage - inactive)
+        return {"cgroup": version, "limit": limit, "used": used, "percent": round(100.0 * used / limit, 1)}
+    return None
+
+
 class MemoryCollector(Collector):
     name = "memory"
     title = "Memory"
@@ -97,6 +133,9 @@ class MemoryCollector(Collector):
             section.skip("memory", f"reading the memory of a remote {host.platform} host is not supported")
             return
         if host.platform == "linux":
+            limit = cgroup_limit(host, (d.get("ram") or {}).get("total"))
+            if limit is not None:
+                d["container_limit"] = limit
             text = read_text(host, "/proc/pressure/memory")
             if text is None:
                 section.skip("pressure", "the kernel does not expose pressure stall information (/proc/pressure)")

@@ -99,6 +99,7 @@ def batteries_from_uevents(supplies: dict[str, dict[str, str]]) -> tuple[list[di
             "manufacturer": kv.get("MANUFACTURER"),
             "model": kv.get("MODEL_NAME"),
             "capacity_level": kv.get("CAPACITY_LEVEL"),
+            "health_status": kv.get("HEALTH"),  # "Good", "Dead", "Overheat"... where the driver says
             "seconds_left": None,
         }
         if status == "Discharging" and now and rate and rate > 0:
@@ -210,7 +211,7 @@ class PowerCollector(Collector):
             bat = {"name": "battery", "percent": round(b.percent, 1),
                    "status": "charging" if b.power_plugged else "discharging", "health_percent": None,
                    "cycle_count": None, "technology": None, "manufacturer": None, "model": None,
-                   "capacity_level": None, "seconds_left": left}
+                   "capacity_level": None, "health_status": None, "seconds_left": left}
             d["batteries"] = [bat]
             d["battery"] = bat
             if b.power_plugged is not None:

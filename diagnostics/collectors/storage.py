@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+from ..cancel import Cancelled, CancelToken
 from ..host import Host, decode
 from ..model import Section
 from .base import CollectContext, Collector
@@ -34,6 +35,8 @@ NETWORK_FS = frozenset({
     "nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "sshfs", "9p", "ceph", "glusterfs", "fuse.glusterfs",
     "davfs", "fuse.davfs2", "fuse.rclone", "afs", "lustre", "gpfs", "fuse.s3fs",
 })
+CONTAINER_FILE_MOUNTS = frozenset({"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/etc/localtime",
+                                   "/run/.containerenv", "/.dockerenv"})
 READ_ONLY_BY_DESIGN = frozenset({"iso9660", "udf", "erofs", "cramfs", "squashfs"})
 
 
@@ -129,7 +132,16 @@ def parse_df(text: str) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def _statvfs_all(paths: list[str], timeout: float) -> dict[str, Any]:
+def _join_all(threads: list[threading.Thread], timeout: float, cancel: CancelToken | None) -> None:
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        while t.is_alive() and time.monotonic() < deadline:
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled("cancelled by the user")
+            t.join(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def _statvfs_all(paths: list[str], timeout: float, cancel: CancelToken | None = None) -> dict[str, Any]:
     """statvfs every path in its own daemon thread (a hung NFS mount must not keep the process alive)."""
     results: dict[str, Any] = {}
     lock = threading.Lock()
@@ -147,14 +159,12 @@ def _statvfs_all(paths: list[str], timeout: float) -> dict[str, Any]:
         t = threading.Thread(target=one, args=(p,), name=f"statvfs:{p}", daemon=True)
         t.start()
         threads.append(t)
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
+    _join_all(threads, timeout, cancel)
     with lock:
         return dict(results)
 
 
-def _disk_usage_all(paths: list[str], timeout: float) -> dict[str, Any]:
+def _disk_usage_all(paths: list[str], timeout: float, cancel: CancelToken | None = None) -> dict[str, Any]:
     """psutil.disk_usage (Windows has no statvfs), each in its own daemon thread."""
     import psutil
 
@@ -172,9 +182,7 @@ def _disk_usage_all(paths: list[str], timeout: float) -> dict[str, Any]:
     threads = [threading.Thread(target=one, args=(p,), daemon=True) for p in paths]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
+    _join_all(threads, timeout, cancel)
     with lock:
         return dict(results)
 
@@ -204,6 +212,13 @@ class StorageCollector(Collector):
             section.skip("mounts", f"reading the disks of a remote {host.platform} host is not supported")
             return
         mounts, ignored = select_mounts(all_mounts)
+        if host.is_local:
+            # Files bind-mounted into a container (/etc/hosts, /etc/resolv.conf...) are not disks.
+            files = [m for m in mounts if os.path.exists(m["mountpoint"]) and not os.path.isdir(m["mountpoint"])]
+        else:
+            files = [m for m in mounts if m["mountpoint"] in CONTAINER_FILE_MOUNTS]
+        mounts = [m for m in mounts if m not in files]
+        ignored += len(files)
         fstab: dict[str, list[str]] = {}
         if host.platform == "linux":
             ft = read_text(host, "/etc/fstab")
@@ -240,7 +255,7 @@ class StorageCollector(Collector):
     def _measure_local(self, ctx: CollectContext, rows: list[dict[str, Any]], section: Section) -> None:
         paths = [r["mountpoint"] for r in rows]
         if hasattr(os, "statvfs"):
-            results = _statvfs_all(paths, STATVFS_TIMEOUT_S)
+            results = _statvfs_all(paths, STATVFS_TIMEOUT_S, ctx.cancel)
             for r in rows:
                 res = results.get(r["mountpoint"])
                 if res is None:
@@ -255,7 +270,7 @@ class StorageCollector(Collector):
                         r["read_only"] = True
                     r.update(u)
         else:
-            results = _disk_usage_all(paths, STATVFS_TIMEOUT_S)
+            results = _disk_usage_all(paths, STATVFS_TIMEOUT_S, ctx.cancel)
             for r in rows:
                 res = results.get(r["mountpoint"])
                 if res is None:

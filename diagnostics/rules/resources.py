@@ -11,6 +11,8 @@ from .helpers import data, human_bytes
 
 MEMORY_AVAILABLE_WARNING_PERCENT = 10.0  # less RAM available than this -> warning
 MEMORY_AVAILABLE_CRITICAL_PERCENT = 5.0
+CGROUP_WARNING_PERCENT = 90.0  # share of the container's (cgroup's) memory limit in use
+CGROUP_CRITICAL_PERCENT = 97.0
 SWAP_HEAVY_PERCENT = 80.0  # swap this full -> warning
 PSI_SOME_WARNING = 20.0  # % of the last minute some task waited for memory
 PSI_FULL_CRITICAL = 10.0  # % of the last minute all tasks waited for memory
@@ -21,6 +23,8 @@ BATTERY_LOW_WARNING_PERCENT = 15.0
 BATTERY_LOW_CRITICAL_PERCENT = 5.0
 BATTERY_HEALTH_INFO_PERCENT = 70.0  # holds less than this share of its design capacity
 BATTERY_HEALTH_WARNING_PERCENT = 50.0
+# POWER_SUPPLY_HEALTH values that are fine
+BATTERY_HEALTH_OK = frozenset({"Good", "Unknown", "Cool", "Warm", "No battery"})
 TEMP_WARNING_C = 90.0  # used when a sensor gives no limit of its own
 TEMP_CRITICAL_C = 100.0
 TEMP_PLAUSIBLE_LIMIT_C = 45.0  # a sensor limit below this is taken as bogus and the defaults above are used
@@ -69,6 +73,35 @@ def memory_low(report: Report) -> Iterable[Finding]:
         section="memory",
         incident_type="technical failure",
         self_service=True,
+    )
+
+
+def container_limit(report: Report) -> Iterable[Finding]:
+    d = data(report, "memory") or {}
+    lim = d.get("container_limit") or {}
+    limit, used = _num(lim.get("limit")), _num(lim.get("used"))
+    if not limit or used is None:
+        return
+    pct = 100.0 * used / limit
+    if pct >= CGROUP_CRITICAL_PERCENT:
+        sev = Severity.CRITICAL
+    elif pct >= CGROUP_WARNING_PERCENT:
+        sev = Severity.WARNING
+    else:
+        return
+    yield Finding(
+        id="memory.container_limit",
+        severity=sev,
+        title=f"Programs here are close to their memory limit ({pct:.0f}% of {human_bytes(limit)} used)",
+        evidence=[f"cgroup {lim.get('cgroup', '?')} limit: {human_bytes(used)} used of {human_bytes(limit)} "
+                  f"({pct:.1f}%)", f"warning at {CGROUP_WARNING_PERCENT:g}%, critical at {CGROUP_CRITICAL_PERCENT:g}%",
+                  *_top(report, "top_memory")],
+        fix=("This system runs in a container or a group with its own memory limit; at the limit the kernel ends "
+             "programs without warning. Stop programs you do not need, or ask whoever runs the container to raise "
+             "its memory limit."),
+        section="memory",
+        incident_type="technical failure",
+        self_service=False,
     )
 
 
@@ -216,6 +249,19 @@ def battery(report: Report) -> Iterable[Finding]:
                 incident_type="technical failure",
                 self_service=False,
             )
+        status = b.get("health_status")
+        if isinstance(status, str) and status not in BATTERY_HEALTH_OK:
+            yield Finding(
+                id="power.battery_failed",
+                severity=Severity.CRITICAL if status in ("Dead", "Overheat", "Over voltage") else Severity.WARNING,
+                title=f"The battery reports a fault: {status.lower()}",
+                evidence=[f"{name}: the battery's own health status is '{status}'"],
+                fix=("Unplug the charger if the battery is hot or swollen and shut the computer down. Ask IT support "
+                     "or the manufacturer to check and replace the battery; do not keep using a damaged battery."),
+                section="power",
+                incident_type="technical failure",
+                self_service=False,
+            )
         if b.get("capacity_level") == "Critical" and pct is None:
             yield Finding(
                 id="power.battery_low",
@@ -271,4 +317,4 @@ def temperature(report: Report) -> Iterable[Finding]:
     )
 
 
-RULES = [memory_low, swap_heavy, memory_pressure, high_load, zombies, battery, temperature]
+RULES = [memory_low, container_limit, swap_heavy, memory_pressure, high_load, zombies, battery, temperature]

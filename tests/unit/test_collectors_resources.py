@@ -209,6 +209,28 @@ def test_memory_reports_this_machine(host_cls: type[LocalHost]) -> None:
             assert "avg60" in s.data["pressure"]["some"]
 
 
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"/sys/fs/cgroup/memory.max": "2147483648\n", "/sys/fs/cgroup/memory.current": "2000000000\n",
+      "/sys/fs/cgroup/memory.stat": "anon 1500000000\nfile 500000000\ninactive_file 100000000\n"},
+     {"cgroup": "v2", "limit": 2147483648, "used": 1900000000, "percent": 88.5}),
+    ({"/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n",
+      "/sys/fs/cgroup/memory/memory.usage_in_bytes": "1073741824\n",
+      "/sys/fs/cgroup/memory/memory.stat": "cache 0\ntotal_inactive_file 0\n"},
+     {"cgroup": "v1", "limit": 1073741824, "used": 1073741824, "percent": 100.0}),
+    ({"/sys/fs/cgroup/memory.max": "max\n", "/sys/fs/cgroup/memory.current": "2000000000\n"}, None),
+    ({"/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",
+      "/sys/fs/cgroup/memory/memory.usage_in_bytes": "1768738816\n"}, None),
+])
+def test_memory_limit_of_a_container(files: dict[str, str], expected: dict[str, object] | None) -> None:
+    meminfo = "MemTotal: 16000000 kB\nMemFree: 1000000 kB\nMemAvailable: 8000000 kB\nBuffers: 0 kB\n" \
+              "Cached: 4000000 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n"
+    s = collect(MemoryCollector(), RecordedHost(files={"/proc/meminfo": meminfo, **files}))
+    assert s.data["ram"] == {"total": 16000000 * 1024, "available": 8000000 * 1024,
+                             "used": 11000000 * 1024, "percent": 50.0}
+    assert s.data["swap"] == {"total": 0, "used": 0, "free": 0, "percent": 0.0}
+    assert s.data.get("container_limit") == expected
+
+
 def test_memory_without_meminfo_is_a_skip() -> None:
     s = collect(MemoryCollector(), RecordedHost())
     assert [(k.item, k.reason) for k in s.skips] == [("memory", "/proc/meminfo could not be read")]
@@ -257,6 +279,7 @@ def test_storage_on_recorded_laptop() -> None:
     assert mounts["/home"]["same_device_as"] == "/"
     assert mounts["/media/user/CDROM"]["read_only_expected"] is True
     assert mounts["/media/user/My Disk"]["total"] == 30000000 * 1024
+    assert "/etc/hosts" not in mounts  # a file bind-mounted into a container is not a disk
     # the findings a user would see from this laptop
     report = Report(host="recorded", generated_at="2026-01-01T00:00:00+00:00", platform="linux",
                     sections={"storage": s})
@@ -324,6 +347,7 @@ def test_power_on_recorded_laptop() -> None:
     assert bat["status"] == "discharging"
     assert bat["health_percent"] == 45.0
     assert bat["cycle_count"] == 812
+    assert bat["health_status"] == "Good"
     assert bat["seconds_left"] == int(3600 * 2052000 / 7150000)
     assert s.data["plugged_in"] is False
     temps = {(t["chip"], t["label"]): t for t in s.data["temperatures"]}

@@ -144,6 +144,19 @@ def test_low_memory(avail_pct: float, severity: Severity | None) -> None:
     assert "Close programs" in f.fix
 
 
+@pytest.mark.parametrize(("pct", "severity"), [(98.0, Severity.CRITICAL), (92.0, Severity.WARNING), (60.0, None)])
+def test_container_close_to_its_memory_limit(pct: float, severity: Severity | None) -> None:
+    lim = {"cgroup": "v2", "limit": 2 * GiB, "used": int(2 * GiB * pct / 100), "percent": pct}
+    found = only(evaluate(report(memory={"container_limit": lim}, processes=TOP_MEM)), "memory.container_limit")
+    if severity is None:
+        assert found == []
+        return
+    [f] = found
+    assert f.severity == severity
+    assert f.title == f"Programs here are close to their memory limit ({pct:.0f}% of 2.0 GiB used)"
+    assert "memory limit" in f.fix and not f.self_service
+
+
 def test_heavy_swap_use() -> None:
     swap = {"total": 2 * GiB, "used": int(1.8 * GiB), "free": int(0.2 * GiB), "percent": 90.0}
     [f] = only(evaluate(report(memory={"swap": swap})), "memory.swap_heavy")
@@ -235,6 +248,21 @@ def test_worn_battery(health: float, severity: Severity | None) -> None:
     assert f.severity == severity
     assert f"{health:.0f}% of its original capacity" in f.title
     assert not f.self_service
+
+
+@pytest.mark.parametrize(("status", "severity"), [
+    ("Dead", Severity.CRITICAL), ("Overheat", Severity.CRITICAL), ("Unspecified failure", Severity.WARNING),
+    ("Good", None), (None, None),
+])
+def test_battery_that_reports_a_fault(status: str | None, severity: Severity | None) -> None:
+    found = only(evaluate(report(power={"batteries": [battery(health_status=status)], "plugged_in": True})),
+                 "power.battery_failed")
+    if severity is None:
+        assert found == []
+        return
+    [f] = found
+    assert f.severity == severity
+    assert f.title == f"The battery reports a fault: {status.lower()}"  # type: ignore[union-attr]
 
 
 def test_high_temperature() -> None:
