@@ -18,16 +18,18 @@ from .posture import PendingUpdate
 NAME = "apt"
 LISTS_DIR = "/var/lib/apt/lists"
 DPKG_STATUS = "/var/lib/dpkg/status"
-PKGCACHE = "/var/cache/apt/pkgcache.bin"
 UPDATE_STAMP = "/var/lib/apt/periodic/update-success-stamp"
 
 
 
 def fingerprint_spec(lists_dir: str = LISTS_DIR, dpkg_status: str = DPKG_STATUS) -> tuple[list[str], list[str]]:
-    """What `apt list --upgradable` depends on (paths, globs): the key of Deskside's result cache."""
-    paths = [dpkg_status, lists_dir, PKGCACHE, "/var/cache/apt/srcpkgcache.bin", "/etc/apt/sources.list",
-             "/etc/apt/sources.list.d", "/etc/apt/preferences", "/etc/apt/preferences.d",
-             "/var/lib/apt/extended_states"]
+    """What `apt list --upgradable` depends on (paths, globs): the key of Deskside's result cache.
+
+    Not /var/cache/apt/pkgcache.bin: it is derived from these files, and `apt list` run as root rewrites it
+    when it is stale, which would make the run after a cold one miss the cache once more.
+    """
+    paths = [dpkg_status, lists_dir, "/etc/apt/sources.list", "/etc/apt/sources.list.d", "/etc/apt/preferences",
+             "/etc/apt/preferences.d", "/var/lib/apt/extended_states"]
     globs = [f"{lists_dir}/*_Packages*", f"{lists_dir}/*Release", "/etc/apt/sources.list.d/*",
              "/etc/apt/preferences.d/*"]
     return paths, globs
