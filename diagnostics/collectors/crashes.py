@@ -14,6 +14,7 @@ from ..host import CommandResult, decode
 from ..model import Section
 from ..parsers import crash_reports as cr
 from .base import CollectContext, Collector
+from .logs import number_option
 
 CMD_TIMEOUT = 4.0
 RIGHTS = "needs root or membership of the adm/systemd-journal group"
@@ -27,7 +28,7 @@ class CrashesCollector(Collector):
     timeout_s = 8.0
 
     def collect(self, ctx: CollectContext, section: Section) -> None:
-        days = float(ctx.opt("crashes", "since_days", 7))
+        days = number_option(ctx, section, "crashes", "since_days", 7)
         now = dt.datetime.now(dt.UTC)
         since = now - dt.timedelta(days=days)
         records: list[dict[str, Any]] = []
@@ -49,7 +50,7 @@ class CrashesCollector(Collector):
         recent = [r for r in records if (_when(r) or now) >= since]
         section.data["older"] = len(records) - len(recent)
         recent.sort(key=lambda r: r.get("time") or "", reverse=True)
-        max_reports = int(ctx.opt("crashes", "max_reports", 50))
+        max_reports = int(number_option(ctx, section, "crashes", "max_reports", 50))
         section.data["total"] = len(recent)
         section.data["reports"] = recent[:max_reports]
         section.data["by_executable"] = by_executable(recent, now)

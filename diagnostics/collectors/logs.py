@@ -41,13 +41,9 @@ class LogsCollector(Collector):
     timeout_s = 10.0
 
     def collect(self, ctx: CollectContext, section: Section) -> None:
-        hours = ctx.opt("logs", "since_hours", 24)
-        try:
-            hours = float(hours)
-        except (TypeError, ValueError):
-            hours = 24.0
-        max_lines = int(ctx.opt("logs", "max_lines", 5000) or 5000)
-        section.data["since_hours"] = hours if hours > 0 else None
+        hours = number_option(ctx, section, "logs", "since_hours", 24.0)
+        max_lines = int(number_option(ctx, section, "logs", "max_lines", 5000, minimum=1))
+        section.data["since_hours"] = hours if hours > 0 else 0  # 0: since the last boot
         section.data["max_lines"] = max_lines
         platform = ctx.host.platform
         if platform == "windows":
@@ -56,6 +52,10 @@ class LogsCollector(Collector):
             self._macos(ctx, section, hours)
         else:
             source = str(ctx.opt("logs", "source", "auto"))
+            if source not in ("auto", "journal", "files"):
+                section.skip("setting logs.source", f"{source!r} is not one of auto, journal, files; using auto. "
+                                                    "Fix [diagnostics.logs] source in config.toml")
+                source = "auto"
             if source == "files" or not self._journal(ctx, section, hours, max_lines):
                 if source != "journal":
                     self._files(ctx, section, hours)
@@ -124,7 +124,9 @@ class LogsCollector(Collector):
 
     def _files(self, ctx: CollectContext, section: Section, hours: float) -> None:
         paths = ctx.opt("logs", "paths", DEFAULT_PATHS) or []
-        tail_bytes = int(float(ctx.opt("logs", "tail_mib", 4)) * 1024 * 1024)
+        if isinstance(paths, str):
+            paths = [paths]
+        tail_bytes = int(number_option(ctx, section, "logs", "tail_mib", 4.0, minimum=0.001) * 1024 * 1024)
         now = dt.datetime.now(dt.UTC)
         since = now - dt.timedelta(hours=hours) if hours > 0 else None
         events: list[LogEvent] = []
@@ -170,7 +172,8 @@ class LogsCollector(Collector):
     # --- Windows -------------------------------------------------------------------------------------------
 
     def _windows(self, ctx: CollectContext, section: Section, hours: float, max_lines: int) -> None:
-        h = hours if hours > 0 else 24.0
+        h = hours if hours > 0 else 24.0  # the event log has no "since boot" filter
+        section.data["since_hours"] = h
         script = (
             "[Console]::OutputEncoding=[Text.Encoding]::UTF8; "
             "$e = Get-WinEvent -FilterHashtable @{LogName='System','Application'; Level=1,2; "
@@ -214,6 +217,7 @@ class LogsCollector(Collector):
 
     def _macos(self, ctx: CollectContext, section: Section, hours: float) -> None:
         h = hours if hours > 0 else 24.0
+        section.data["since_hours"] = h
         last = f"{max(1, int(h * 60))}m"
         pred = "messageType == error or messageType == fault"
         for style, parse in (("ndjson", macos_log.parse_ndjson), ("syslog", macos_log.parse_syslog_style)):
@@ -231,6 +235,23 @@ class LogsCollector(Collector):
                 section.skip("unified log", res.why_failed())
                 return
         section.skip("unified log", "log show did not accept --style ndjson or syslog")
+
+
+def number_option(ctx: CollectContext, section: Section, collector: str, key: str, default: float,
+                  minimum: float = 0) -> float:
+    """A numeric setting of `[diagnostics.<collector>]`; a value that is not a number (or too small) is noted as a
+    skip naming the setting, and the default is used."""
+    value = ctx.opt(collector, key, default)
+    try:
+        number = float(value)
+        if number < minimum or number != number:
+            raise ValueError
+    except (TypeError, ValueError):
+        section.skip(f"setting {collector}.{key}",
+                     f"{value!r} is not a number of at least {minimum:g}; using {default:g}. "
+                     f"Fix [diagnostics.{collector}] {key} in config.toml")
+        return float(default)
+    return number
 
 
 def read_tail(ctx: CollectContext, path: str, max_bytes: int) -> tuple[str | None, dict[str, Any], str | None]:

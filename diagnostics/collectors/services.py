@@ -12,6 +12,7 @@ from ..model import Section
 from ..parsers import systemd as sp
 from ..parsers.journal import parse_short_iso_lines
 from .base import CollectContext, Collector
+from .logs import number_option
 
 CMD_TIMEOUT = 4.0
 
@@ -46,8 +47,8 @@ class ServicesCollector(Collector):
         section.data["failed"] = units
         section.data["failed_count"] = len(units)
 
-        n_lines = int(ctx.opt("services", "log_lines", 5))
-        max_units = int(ctx.opt("services", "max_units", 20))
+        n_lines = int(number_option(ctx, section, "services", "log_lines", 5, minimum=1))
+        max_units = int(number_option(ctx, section, "services", "max_units", 20))
         for u in units[:max_units]:
             ctx.cancel.raise_if_cancelled()
             jr = host.run(["journalctl", "-u", u["unit"], "-n", str(n_lines), "-o", "short-iso", "--no-pager", "-q"],
@@ -58,7 +59,7 @@ class ServicesCollector(Collector):
                 u["last_lines"] = []
                 section.skip(f"log of {u['unit']}", jr.why_failed())
 
-        threshold = int(ctx.opt("services", "restart_threshold", 3))
+        threshold = int(number_option(ctx, section, "services", "restart_threshold", 3, minimum=1))
         sres = host.run(["systemctl", "show", "--no-pager", "--property=Id,NRestarts,ActiveState,SubState,Result",
                          "*.service"], timeout=CMD_TIMEOUT, cancel=ctx.cancel)
         if sres.ok:

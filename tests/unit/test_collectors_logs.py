@@ -269,6 +269,16 @@ def test_logs_file_unreadable_without_rights_is_a_skip(tmp_path: Path) -> None:
     assert skips[str(log)] == RIGHTS == "needs root or membership of the adm/systemd-journal group"
 
 
+def test_logs_bad_settings_are_named_and_defaults_used() -> None:
+    host = FakeHost("linux", _journal_responder)
+    section = collect(LogsCollector(), host, {"logs": {"since_hours": "a day", "max_lines": -5, "source": "both"}})
+    text = reasons(section)
+    assert "setting logs.since_hours: 'a day' is not a number of at least 0; using 24" in text
+    assert "setting logs.max_lines: -5 is not a number of at least 1; using 5000" in text
+    assert "setting logs.source: 'both' is not one of auto, journal, files; using auto" in text
+    assert section.data["source"] == "journal" and section.data["since_hours"] == 24
+
+
 # --- logs: recorded outputs through a fake host ------------------------------------------------------------------
 
 def _journal_responder(argv: list[str]) -> CommandResult | None:
