@@ -7,14 +7,23 @@ are ISO 8601 strings, and `from_dict(to_dict(p)) == p`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 POSTURE_VERSION = 1
 
 # Thresholds for the age of a package manager's metadata cache (days).
 CACHE_STALE_DAYS = 7.0
 CACHE_VERY_STALE_DAYS = 30.0
+
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], d: dict[str, Any] | None) -> T:
+    """A record from a dict, ignoring keys this version does not know (records written by a newer Deskside)."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in (d or {}).items() if k in known})
 
 
 @dataclass
@@ -141,14 +150,14 @@ class Posture:
             platform=d.get("platform", ""),
             managers=list(d.get("managers", [])),
             checked=list(d.get("checked", [])),
-            pending=[PendingUpdate(**p) for p in d.get("pending", [])],
+            pending=[_build(PendingUpdate, p) for p in d.get("pending", [])],
             counts=dict(d.get("counts", {})),
             security_data=dict(d.get("security_data", {})),
-            reboot=RebootStatus(**d.get("reboot", {})),
-            eol=EolStatus(**d.get("eol", {})),
-            cache=[CacheAge(**c) for c in d.get("cache", [])],
-            confidence=Confidence(**d.get("confidence", {})),
-            skipped=[SourceSkip(**s) for s in d.get("skipped", [])],
+            reboot=_build(RebootStatus, d.get("reboot")),
+            eol=_build(EolStatus, d.get("eol")),
+            cache=[_build(CacheAge, c) for c in d.get("cache", [])],
+            confidence=_build(Confidence, d.get("confidence")),
+            skipped=[_build(SourceSkip, s) for s in d.get("skipped", [])],
             from_cache=bool(d.get("from_cache", False)),
             version=int(d.get("version", POSTURE_VERSION)),
         )

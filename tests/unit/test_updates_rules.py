@@ -134,3 +134,14 @@ def test_failed_check_and_skipped_section() -> None:
     assert f.severity == Severity.WARNING and "apt list failed" in f.evidence[0]
     assert by_id(report(posture([sec(1)]), status=SectionStatus.SKIPPED)) == {}
     assert rules.RULES and all(callable(r) for r in rules.RULES)
+
+
+def test_posture_record_round_trip_tolerates_newer_fields() -> None:
+    p = posture([sec(1)])
+    p.recount()
+    d = p.to_dict()
+    assert Posture.from_dict(d) == p
+    d["pending"][0]["cvss"] = 9.8  # written by a newer Deskside
+    d["eol"]["support_url"] = "https://example.invalid/"
+    again = Posture.from_dict(d)
+    assert again.pending[0].name == "lib1" and again.eol == p.eol
