@@ -156,17 +156,19 @@ class TicketService:
         rendered_html: bytes | None = None,
         backend: str | None = None,
         uid: str | None = None,
+        keywords: Iterable[str] = (),
     ) -> Preview:
         """Everything that would be sent, redacted, and the list of masked items. No network I/O.
 
         Call again with `disabled` (placeholders the user switched off) to update; pass the previous preview's
-        `ticket.uid` as `uid` to keep the same reference.
+        `ticket.uid` as `uid` to keep the same reference. `keywords`: extra words to mask in this ticket only
+        (the Get Help page's own keywords), on top of the configured ones.
         """
         base = self.make_ticket(draft)
         if uid:
             base.uid = uid
         off = frozenset(disabled)
-        red = Redactor(users=self.users, hosts=self.hosts, keywords=self.keywords)
+        red = Redactor(users=self.users, hosts=self.hosts, keywords=[*self.keywords, *keywords])
         logs = dict(logs or {})
         texts = {"summary": draft.summary, "description": draft.description, **logs}
         items = red.scan(texts, {"report.json": dict(report)} if report else {})
