@@ -92,19 +92,23 @@ class LogsCollector(Collector):
         if not probe.ok:
             section.skip("journal", probe.why_failed())
             return False
+        limited = "not seeing messages from other users and the system" in said
         if not any(ln.strip() and not ln.startswith("-- ") for ln in probe.stdout.splitlines()):
-            section.skip("journal", "the systemd journal is empty (journald keeps no logs here); "
-                                    "read the /var/log files instead")
+            if limited:
+                section.skip("journal", f"only your own messages are visible, and there are none; the system "
+                                        f"journal {RIGHTS}")
+            else:
+                section.skip("journal", "the systemd journal is empty (journald keeps no logs here); "
+                                        "read the /var/log files instead")
             return False
         window = [f"--since=-{int(hours * 60)}min"] if hours > 0 else ["-b"]
         res = self._journalctl(ctx, ["-p", "3", *window, "-n", str(max_lines)])
-        text = said
         if res.timed_out or (not res.ok and not res.stdout.strip()):
             section.skip("journal", res.why_failed())
             return False
         events = jp.parse_journal_json(res.stdout)
         errors_read = len(events)
-        if "not seeing messages from other users and the system" in text:
+        if limited:
             section.skip("journal (system messages)",
                          f"only your own messages were read; the system's {RIGHTS}")
         # Kernel OOM kills and segfaults: segfaults are logged as info, so they need their own query.

@@ -325,6 +325,36 @@ def test_logs_journal_without_rights_notes_it() -> None:
     assert RIGHTS in reasons(section)
 
 
+def test_logs_journal_only_own_and_empty_falls_back_with_rights_reason() -> None:
+    def responder(argv: list[str]) -> CommandResult | None:
+        if argv[0] == "journalctl":
+            return ok(argv, "-- No entries --\n", "Hint: You are currently not seeing messages from other users "
+                                                  "and the system.\n")
+        if argv[0] == "stat":
+            return ok(argv, "", f"stat: cannot statx '{argv[-1]}': Permission denied", rc=1)
+        if argv[0] == "dmesg":
+            return ok(argv, "", "dmesg: read kernel buffer failed: Operation not permitted", rc=1)
+        return None
+
+    section = collect(LogsCollector(), FakeHost("linux", responder), {"logs": {"paths": ["/var/log/syslog"]}})
+    skips = {s.item: s.reason for s in section.skips}
+    assert skips["journal"].startswith("only your own messages are visible, and there are none")
+    assert skips["/var/log/syslog"] == RIGHTS
+    assert "groups" not in section.data
+
+
+def test_logs_cancel_stops_the_file_scan(tmp_path: Path) -> None:
+    from diagnostics.cancel import Cancelled
+
+    log = tmp_path / "syslog"
+    log.write_bytes(_syslog_line(now_stamp(1), "app[9]", "error: x"))
+    token = CancelToken()
+    token.cancel()
+    ctx = CollectContext(host=LocalHost(), cancel=token, options={"logs": {"source": "files", "paths": [str(log)]}})
+    with pytest.raises(Cancelled):
+        LogsCollector().collect(ctx, Section("logs", "Logs"))
+
+
 def test_logs_no_journal_falls_back_to_files_and_dmesg() -> None:
     syslog = (DATA / "syslog_rfc3339.txt").read_bytes()
 
