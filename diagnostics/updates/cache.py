@@ -8,11 +8,9 @@ small JSON file. Entries also expire after MAX_AGE_S as a safety net.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,8 +22,9 @@ MAX_AGE_S = 12 * 3600
 
 
 def make_key(parts: dict[str, Any], stats: dict[str, Stat]) -> str:
+    """The key is the canonical JSON of what the answer depends on (compared whole: a few KB, no hashing)."""
     doc = {"format": FORMAT, "parts": parts, "stats": sorted((k, v[0], v[1]) for k, v in stats.items())}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    return json.dumps(doc, sort_keys=True, default=str, separators=(",", ":"))
 
 
 def cache_file(cache_dir: Path, host_name: str) -> Path:
@@ -53,14 +52,15 @@ def save(cache_dir: Path | None, host_name: str, key: str, results: list[SourceR
         return
     doc = {"format": FORMAT, "key": key, "saved_at": time.time(), "results": [r.to_dict() for r in results]}
     target = cache_file(cache_dir, host_name)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".updates-", dir=target.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(doc, fh)
         os.replace(tmp, target)
     except OSError:
         try:
             os.unlink(tmp)
-        except (OSError, UnboundLocalError):
+        except OSError:
             pass

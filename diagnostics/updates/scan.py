@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import importlib
-import platform as _platform
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +47,11 @@ def _now() -> dt.datetime:
 
 def running_kernel(host: Host, cancel: CancelToken | None = None) -> str | None:
     if host.is_local:
-        return _platform.release() or None
+        if hasattr(os, "uname"):
+            return os.uname().release or None
+        import platform
+
+        return platform.release() or None
     res = host.run(["uname", "-r"], timeout=5.0, cancel=cancel)
     return res.stdout.strip() or None if res.ok else None
 
