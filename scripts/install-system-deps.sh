@@ -10,6 +10,7 @@ PKGS=(
   inxi                                 # reference tool for the diagnostics benchmark
   procps iproute2 curl ca-certificates distro-info-data
   vim-tiny                             # a full-screen program for the terminal tests
+  desktop-file-utils appstream         # validate the .desktop entry and the AppStream metainfo in packaging/
 )
 missing=()
 for p in "${PKGS[@]}"; do
