@@ -49,9 +49,8 @@ def test_real_run_on_this_machine(tmp_path: Path) -> None:
     assert Posture.from_dict(d).to_dict() == d  # a clean, reusable record
     schema = json.loads(next((REPO / "diagnostics" / "schema").glob("*.json")).read_text())
     jsonschema.validate(report.to_dict(), schema)
-    # the second run is answered from the result cache
-    again = run_collectors([UpdatesCollector()], ctx).sections["updates"].data
-    assert again["from_cache"] is True or again["counts"] != d["counts"]  # (or dpkg changed meanwhile)
+    assert list(tmp_path.glob("updates-*.json"))  # the result cache was written for the next run
+    # (that the next run uses it, and what invalidates it, is tested in test_updates_cache.py)
 
 
 # -- recorded systems -----------------------------------------------------------------------------------------
