@@ -7,6 +7,7 @@ same message. SMTP cannot be searched: a send cut off after the message data mak
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -64,7 +65,8 @@ class EmailConnector(Connector):
                               "use ca_file to trust a private CA instead")
 
     def message(self, ticket: Ticket) -> EmailMessage:
-        msg = EmailMessage()
+        # Long subjects stay on one header line (up to RFC 5322's 998), as helpdesks parse them best.
+        msg = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
         msg["Subject"] = ticket.subject
         msg["From"] = self.config["from"]
         msg["To"] = ", ".join(self.config["to"])
