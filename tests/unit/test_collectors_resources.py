@@ -479,3 +479,85 @@ def test_cancel_stops_the_sampling_collectors() -> None:
     report = run_collectors(select(only=["cpu", "processes"]), ctx)
     assert report.cancelled
     assert {s.status for s in report.sections.values()} == {SectionStatus.CANCELLED}
+
+
+# --- real filesystems: full, out of inodes, read-only (root, in a private mount namespace) ------------------
+DRIVER = r'''
+import json, os, subprocess, sys
+from diagnostics.collectors.base import CollectContext
+from diagnostics.collectors.storage import StorageCollector
+from diagnostics.host import LocalHost
+from diagnostics.model import Report, Section
+from diagnostics.rules import evaluate
+
+d = sys.argv[1]
+def sh(*argv):
+    subprocess.run(argv, check=True, capture_output=True)
+for name, size, extra in (("full", "16M", []), ("inodes", "16M", ["-N", "64"]), ("ro", "8M", [])):
+    img, mp = f"{d}/{name}.img", f"{d}/{name}"
+    os.makedirs(mp)
+    sh("truncate", "-s", size, img)
+    sh("mkfs.ext4", "-q", "-F", "-m", "0", *extra, img)
+    sh("mount", "-o", "loop,ro" if name == "ro" else "loop", img, mp)
+# fill "full" until less than 150 KiB is left
+chunk = b"\1" * 65536
+with open(f"{d}/full/big", "wb") as fh:
+    try:
+        while True:
+            st = os.statvfs(f"{d}/full")
+            if st.f_bavail * st.f_frsize < 150 * 1024:
+                break
+            fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        pass
+# use up every inode of "inodes"
+n = 0
+try:
+    while True:
+        open(f"{d}/inodes/f{n}", "w").close()
+        n += 1
+except OSError:
+    pass
+# an fstab (private to this namespace) that mounts "ro" read-write: it became read-only "unexpectedly"
+with open(f"{d}/fstab", "w") as fh:
+    fh.write(f"/dev/disk/by-label/data {d}/ro ext4 defaults 0 2\n")
+sh("mount", "--bind", f"{d}/fstab", "/etc/fstab")
+section = Section("storage", "Storage")
+StorageCollector().collect(CollectContext(host=LocalHost()), section)
+report = Report(host="t", generated_at="2026-01-01T00:00:00+00:00", platform="linux", sections={"storage": section})
+mounts = {m["mountpoint"]: m for m in section.data["mounts"] if m["mountpoint"].startswith(d)}
+print(json.dumps({"mounts": mounts, "findings": [f.to_dict() for f in evaluate(report)], "files": n}))
+'''
+
+
+@linux_only
+@pytest.mark.root
+def test_real_full_disk_exhausted_inodes_and_read_only_mount(tmp_path: Path) -> None:
+    """Real ext4 filesystems on loop devices, mounted in a private mount namespace (nothing leaks out)."""
+    need(os.geteuid() == 0, "root (to mount filesystem images)")
+    need(shutil.which("unshare") is not None and shutil.which("mkfs.ext4") is not None, "unshare and mkfs.ext4")
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"], capture_output=True, check=False)
+    need(probe.returncode == 0, f"mount namespaces ({probe.stderr.decode().strip()})")
+    (tmp_path / "driver.py").write_text(DRIVER)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, str(tmp_path / "driver.py"),
+                        str(tmp_path)], capture_output=True, text=True, env=env, timeout=120, check=False)
+    if r.returncode != 0 and "loop" in r.stderr.lower():
+        need(False, f"loop devices ({r.stderr.strip()[-200:]})")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    full, ino, ro = (out["mounts"][str(tmp_path / n)] for n in ("full", "inodes", "ro"))
+    assert full["fstype"] == "ext4" and full["device"].startswith("/dev/loop")
+    assert full["percent"] >= 97.0 and full["free"] < 150 * 1024
+    assert ino["inodes_percent"] == 100.0 and ino["inodes_used"] == ino["inodes_total"]
+    assert out["files"] > 0
+    assert ro["read_only"] is True and ro["in_fstab"] is True and ro["fstab_read_only"] is False
+    findings = {(f["id"], f["severity"]): f for f in out["findings"]}
+    disk = findings[("storage.disk_full", "critical")]
+    assert disk["title"] == f"Disk {tmp_path / 'full'} is {int(full['percent'])}% full"
+    assert str(tmp_path / "inodes") in findings[("storage.inodes_full", "critical")]["title"]
+    assert findings[("storage.read_only_mount", "warning")]["title"] == f"Disk {tmp_path / 'ro'} has become read-only"
+    # nothing leaked out of the namespace
+    assert str(tmp_path) not in Path("/proc/self/mounts").read_text()
