@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from typing import Any
 
 from ..cancel import Cancelled
@@ -149,7 +150,7 @@ class CpuCollector(Collector):
             text = read_text(host, "/proc/cpuinfo")
             if text is not None:
                 info = parse_cpuinfo(text)
-        model = info.get("model") or _model_other()
+        model = info.get("model") or _model_other(ctx)
         if model:
             d["model"] = model
         else:
@@ -242,5 +243,19 @@ class CpuCollector(Collector):
             d["pressure"] = p
 
 
-def _model_other() -> str:
+def _model_other(ctx: CollectContext) -> str:
+    """The marketing name on macOS (sysctl) and Windows (registry); `platform` as a last resort."""
+    if sys.platform == "darwin":
+        res = ctx.host.run(["sysctl", "-n", "machdep.cpu.brand_string"], timeout=2.0, cancel=ctx.cancel)
+        if res.ok and res.stdout.strip():
+            return res.stdout.strip()
+    if sys.platform == "win32":
+        try:
+            import winreg
+
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE,
+                                r"HARDWARE\DESCRIPTION\System\CentralProcessor\0") as key:
+                return str(winreg.QueryValueEx(key, "ProcessorNameString")[0]).strip()
+        except OSError:
+            pass
     return platform.processor() or ""

@@ -211,6 +211,10 @@ class StorageCollector(Collector):
         else:
             section.skip("mounts", f"reading the disks of a remote {host.platform} host is not supported")
             return
+        if host.platform == "darwin":
+            # APFS helper volumes (Preboot, VM, Update...) share the container with the Data volume: noise.
+            all_mounts = [m for m in all_mounts if not m["mountpoint"].startswith("/System/Volumes/")
+                          or m["mountpoint"] == "/System/Volumes/Data"]
         mounts, ignored = select_mounts(all_mounts)
         if host.is_local:
             # Files bind-mounted into a container (/etc/hosts, /etc/resolv.conf...) are not disks.
@@ -233,8 +237,10 @@ class StorageCollector(Collector):
             row: dict[str, Any] = {
                 "mountpoint": m["mountpoint"], "device": m["device"], "fstype": m["fstype"],
                 "read_only": ro,
-                "read_only_expected": m["fstype"] in READ_ONLY_BY_DESIGN or (ro and "ro" in fstab.get(
-                    m["mountpoint"], [])),
+                "read_only_expected": m["fstype"] in READ_ONLY_BY_DESIGN
+                or (ro and "ro" in fstab.get(m["mountpoint"], []))
+                # macOS: the system volume is sealed read-only by design
+                or (host.platform == "darwin" and ro and not m["mountpoint"].startswith("/Volumes/")),
                 "network": m["fstype"] in NETWORK_FS or m["fstype"].startswith("nfs")
                 or m["device"].startswith("//"),
                 "in_fstab": m["mountpoint"] in fstab,
