@@ -131,6 +131,9 @@ class CollectorStatus(QWidget):
     def states(self) -> dict[str, str]:
         return {n: b.state for n, b in self._badges.items()}
 
+    def titles_in_state(self, state: str) -> list[str]:
+        return [b.title for b in self._badges.values() if b.state == state]
+
     def set_state(self, name: str, state: str, reason: str = "") -> None:
         badge = self._badges.get(name) or self._add(name, name.replace("_", " ").capitalize())
         badge.set_state(state, reason)

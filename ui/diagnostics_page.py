@@ -40,6 +40,7 @@ from .sections_view import SectionsView
 from .services import DiagnosticsProgress, ListCollectors, RunDiagnostics, TaskHandle, TaskStarter
 
 FINISHED_STATES = {"ok", "partial", "skipped", "timeout", "error", "cancelled"}
+LIST_KEY = "*collectors*"  # progress item carrying the list of collectors of this run
 
 
 def _plain(text: str = "", *, wrap: bool = False) -> QLabel:
@@ -261,23 +262,24 @@ class DiagnosticsPage(QWidget):
         if self.is_running:
             return
         include = self.connectivity_box.isChecked()
-        collectors: list[tuple[str, str]] = []
-        if self._list_collectors is not None:
-            try:
-                collectors = self._list_collectors(include)
-            except Exception as exc:  # a broken registry must not stop the page; the run will say more
-                self._status(f"Could not list the collectors: {exc}")
-        if self._collector_names:
-            collectors = [c for c in collectors if c[0] in self._collector_names]
-        self.collector_status.reset(collectors)
-        self.progress_bar.setRange(0, len(collectors))  # (0, 0) is a busy bar until the first progress
+        self.collector_status.reset([])
+        self.progress_bar.setRange(0, 0)  # a busy bar until the worker has listed the collectors
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(True)
         self._cancel_requested = False
         service = self._run_diagnostics
+        lister = self._list_collectors
         names = list(self._collector_names) if self._collector_names else None
 
         def job(token: CancelToken, report_progress: Callable[[Any], None]) -> Report:
+            if lister is not None:  # listing imports the collector modules: worker-thread work too
+                try:
+                    listed = [c for c in lister(include) if names is None or c[0] in names]
+                except Exception:  # noqa: S110 - the run itself reports what is wrong with the registry
+                    pass
+                else:
+                    report_progress((LIST_KEY, listed, 0, len(listed)))
+
             def progress(name: str, state: str, done: int, total: int) -> None:
                 report_progress((name, state, done, total))
 
@@ -306,16 +308,21 @@ class DiagnosticsPage(QWidget):
         self._status("Cancelling…")
 
     def _on_progress(self, items: list[Any]) -> None:
-        done = total = 0
+        done = total = listed = 0
         for name, state, d, t in items:
-            self.collector_status.set_state(name, state)
-            done, total = max(done, d), max(total, t)
+            if name == LIST_KEY:
+                self.collector_status.reset(state)
+                listed = t
+            else:
+                self.collector_status.set_state(name, state)
+                done, total = max(done, d), max(total, t)
+        total = total or listed  # the runner's count wins over the registry's
         if total:
             if self.progress_bar.maximum() != total:
                 self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(max(self.progress_bar.value(), done))
         if not self._cancel_requested:
-            running = [b for b, s in self.collector_status.states().items() if s == "running"]
+            running = self.collector_status.titles_in_state("running")
             tail = f" — waiting for {', '.join(running[:4])}{'…' if len(running) > 4 else ''}" if running else ""
             self._status(f"Collecting… {done} of {total} done{tail}")
 

@@ -150,6 +150,9 @@ def test_skips_are_browsable_with_their_reasons(qtbot: Any, task_runner: TaskRun
     assert skipped["Skipped"] == "1 item"
     skipped_item = next(logs.child(i) for i in range(logs.childCount()) if logs.child(i).text(0) == "Skipped")
     assert tree_children(skipped_item) == {"journal": "journalctl is not installed"}
+    badge = page.collector_status.badge("logs")  # the collector's badge gives the reason too
+    assert badge is not None and badge.state == "skipped"
+    assert "journal: journalctl is not installed" in badge.toolTip()
     storage = page.sections_view.section_item("storage")
     assert storage is not None
     mounts = storage.child(0)
@@ -159,7 +162,8 @@ def test_skips_are_browsable_with_their_reasons(qtbot: Any, task_runner: TaskRun
 
 def test_cancel_stops_a_slow_run_while_the_event_loop_keeps_running(qtbot: Any, task_runner: TaskRunner) -> None:
     service = FakeService(slow=True)
-    page = make_page(qtbot, task_runner, service)
+    listed = [("system", "System"), ("slow", "Slow collector"), ("later", "Later collector")]
+    page = make_page(qtbot, task_runner, service, list_collectors=lambda include: listed)
     ticks: list[int] = []
     timer = QTimer()
     timer.setInterval(10)
@@ -173,9 +177,10 @@ def test_cancel_stops_a_slow_run_while_the_event_loop_keeps_running(qtbot: Any, 
     # progress arrives while the run is still going, and the GUI keeps processing events
     qtbot.waitUntil(lambda: page.collector_status.states().get("system") == "ok", timeout=10_000)
     qtbot.waitUntil(lambda: len(ticks) >= 10, timeout=10_000)
-    assert page.collector_status.states()["slow"] == "running"
+    assert page.collector_status.states() == {"system": "ok", "slow": "running", "later": "pending"}
     assert page.is_running
-    assert page.status_label.text().startswith("Collecting… 1 of 2 done")
+    assert page.status_label.text() == "Collecting… 1 of 2 done — waiting for Slow collector"
+    assert page.progress_bar.value() == 1
 
     with qtbot.waitSignal(page.run_finished, timeout=10_000):
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
@@ -184,7 +189,9 @@ def test_cancel_stops_a_slow_run_while_the_event_loop_keeps_running(qtbot: Any, 
     assert not page.is_running
     assert page.run_button.isEnabled() and not page.cancel_button.isEnabled()
     assert page.connectivity_box.isEnabled()
-    assert page.collector_status.states() == {"system": "ok", "slow": "cancelled"}
+    assert page.collector_status.states() == {"system": "ok", "slow": "cancelled", "later": "cancelled"}
+    later = page.collector_status.badge("later")
+    assert later is not None and "cancelled before this collector finished" in later.toolTip()
     # the partial result is kept and browsable
     assert page.sections_view.section_item("system") is not None
 
