@@ -216,11 +216,12 @@ class StorageCollector(Collector):
             all_mounts = [m for m in all_mounts if not m["mountpoint"].startswith("/System/Volumes/")
                           or m["mountpoint"] == "/System/Volumes/Data"]
         mounts, ignored = select_mounts(all_mounts)
-        if host.is_local:
-            # Files bind-mounted into a container (/etc/hosts, /etc/resolv.conf...) are not disks.
-            files = [m for m in mounts if os.path.exists(m["mountpoint"]) and not os.path.isdir(m["mountpoint"])]
-        else:
-            files = [m for m in mounts if m["mountpoint"] in CONTAINER_FILE_MOUNTS]
+        # Files bind-mounted into a container (/etc/hosts, /etc/resolv.conf...) are not disks. Only local, non-network
+        # mountpoints are looked at: a stat() of a dead network mount would hang.
+        files = [m for m in mounts if m["mountpoint"] in CONTAINER_FILE_MOUNTS or (
+            host.is_local and host.platform == "linux" and m["fstype"] not in NETWORK_FS
+            and not m["fstype"].startswith(("nfs", "fuse", "cifs", "smb"))
+            and os.path.exists(m["mountpoint"]) and not os.path.isdir(m["mountpoint"]))]
         mounts = [m for m in mounts if m not in files]
         ignored += len(files)
         fstab: dict[str, list[str]] = {}
