@@ -12,6 +12,13 @@ from diagnostics import __version__
 
 # Each module in desktop/commands/ has `register(subparsers)`; its parser sets `func(args) -> int`.
 _COMMAND_MODULES = ["diagnose", "gui", "remote", "tickets"]
+# Which module registers which command: running one command imports only its module, so `deskside diagnose`
+# never pays for paramiko, httpx or keyring. Help and unknown commands import them all.
+_COMMAND_OWNER = {
+    "diagnose": "diagnose", "gui": "gui",
+    "hosts": "remote", "ssh": "remote", "sftp": "remote", "forward": "remote",
+    "ticket": "tickets", "backend": "tickets",
+}
 
 
 EXIT_USAGE = 64  # sysexits EX_USAGE; argparse's own 2 would read as "critical" for `diagnose`
@@ -23,14 +30,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="deskside",
         description="Deskside: diagnose this machine, troubleshoot remote hosts over SSH, and send support tickets.",
     )
     parser.add_argument("--version", action="version", version=f"deskside {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for mod in _COMMAND_MODULES:
+    owner = _COMMAND_OWNER.get(command or "")
+    for mod in [owner] if owner else _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"desktop.commands.{mod}")
         except ModuleNotFoundError as exc:
@@ -47,11 +55,15 @@ def has_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is None and not {"-h", "--help", "--version"} & set(argv):
+        command = "gui" if has_display() else "diagnose"
+        argv = [command, *argv]
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.command is None:
-        default = "gui" if has_display() else "diagnose"
-        args = parser.parse_args([default, *argv])
+        parser.print_help()
+        return 0
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -101,3 +101,10 @@ def test_diagnose_does_not_pay_for_ssh_or_qt() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert "HEAVY []" in res.stderr, res.stderr
+
+
+def test_help_lists_every_command() -> None:
+    res = deskside("--help")
+    assert res.returncode == 0
+    for command in ("diagnose", "gui", "hosts", "ssh", "sftp", "forward", "ticket", "backend"):
+        assert f"    {command} " in res.stdout, command
