@@ -89,7 +89,7 @@ class ProcessesCollector(Collector):
     def _local(self, ctx: CollectContext, section: Section) -> None:
         import psutil
 
-        attrs = ["pid", "ppid", "name", "username", "status", "memory_info"]
+        attrs = ["pid", "ppid", "name", "status", "memory_info"]  # user names only for the top entries, below
         handles: list[tuple[psutil.Process, dict[str, Any]]] = []
         denied = 0
         for proc in psutil.process_iter(attrs, ad_value=None):
@@ -120,7 +120,18 @@ class ProcessesCollector(Collector):
             total_mem = psutil.virtual_memory().total
         except Exception:
             total_mem = None
-        section.data.update(summarise(procs, total_mem))
+        summary = summarise(procs, total_mem)
+        by_pid = {proc.pid: proc for proc, _ in handles}
+        users: dict[int, str | None] = {}
+        for entry in summary["top_cpu"] + summary["top_memory"]:
+            pid = entry["pid"]
+            if pid not in users:
+                try:
+                    users[pid] = by_pid[pid].username()
+                except (psutil.Error, KeyError):  # gone, denied, or a uid without a name
+                    users[pid] = None
+            entry["username"] = users[pid]
+        section.data.update(summary)
         section.data["cpu_basis"] = f"sampled over {SAMPLE_S:g} s"
         section.data["cpu_count"] = psutil.cpu_count() or 1
         if denied:

@@ -415,6 +415,7 @@ def test_processes_top_cpu_shows_a_busy_program(busy_child: subprocess.Popen[byt
     top = {p["pid"]: p for p in s.data["top_cpu"]}
     assert busy_child.pid in top
     assert top[busy_child.pid]["cpu_percent"] > 20.0
+    assert top[busy_child.pid]["username"] == psutil.Process().username()
     assert len(s.data["top_memory"]) == 5
     rss = [p["rss"] for p in s.data["top_memory"]]
     assert rss == sorted(rss, reverse=True)
