@@ -113,6 +113,37 @@ def test_real_run_shows_the_system_section_with_this_hostname(qtbot: Any, task_r
     assert page.save_json_button.isEnabled()
 
 
+def test_real_run_of_every_default_collector(qtbot: Any, task_runner: TaskRunner) -> None:
+    page = make_page(qtbot, task_runner, desktop_app.run_diagnostics, list_collectors=desktop_app.list_collectors)
+    listed = desktop_app.list_collectors(False)
+    assert "connectivity" not in {n for n, _t in listed}  # never sends traffic unless asked
+    report = run_and_wait(qtbot, page)
+    assert isinstance(report, Report)
+    assert list(report.sections) == [n for n, _t in listed]
+    states = page.collector_status.states()
+    assert list(states) == [n for n, _t in listed]  # badges in run order, all finished
+    assert all(s in ("ok", "partial", "skipped", "timeout", "error") for s in states.values()), states
+    for name, section in report.sections.items():
+        badge = page.collector_status.badge(name)
+        assert badge is not None and badge.text.text() == f"{section.title}: " + {
+            "ok": "ok", "partial": "partly collected", "skipped": "skipped", "timeout": "timed out",
+            "error": "error"}[section.status.value]
+    assert page.sections_view.topLevelItemCount() == len(report.sections)
+    assert page.findings_model.rowCount() == len(report.findings)
+    severities = [page.findings_model.finding(r).severity for r in range(page.findings_model.rowCount())]
+    assert severities == sorted(severities, reverse=True)
+
+
+def test_a_clean_report_says_no_problems_were_found(qtbot: Any, task_runner: TaskRunner) -> None:
+    clean = sample_report()
+    clean.findings = []
+    page = make_page(qtbot, task_runner, FakeService(report=clean))
+    run_and_wait(qtbot, page)
+    assert page.tabs.tabText(0) == "Findings (0)"
+    assert page.detail.title_label.text() == "No problems found. Every check that could run passed."
+    assert page.status_label.text() == "Done in 0.4 s on testhost: no problems found"
+
+
 def test_findings_are_sorted_worst_first_and_show_their_fix(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner, FakeService())
     run_and_wait(qtbot, page)
