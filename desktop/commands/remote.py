@@ -65,6 +65,17 @@ def err(msg: str) -> None:
     print(f"deskside: {msg}", file=sys.stderr)
 
 
+def read_line() -> str:
+    """One line from stdin, read byte by byte so that nothing typed ahead is swallowed by a buffer (it belongs to
+    the remote shell that follows)."""
+    out = bytearray()
+    while True:
+        b = os.read(sys.stdin.fileno(), 1)
+        if not b or b == b"\n":
+            return out.decode(errors="replace").rstrip("\r")
+        out += b
+
+
 # -- the terminal as AuthCallbacks --------------------------------------------------------------------------
 class TerminalCallbacks:
     """Asks on the terminal. Without a terminal: never trusts a new key (unless --accept-new), asks no secret."""
@@ -86,7 +97,7 @@ class TerminalCallbacks:
               file=sys.stderr)
         while True:
             print("Are you sure you want to continue connecting (yes/no)? ", end="", file=sys.stderr, flush=True)
-            answer = sys.stdin.readline().strip().lower()
+            answer = read_line().strip().lower()
             if answer in ("yes", "no", ""):
                 return answer == "yes"
             print("Please type 'yes' or 'no'.", file=sys.stderr)
@@ -119,7 +130,7 @@ class TerminalCallbacks:
             for prompt, echo in prompts:
                 if echo:
                     print(prompt, end="", file=sys.stderr, flush=True)
-                    answers.append(sys.stdin.readline().rstrip("\n"))
+                    answers.append(read_line())
                 else:
                     answers.append(getpass.getpass(prompt))
         except EOFError:
@@ -360,7 +371,7 @@ def interactive_shell(conn: Any) -> int:
 
     prev = signal.signal(signal.SIGWINCH, on_winch)
     try:
-        tty.setraw(fd)
+        tty.setraw(fd, termios.TCSANOW)  # keep what was typed ahead (TCSAFLUSH would drop it)
         while not shell.closed:
             if resized[0]:
                 resized[0] = False
