@@ -124,10 +124,10 @@ def test_sftp_and_local_forward_commands(ssh_env: SshEnv, sshd_server: Sshd, cli
 
 def test_interactive_shell_on_a_terminal(ssh_env: SshEnv, sshd_server: Sshd, cli_env: dict[str, str]) -> None:
     target = f"{ssh_env.user}@127.0.0.1:{sshd_server.port}"
+    argv = [sys.executable, "-m", "desktop.cli", "ssh", "-i", str(ssh_env.client_key), target]
     pid, fd = pty.fork()
     if pid == 0:  # child: deskside with a real terminal, asking about the host key on it
-        os.execve(sys.executable, [sys.executable, "-m", "desktop.cli", "ssh", "-i", str(ssh_env.client_key), target],
-                  cli_env)
+        os.execve(sys.executable, argv, cli_env)  # noqa: S606
     buf = b""
 
     def read_until(marker: bytes, timeout: float = 20) -> bytes:
