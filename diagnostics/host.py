@@ -105,7 +105,8 @@ class LocalHost:
             full_env.update(env)
         try:
             proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
+                # stdin is an empty pipe (closed by communicate), not /dev/null: some sandboxes deny it to users
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
                 start_new_session=True,
             )
         except OSError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -254,10 +255,12 @@ def _collect_as_nobody(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_logs_file_unreadable_without_rights_is_a_skip(tmp_path: Path) -> None:
-    log = tmp_path / "syslog"
+    # A folder every user can traverse (pytest's own tmp root is private to root), with a file only root can read.
+    folder = Path(tempfile.mkdtemp(prefix="deskside-logs-", dir="/tmp"))
+    folder.chmod(0o755)
+    log = folder / "syslog"
     log.write_bytes(_syslog_line(now_stamp(1), "app[9]", "error: secret"))
     log.chmod(0o600)
-    tmp_path.chmod(0o755)
     options = {"logs": {"source": "files", "paths": [str(log)]}}
     if os.geteuid() == 0:
         result = _collect_as_nobody(options)
