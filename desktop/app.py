@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QIcon
@@ -27,7 +28,7 @@ from ui.main_window import MainWindow
 from ui.placeholder_page import PlaceholderPage
 from ui.style import app_icon
 
-from . import services
+from . import services, settings
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -56,12 +57,13 @@ class AppContext:
     run_diagnostics: Callable[[list[str] | None, bool, CancelToken, ProgressCallback], Report] = run_diagnostics
     list_collectors: Callable[[bool], list[tuple[str, str]]] = list_collectors
     collector_names: list[str] | None = None
+    test_connection: bool = False  # "Test my connection" ticked at start ([gui] test_connection in config.toml)
     extra: dict[str, object] = field(default_factory=dict)
 
 
 def _diagnostics_page(ctx: AppContext) -> QWidget:
     return DiagnosticsPage(ctx.run_diagnostics, ctx.tasks, ctx.list_collectors, ctx.collector_names,
-                           save_dir=Path.home())
+                           save_dir=Path.home(), test_connection=ctx.test_connection)
 
 
 def _placeholder(title: str, text: str) -> Callable[[AppContext], QWidget]:
@@ -81,6 +83,28 @@ PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidge
         "Compliance", "Patch compliance at a glance: pending and security updates, reboots pending and end-of-life "
         "systems, for this machine and your fleet.")),
 ]
+
+
+def gui_settings(config: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The `[gui]` table of config.toml, checked: (settings, problems). A bad value is reported and replaced by
+    its default; a config file that cannot be read is reported (the run itself will say the same)."""
+    out: dict[str, Any] = {"test_connection": False}
+    problems: list[str] = []
+    if config is None:
+        try:
+            config = settings.load()
+        except settings.ConfigError as exc:
+            return out, [str(exc)]
+    table = config.get("gui", {})
+    if not isinstance(table, dict):
+        return out, ["[gui] in config.toml must be a table; using the defaults"]
+    value = table.get("test_connection", False)
+    if isinstance(value, bool):
+        out["test_connection"] = value
+    else:
+        problems.append(f"[gui] test_connection in config.toml must be true or false, not {value!r}; "
+                        "using false")
+    return out, problems
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -122,8 +146,11 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     app = create_application()
     tasks = TaskRunner()
     app.aboutToQuit.connect(lambda: tasks.shutdown())
-    ctx = AppContext(tasks=tasks, collector_names=collector_names)
+    gui, problems = gui_settings()
+    ctx = AppContext(tasks=tasks, collector_names=collector_names, test_connection=gui["test_connection"])
     window = build_window(ctx)
+    if problems:
+        window.status_text.setText(" ".join(problems))
     if page:
         window.show_page(page)
     window.show()

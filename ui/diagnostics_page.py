@@ -91,6 +91,7 @@ class DiagnosticsPage(QWidget):
         list_collectors: ListCollectors | None = None,
         collector_names: list[str] | None = None,
         save_dir: Path | None = None,
+        test_connection: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -105,6 +106,7 @@ class DiagnosticsPage(QWidget):
         self.report: Report | None = None
         self.save_error_box: QMessageBox | None = None
         self._build()
+        self.connectivity_box.setChecked(test_connection)
         self._set_running(False)
 
     # ---------------------------------------------------------------- layout

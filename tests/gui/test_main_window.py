@@ -147,3 +147,37 @@ def test_diagnose_never_imports_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_gui_setting_ticks_test_my_connection(qtbot: Any, task_runner: TaskRunner) -> None:
+    config_file = Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml"
+    config_file.write_text("[gui]\ntest_connection = true\n", encoding="utf-8")
+    gui, problems = desktop_app.gui_settings()
+    assert gui == {"test_connection": True} and problems == []
+    calls: list[bool] = []
+
+    def service(names: Any, include: bool, token: Any, progress: Any) -> Any:
+        calls.append(include)  # a stand-in: the real connectivity checks would send traffic
+        raise RuntimeError("not run in this test")
+
+    ctx = desktop_app.AppContext(tasks=task_runner, run_diagnostics=service,
+                                 test_connection=gui["test_connection"])
+    w = desktop_app.build_window(ctx)
+    qtbot.addWidget(w)
+    page = w.page("diagnostics")
+    assert isinstance(page, DiagnosticsPage)
+    assert page.connectivity_box.isChecked()
+    with qtbot.waitSignal(page.run_finished, timeout=10_000):
+        page.run()
+    assert calls == [True]
+
+
+def test_bad_gui_settings_are_reported_not_fatal() -> None:
+    gui, problems = desktop_app.gui_settings({"gui": {"test_connection": "yes"}})
+    assert gui == {"test_connection": False}
+    assert problems == ["[gui] test_connection in config.toml must be true or false, not 'yes'; using false"]
+    config_file = Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml"
+    config_file.write_text("[gui\n", encoding="utf-8")
+    gui, problems = desktop_app.gui_settings()
+    assert gui == {"test_connection": False}
+    assert len(problems) == 1 and "is not valid TOML" in problems[0] and str(config_file) in problems[0]
