@@ -1,0 +1,103 @@
+"""GitLab issues: the bundle first via `POST /projects/:id/uploads` (its Markdown link goes into the description),
+then `POST /projects/:id/issues` (confidential by default). Header `PRIVATE-TOKEN`. No idempotency key; a retry
+searches our marker in the title first."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from ..cancel import CancelToken, Progress, no_progress
+from ..errors import RejectedError
+from ..model import IncidentType, Ticket
+from .base import Connector, FilePart, HttpRequest, Request, Submitted, json_of
+
+MARKDOWN = "{upload_markdown}"
+
+
+class GitLabConnector(Connector):
+    type = "gitlab"
+    title = "GitLab issues"
+    searchable = True
+    secret_fields = ("token",)
+    attachments = "link"
+    schema: ClassVar[dict[str, Any]] = {
+        "required": ["project"],
+        "properties": {
+            "url": {"type": "string", "default": "https://gitlab.com"},
+            "project": {"type": ["string", "integer"], "description": "numeric id or path like group/project"},
+            "labels": {"type": "array", "items": {"type": "string"}, "default": ["support"]},
+            "label_priority": {"type": "boolean", "default": True},
+            "confidential": {"type": "boolean", "default": True},
+            "allow_insecure_http": {"type": "boolean", "default": False},
+        },
+    }
+
+    @classmethod
+    def check(cls, cfg: dict[str, Any], where: str) -> None:
+        cfg.setdefault("url", "https://gitlab.com")
+        cfg["url"] = cls._check_url(cfg["url"], where, bool(cfg.get("allow_insecure_http")))
+
+    @property
+    def api(self) -> str:
+        return f"{self.config['url']}/api/v4/projects/{quote(str(self.config['project']), safe='')}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"PRIVATE-TOKEN": self.secret("token")}
+
+    def upload_requests(self, ticket: Ticket) -> list[HttpRequest]:
+        return [HttpRequest("POST", f"{self.api}/uploads", self._headers(),
+                            files=[FilePart("file", a.filename, a.content_type, a.data)], step="upload")
+                for a in ticket.attachments]
+
+    def create_request(self, ticket: Ticket, links: list[str]) -> HttpRequest:
+        desc = ticket.body_text()
+        if links:
+            desc += "\n\nSupport bundle (redacted): " + " ".join(links)
+        labels = list(self.config["labels"])
+        if self.config["label_priority"]:
+            labels.append(f"P{ticket.priority}")
+        incident = ticket.incident_type in (IncidentType.SECURITY_BREACH, IncidentType.TECHNICAL_FAILURE)
+        return HttpRequest("POST", f"{self.api}/issues", {**self._headers(), "Content-Type": "application/json"},
+                           json={"title": ticket.subject, "description": desc, "labels": ",".join(labels),
+                                 "confidential": self.config["confidential"],
+                                 "issue_type": "incident" if incident else "issue"}, step="create")
+
+    def build(self, ticket: Ticket) -> list[Request]:
+        ups: list[Request] = list(self.upload_requests(ticket))
+        return [*ups, self.create_request(ticket, [MARKDOWN] * len(ups))]
+
+    def submit(self, ticket: Ticket, *, timeout: float = 30.0, cancel: CancelToken | None = None,
+               progress: Progress | None = None) -> Submitted:
+        progress = progress or no_progress
+        with self._client(timeout) as client:
+            links = []
+            for up in self.upload_requests(ticket):
+                progress("GitLab: uploading the bundle", 0.2)
+                data = json_of(self.send(client, up, cancel), "GitLab")
+                links.append(str(data.get("markdown", "")))
+            progress("GitLab: creating the issue", 0.6)
+            data = json_of(self.send(client, self.create_request(ticket, links), cancel), "GitLab")
+        if not isinstance(data, dict) or "iid" not in data:
+            raise RejectedError(f"GitLab ({self.name}) answered without an issue number: {str(data)[:200]}")
+        return Submitted(str(data["iid"]), str(data.get("web_url", "")))
+
+    def search_request(self, ticket: Ticket) -> HttpRequest:
+        return HttpRequest("GET", f"{self.api}/issues", self._headers(),
+                           params={"search": ticket.uid, "in": "title", "scope": "all"}, step="search")
+
+    def find_existing(self, ticket: Ticket, *, timeout: float = 30.0) -> Submitted | None:
+        with self._client(timeout) as client:
+            data = json_of(self.send(client, self.search_request(ticket)), "GitLab")
+        items = [i for i in (data if isinstance(data, list) else []) if ticket.uid in str(i.get("title", ""))]
+        if not items:
+            return None
+        return Submitted(str(items[0]["iid"]), str(items[0].get("web_url", "")))
+
+    def test(self, *, timeout: float = 15.0) -> str:
+        with self._client(timeout) as client:
+            data = json_of(self.send(client, HttpRequest("GET", self.api, self._headers(), step="project lookup")),
+                           "GitLab")
+        if data.get("issues_enabled") is False:
+            raise RejectedError(f"GitLab ({self.name}): issues are disabled in {self.config['project']}")
+        return f"GitLab: project {data.get('path_with_namespace', self.config['project'])} found"

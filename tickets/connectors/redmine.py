@@ -1,0 +1,108 @@
+"""Redmine: the bundle first via `POST /uploads.json` (raw bytes, an upload token), then `POST /issues.json`.
+Auth `X-Redmine-API-Key` (the REST API must be enabled by an admin). No idempotency key; a retry searches our
+marker in the subject first (`GET /issues.json?subject=~...`)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..cancel import CancelToken, Progress, no_progress
+from ..errors import RejectedError
+from ..model import Ticket
+from .base import Connector, HttpRequest, Request, Submitted, json_of
+
+# Redmine's default priorities: 1 Low, 2 Normal, 3 High, 4 Urgent, 5 Immediate.
+DEFAULT_PRIORITIES = {"1": 5, "2": 4, "3": 2, "4": 1, "5": 1}
+UPLOAD_TOKEN = "{upload_token}"  # noqa: S105 (a placeholder in build())
+
+
+class RedmineConnector(Connector):
+    type = "redmine"
+    title = "Redmine"
+    searchable = True
+    secret_fields = ("api_key",)
+    schema: ClassVar[dict[str, Any]] = {
+        "required": ["url", "project"],
+        "properties": {
+            "url": {"type": "string"},
+            "project": {"type": ["string", "integer"], "description": "project id or identifier"},
+            "tracker_id": {"type": "integer"},
+            "category_id": {"type": "integer"},
+            "priorities": {"type": "object", "additionalProperties": {"type": "integer"},
+                           "default": DEFAULT_PRIORITIES},
+            "allow_insecure_http": {"type": "boolean", "default": False},
+        },
+    }
+
+    @classmethod
+    def check(cls, cfg: dict[str, Any], where: str) -> None:
+        cfg["priorities"] = {**DEFAULT_PRIORITIES, **{str(k).upper().lstrip("P"): v
+                                                      for k, v in cfg["priorities"].items()}}
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-Redmine-API-Key": self.secret("api_key")}
+
+    def upload_requests(self, ticket: Ticket) -> list[HttpRequest]:
+        return [HttpRequest("POST", f"{self.config['url']}/uploads.json",
+                            {**self._headers(), "Content-Type": "application/octet-stream"}, content=a.data,
+                            params={"filename": a.filename}, step="upload") for a in ticket.attachments]
+
+    def create_request(self, ticket: Ticket, tokens: list[str]) -> HttpRequest:
+        issue: dict[str, Any] = {"project_id": self.config["project"], "subject": ticket.subject,
+                                 "description": ticket.body_text(),
+                                 "priority_id": int(self.config["priorities"][str(ticket.priority)])}
+        for key in ("tracker_id", "category_id"):
+            if key in self.config:
+                issue[key] = self.config[key]
+        if tokens:
+            issue["uploads"] = [{"token": tok, "filename": a.filename, "content_type": a.content_type}
+                                for tok, a in zip(tokens, ticket.attachments, strict=True)]
+        return HttpRequest("POST", f"{self.config['url']}/issues.json",
+                           {**self._headers(), "Content-Type": "application/json"}, json={"issue": issue},
+                           step="create")
+
+    def build(self, ticket: Ticket) -> list[Request]:
+        ups: list[Request] = list(self.upload_requests(ticket))
+        return [*ups, self.create_request(ticket, [UPLOAD_TOKEN] * len(ups))]
+
+    def submit(self, ticket: Ticket, *, timeout: float = 30.0, cancel: CancelToken | None = None,
+               progress: Progress | None = None) -> Submitted:
+        progress = progress or no_progress
+        with self._client(timeout) as client:
+            tokens = []
+            for up in self.upload_requests(ticket):
+                progress("Redmine: uploading the bundle", 0.2)
+                data = json_of(self.send(client, up, cancel), "Redmine")
+                tokens.append(str((data.get("upload") or {}).get("token", "")))
+            progress("Redmine: creating the issue", 0.6)
+            data = json_of(self.send(client, self.create_request(ticket, tokens), cancel), "Redmine")
+        iid = str((data.get("issue") or {}).get("id", "")) if isinstance(data, dict) else ""
+        if not iid:
+            raise RejectedError(f"Redmine ({self.name}) answered without an issue id: {str(data)[:200]}")
+        return Submitted(iid, f"{self.config['url']}/issues/{iid}")
+
+    def search_request(self, ticket: Ticket) -> HttpRequest:
+        return HttpRequest("GET", f"{self.config['url']}/issues.json", self._headers(), params={
+            "project_id": str(self.config["project"]), "subject": f"~{ticket.uid}", "status_id": "*",
+            "limit": "5"}, step="search")
+
+    def find_existing(self, ticket: Ticket, *, timeout: float = 30.0) -> Submitted | None:
+        with self._client(timeout) as client:
+            data = json_of(self.send(client, self.search_request(ticket)), "Redmine")
+        issues = [i for i in (data.get("issues", []) if isinstance(data, dict) else [])
+                  if ticket.uid in str(i.get("subject", ""))]
+        if not issues:
+            return None
+        iid = str(issues[0]["id"])
+        return Submitted(iid, f"{self.config['url']}/issues/{iid}")
+
+    def test(self, *, timeout: float = 15.0) -> str:
+        with self._client(timeout) as client:
+            me = json_of(self.send(client, HttpRequest("GET", f"{self.config['url']}/users/current.json",
+                                                       self._headers(), step="sign-in check")), "Redmine")
+            proj = json_of(self.send(client, HttpRequest("GET", f"{self.config['url']}/projects/"
+                                                         f"{self.config['project']}.json", self._headers(),
+                                                         step="project lookup")), "Redmine")
+        login = (me.get("user") or {}).get("login", "?")
+        name = (proj.get("project") or {}).get("name", "?")
+        return f"Redmine at {self.config['url']}: signed in as {login!r}, project {name!r} found"
