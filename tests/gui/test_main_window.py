@@ -85,10 +85,12 @@ def test_f5_only_runs_diagnostics_while_its_page_is_shown(qtbot: Any, window: Ma
     assert isinstance(page, DiagnosticsPage)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10_000)
-    window.show_page("remote")
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Go > Remote
+    assert window.current_page_key() == "remote"
     qtbot.keyClick(window, Qt.Key.Key_F5)
     assert not page.is_running and page.report is None
-    window.show_page("diagnostics")
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # Go > Diagnostics
+    assert window.current_page_key() == "diagnostics"
     with qtbot.waitSignal(page.run_finished, timeout=60_000):
         qtbot.keyClick(window, Qt.Key.Key_F5)
     assert page.report is not None and "system" in page.report.sections
