@@ -7,7 +7,7 @@ question when `finished` fires (the worker thread waits, the GUI thread does not
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -70,11 +70,15 @@ class HostKeyDialog(QDialog):
         buttons = QDialogButtonBox()
         self.accept_button = buttons.addButton("Trust and connect", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.accept_button.setAutoDefault(False)
         self.cancel_button.setDefault(True)
-        self.cancel_button.setFocus()
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.cancel_button.setFocus()  # Enter must never trust a key by accident
 
 
 class HostKeyRefusedDialog(QDialog):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStyle,
     QTreeWidget,
@@ -124,15 +125,17 @@ class FilePane(QWidget):
         self.target_label.setTextFormat(Qt.TextFormat.PlainText)
         self.change_target = QPushButton("Change…")
         self.change_target.clicked.connect(self._choose_download_dir)
+        self.target_label.setWordWrap(True)
+        self.target_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         actions.addWidget(self.download_button)
         actions.addWidget(self.upload_button)
-        actions.addStretch(1)
-        actions.addWidget(self.target_label)
+        actions.addWidget(self.target_label, 1)
         actions.addWidget(self.change_target)
         lay.addLayout(actions)
         self.status = QLabel("Drop local files here to upload them to the folder shown.")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.status)
         self._update_target_label()
 
@@ -198,7 +201,8 @@ class FilePane(QWidget):
 
     # -- transfers -----------------------------------------------------------------------------------------------
     def _update_target_label(self) -> None:
-        self.target_label.setText(f"Downloads go to {self.download_dir}")
+        self.target_label.setText(f"To: {self.download_dir}")
+        self.target_label.setToolTip(f"Downloads go to {self.download_dir}")
 
     def _choose_download_dir(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Download to", str(self.download_dir))

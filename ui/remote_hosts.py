@@ -70,9 +70,13 @@ class AddressBookPanel(QWidget):
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("Import hosts from ~/.ssh/config")
         self.import_button.clicked.connect(self.import_config)
-        for b in (self.connect_button, self.add_button, self.edit_button, self.remove_button, self.import_button):
-            row.addWidget(b)
+        row.addWidget(self.connect_button, 1)
+        row.addWidget(self.import_button)
         lay.addLayout(row)
+        row2 = QHBoxLayout()
+        for b in (self.add_button, self.edit_button, self.remove_button):
+            row2.addWidget(b)
+        lay.addLayout(row2)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)

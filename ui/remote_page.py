@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -58,6 +58,7 @@ class SessionView(QWidget):
         self.terminals: dict[int, TerminalWidget] = {}
         self.dialog: QDialog | None = None
         self._want_terminal = True
+        self._sized = False
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -90,6 +91,8 @@ class SessionView(QWidget):
         split.addWidget(self.side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([620, 380])
+        self.split = split
         lay.addWidget(split, 1)
 
         session.state_changed.connect(self._on_state)
@@ -98,6 +101,13 @@ class SessionView(QWidget):
         session.shell_output.connect(self._on_shell_output)
         session.shell_closed.connect(self._on_shell_closed)
         self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            total = max(self.split.width(), 600)
+            self.split.setSizes([int(total * 0.6), total - int(total * 0.6)])
 
     # -- connection ----------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -118,7 +128,7 @@ class SessionView(QWidget):
         self.status.setText(f"● {text}")
         self.status.setStyleSheet(f"color: {colour};")
         if state == "connected":
-            if self._want_terminal and not self.terminals:
+            if self._want_terminal and all(t.isReadOnly() for t in self.terminals.values()):
                 self.new_terminal()
             self._want_terminal = False
             self.files.refresh()

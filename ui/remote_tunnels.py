@@ -38,6 +38,8 @@ class TunnelsPanel(QWidget):
         self.kind = QComboBox()
         for code, label in KINDS:
             self.kind.addItem(label, code)
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind.setMinimumContentsLength(18)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.bind_host = QLineEdit("127.0.0.1")
         self.bind_port = QSpinBox()

@@ -1,0 +1,319 @@
+"""The Remote page against a real OpenSSH sshd started by the tests (tests/integration/sshd.py): host-key dialog,
+password dialog, a terminal tab running real commands, the file pane (upload by drag and drop, download, cancel and
+resume), a tunnel carrying real bytes, and a dead connection."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit
+
+from desktop.connection_worker import ConnectionWorker
+from remote.audit import AuditLog
+from remote.auth import NoSecrets
+from remote.connection import Connection
+from remote.hosts import AddressBook, HostProfile, import_ssh_config
+from remote.trust import HostKeyStore
+from tests.integration.sshd import Sshd, SshEnv, fresh_sshd, ssh_env, sshd_server  # noqa: F401
+from ui.remote_dialogs import HostKeyDialog, HostKeyRefusedDialog, KeyboardInteractiveDialog, SecretDialog
+from ui.remote_page import RemotePage, SessionView
+from ui.remote_services import RemoteServices
+
+pytestmark = [pytest.mark.gui, pytest.mark.integration]
+
+
+class Env:
+    def __init__(self, tmp: Path, ssh: SshEnv) -> None:
+        self.tmp = tmp
+        self.ssh = ssh
+        self.store = tmp / "known_hosts"
+        self.downloads = tmp / "downloads"
+        self.empty_ids = tmp / "no-default-keys"
+        self.empty_ids.mkdir()
+        self.book = AddressBook(tmp / "hosts.toml")
+        self.workers: list[ConnectionWorker] = []
+
+    def factory(self) -> Connection:
+        return Connection(HostKeyStore([], self.store), secrets=NoSecrets(), audit=AuditLog(self.tmp / "audit.jsonl"),
+                          use_agent=False, default_identity_dir=self.empty_ids)  # fmt: skip
+
+    def new_session(self, profile: HostProfile) -> ConnectionWorker:
+        w = ConnectionWorker(profile, self.factory, timeout=20)
+        self.workers.append(w)
+        return w
+
+    def services(self) -> RemoteServices:
+        return RemoteServices(book=self.book, new_session=self.new_session, import_ssh_config=import_ssh_config,
+                              ssh_config_path=self.tmp / "ssh_config", download_dir=self.downloads)  # fmt: skip
+
+    def profile(self, sshd: Sshd, key: bool = True, name: str = "test-server") -> HostProfile:
+        return HostProfile(name=name, hostname="127.0.0.1", port=sshd.port, user=self.ssh.user,
+                           identity_files=[str(self.ssh.client_key)] if key else [])  # fmt: skip
+
+    def trust(self, sshd: Sshd) -> None:
+        kind, blob = sshd.host_pub_line.split()[:2]
+        with open(self.store, "a") as fh:
+            fh.write(f"[127.0.0.1]:{sshd.port} {kind} {blob}\n")
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+        for w in self.workers:
+            assert w.wait(10), "the connection worker thread did not end"
+
+
+@pytest.fixture
+def env(tmp_path: Path, ssh_env: SshEnv) -> Any:  # noqa: F811
+    e = Env(tmp_path, ssh_env)
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def page(qtbot, env: Env) -> RemotePage:  # type: ignore[no-untyped-def]
+    p = RemotePage(env.services())
+    qtbot.addWidget(p)
+    p.resize(1280, 760)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def wait_dialog(qtbot, view: SessionView, kind: type) -> Any:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: isinstance(view.dialog, kind), timeout=20000)
+    return view.dialog
+
+
+def wait_state(qtbot, view: SessionView, state: str, timeout: int = 20000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: view.state == state, timeout=timeout)
+
+
+def connect_trusted(qtbot, page: RemotePage, env: Env, sshd: Sshd) -> SessionView:  # type: ignore[no-untyped-def]
+    env.trust(sshd)
+    view = page.connect_to(env.profile(sshd))
+    wait_state(qtbot, view, "connected")
+    return view
+
+
+def run_in_terminal(qtbot, view: SessionView, command: str, expect: str) -> None:  # type: ignore[no-untyped-def]
+    term = view.current_terminal()
+    assert term is not None
+    qtbot.waitUntil(lambda: "$" in term.text(), timeout=20000)
+    term.setFocus()
+    qtbot.keyClicks(term, command)
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    try:
+        qtbot.waitUntil(lambda: expect in [line.strip() for line in term.text().splitlines()], timeout=20000)
+    except Exception:
+        raise AssertionError(f"{expect!r} not on the terminal; it shows:\n{term.text()}") from None
+
+
+def test_unknown_host_key_dialog_then_terminal(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    on_gui_thread: list[bool] = []
+    view = page.connect_to(env.profile(sshd_server))
+    view.session.state_changed.connect(
+        lambda *_: on_gui_thread.append(QThread.currentThread() is QApplication.instance().thread())
+    )
+    dlg = wait_dialog(qtbot, view, HostKeyDialog)
+    # The fingerprint exactly as OpenSSH prints it (ssh-keygen -lf on the server's key).
+    assert dlg.fingerprint_label.text() == sshd_server.fingerprint()
+    assert dlg.fingerprint_label.text().startswith("SHA256:")
+    assert view.state == "connecting"  # the worker waits for the answer; the GUI does not
+    assert not env.store.exists()
+    dlg.accept_button.click()
+    wait_state(qtbot, view, "connected")
+    # Accepting wrote an OpenSSH known_hosts line for [127.0.0.1]:port.
+    kind, blob = sshd_server.host_pub_line.split()[:2]
+    assert f"[127.0.0.1]:{sshd_server.port} {kind} {blob}" in env.store.read_text()
+    # A terminal tab opened on its own; a typed command runs on the server.
+    run_in_terminal(qtbot, view, "echo $((6*7)) $(whoami)", f"42 {env.ssh.user}")
+    assert on_gui_thread and all(on_gui_thread)
+
+
+def test_rejected_host_key_sends_nothing(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    offset = sshd_server.log_size()
+    view = page.connect_to(env.profile(sshd_server))
+    dlg = wait_dialog(qtbot, view, HostKeyDialog)
+    dlg.cancel_button.click()
+    wait_state(qtbot, view, "failed")
+    assert "not accepted" in view.message
+    assert not env.store.exists()
+    assert view.reconnect_button.isEnabled()
+    assert f"user {env.ssh.user}" not in sshd_server.log_since(offset)  # no login attempt reached the server
+
+
+def test_changed_host_key_is_refused_with_a_warning(qtbot, page: RemotePage, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]  # noqa: F811
+                                                     tmp_path: Path) -> None:  # fmt: skip
+    from tests.integration.sshd import keygen
+
+    other = keygen(tmp_path / "other_host_key").with_suffix(".pub").read_text().split()
+    env.store.write_text(f"[127.0.0.1]:{sshd_server.port} {other[0]} {other[1]}\n")
+    view = page.connect_to(env.profile(sshd_server))
+    dlg = wait_dialog(qtbot, view, HostKeyRefusedDialog)
+    text = dlg.details.toPlainText()
+    assert "CHANGED" in text and sshd_server.fingerprint() in text
+    assert "ssh-keygen -R" in text
+    assert view.state == "refused" and not view.terminals
+    dlg.reject()
+
+
+def test_password_by_keyboard_interactive_dialog(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    env.trust(sshd_server)
+    view = page.connect_to(env.profile(sshd_server, key=False))
+    # No key: the server (PAM) asks for the password through keyboard-interactive; the field hides what is typed.
+    qtbot.waitUntil(lambda: isinstance(view.dialog, KeyboardInteractiveDialog | SecretDialog), timeout=20000)
+    dlg = view.dialog
+    edit = dlg.edits[0] if isinstance(dlg, KeyboardInteractiveDialog) else dlg.edit
+    if isinstance(dlg, KeyboardInteractiveDialog):
+        assert len(dlg.edits) == 1
+        labels = [w.text() for w in dlg.findChildren(QLabel)]
+        assert any("Password" in t for t in labels), labels
+    assert edit.echoMode() == QLineEdit.EchoMode.Password
+    qtbot.keyClicks(edit, env.ssh.password)
+    dlg.accept()
+    wait_state(qtbot, view, "connected")
+    run_in_terminal(qtbot, view, "echo logged-in-as-$(id -un)", f"logged-in-as-{env.ssh.user}")
+
+
+def test_terminal_runs_vi_and_resizes(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = view.current_terminal()
+    assert term is not None
+    run_in_terminal(qtbot, view, "stty size", f"{term.rows()} {term.cols()}")
+    page.resize(1000, 600)
+    qtbot.waitUntil(lambda: term.cols() < 100)
+    run_in_terminal(qtbot, view, "stty size", f"{term.rows()} {term.cols()}")
+    qtbot.keyClicks(term, "vi -u NONE /etc/hostname")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: sum(line.startswith("~") for line in term.screen_text()) >= 3, timeout=20000)
+    qtbot.keyClicks(term, ":q!")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not term.term.alternate_screen, timeout=20000)
+
+
+def _home(env: Env) -> Path:
+    return Path(pwd.getpwnam(env.ssh.user).pw_dir)
+
+
+def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    files = view.files
+    home = _home(env)
+    qtbot.waitUntil(lambda: files.path == str(home), timeout=20000)
+    local = env.tmp / "dropped-report.txt"
+    local.write_text("uploaded by drag and drop\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(local))])
+    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(files, enter)
+    assert enter.isAccepted()  # the pane takes local files
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(files, drop)
+    try:
+        qtbot.waitUntil(lambda: "dropped-report.txt" in files.names(), timeout=20000)
+    except Exception:
+        states = [(t.item.text(0), t.item.text(3)) for t in files._transfers.values()]
+        raise AssertionError(f"not uploaded: {states}; listing {files.names()}") from None
+    assert (home / "dropped-report.txt").read_text() == "uploaded by drag and drop\n"
+    # Download it back into the chosen local folder.
+    (home / "from-server.txt").write_text("downloaded\n")
+    files.refresh()
+    qtbot.waitUntil(lambda: "from-server.txt" in files.names(), timeout=20000)
+    tid = files.download(str(home / "from-server.txt"))
+    qtbot.waitUntil(lambda: files.transfer_state(tid) == "done", timeout=20000)
+    assert (env.downloads / "from-server.txt").read_text() == "downloaded\n"
+
+
+def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    home = _home(env)
+    big = home / "big.bin"
+    data = os.urandom(64 * 1024 * 1024)
+    big.write_bytes(data)
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    files = view.files
+    progress: list[tuple[int, Any, Any]] = []
+    view.session.transfer_progress.connect(lambda t, d, n: progress.append((t, d, n)))
+    tid = files.download(str(big))
+    qtbot.waitUntil(lambda: any(p[0] == tid and p[1] > 0 for p in progress), timeout=20000)
+    files._button_clicked(tid)  # the row's Cancel button
+    qtbot.waitUntil(lambda: files.transfer_state(tid).startswith(("cancelled", "done")), timeout=20000)
+    if files.transfer_state(tid) == "done":
+        pytest.skip("the transfer finished before it could be cancelled")
+    assert files.transfer_state(tid).startswith("cancelled")
+    assert files._transfers[tid].button.text() == "Resume"
+    new = files.resume(tid)
+    assert new is not None
+    qtbot.waitUntil(lambda: files.transfer_state(new) == "done", timeout=60000)
+    assert (env.downloads / "big.bin").read_bytes() == data
+    big.unlink()
+
+
+def test_local_tunnel_carries_bytes_and_stops(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    # A TCP echo server on 127.0.0.1, reached through the SSH server.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    echo_port = srv.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            with c:
+                c.sendall(b"echo:" + c.recv(1024))
+
+    threading.Thread(target=serve, daemon=True).start()
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    tun = view.tunnels
+    tun.bind_port.setValue(0)  # any free port
+    tun.dest_host.setText("127.0.0.1")
+    tun.dest_port.setValue(echo_port)
+    fid = tun.start_tunnel()
+    qtbot.waitUntil(lambda: tun.state(fid) == "running", timeout=20000)
+    desc = tun._items[fid].text(0)
+    local_port = int(desc.split()[1].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", local_port), timeout=10) as c:
+        c.sendall(b"ping through ssh")
+        assert c.recv(1024) == b"echo:ping through ssh"
+    tun._stop_buttons[fid].click()
+    qtbot.waitUntil(lambda: tun.state(fid) == "stopped", timeout=20000)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", local_port), timeout=2).close()
+    srv.close()
+
+
+def test_lost_connection_is_shown_and_reconnect_works(qtbot, page: RemotePage, env: Env, fresh_sshd: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    view = connect_trusted(qtbot, page, env, fresh_sshd)
+    run_in_terminal(qtbot, view, "echo alive", "alive")
+    term = view.current_terminal()
+    assert term is not None
+    fresh_sshd.signal_sessions(9)  # the server side of the session dies
+    qtbot.waitUntil(lambda: term.isReadOnly(), timeout=30000)
+    qtbot.waitUntil(lambda: view.state == "lost", timeout=30000)
+    assert view.reconnect_button.isEnabled()
+    view.reconnect_button.click()
+    wait_state(qtbot, view, "connected")
+    qtbot.waitUntil(lambda: view.current_terminal() is not term, timeout=20000)
+    run_in_terminal(qtbot, view, "echo back-again", "back-again")
+
+
+def test_host_key_dialog_defaults_to_cancel(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dlg = HostKeyDialog("example.test", 2222, "ssh-ed25519", "SHA256:abc+/def")
+    qtbot.addWidget(dlg)
+    assert dlg.cancel_button.isDefault()
+    assert "[example.test]:2222" in " ".join(w.text() for w in dlg.findChildren(type(dlg.fingerprint_label)))
+    dlg.show()
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    assert dlg.result() == QDialog.DialogCode.Rejected
