@@ -9,8 +9,8 @@ Resume: a transfer writes to `<name>.part` and renames it when complete. With re
 continued by appending from its size (the part file only ever holds a contiguous prefix).
 
 Speed: reads and writes are pipelined by hand (up to 64 requests in flight, like OpenSSH's sftp: reads of
-252 KiB, writes of 64 KiB), which avoids paramiko's prefetch buffer copying and its per-write acknowledgements. This uses paramiko's internal request API (`_async_request`,
-`_read_response`), which has been stable for many years.
+252 KiB, writes of 64 KiB), which avoids paramiko's prefetch buffer copying and its per-write acknowledgements.
+This uses paramiko's internal request API (`_async_request`, `_read_response`), stable for many years.
 """
 
 from __future__ import annotations
