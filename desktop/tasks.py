@@ -181,9 +181,15 @@ class TaskRunner(QObject):
         # long as the caller holds it (so a late `task.running` never meets a deleted C++ object).
         task = Task(name, token, buffer, interval_ms)
         self._tasks.add(task)
-        task.finished.connect(lambda: self._tasks.discard(task))
+        task.finished.connect(self._task_finished)  # a bound slot, not a lambda holding `task` (a leak cycle)
         self._pool.start(_Runnable(fn, token, buffer, task._relay, name))
         return task
+
+    @Slot()
+    def _task_finished(self) -> None:
+        task = self.sender()
+        if isinstance(task, Task):
+            self._tasks.discard(task)
 
     @property
     def active(self) -> list[Task]:

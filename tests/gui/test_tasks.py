@@ -3,7 +3,9 @@ as signals on the GUI thread; the event loop keeps running meanwhile."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from typing import Any
 
 from PySide6.QtCore import QThread, QTimer
@@ -149,3 +151,17 @@ def test_shutdown_cancels_running_jobs(qtbot: Any) -> None:
     task.succeeded.connect(results.append)
     assert runner.shutdown(10_000) is True
     qtbot.waitUntil(lambda: results == ["stopped"], timeout=10_000)
+
+
+def test_finished_tasks_are_released(qtbot: Any, task_runner: TaskRunner) -> None:
+    refs = []
+    for _ in range(3):
+        task = task_runner.start(lambda token, progress: 1)
+        task.succeeded.connect(lambda value: None)
+        with qtbot.waitSignal(task.finished, timeout=10_000):
+            pass
+        refs.append(weakref.ref(task))
+    del task
+    gc.collect()
+    assert task_runner.active == []
+    assert [r() for r in refs] == [None, None, None], "finished task handles are kept alive (a leak per run)"
