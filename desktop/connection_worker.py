@@ -517,9 +517,9 @@ def _message(exc: BaseException) -> str:
 
 # -- wiring for the Remote page -------------------------------------------------------------------------------------
 def build_remote_services(parent: QObject | None = None) -> Any:
-    """The Remote page's services: the address book, ~/.ssh/config import, and one ConnectionWorker per connection
-    (each with a Connection that trusts ~/.ssh/known_hosts plus Deskside's own store, keeps secrets in the keyring
-    and writes the audit log)."""
+    """The Remote page's services, with the same files as the CLI (desktop/commands/remote.py): the address book,
+    ~/.ssh/config import, and one ConnectionWorker per connection, each with a Connection that trusts
+    ~/.ssh/known_hosts plus Deskside's own store, keeps secrets in the keyring and writes the audit log."""
     from remote.audit import AuditLog
     from remote.auth import KeyringSecrets
     from remote.connection import Connection
@@ -527,25 +527,23 @@ def build_remote_services(parent: QObject | None = None) -> Any:
     from remote.trust import HostKeyStore
     from ui.remote_services import RemoteServices
 
-    from . import paths
+    from .commands import remote as cli
 
-    ssh_dir = Path.home() / ".ssh"
-    book_path = paths.config_dir() / "hosts.toml"
-    book = AddressBook(book_path)
+    book = AddressBook(cli.address_book_path())
     try:
         book.load()
-    except Exception as exc:  # a broken file is reported and left alone; the page starts with an empty book
+    except Exception as exc:  # a broken file is left alone (never overwritten): the page works on a spare book
         log.error("%s", exc)
-        book = AddressBook(paths.config_dir() / "hosts.unreadable-fallback.toml")
+        book = AddressBook(cli.address_book_path().with_name("hosts.unreadable-fallback.toml"))
     secrets = KeyringSecrets()
 
     def resolve_jump(text: str) -> HostProfile:
-        return resolve_target(text, book, ssh_dir / "config")
+        return resolve_target(text, book, cli.ssh_config_path())
 
     def connection_factory() -> Any:
-        trust = HostKeyStore([ssh_dir / "known_hosts"], paths.data_dir() / "known_hosts")
-        return Connection(trust, secrets=secrets, audit=AuditLog(paths.log_dir() / "remote-audit.jsonl"),
-                          resolve_jump=resolve_jump)  # fmt: skip
+        trust = HostKeyStore([cli.ssh_dir() / "known_hosts"], cli.known_hosts_store_path())
+        return Connection(trust, secrets=secrets, audit=AuditLog(cli.audit_log_path()), resolve_jump=resolve_jump,
+                          default_identity_dir=cli.ssh_dir())  # fmt: skip
 
     def new_session(profile: HostProfile) -> ConnectionWorker:
         return ConnectionWorker(profile, connection_factory, parent=parent)
@@ -554,6 +552,6 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         book=book,
         new_session=new_session,
         import_ssh_config=import_ssh_config,
-        ssh_config_path=ssh_dir / "config",
+        ssh_config_path=cli.ssh_config_path(),
         download_dir=Path.home() / "Downloads",
     )
