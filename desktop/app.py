@@ -66,6 +66,18 @@ def _diagnostics_page(ctx: AppContext) -> QWidget:
                            save_dir=Path.home(), test_connection=ctx.test_connection)
 
 
+def _remote_page() -> QWidget:
+    from ui.remote_page import RemotePage
+
+    from .connection_worker import build_remote_services
+
+    page = RemotePage(build_remote_services())
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(page.shutdown)
+    return page
+
+
 def _placeholder(title: str, text: str) -> Callable[[AppContext], QWidget]:
     return lambda _ctx: PlaceholderPage(title, text)
 
@@ -73,9 +85,7 @@ def _placeholder(title: str, text: str) -> Callable[[AppContext], QWidget]:
 SP = QStyle.StandardPixmap
 PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidget]]] = [
     ("diagnostics", "Diagnostics", SP.SP_ComputerIcon, _diagnostics_page),
-    ("remote", "Remote", SP.SP_DriveNetIcon, _placeholder(
-        "Remote", "Troubleshoot other machines over SSH: saved hosts from ~/.ssh/config, verified host keys, a "
-        "terminal, file transfer, port forwards, and the same diagnostics run on a remote host.")),
+    ("remote", "Remote", SP.SP_DriveNetIcon, lambda _ctx: _remote_page()),
     ("help", "Get Help", SP.SP_DialogHelpButton, _placeholder(
         "Get Help", "Send a support ticket with the diagnostics report attached (redacted first), to the support "
         "system your organisation uses; tickets wait in an outbox when you are offline.")),

@@ -41,7 +41,10 @@ def test_window_has_title_size_and_the_four_sections(window: MainWindow) -> None
     assert titles == ["Diagnostics", "Remote", "Get Help", "Compliance"]
     assert window.current_page_key() == "diagnostics"
     assert isinstance(window.stack.currentWidget(), DiagnosticsPage)
-    for key in ("remote", "help", "compliance"):
+    from ui.remote_page import RemotePage
+
+    assert isinstance(window.page("remote"), RemotePage)
+    for key in ("help", "compliance"):
         page = window.page(key)
         assert isinstance(page, PlaceholderPage)
         assert len(page.text.text()) > 40  # says what is coming, not just "TODO"
