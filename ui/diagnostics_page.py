@@ -167,13 +167,14 @@ class DiagnosticsPage(QWidget):
 
         prog = QHBoxLayout()
         self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(False)  # no "0 of 1" before the first run
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setVisible(False)  # an empty bar before the first run looks like a text field
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("%v of %m")
         self.progress_bar.setMinimumWidth(220)
         self.progress_bar.setMaximumWidth(320)
-        self.status_label = _plain("Not run yet")
+        self.status_label = _plain("Not run yet: press Run (F5)")
         self.status_label.setObjectName("diagnosticsStatus")
         prog.addWidget(self.progress_bar)
         prog.addWidget(self.status_label, 1)
@@ -268,6 +269,7 @@ class DiagnosticsPage(QWidget):
         self.progress_bar.setRange(0, 0)  # a busy bar until the worker has listed the collectors
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(True)
+        self.progress_bar.setVisible(True)
         self._cancel_requested = False
         service = self._run_diagnostics
         lister = self._list_collectors

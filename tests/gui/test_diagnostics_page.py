@@ -91,7 +91,9 @@ def test_real_run_shows_the_system_section_with_this_hostname(qtbot: Any, task_r
     page = make_page(qtbot, task_runner, desktop_app.run_diagnostics,
                      list_collectors=desktop_app.list_collectors, collector_names=FAST_REAL_COLLECTORS)
     assert page.stack.currentWidget() is page.empty_state
+    assert not page.progress_bar.isVisible() and not page.save_json_button.isEnabled()
     report = run_and_wait(qtbot, page)
+    assert page.stack.currentWidget() is page.tabs and page.progress_bar.isVisible()
     assert isinstance(report, Report) and not report.cancelled
     assert set(report.sections) == set(FAST_REAL_COLLECTORS)
 
