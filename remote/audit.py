@@ -16,12 +16,12 @@ from typing import Any
 
 _SECRET_WORDS = r"(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|credentials?)"  # noqa: S105 - a pattern, not a secret
 _PATTERNS = [
+    # Authorization: Bearer xyz (first, so the next rule does not stop at "Bearer")
+    re.compile(r"(?i)(\bbearer)(\s+)([^\s'\"]+)"),
     # --password X / --password=X / --token X
     re.compile(rf"(?i)(--?[\w-]*{_SECRET_WORDS}[\w-]*)(=|\s+)(\"[^\"]*\"|'[^']*'|\S+)"),
     # PASSWORD=value, db_pass: value
     re.compile(rf"(?i)(\b[\w.-]*{_SECRET_WORDS}[\w.-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
-    # Authorization: Bearer xyz
-    re.compile(r"(?i)(\bbearer)(\s+)(\S+)"),
     # mysql -pSECRET
     re.compile(r"(\s-p)()(\S+)"),
     # scheme://user:password@host

@@ -1,0 +1,93 @@
+"""~/.ssh/config import: the keywords Deskside honours, OpenSSH's first-value-wins rule, and what is named as not
+honoured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remote.hosts import import_ssh_config, resolve_target
+from remote.ssh_config import SshConfig, expand_tokens, host_matches
+
+
+def write(p: Path, text: str) -> Path:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def test_import_honours_fields_includes_and_patterns(tmp_path: Path) -> None:
+    write(tmp_path / "conf.d" / "10-bastion.conf", "Host bastion\n  HostName 127.0.0.1\n  Port 2201\n  User ops\n")
+    cfg = write(
+        tmp_path / "config",
+        "Include conf.d/*.conf\n"
+        "Host web1 web2\n"
+        "  HostName %h.internal.example\n"
+        "  User deploy\n"
+        "  IdentityFile ~/.ssh/id_web\n"
+        "  ProxyJump bastion,jump2:2222\n"
+        "  ServerAliveInterval 15\n"
+        "  ServerAliveCountMax 4\n"
+        "Host web2\n"
+        "  User ignored-because-first-wins\n"
+        "  IdentityFile /keys/extra\n"
+        "Host *.example !secret.example\n"
+        "  Port 2022\n"
+        "Host * \n"
+        "  ForwardAgent yes\n"
+        "  IdentityFile ~/.ssh/id_default\n",
+    )
+    profiles, notes = import_ssh_config(cfg)
+    by = {p.name: p for p in profiles}
+    assert sorted(by) == ["bastion", "web1", "web2"]
+    w2 = by["web2"]
+    assert w2.hostname == "web2.internal.example"
+    assert w2.user == "deploy"
+    assert w2.port == 22
+    assert w2.proxy_jump == ["bastion", "jump2:2222"]
+    assert (w2.keepalive_interval, w2.keepalive_count_max) == (15, 4)
+    home = str(Path.home())
+    assert w2.identity_files == [f"{home}/.ssh/id_web", "/keys/extra", f"{home}/.ssh/id_default"]
+    assert (by["bastion"].hostname, by["bastion"].port, by["bastion"].user) == ("127.0.0.1", 2201, "ops")
+    assert notes == [f"{cfg}:15: ForwardAgent yes - not honoured by Deskside"]
+
+
+def test_match_blocks_and_unknown_keywords_are_named(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path / "config",
+        "Host a\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n  LocalForward 8080 127.0.0.1:80\n"
+        "Match user root\n  Port 9999\n",
+    )
+    profiles, notes = import_ssh_config(cfg)
+    assert profiles[0].port == 22  # the Match block's Port is not applied
+    assert f"{cfg}:3: ProxyCommand nc %h %p - not honoured by Deskside" in notes
+    assert f"{cfg}:4: LocalForward 8080 127.0.0.1:80 - not honoured by Deskside" in notes
+    assert any("Match user root - Match blocks are not honoured" in n for n in notes)
+
+
+def test_patterns_negation_and_literal_brackets() -> None:
+    assert host_matches("db.example", ["*.example"])
+    assert not host_matches("secret.example", ["*.example", "!secret.example"])
+    assert host_matches("a1", ["a?"]) and not host_matches("a12", ["a?"])
+    assert host_matches("[h]", ["[h]"])  # brackets are literal in OpenSSH patterns
+
+
+def test_include_loops_do_not_hang(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "config", "Include config\nHost x\n  Port 2\n")
+    parsed = SshConfig(cfg)
+    assert parsed.lookup("x")["port"] == ["2"]
+    assert any("nested deeper" in n for n in parsed.not_honoured)
+
+
+def test_tokens() -> None:
+    out = expand_tokens("~/.ssh/%r@%h:%p-%n-%%", host="alias", hostname="real", user="bob", port=2222)
+    assert out == f"{Path.home()}/.ssh/bob@real:2222-alias-%"
+
+
+def test_resolve_target_alias_and_user_at_host(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "config", "Host box\n  HostName 127.0.0.1\n  Port 2200\n  User alice\n")
+    p = resolve_target("box", None, cfg)
+    assert (p.hostname, p.port, p.user, p.group) == ("127.0.0.1", 2200, "alice", "ssh-config")
+    p = resolve_target("bob@box:2300", None, cfg)
+    assert (p.hostname, p.port, p.user) == ("127.0.0.1", 2300, "bob")
+    p = resolve_target("carol@127.0.0.2", None, cfg)
+    assert (p.hostname, p.port, p.user, p.group) == ("127.0.0.2", 22, "carol", "")
