@@ -37,7 +37,7 @@ def test_fingerprint_matches_ssh_keygen(tmp_path: Path) -> None:
         pytest.skip("ssh-keygen not installed")
     key = tmp_path / "k"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    kind, b64 = key.with_suffix(".pub").read_text().split()[:2]
+    b64 = key.with_suffix(".pub").read_text().split()[1]
     printed = subprocess.run(["ssh-keygen", "-lf", str(key.with_suffix(".pub"))], capture_output=True, text=True,
                              check=True).stdout.split()[1]
     assert fingerprint_sha256(base64.b64decode(b64)) == printed
