@@ -1,0 +1,54 @@
+"""The support bundle: contents, escaping, determinism, log excerpts."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from tickets.bundle import build_bundle, log_excerpts, log_refs, render_html
+from tickets.model import Ticket
+from tickets.redact import Redactor
+
+
+def test_bundle_contents_are_redacted_and_deterministic() -> None:
+    t = Ticket("Disk full", uid="u-1")
+    report = {"host": "pc-alice", "findings": [{"title": "disk", "evidence": ["see /var/log/syslog line 3"]}],
+              "sections": {"system": {"title": "System", "status": "ok", "data": {"hostname": "pc-alice"}}}}
+    logs = {"logs/var_log_syslog_L3.txt": "pc-alice: write failed\n"}
+    r1, r2 = Redactor(), Redactor()
+    r1.scan(logs, {"report.json": report})
+    r2.scan(logs, {"report.json": report})
+    b1 = build_bundle(t, report, logs, r1)
+    b2 = build_bundle(t, report, logs, r2)
+    assert b1.data == b2.data  # same input, same bytes
+    with zipfile.ZipFile(io.BytesIO(b1.data)) as zf:
+        names = sorted(zf.namelist())
+        assert names == ["README.txt", "logs/var_log_syslog_L3.txt", "report.html", "report.json", "ticket.txt"]
+        blob = b"".join(zf.read(n) for n in names)
+    assert b"pc-alice" not in blob and b"<host-1>" in blob
+    assert json.loads(b1.files["report.json"])["host"] == "<host-1>"
+
+
+def test_html_escapes_everything_and_is_self_contained() -> None:
+    evil = '<script>alert("x")</script>'
+    t = Ticket(f"Broken {evil}", description=f"desc {evil}")
+    report = {"host": evil, "findings": [{"severity": evil, "title": evil, "evidence": [evil], "fix": evil}],
+              "sections": {evil: {"title": evil, "status": evil, "data": {evil: [evil, {"k": evil}]}}}}
+    html = render_html(t, report, {f"logs/{evil}": evil})
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "http://" not in html and "https://" not in html and "src=" not in html
+    assert "Content-Security-Policy" in html
+
+
+def test_log_excerpts_follow_the_findings(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"line {i}\n" for i in range(1, 301)))
+    report = {"findings": [{"evidence": [f"crash in {log} line 150", f"{tmp_path}/missing.log:3"]}]}
+    assert log_refs(report) == [(str(log), 150), (f"{tmp_path}/missing.log", 3)]
+    ex = log_excerpts(report, context=5)
+    ((name, text),) = ex.items()
+    assert name.startswith("logs/") and name.endswith("_L150.txt")
+    assert "lines 145-155 of 300" in text and "line 150\n" in text and "line 144\n" not in text

@@ -1,0 +1,85 @@
+"""Redaction: every kind of personal value and secret, consistent placeholders, the preview and its switches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tickets.redact import Redactor
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "redaction"
+
+
+def values() -> list[str]:
+    return [v for v in (DATA / "values.txt").read_text().splitlines() if v and not v.startswith("#")]
+
+
+def test_corpus_nothing_left() -> None:
+    r = Redactor(keywords=["Bluebird"])
+    log = (DATA / "corpus.log").read_text()
+    report = json.loads((DATA / "report.json").read_text())
+    r.scan({"log": log}, {"report.json": report})
+    out = (r.redact_text(log) + json.dumps(r.redact_obj(report))).lower()
+    assert [v for v in values() if v.lower() in out] == []
+    # What is not personal stays readable.
+    assert "sshd[812]: accepted publickey for <user-1>" in out
+    assert "network.dns_failing" in out and "/dev/sda" in out
+
+
+def test_same_value_same_placeholder_across_documents() -> None:
+    r = Redactor(hosts=["pc-17"])
+    a = r.redact_text("pc-17 failed to reach 10.1.2.3")
+    b = r.redact_text("10.1.2.3 answered pc-17; PC-17 again")
+    assert a == "<host-1> failed to reach <ipv4-1>"
+    assert b == "<ipv4-1> answered <host-1>; <host-1> again"
+    assert r.mapping() == {"<host-1>": "pc-17", "<ipv4-1>": "10.1.2.3"}
+
+
+def test_each_kind() -> None:
+    r = Redactor(users=["jdoe"], keywords=["Falcon"])
+    cases = {
+        "user jdoe logged in": "user <user-1> logged in",
+        "open /home/jdoe/x": "open /home/<user-1>/x",
+        "mail jdoe@corp.example.com": "mail <email-1>",
+        "ip 192.0.2.55 and ::1 and 127.0.0.1": "ip <ipv4-1> and ::1 and 127.0.0.1",
+        "v6 2001:db8::7 up": "v6 <ipv6-1> up",
+        "mac AA:BB:CC:00:11:22": "mac <mac-1>",
+        "Serial Number: C02XK1ABJG5H": "Serial Number: <serial-1>",
+        "token=abcdef123456": "token=<secret-1>",
+        "Authorization: Bearer abc.def.ghi": "Authorization: Bearer <secret-2>",
+        "Cookie: sid=1234abcd": "Cookie: <secret-3>",
+        "https://bob:pa55word@example.org/x": "https://<user-2>:<secret-4>@example.org/x",
+        "https://x.example/?api_key=zzz999&q=1": "https://x.example/?api_key=<secret-5>&q=1",
+        "export DB_PASSWORD='hunter22'": "export DB_PASSWORD='<secret-6>'",
+        "Project FALCON launch": "Project <keyword-1> launch",
+    }
+    for text, want in cases.items():
+        assert r.redact_text(text) == want, text
+
+
+def test_private_key_block_is_one_secret() -> None:
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\ndef==\n-----END RSA PRIVATE KEY-----"
+    r = Redactor()
+    assert r.redact_text(f"key:\n{key}\nafter") == "key:\n<secret-1>\nafter"
+
+
+def test_preview_lists_items_with_where_and_switches_work() -> None:
+    r = Redactor(hosts=["srv9"])
+    text = "line one\nsrv9 is down, ip 198.51.100.4\nsrv9 again\n"
+    items = r.scan({"logs/x.log": text})
+    by = {i.placeholder: i for i in items}
+    assert by["<host-1>"].value == "srv9" and by["<host-1>"].count == 2
+    assert [o.where for o in by["<host-1>"].occurrences] == ["logs/x.log:2", "logs/x.log:3"]
+    assert "«srv9»" in by["<host-1>"].occurrences[0].context
+    assert by["<ipv4-1>"].kind == "ipv4"
+    # Switch one item off: it stays, the others are masked.
+    assert r.redact_text(text, disabled={"<ipv4-1>"}) == "line one\n<host-1> is down, ip 198.51.100.4\n<host-1> again\n"
+
+
+def test_labelled_report_values_are_learned_and_masked_in_logs_too() -> None:
+    r = Redactor()
+    report = {"sections": {"system": {"data": {"hostname": "lab-pc-3", "serial_number": "SN12345X"}}}}
+    r.scan({"log": "lab-pc-3 kernel: SN12345X ok"}, {"report.json": report})
+    assert r.redact_text("lab-pc-3 kernel: SN12345X ok") == "<host-1> kernel: <serial-1> ok"
+    assert r.redact_obj(report) == {"sections": {"system": {"data": {"hostname": "<host-1>",
+                                                                     "serial_number": "<serial-1>"}}}}
