@@ -1,0 +1,104 @@
+"""`deskside ticket ...` and `deskside backend ...` as a user runs them: real processes, a real Request Tracker."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+DESKSIDE = str(Path(sys.executable).with_name("deskside"))
+REPORT = str(REPO / "tests" / "data" / "redaction" / "report.json")
+
+
+def deskside(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ)
+    full.pop("DISPLAY", None)
+    full.update(env or {})
+    return subprocess.run([DESKSIDE, *args], capture_output=True, text=True, timeout=timeout, env=full,
+                          input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
+
+
+def config(text: str) -> None:
+    (Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml").write_text(text)
+
+
+def test_without_a_backend_the_bundle_is_saved_and_the_ticket_waits() -> None:
+    r = deskside("ticket", "new", "--summary", "Wi-Fi keeps dropping", "--impact", "high", "--urgency", "high",
+                 "--report", REPORT, "--yes")
+    assert r.returncode == 3, r.stderr
+    assert "Priority:  P1 critical" in r.stdout
+    assert "SLA:       response within 15 min, resolution within 4 hours" in r.stdout
+    assert re.search(r"Redaction: \d+ distinct values masked", r.stdout)
+    assert "wks-alice-07" in r.stdout  # the local preview shows what is masked ...
+    m = re.search(r"The support bundle was saved to (\S+)", r.stdout)
+    assert m and Path(m.group(1)).is_file()
+    assert b"wks-alice-07" not in Path(m.group(1)).read_bytes()  # ... the bundle does not contain it
+    assert Path(m.group(1)).is_relative_to(Path(os.environ["DESKSIDE_DATA_DIR"]))
+    out = deskside("ticket", "outbox")
+    assert out.returncode == 0 and "held" in out.stdout and "Wi-Fi keeps dropping" in out.stdout
+    r = deskside("ticket", "outbox", "retry", "1")
+    assert r.returncode == 2 and "no backend is configured" in r.stderr
+    assert deskside("ticket", "outbox", "discard", "1").returncode == 0
+    assert "No open tickets" in deskside("ticket", "outbox").stdout
+    assert "discarded" in deskside("ticket", "outbox", "list", "--all").stdout
+
+
+def test_bad_input_is_a_clear_error_without_traceback() -> None:
+    cases = [
+        (["ticket", "new", "--summary", "x", "--impact", "huge"], "unknown level 'huge'"),
+        (["ticket", "new", "--summary", "x", "--type", "complaint"], "unknown incident type"),
+        (["ticket", "new", "--summary", "x", "--report", "/nonexistent/r.json"], "does not exist"),
+        (["ticket", "new", "--summary", " "], "summary is empty"),
+        (["ticket", "new", "--summary", "x", "--backend", "nope"], "there is no backend 'nope'"),
+        (["backend", "test", "nope"], "there is no backend 'nope'"),
+        (["ticket", "outbox", "discard", "42"], "no ticket 42"),
+    ]
+    for args, text in cases:
+        r = deskside(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert text in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+    config('[backends.desk]\ntype = "rt"\nurl = "http://rt.example.org"\nqueue = "General"\n')
+    r = deskside("backend", "test", "desk")
+    assert r.returncode == 2 and "plain http" in r.stderr
+
+
+def test_no_confirmation_no_sending() -> None:
+    r = deskside("ticket", "new", "--summary", "x")
+    assert r.returncode == 1 and "add --yes" in r.stderr
+    assert "No open tickets" in deskside("ticket", "outbox").stdout
+    r = deskside("ticket", "new", "--summary", "x", "--report", REPORT, stdin="n\n")
+    assert "No open tickets" in deskside("ticket", "outbox").stdout
+
+
+def test_new_ticket_through_the_cli_arrives_in_rt() -> None:
+    from tests.integration.rt_server import rt_or_skip
+
+    rt = rt_or_skip()
+    config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{rt.url}"\nqueue = "General"\n'
+           '[tickets.sla.P5]\nresponse_minutes = 2880\n')
+    env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
+    t = deskside("backend", "test", "helpdesk", env=env)
+    assert t.returncode == 0 and "queue 'General' found" in t.stdout, t.stderr
+    r = deskside("ticket", "new", "--summary", "Please install Inkscape", "--type", "request", "--impact", "low",
+                 "--urgency", "low", "--report", REPORT, "--yes", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Priority:  P5 planning" in r.stdout and "response within 2 days" in r.stdout
+    m = re.search(r"Sent: ticket (\d+) (\S+)", r.stdout)
+    assert m, r.stdout
+    ticket = rt.ticket(m.group(1))
+    assert ticket["Subject"].startswith("Please install Inkscape [deskside:")
+    assert int(ticket["Priority"]) == 10
+    assert "sent" in deskside("ticket", "outbox", "--all", env=env).stdout
+
+
+@pytest.mark.parametrize("action", ["retry", "show"])
+def test_outbox_actions_need_known_ids(action: str) -> None:
+    r = deskside("ticket", "outbox", action, "7")
+    assert r.returncode == 2 and "no ticket 7" in r.stderr
