@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -46,6 +47,18 @@ def host_entry(hostname: str, port: int) -> str:
     return hostname if port == 22 else f"[{hostname}]:{port}"
 
 
+def key_type_label(key_type: str) -> str:
+    """The key type as OpenSSH names it in its prompt: ED25519, ECDSA, RSA..."""
+    if key_type.startswith("ecdsa-"):
+        return "ECDSA"
+    if key_type.startswith("sk-ecdsa"):
+        return "ECDSA-SK"
+    if key_type.startswith("sk-ssh-ed25519"):
+        return "ED25519-SK"
+    name = key_type.removeprefix("ssh-").split("-cert")[0]
+    return name.upper()
+
+
 class HostKeyDialog(QDialog):
     """An unknown host key: shows the SHA256 fingerprint exactly as OpenSSH prints it. Cancel is the default."""
 
@@ -54,19 +67,30 @@ class HostKeyDialog(QDialog):
         self.setWindowTitle("Unknown host key")
         self.fingerprint = fingerprint
         lay = QVBoxLayout(self)
+        top = QHBoxLayout()
         icon = QLabel()
         icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion).pixmap(32, 32))
-        lay.addWidget(icon)
-        lay.addWidget(_plain(f"The authenticity of host {host_entry(hostname, port)} can't be established."))
-        lay.addWidget(_plain(f"{key_type} key fingerprint is:"))
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        top.addWidget(icon)
+        text = QVBoxLayout()
+        text.addWidget(_plain(f"The authenticity of host {host_entry(hostname, port)} can't be established."))
+        text.addWidget(_plain(f"{key_type_label(key_type)} key fingerprint is:"))
         self.fingerprint_label = _mono(fingerprint)
         self.fingerprint_label.setObjectName("fingerprint")
-        lay.addWidget(self.fingerprint_label)
-        lay.addWidget(_plain(
+        f = QFont(self.fingerprint_label.font())
+        f.setBold(True)
+        self.fingerprint_label.setFont(f)
+        self.fingerprint_label.setContentsMargins(12, 6, 12, 6)
+        self.fingerprint_label.setMinimumWidth(self.fingerprint_label.sizeHint().width())
+        text.addWidget(self.fingerprint_label)
+        text.addWidget(_plain(
             "Compare it with the fingerprint the server's administrator gives you (on the server: "
-            "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Accepting stores the key in OpenSSH format, so that "
-            "ssh agrees with Deskside. Nothing is sent to the server before you decide."
+            "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). Accepting stores the key in OpenSSH format, so "
+            "that ssh agrees with Deskside. Nothing is sent to the server before you decide."
         ))  # fmt: skip
+        top.addLayout(text, 1)
+        lay.addLayout(top)
+        self.setMinimumWidth(max(520, self.fingerprint_label.sizeHint().width() + 90))
         buttons = QDialogButtonBox()
         self.accept_button = buttons.addButton("Trust and connect", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -113,7 +113,7 @@ class FilePane(QWidget):
         self.transfers.setHeaderLabels(["Transfer", "Progress", "", "Status"])
         self.transfers.setRootIsDecorated(False)
         split.addWidget(self.transfers)
-        split.setSizes([300, 120])
+        split.setSizes([400, 110])
         lay.addWidget(split, 1)
 
         actions = QHBoxLayout()
@@ -125,7 +125,6 @@ class FilePane(QWidget):
         self.target_label.setTextFormat(Qt.TextFormat.PlainText)
         self.change_target = QPushButton("Change…")
         self.change_target.clicked.connect(self._choose_download_dir)
-        self.target_label.setWordWrap(True)
         self.target_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         actions.addWidget(self.download_button)
         actions.addWidget(self.upload_button)
@@ -201,7 +200,7 @@ class FilePane(QWidget):
 
     # -- transfers -----------------------------------------------------------------------------------------------
     def _update_target_label(self) -> None:
-        self.target_label.setText(f"To: {self.download_dir}")
+        self.target_label.setText(f"Save to: {self.download_dir.name or self.download_dir}")
         self.target_label.setToolTip(f"Downloads go to {self.download_dir}")
 
     def _choose_download_dir(self) -> None:
