@@ -1,0 +1,199 @@
+"""The Get Help page's and the backend Settings' services (`ui.get_help_services.TicketsHub`): the ticket service
+built from config.toml and the data dir, and editing `[backends.NAME]` tables with their secrets in the keyring.
+
+Every method may block (config file, keyring over D-Bus, network) and is called on a worker thread.
+Secrets never go to config.toml: they go to the `SecretStore` (the system keyring).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from tickets.connectors import connector_class, make_connector
+from tickets.errors import ConfigError, SecretUnavailable
+from tickets.secrets import SecretStore, keyring_problem
+from tickets.service import TicketService
+from ui.get_help_services import BackendRow, BackendsInfo
+
+from . import paths, settings
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+
+
+class TicketsHub:
+    def __init__(self, secrets: SecretStore | None = None) -> None:
+        self._lock = threading.RLock()
+        self._svc: TicketService | None = None
+        self._secrets = secrets
+
+    # ---- the service ----------------------------------------------------------------------------------------
+    def _store(self, config: dict[str, Any]) -> SecretStore:
+        if self._secrets is not None:
+            return self._secrets
+        scfg = config.get("secrets", {}) or {}
+        plaintext = paths.data_dir() / "secrets.json" if scfg.get("plaintext_fallback") is True else None
+        return SecretStore(plaintext_file=plaintext)
+
+    def service(self) -> TicketService:
+        from .commands.tickets import make_service
+
+        with self._lock:
+            if self._svc is None:
+                try:
+                    config = settings.load()
+                except settings.ConfigError as exc:
+                    raise ConfigError(str(exc)) from exc
+                svc = make_service(config)
+                svc.secrets = self._store(config)
+                self._svc = svc
+            return self._svc
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._svc = None
+
+    # ---- settings -------------------------------------------------------------------------------------------
+    def _load(self) -> dict[str, Any]:
+        try:
+            return settings.load()
+        except settings.ConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    def backends(self) -> BackendsInfo:
+        path = str(paths.config_file())
+        try:
+            config = self._load()
+        except ConfigError as exc:
+            return BackendsInfo([], None, "", False, path, problem=str(exc))
+        store = self._store(config)
+        problem = keyring_problem() if store.plaintext_file is None else None
+        keyring_ok = problem is None or store.plaintext_file is not None
+        where = store.backend_name() if keyring_ok else f"nowhere: {problem}"
+        tables = config.get("backends", {}) or {}
+        default = (config.get("tickets", {}) or {}).get("backend")
+        if default is None and len(tables) == 1:
+            default = next(iter(tables))
+        rows = []
+        for name, table in sorted(tables.items()):
+            table = dict(table) if isinstance(table, dict) else {}
+            row = BackendRow(str(name), str(table.get("type", "")), table, default=name == default)
+            try:
+                klass = connector_class(row.type)
+                cfg = klass.validate(table, name=row.name)
+                row.secret_fields = klass.required_secrets(cfg)
+            except (ConfigError, ImportError) as exc:
+                row.problem = str(exc) if isinstance(exc, ConfigError) else f"type {row.type!r} is not available"
+            if keyring_ok:
+                for f in row.secret_fields:
+                    try:
+                        row.secrets_stored[f] = bool(store.get(row.name, f))
+                    except SecretUnavailable:
+                        row.secrets_stored[f] = False
+            rows.append(row)
+        return BackendsInfo(rows, default, where, keyring_ok, path)
+
+    def save_backend(self, name: str, table: dict[str, Any], secrets: dict[str, str], *,
+                     old_name: str | None = None, make_default: bool = False) -> str:
+        name = name.strip()
+        if not _NAME.match(name):
+            raise ConfigError(f"the backend name {name!r} is not usable; use letters, digits, - and _ "
+                              "(e.g. helpdesk), at most 40 characters")
+        table = {k: v for k, v in table.items() if v is not None}
+        type_ = str(table.get("type", ""))
+        klass = connector_class(type_)
+        cfg = klass.validate(table, name=name)  # raises ConfigError with every problem, before anything is written
+        with self._lock:
+            config = self._load()
+            backends = dict(config.get("backends", {}) or {})
+            if name != old_name and name in backends:
+                raise ConfigError(f"there is already a backend named {name!r}; choose another name")
+            store = self._store(config)
+            needed = klass.required_secrets(cfg)
+            done = []
+            for f, value in secrets.items():
+                if value and f in needed:
+                    store.set(name, f, value)  # SecretUnavailable says what to do; config is not touched then
+                    done.append(f)
+            if old_name and old_name != name:
+                backends.pop(old_name, None)
+                for f in needed:
+                    if f not in done:
+                        old = store.get(old_name, f)
+                        if old:
+                            store.set(name, f, old)
+            backends[name] = table
+            config["backends"] = backends
+            tcfg = dict(config.get("tickets", {}) or {})
+            if make_default or (old_name and tcfg.get("backend") == old_name):
+                tcfg["backend"] = name
+                config["tickets"] = tcfg
+            path = settings.save(config)
+            self._svc = None
+        try:
+            missing = [f for f in needed if f not in done and not store.get(name, f)]
+        except SecretUnavailable as exc:
+            missing = [f"{', '.join(needed)} ({exc})"]
+        parts = [f"Saved backend {name!r} to {path}"]
+        if done:
+            parts.append(f"stored the {', '.join(done)} in {store.backend_name()}")
+        if missing:
+            parts.append(f"still missing: {', '.join(missing)} (enter it, or the backend cannot sign in)")
+        return "; ".join(parts) + "."
+
+    def remove_backend(self, name: str) -> str:
+        with self._lock:
+            config = self._load()
+            backends = dict(config.get("backends", {}) or {})
+            table = backends.pop(name, None)
+            if table is None:
+                raise ConfigError(f"there is no backend {name!r} in {paths.config_file()}")
+            config["backends"] = backends
+            tcfg = dict(config.get("tickets", {}) or {})
+            if tcfg.get("backend") == name:
+                tcfg.pop("backend")
+                config["tickets"] = tcfg
+            settings.save(config)
+            self._svc = None
+            store = self._store(config)
+        removed = []
+        try:
+            klass = connector_class(str(table.get("type", "")))
+            fields = set(klass.secret_fields) | {"token", "password", "signing_key"}
+            for f in sorted(fields):
+                if store.delete(name, f):
+                    removed.append(f)
+        except (ConfigError, ImportError, SecretUnavailable):
+            pass
+        tail = f" and its {', '.join(removed)} from the keyring" if removed else ""
+        return f"Removed backend {name!r}{tail}."
+
+    def set_default(self, name: str) -> str:
+        with self._lock:
+            config = self._load()
+            if name not in (config.get("backends", {}) or {}):
+                raise ConfigError(f"there is no backend {name!r}")
+            tcfg = dict(config.get("tickets", {}) or {})
+            tcfg["backend"] = name
+            config["tickets"] = tcfg
+            settings.save(config)
+            self._svc = None
+        return f"New tickets go to {name!r}."
+
+    def test_backend(self, name: str, table: dict[str, Any] | None, secrets: dict[str, str],
+                     timeout: float) -> str:
+        config = self._load()
+        if table is None:
+            table = dict((config.get("backends", {}) or {}).get(name) or {})
+            if not table:
+                raise ConfigError(f"there is no backend {name!r}")
+        klass = connector_class(str(table.get("type", "")))
+        cfg = klass.validate(table, name=name)
+        store = self._store(config)
+        values: dict[str, str] = {}
+        for f in klass.required_secrets(cfg):
+            v = secrets.get(f) or store.get(name, f)
+            if v:
+                values[f] = v
+        return make_connector(name, table, values).test(timeout=timeout)

@@ -1,0 +1,112 @@
+"""What the Get Help page and the backend Settings need from the application, and small helpers they share.
+
+`TicketsHub` is implemented by `desktop/tickets_hub.py` (config.toml, the data dir and the keyring joined there);
+every method may block (files, keyring, network), so the pages call them only inside jobs on the task runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import diagnostics.cancel as dcancel
+import tickets.cancel as tcancel
+from diagnostics.model import Report
+from tickets.service import TicketService
+
+
+@dataclass
+class BackendRow:
+    """One `[backends.NAME]` table as the Settings dialog shows it (never holds a secret value)."""
+
+    name: str
+    type: str
+    table: dict[str, Any]  # the table as written in config.toml (with type)
+    problem: str = ""  # validation error, "" when valid
+    secret_fields: tuple[str, ...] = ()
+    secrets_stored: dict[str, bool] = field(default_factory=dict)
+    default: bool = False
+
+
+@dataclass
+class BackendsInfo:
+    rows: list[BackendRow]
+    default: str | None
+    keyring: str  # where secrets go, or why they cannot be stored
+    keyring_ok: bool
+    config_path: str
+    problem: str = ""  # config.toml unreadable: nothing can be edited until it is fixed
+
+
+class TicketsHub(Protocol):
+    def service(self) -> TicketService:
+        """The ticket service for the current config (cached; rebuilt after a settings change)."""
+        ...
+
+    def backends(self) -> BackendsInfo: ...
+
+    def save_backend(self, name: str, table: dict[str, Any], secrets: dict[str, str], *,
+                     old_name: str | None = None, make_default: bool = False) -> str:
+        """Validate, store the secrets in the keyring, write the table to config.toml; returns what was done."""
+        ...
+
+    def remove_backend(self, name: str) -> str: ...
+
+    def set_default(self, name: str) -> str: ...
+
+    def test_backend(self, name: str, table: dict[str, Any] | None, secrets: dict[str, str],
+                     timeout: float) -> str:
+        """Check connection and credentials, creating nothing. `table` None: the saved config."""
+        ...
+
+
+class TicketsCancel(tcancel.CancelToken):
+    """The task runner's (diagnostics) cancel token seen as a tickets token: `Task.cancel()` reaches the
+    connector, which raises the tickets `Cancelled` the outbox understands."""
+
+    def __init__(self, outer: dcancel.CancelToken) -> None:
+        super().__init__()
+        self._outer = outer
+
+    @property
+    def cancelled(self) -> bool:
+        return self._outer.cancelled or self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise tcancel.Cancelled("cancelled by the user")
+
+    def wait(self, seconds: float) -> bool:
+        return self._outer.wait(seconds)
+
+
+def ticket_job(fn: Callable[[tcancel.CancelToken, Callable[[Any], None]], Any]
+               ) -> Callable[[dcancel.CancelToken, Callable[[Any], None]], Any]:
+    """Wrap a job that calls the tickets package so that its cancellation is reported as cancelled by the
+    task runner (which knows only the diagnostics `Cancelled`)."""
+
+    def job(token: dcancel.CancelToken, progress: Callable[[Any], None]) -> Any:
+        try:
+            return fn(TicketsCancel(token), progress)
+        except tcancel.Cancelled as exc:
+            raise dcancel.Cancelled(str(exc)) from exc
+
+    return job
+
+
+@dataclass
+class ReportMaterial:
+    """What a diagnostics report contributes to a ticket: the JSON dict and the log excerpts its findings
+    point to (read from this machine)."""
+
+    report: dict[str, Any]
+    logs: dict[str, str]
+
+
+def prepare_material(report: Report) -> ReportMaterial:
+    """Blocking (reads log files): call on a worker."""
+    from tickets.bundle import log_excerpts
+
+    data = report.to_dict()
+    return ReportMaterial(data, log_excerpts(data))

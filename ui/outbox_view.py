@@ -1,0 +1,289 @@
+"""The outbox: every ticket written by Deskside with its state, attempts, last error and link, and Retry/Discard.
+
+Reading and changing the outbox (SQLite) and retrying (network) run on worker threads via the task runner.
+Signals: `status_message(str)`, `changed(list)` with the entries after each refresh.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tickets.cancel import CancelToken
+from tickets.errors import TicketError
+from tickets.outbox import OPEN_STATES, OutboxEntry, OutboxError
+
+from .get_help_services import TicketsHub, ticket_job
+from .services import TaskHandle, TaskStarter
+
+STATE_LABELS = {
+    "held": "waiting for a backend",
+    "queued": "queued",
+    "sending": "sending…",
+    "retry": "will retry",
+    "uncertain": "check the backend",
+    "failed": "failed",
+    "sent": "sent",
+    "discarded": "discarded",
+}
+STATE_COLOURS = {"sent": "#2e7d32", "failed": "#c62828", "uncertain": "#ef6c00", "retry": "#ef6c00",
+                 "held": "#1e88e5", "discarded": "#78818f"}
+COLUMNS = ["#", "Summary", "State", "Attempts", "Backend", "Details", "Link"]
+COL_ID, COL_SUMMARY, COL_STATE, COL_ATTEMPTS, COL_BACKEND, COL_DETAILS, COL_LINK = range(7)
+
+
+def safe_link(url: str) -> str:
+    """An <a> for an http(s) URL (escaped), else the escaped text."""
+    u = QUrl(url)
+    if url and u.isValid() and u.scheme() in ("http", "https"):
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
+    return html.escape(url)
+
+
+def details_text(e: OutboxEntry, now: float | None = None) -> str:
+    if e.state == "sent":
+        return f"ticket {e.remote_id}" + (f" (note: {e.last_error})" if e.last_error else "")
+    if e.state == "held":
+        return f"bundle saved to {e.bundle_path}" if e.bundle_path else "no backend configured"
+    if e.state == "retry" and e.next_attempt:
+        wait = max(0, int(e.next_attempt - (time.time() if now is None else now)))
+        return f"next try in {wait // 60} min {wait % 60} s: {e.last_error}" if wait >= 60 else \
+            f"next try in {wait} s: {e.last_error}"
+    return e.last_error
+
+
+class OutboxView(QWidget):
+    status_message = Signal(str)
+    changed = Signal(list)
+
+    def __init__(self, hub: TicketsHub, tasks: TaskStarter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hub = hub
+        self._tasks = tasks
+        self.entries: list[OutboxEntry] = []
+        self.last_message = ""
+        self._task: TaskHandle | None = None
+        self._action_task: TaskHandle | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        intro = QLabel("Every ticket is kept here first and sent from here. Tickets that could not be sent are "
+                       "retried automatically; Retry sends the selected one now, Discard gives up on it (it stays "
+                       "listed for the record).")
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("outboxList")
+        self.tree.setAccessibleName("Outbox")
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setHeaderLabels(COLUMNS)
+        hdr = self.tree.header()
+        for c in (COL_ID, COL_STATE, COL_ATTEMPTS, COL_BACKEND):
+            hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(COL_SUMMARY, QHeaderView.ResizeMode.Interactive)
+        hdr.resizeSection(COL_SUMMARY, 260)
+        hdr.setStretchLastSection(True)
+        self.tree.currentItemChanged.connect(lambda *_: self._selection_changed())
+        self.tree.itemDoubleClicked.connect(lambda *_: self.open_link())
+        lay.addWidget(self.tree, 1)
+        self.detail = QLabel()
+        self.detail.setObjectName("outboxDetail")
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.detail.setWordWrap(True)
+        self.detail.setOpenExternalLinks(False)
+        self.detail.linkActivated.connect(self._open_url)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        lay.addWidget(self.detail)
+        bar = QHBoxLayout()
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Send the selected ticket now (also a failed one, after fixing the settings)")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Give up on the selected ticket; it is not sent any more")
+        self.discard_button.clicked.connect(self.discard_selected)
+        self.link_button = QPushButton("Open ticket")
+        self.link_button.clicked.connect(self.open_link)
+        for b in (self.refresh_button, self.retry_button, self.discard_button, self.link_button):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        self.state_label = QLabel()
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
+        bar.addWidget(self.state_label)
+        lay.addLayout(bar)
+        self._selection_changed()
+
+    # ---------------------------------------------------------------- loading
+    def refresh(self) -> None:
+        if self._task is not None and self._task.running:
+            return
+        hub = self._hub
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> list[OutboxEntry]:
+            return hub.service().outbox_list()
+
+        self._task = self._tasks.start(ticket_job(job), name="outbox-list")
+        self._task.succeeded.connect(self.set_entries)
+        self._task.failed.connect(lambda m: self._say(f"Could not read the outbox: {m}"))
+
+    def set_entries(self, entries: list[OutboxEntry]) -> None:
+        selected = self.selected_id()
+        self.entries = list(entries)
+        self.tree.clear()
+        select = None
+        for e in reversed(self.entries):  # newest first
+            row = QTreeWidgetItem([str(e.id), e.summary, STATE_LABELS.get(e.state, e.state), str(e.attempts),
+                                   e.backend or "—", details_text(e), e.remote_url])
+            row.setData(COL_ID, Qt.ItemDataRole.UserRole, e.id)
+            row.setToolTip(COL_DETAILS, e.describe_state())
+            row.setToolTip(COL_SUMMARY, e.summary)
+            colour = STATE_COLOURS.get(e.state)
+            if colour:
+                row.setForeground(COL_STATE, _brush(colour))
+            self.tree.addTopLevelItem(row)
+            if e.id == selected:
+                select = row
+        if select is None and self.tree.topLevelItemCount():
+            select = self.tree.topLevelItem(0)
+        if select is not None:
+            self.tree.setCurrentItem(select)
+        waiting = sum(1 for e in self.entries if e.state in OPEN_STATES)
+        self.state_label.setText(f"{len(self.entries)} ticket{'s' if len(self.entries) != 1 else ''}, "
+                                 f"{waiting} not sent")
+        self._selection_changed()
+        self.changed.emit(self.entries)
+
+    # ---------------------------------------------------------------- selection
+    def selected_id(self) -> int | None:
+        item = self.tree.currentItem()
+        return int(item.data(COL_ID, Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def select(self, entry_id: int) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            it = self.tree.topLevelItem(i)
+            if it is not None and it.data(COL_ID, Qt.ItemDataRole.UserRole) == entry_id:
+                self.tree.setCurrentItem(it)
+                return
+
+    def entry(self, entry_id: int | None) -> OutboxEntry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def _busy(self) -> bool:
+        return self._action_task is not None and self._action_task.running
+
+    def _selection_changed(self) -> None:
+        e = self.entry(self.selected_id())
+        busy = self._busy()
+        self.retry_button.setEnabled(e is not None and e.state not in ("sent", "discarded", "sending") and not busy)
+        self.discard_button.setEnabled(e is not None and e.state not in ("sent", "discarded", "sending")
+                                       and not busy)
+        self.link_button.setEnabled(e is not None and bool(e.remote_url))
+        if e is None:
+            self.detail.setText("")
+            return
+        parts = [f"<b>#{e.id} {html.escape(e.summary)}</b> — {html.escape(STATE_LABELS.get(e.state, e.state))}"]
+        if e.remote_url:
+            parts.append(f"Ticket {html.escape(e.remote_id)}: {safe_link(e.remote_url)}")
+        elif e.state == "sent":
+            parts.append(f"Ticket {html.escape(e.remote_id)}")
+        if e.bundle_path:
+            parts.append(f"Support bundle: {html.escape(e.bundle_path)}")
+        if e.last_error:
+            parts.append(html.escape(e.describe_state()))
+        self.detail.setText("<br>".join(parts))
+
+    # ---------------------------------------------------------------- actions
+    def _say(self, text: str) -> None:
+        self.last_message = text
+        self.status_message.emit(text)
+
+    def retry_selected(self) -> None:
+        entry_id = self.selected_id()
+        if entry_id is None or self._busy():
+            return
+        hub = self._hub
+
+        def job(token: CancelToken, progress: Callable[[Any], None]) -> OutboxEntry | str:
+            def report(message: str, fraction: float | None = None) -> None:
+                progress((message, fraction))
+
+            try:
+                return hub.service().retry(entry_id, cancel=token, progress=report)
+            except (TicketError, OutboxError) as exc:
+                return str(exc)
+
+        self._say(f"Sending ticket #{entry_id}…")
+        self._run(ticket_job(job), f"retry-{entry_id}", self._retried)
+
+    def _retried(self, e: OutboxEntry | str) -> None:
+        if isinstance(e, str):
+            self._say(f"Not sent: {e}")
+            self.last_message = f"Not sent: {e}"
+            return
+        if e.state == "sent":
+            self._say(f"Ticket #{e.id} sent: {e.remote_id} {e.remote_url}".rstrip())
+        else:
+            self._say(f"Ticket #{e.id} not sent ({STATE_LABELS.get(e.state, e.state)}): {e.last_error}")
+
+    def discard_selected(self) -> None:
+        entry_id = self.selected_id()
+        if entry_id is None or self._busy():
+            return
+        hub = self._hub
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> OutboxEntry | str:
+            try:
+                return hub.service().discard(entry_id)
+            except (TicketError, OutboxError) as exc:
+                return str(exc)
+
+        self._run(ticket_job(job), f"discard-{entry_id}", self._discarded)
+
+    def _discarded(self, e: OutboxEntry | str) -> None:
+        self._say(f"Not discarded: {e}" if isinstance(e, str) else f"Discarded ticket #{e.id}.")
+
+    def _run(self, job: Callable[..., Any], name: str, done: Callable[[Any], None]) -> None:
+        task = self._tasks.start(job, name=name)
+        task.succeeded.connect(done)
+        task.failed.connect(lambda m: self._say(f"Not done: {m}"))
+        task.progress.connect(lambda items: self._say(str(items[-1][0])))
+        task.finished.connect(self._action_finished)
+        self._action_task = task
+        self._selection_changed()
+
+    def _action_finished(self) -> None:
+        self._action_task = None
+        self.refresh()
+
+    def open_link(self) -> None:
+        e = self.entry(self.selected_id())
+        if e is not None and e.remote_url:
+            self._open_url(e.remote_url)
+
+    def _open_url(self, url: str) -> None:
+        u = QUrl(url)
+        if u.scheme() in ("http", "https", "file"):
+            QDesktopServices.openUrl(u)
+
+
+def _brush(colour: str) -> Any:
+    from PySide6.QtGui import QBrush, QColor
+
+    return QBrush(QColor(colour))
