@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QStyle, QWidget
 
 from diagnostics import __version__
@@ -24,12 +24,14 @@ from diagnostics.cancel import CancelToken
 from diagnostics.model import Report
 from diagnostics.runner import ProgressCallback
 from ui.diagnostics_page import DiagnosticsPage
+from ui.get_help_page import GetHelpPage
 from ui.main_window import MainWindow
 from ui.placeholder_page import PlaceholderPage
 from ui.style import app_icon
 
 from . import services, settings
 from .tasks import TaskRunner
+from .tickets_hub import TicketsHub
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class AppContext:
     collector_names: list[str] | None = None
     test_connection: bool = False  # "Test my connection" ticked at start ([gui] test_connection in config.toml)
     extra: dict[str, object] = field(default_factory=dict)
+    tickets: TicketsHub = field(default_factory=TicketsHub)  # the Get Help page's services ([backends.*])
 
 
 def _diagnostics_page(ctx: AppContext) -> QWidget:
@@ -86,9 +89,7 @@ SP = QStyle.StandardPixmap
 PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidget]]] = [
     ("diagnostics", "Diagnostics", SP.SP_ComputerIcon, _diagnostics_page),
     ("remote", "Remote", SP.SP_DriveNetIcon, lambda _ctx: _remote_page()),
-    ("help", "Get Help", SP.SP_DialogHelpButton, _placeholder(
-        "Get Help", "Send a support ticket with the diagnostics report attached (redacted first), to the support "
-        "system your organisation uses; tickets wait in an outbox when you are offline.")),
+    ("help", "Get Help", SP.SP_DialogHelpButton, lambda ctx: GetHelpPage(ctx.tickets, ctx.tasks)),
     ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _placeholder(
         "Compliance", "Patch compliance at a glance: pending and security updates, reboots pending and end-of-life "
         "systems, for this machine and your fleet.")),
@@ -136,7 +137,28 @@ def build_window(ctx: AppContext) -> MainWindow:
     style = window.style()
     for key, title, icon, factory in PAGES:
         window.add_page(key, title, factory(ctx), QIcon(style.standardIcon(icon)))
+    _wire_get_help(window)
     return window
+
+
+def _wire_get_help(window: MainWindow) -> None:
+    """Get Help includes the Diagnostics page's last report, can start a run there, and its backend settings
+    are also reachable from the File menu."""
+    diag, help_page = window.page("diagnostics"), window.page("help")
+    if not isinstance(help_page, GetHelpPage):
+        return
+    if isinstance(diag, DiagnosticsPage):
+        help_page.set_report(diag.report)
+        diag.run_finished.connect(help_page.set_report)
+        help_page.set_run_diagnostics(diag.run)
+    action = QAction("Support &backends…", window)
+    action.triggered.connect(help_page.open_settings)
+    actions = window.file_menu.actions()
+    if actions:
+        window.file_menu.insertAction(actions[0], action)
+    else:
+        window.file_menu.addAction(action)
+    window.settings_action = action  # type: ignore[attr-defined]
 
 
 def display_problem() -> str | None:

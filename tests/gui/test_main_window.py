@@ -44,7 +44,10 @@ def test_window_has_title_size_and_the_four_sections(window: MainWindow) -> None
     from ui.remote_page import RemotePage
 
     assert isinstance(window.page("remote"), RemotePage)
-    for key in ("help", "compliance"):
+    from ui.get_help_page import GetHelpPage
+
+    assert isinstance(window.page("help"), GetHelpPage)
+    for key in ("compliance",):
         page = window.page(key)
         assert isinstance(page, PlaceholderPage)
         assert len(page.text.text()) > 40  # says what is coming, not just "TODO"
