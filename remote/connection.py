@@ -237,6 +237,13 @@ class Connection:
         except EOFError as exc:
             t.close()
             raise ConnectError(f"{label} closed the connection during the SSH handshake") from exc
+        if not t.is_active() or not t.initial_kex_done:  # start_client returns silently on timeout
+            t.close()
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled("cancelled by the user")
+            raise ConnectError(
+                f"{label} did not complete the SSH handshake in time (the port answers, the SSH server does not)"
+            )
         # Verify the host key BEFORE anything else is sent: no credential has left this machine yet.
         key = t.get_remote_server_key()
         key_type, blob = key.get_name(), key.asbytes()

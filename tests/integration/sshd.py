@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from remote.cancel import CancelToken
 from remote.connection import Connection
 from remote.hosts import HostProfile
 from remote.trust import HostKeyStore
@@ -259,6 +260,12 @@ class SshEnv:
         conn = Connection(store or self.trusted_store(server), use_agent=False, **conn_kw)  # type: ignore[arg-type]
         prof_kw.setdefault("identity_files", [str(self.client_key)])
         conn.connect(self.profile(server, **prof_kw), answers or Answers(), timeout=20)
+        return conn
+
+    def connect_with(self, server: Sshd, timeout: float = 20, cancel: CancelToken | None = None) -> Connection:
+        conn = Connection(self.trusted_store(server), use_agent=False)
+        conn.connect(self.profile(server, identity_files=[str(self.client_key)]), Answers(), timeout=timeout,
+                     cancel=cancel)
         return conn
 
     def sshd(self, name: str = "sshd", extra: str = "", authorize: bool = True) -> Sshd:

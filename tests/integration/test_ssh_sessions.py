@@ -4,6 +4,7 @@ reconnect and jump hosts, all against real sshd processes."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
@@ -168,3 +169,24 @@ def test_jump_host_chain_reaches_target_through_the_jumps(ssh_env: SshEnv, sshd_
     finally:
         jump1.stop()
         jump2.stop()
+
+
+def test_connect_to_a_hung_server_times_out_or_is_cancelled(ssh_env: SshEnv, fresh_sshd: Sshd) -> None:
+    from remote.connection import ConnectError
+
+    assert fresh_sshd.proc is not None
+    os.kill(fresh_sshd.proc.pid, signal.SIGSTOP)  # TCP connects (kernel backlog), but no SSH banner ever comes
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(ConnectError) as err:
+            ssh_env.connect_with(fresh_sshd, timeout=1.5)
+        assert time.monotonic() - t0 < 6
+        assert "did not complete the SSH handshake in time" in str(err.value)
+        token = CancelToken()
+        threading.Timer(0.5, token.cancel).start()
+        t0 = time.monotonic()
+        with pytest.raises(Cancelled):
+            ssh_env.connect_with(fresh_sshd, timeout=60, cancel=token)
+        assert time.monotonic() - t0 < 5
+    finally:
+        os.kill(fresh_sshd.proc.pid, signal.SIGCONT)
