@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS tickets (
   bundle_path TEXT NOT NULL DEFAULT '',
   created REAL NOT NULL,
   updated REAL NOT NULL,
-  claimed REAL
+  claimed REAL,
+  last_sent REAL
 );
 CREATE TABLE IF NOT EXISTS attachments (
   ticket_id INTEGER NOT NULL REFERENCES tickets(id),
@@ -94,6 +95,7 @@ class OutboxEntry:
     bundle_path: str
     created: float
     updated: float
+    last_sent: float | None = None  # when a request last went out (the ticket may exist since then)
 
     @property
     def marker(self) -> str:
@@ -289,6 +291,12 @@ class Outbox:
                     self._update(entry_id, f"found already created as #{found.id} (marker search)", state="sent",
                                  remote_id=found.id, remote_url=found.url, last_error="", backend=backend)
                     return self.get(entry_id)
+                settle = (before.last_sent or before.updated) + connector.search_lag
+                if connector.search_lag and self._clock() < settle and not connector.idempotent:
+                    msg = (f"{connector.title}'s search may not show a ticket created moments ago; "
+                           "looking again shortly before sending")
+                    self._update(entry_id, msg, state="retry", last_error=msg, next_attempt=settle)
+                    return self.get(entry_id)
             elif maybe_sent and not connector.idempotent and not (force and prev_state == "uncertain"):
                 msg = (f"{connector.title} may already have this ticket (an earlier attempt was cut off) and it "
                        f"cannot be searched for our marker {ticket.marker}: check the backend, then "
@@ -296,7 +304,7 @@ class Outbox:
                 self._update(entry_id, msg, state="uncertain", last_error=msg, backend=backend)
                 return self.get(entry_id)
             # From here on the request may reach the backend: record that durably first.
-            self._update(entry_id, "sending", maybe_sent=1, backend=backend)
+            self._update(entry_id, "sending", maybe_sent=1, backend=backend, last_sent=self._clock())
             reached_backend = True
             result = connector.submit(ticket, timeout=timeout, cancel=cancel, progress=progress)
         except Cancelled:
@@ -341,4 +349,5 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
         attempts=row["attempts"], maybe_sent=bool(row["maybe_sent"]), next_attempt=row["next_attempt"],
         last_error=row["last_error"], remote_id=row["remote_id"], remote_url=row["remote_url"],
         bundle_path=row["bundle_path"], created=row["created"], updated=row["updated"],
+        last_sent=row["last_sent"],
     )

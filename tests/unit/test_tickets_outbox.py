@@ -175,3 +175,39 @@ def test_corrupt_outbox_file_is_reported(tmp_path: Path) -> None:
     p.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(OutboxError, match=r"cannot be opened.*move it away"):
         Outbox(p)
+
+
+def test_lagging_search_is_not_trusted_right_away(box: Outbox, clock: list[float]) -> None:
+    t = Ticket("x")
+    c = Scripted()
+    c.search_lag = 120.0  # type: ignore[misc]
+    invisible: list[str] = []
+
+    def lost_answer() -> None:
+        invisible.append(t.uid)  # created, but the search index does not show it yet
+        raise TransientError("timed out", maybe_sent=True)
+
+    c.steps = [lost_answer]
+    e = box.attempt(box.add(t, "desk").id, c)
+    assert e.state == "retry"
+    e = box.attempt(e.id, c, force=True)  # right away: search says nothing, but that is not trusted
+    assert e.state == "retry" and "search may not show" in e.last_error and c.submits == 1
+    clock[0] += 60
+    e = box.attempt(e.id, c, force=True)
+    assert e.state == "retry" and c.submits == 1
+    c.created.extend(invisible)  # the index caught up
+    clock[0] += 61
+    (due,) = box.due()
+    e = box.attempt(due.id, c)
+    assert e.state == "sent" and c.submits == 1
+
+
+def test_lagging_search_waits_once_then_sends(box: Outbox, clock: list[float]) -> None:
+    """If the cut-off attempt did not create anything, the ticket is sent after the lag, not deferred forever."""
+    c = Scripted([lambda: (_ for _ in ()).throw(TransientError("timed out", maybe_sent=True))])
+    c.search_lag = 120.0  # type: ignore[misc]
+    e = box.attempt(box.add(Ticket("x"), "desk").id, c)
+    clock[0] += 30
+    assert box.attempt(e.id, c, force=True).state == "retry"
+    clock[0] += 91
+    assert box.attempt(e.id, c).state == "sent" and c.submits == 2

@@ -89,6 +89,9 @@ class Connector:
     idempotent: ClassVar[bool] = False
     #: find_existing() can look our marker up before a retry.
     searchable: ClassVar[bool] = False
+    #: Seconds the backend's search may lag behind a new ticket; a marker search sooner than this after a
+    #: cut-off attempt is not trusted to say "not there".
+    search_lag: ClassVar[float] = 0.0
     #: How the bundle travels: "attachment", "link" (uploaded, linked in the text) or "inline" (text in the body).
     attachments: ClassVar[str] = "attachment"
 

@@ -19,6 +19,7 @@ class FreshdeskConnector(Connector):
     type = "freshdesk"
     title = "Freshdesk"
     searchable = True
+    search_lag = 120.0
     secret_fields = ("api_key",)
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url"],

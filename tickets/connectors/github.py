@@ -19,6 +19,7 @@ class GitHubConnector(Connector):
     type = "github"
     title = "GitHub issues"
     searchable = True
+    search_lag = 120.0
     secret_fields = ("token",)
     attachments = "inline"
     schema: ClassVar[dict[str, Any]] = {

@@ -25,6 +25,7 @@ class ZendeskConnector(Connector):
     title = "Zendesk"
     idempotent = True
     searchable = True
+    search_lag = 120.0
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url"],
         "properties": {
