@@ -68,9 +68,10 @@ class TicketsHub:
         except ConfigError as exc:
             return BackendsInfo([], None, "", False, path, problem=str(exc))
         store = self._store(config)
-        problem = keyring_problem() if store.plaintext_file is None else None
-        keyring_ok = problem is None or store.plaintext_file is not None
-        where = store.backend_name() if keyring_ok else f"nowhere: {problem}"
+        where = store.backend_name()
+        keyring_ok = where != "none"
+        if not keyring_ok:
+            where = keyring_problem(store._kr) or "no usable keyring"
         tables = config.get("backends", {}) or {}
         default = (config.get("tickets", {}) or {}).get("backend")
         if default is None and len(tables) == 1:
@@ -112,9 +113,11 @@ class TicketsHub:
             store = self._store(config)
             needed = klass.required_secrets(cfg)
             done = []
+            where = ""
             for f, value in secrets.items():
                 if value and f in needed:
-                    store.set(name, f, value)  # SecretUnavailable says what to do; config is not touched then
+                    # SecretUnavailable says what to do; config.toml is not touched then
+                    where = store.set(name, f, value)
                     done.append(f)
             if old_name and old_name != name:
                 backends.pop(old_name, None)
@@ -137,7 +140,7 @@ class TicketsHub:
             missing = [f"{', '.join(needed)} ({exc})"]
         parts = [f"Saved backend {name!r} to {path}"]
         if done:
-            parts.append(f"stored the {', '.join(done)} in {store.backend_name()}")
+            parts.append(f"stored the {', '.join(done)} in {where}")
         if missing:
             parts.append(f"still missing: {', '.join(missing)} (enter it, or the backend cannot sign in)")
         return "; ".join(parts) + "."

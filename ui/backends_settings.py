@@ -477,8 +477,9 @@ class BackendsDialog(QDialog):
             self.keyring_label.setText(f"{info.problem}\nFix the file by hand; nothing can be saved until then.")
             self.keyring_label.setStyleSheet(f"color: {ERROR_COLOUR};")
         elif not info.keyring_ok:
-            self.keyring_label.setText(f"Credentials cannot be stored: {info.keyring}. Backends that need a "
-                                       "password or token will not work until a keyring is available.")
+            self.keyring_label.setText(f"Config file: {info.config_path}\nCredentials cannot be stored: "
+                                       f"{info.keyring}. Backends that need a password or token will not work "
+                                       "until a keyring is available (GNOME Keyring or KWallet in your session).")
             self.keyring_label.setStyleSheet(f"color: {ERROR_COLOUR};")
         else:
             self.keyring_label.setText(f"Config file: {info.config_path}\nCredentials are kept in: {info.keyring}")

@@ -625,5 +625,4 @@ class GetHelpPage(QWidget):
             self.settings_dialog.settings_changed.connect(self.reload_service)
         self.settings_dialog.reload()
         self.settings_dialog.show()
-        self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
