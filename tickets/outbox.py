@@ -307,7 +307,7 @@ class Outbox:
             self._update(entry_id, "sending", maybe_sent=1, backend=backend, last_sent=self._clock())
             reached_backend = True
             result = connector.submit(ticket, timeout=timeout, cancel=cancel, progress=progress)
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt):
             self._update(entry_id, "cancelled by the user", state="retry" if before.attempts else "queued",
                          maybe_sent=int(maybe_sent or reached_backend), next_attempt=self._clock() + BACKOFF_BASE,
                          last_error="cancelled by the user")

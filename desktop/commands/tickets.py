@@ -187,8 +187,8 @@ def cmd_new(args: argparse.Namespace) -> int:
             return EXIT_DECLINED
     try:
         entry = svc.submit(preview, timeout=args.timeout, progress=_progress)
-    except Cancelled:
-        _err("cancelled; the ticket stays in the outbox")
+    except (Cancelled, KeyboardInterrupt):
+        _err("cancelled; the ticket stays in the outbox (`deskside ticket outbox` shows it)")
         return EXIT_DECLINED
     except (TicketError, OutboxError) as exc:
         _err(str(exc))

@@ -211,3 +211,17 @@ def test_lagging_search_waits_once_then_sends(box: Outbox, clock: list[float]) -
     assert box.attempt(e.id, c, force=True).state == "retry"
     clock[0] += 91
     assert box.attempt(e.id, c).state == "sent" and c.submits == 2
+
+
+def test_cancel_keeps_the_ticket_and_remembers_it_may_have_gone_out(box: Outbox) -> None:
+    from tickets.cancel import Cancelled
+
+    def cancel() -> None:
+        raise Cancelled("cancelled by the user")
+
+    c = Scripted([cancel])
+    e = box.add(Ticket("x"), "desk")
+    with pytest.raises(Cancelled):
+        box.attempt(e.id, c)
+    e = box.get(e.id)
+    assert e.state == "queued" and e.maybe_sent and "cancelled" in e.last_error
