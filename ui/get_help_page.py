@@ -9,6 +9,7 @@ and reading the outbox all run on worker threads through the injected task start
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,6 +77,14 @@ def _heading(text: str, scale: float = 1.5) -> QLabel:
     f.setBold(True)
     label.setFont(f)
     return label
+
+
+def _when(iso: str) -> str:
+    """An ISO 8601 time as local "YYYY-MM-DD HH:MM" (the text as it is when it cannot be read)."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 def _backend_title(svc: TicketService, name: str) -> str:
@@ -185,7 +194,6 @@ class GetHelpPage(QWidget):
         self.findings_list = QListWidget()
         self.findings_list.setObjectName("includedFindings")
         self.findings_list.setAccessibleName("Findings included")
-        self.findings_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
         fl.addWidget(self.findings_list)
         self.include_box = QCheckBox("Attach the diagnostics report and the log excerpts its findings point to "
                                      "(masked as shown in the preview)")
@@ -315,7 +323,7 @@ class GetHelpPage(QWidget):
             if default is not None:
                 self.backend_combo.setCurrentIndex(names.index(default))
             self.destination_label.setText("")
-        self.backend_combo.setEnabled(len(names) > 1)
+        self.backend_combo.setEnabled(bool(names))
         if names:
             self.retry_timer.start()
         else:
@@ -372,12 +380,15 @@ class GetHelpPage(QWidget):
         found = f"{n} finding{'s' if n != 1 else ''}" if n else "no problems found"
         again = (' <a href="run">Run again</a>' if self._run_diagnostics is not None and not running
                  else " (running again…)" if running else "")
-        self.report_label.setText(f"The report of {html.escape(r.host)} from {html.escape(r.generated_at)}: "
+        self.report_label.setText(f"The report of {html.escape(r.host)} from {html.escape(_when(r.generated_at))}: "
                                   f"{found}.{again}")
         for f in r.sorted_findings():
             item = QListWidgetItem(severity_icon(f.severity), f.title)
             item.setToolTip("\n".join([f.title, *f.evidence[:5]]))
             self.findings_list.addItem(item)
+        rows = min(max(n, 1), 5)
+        self.findings_list.setFixedHeight(max(self.findings_list.sizeHintForRow(0), 20) * rows
+                                          + 2 * self.findings_list.frameWidth() + 4)
         self.findings_list.setVisible(n > 0)
         self.include_box.setEnabled(True)
 
