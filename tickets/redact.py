@@ -195,10 +195,13 @@ class Redactor:
                 self.add_known(kind, val[0])
 
     # ---- matching -----------------------------------------------------------------------------------------
-    def _matches(self, text: str) -> list[tuple[int, int, str, str]]:
-        """Non-overlapping (start, end, kind, value) spans to mask, in text order."""
+    def _matches(self, text: str, skip: frozenset[str] = frozenset()) -> list[tuple[int, int, str, str]]:
+        """Non-overlapping (start, end, kind, value) spans to mask, in text order. `skip`: pattern kinds not
+        to look for (e.g. ipv4 in a version field, where 17.0.21.1 is a version, not an address)."""
         cands: list[tuple[int, int, int, str, str]] = []  # rank, start, end, kind, value
         for kind, rx in _PATTERNS:
+            if kind in skip:
+                continue
             for m in rx.finditer(text):
                 if "u" in rx.groupindex and m.group("u") and self._worth_masking("user", m.group("u")):
                     cands.append((_RANK["user"], m.start("u"), m.end("u"), "user", m.group("u")))
@@ -239,6 +242,8 @@ class Redactor:
                 return False
             # netmasks (255.x) and loopback/unspecified addresses say nothing about the user
             return not (ip4.is_loopback or ip4.is_unspecified or value.startswith("255."))
+        if kind == "mac":
+            return value.replace("-", ":").lower() not in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff")
         if kind == "ipv6":
             try:
                 ip6 = ipaddress.IPv6Address(value.split("%", 1)[0])
@@ -261,11 +266,11 @@ class Redactor:
         return ph
 
     # ---- applying -----------------------------------------------------------------------------------------
-    def redact_text(self, text: str, disabled: Iterable[str] = ()) -> str:
+    def redact_text(self, text: str, disabled: Iterable[str] = (), skip: frozenset[str] = frozenset()) -> str:
         off = set(disabled)
         out: list[str] = []
         pos = 0
-        for s, e, kind, value in self._matches(text):
+        for s, e, kind, value in self._matches(text, skip):
             ph = self.placeholder(kind, value)
             if ph in off:
                 continue
@@ -286,7 +291,7 @@ class Redactor:
                     ph = self.placeholder(whole, o.strip())
                     if ph not in off:
                         return ph
-                return self.redact_text(o, off)
+                return self.redact_text(o, off, _skip_for(key))
             if isinstance(o, dict):
                 return {self.redact_text(str(k), off): walk(v, str(k)) for k, v in o.items()}
             if isinstance(o, list | tuple):
@@ -348,7 +353,7 @@ class Redactor:
                 if whole is not None:
                     add(whole, sval.strip(), Occurrence(f"{name}: {path}", 0, _clip(f"{key} = «{sval}»")))
                     continue
-                for _s, _e, kind, value in self._matches(sval):
+                for _s, _e, kind, value in self._matches(sval, _skip_for(key)):
                     add(kind, value, Occurrence(f"{name}: {path}", 0,
                                                 _clip(sval.replace(value, f"«{value}»", 1))))
         return sorted(items.values(), key=lambda i: (KINDS.index(i.kind), int(i.placeholder.rsplit("-", 1)[1][:-1])))
@@ -356,6 +361,14 @@ class Redactor:
     def mapping(self) -> dict[str, str]:
         """placeholder -> original value. Keep it on this machine; never attach it to a ticket."""
         return dict(self._values)
+
+
+_VERSION_KEY = re.compile(r"(?i)version|candidate|installed|available|release|build|kernel|package|pkg")
+
+
+def _skip_for(key: str | None) -> frozenset[str]:
+    """Version fields hold numbers like 17.0.21.1 that look like IPv4 addresses."""
+    return frozenset({"ipv4"}) if key and _VERSION_KEY.search(key) else frozenset()
 
 
 def _value_of(m: re.Match[str]) -> tuple[str, int, int] | None:

@@ -83,3 +83,12 @@ def test_labelled_report_values_are_learned_and_masked_in_logs_too() -> None:
     assert r.redact_text("lab-pc-3 kernel: SN12345X ok") == "<host-1> kernel: <serial-1> ok"
     assert r.redact_obj(report) == {"sections": {"system": {"data": {"hostname": "<host-1>",
                                                                      "serial_number": "<serial-1>"}}}}
+
+
+def test_versions_and_null_macs_are_not_personal() -> None:
+    r = Redactor()
+    report = {"updates": {"pending": [{"name": "firefox", "candidate": "17.0.21.1-1", "installed": "17.0.20.4"}]},
+              "interfaces": [{"name": "lo", "mac": "00:00:00:00:00:00", "gateway": "10.2.3.4"}]}
+    out = r.redact_obj(report)
+    assert out["updates"]["pending"][0] == {"name": "firefox", "candidate": "17.0.21.1-1", "installed": "17.0.20.4"}
+    assert out["interfaces"][0] == {"name": "lo", "mac": "00:00:00:00:00:00", "gateway": "<ipv4-1>"}
