@@ -454,6 +454,7 @@ class ConnectionWorker(QObject):
             self.forward_changed.emit(fid, "stopped", "")
 
     def _pump_shells(self) -> None:
+        ended: list[int] = []
         for sid, shell in list(self._shells.items()):
             try:
                 data = shell.read_available()
@@ -465,17 +466,23 @@ class ConnectionWorker(QObject):
                 log.debug("shell read failed", exc_info=True)
             if data:
                 self.shell_output.emit(sid, bytes(data))
-            if shell.closed and not data:
-                self._shells.pop(sid, None)
-                try:
-                    shell.close()
-                except Exception:
-                    log.debug("shell close", exc_info=True)
-                self.shell_closed.emit(sid, "the remote shell ended")
+            elif shell.closed:
+                ended.append(sid)
+        # A dead connection closes every channel: say "connection lost", not "the shell ended".
         if self._conn is not None:
             lost = self._conn.lost_error()
             if lost is not None:
                 self._lost(lost)
+                return
+        for sid in ended:
+            shell = self._shells.pop(sid, None)
+            if shell is None:
+                continue
+            try:
+                shell.close()
+            except Exception:
+                log.debug("shell close", exc_info=True)
+            self.shell_closed.emit(sid, "the remote shell ended")
 
     def _teardown(self) -> None:
         for fid, fwd in list(self._forwards.items()):

@@ -245,6 +245,7 @@ class RemotePage(QWidget):
     """Address book + connection tabs. `services` comes from desktop/ (see ui/remote_services.py)."""
 
     session_started = Signal(object)  # SessionView
+    status_message = Signal(str)  # shown in the main window's status bar
 
     def __init__(self, services: RemoteServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -298,9 +299,10 @@ class RemotePage(QWidget):
         return view
 
     def _tab_state(self, view: SessionView, state: str) -> None:
+        name = view.session.profile.name
+        self.status_message.emit(f"{name}: {view.message or state}")
         idx = self.sessions.indexOf(view)
         if idx >= 0:
-            name = view.session.profile.name
             self.sessions.setTabText(idx, name if state == "connected" else f"{name} ({state})")
 
     def close_session(self, idx: int) -> None:

@@ -2,6 +2,7 @@
 password dialog, a terminal tab running real commands, the file pane (upload by drag and drop, download, cancel and
 resume), a tunnel carrying real bytes, and a dead connection."""
 
+# ruff: noqa: F811 (the sshd fixtures are imported from tests/integration/sshd.py and used as arguments)
 from __future__ import annotations
 
 import os
@@ -43,7 +44,14 @@ class Env:
 
     def factory(self) -> Connection:
         return Connection(HostKeyStore([], self.store), secrets=NoSecrets(), audit=AuditLog(self.tmp / "audit.jsonl"),
-                          use_agent=False, default_identity_dir=self.empty_ids)  # fmt: skip
+                          use_agent=False, default_identity_dir=self.empty_ids,
+                          resolve_jump=self.resolve_jump)  # fmt: skip
+
+    def resolve_jump(self, text: str) -> HostProfile:
+        """Jump hosts are `127.0.0.1:PORT` in these tests and log in with the test key."""
+        host, port = text.rsplit(":", 1)
+        return HostProfile(name=text, hostname=host, port=int(port), user=self.ssh.user,
+                           identity_files=[str(self.ssh.client_key)])  # fmt: skip
 
     def new_session(self, profile: HostProfile) -> ConnectionWorker:
         w = ConnectionWorker(profile, self.factory, timeout=20)
@@ -71,7 +79,7 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path, ssh_env: SshEnv) -> Any:  # noqa: F811
+def env(tmp_path: Path, ssh_env: SshEnv) -> Any:
     e = Env(tmp_path, ssh_env)
     yield e
     e.close()
@@ -116,7 +124,7 @@ def run_in_terminal(qtbot, view: SessionView, command: str, expect: str) -> None
         raise AssertionError(f"{expect!r} not on the terminal; it shows:\n{term.text()}") from None
 
 
-def test_unknown_host_key_dialog_then_terminal(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_unknown_host_key_dialog_then_terminal(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     on_gui_thread: list[bool] = []
     view = page.connect_to(env.profile(sshd_server))
     view.session.state_changed.connect(
@@ -138,7 +146,7 @@ def test_unknown_host_key_dialog_then_terminal(qtbot, page: RemotePage, env: Env
     assert on_gui_thread and all(on_gui_thread)
 
 
-def test_rejected_host_key_sends_nothing(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_rejected_host_key_sends_nothing(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     offset = sshd_server.log_size()
     view = page.connect_to(env.profile(sshd_server))
     dlg = wait_dialog(qtbot, view, HostKeyDialog)
@@ -150,7 +158,7 @@ def test_rejected_host_key_sends_nothing(qtbot, page: RemotePage, env: Env, sshd
     assert f"user {env.ssh.user}" not in sshd_server.log_since(offset)  # no login attempt reached the server
 
 
-def test_changed_host_key_is_refused_with_a_warning(qtbot, page: RemotePage, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]  # noqa: F811
+def test_changed_host_key_is_refused_with_a_warning(qtbot, page: RemotePage, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]
                                                      tmp_path: Path) -> None:  # fmt: skip
     from tests.integration.sshd import keygen
 
@@ -165,7 +173,7 @@ def test_changed_host_key_is_refused_with_a_warning(qtbot, page: RemotePage, env
     dlg.reject()
 
 
-def test_password_by_keyboard_interactive_dialog(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_password_by_keyboard_interactive_dialog(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     env.trust(sshd_server)
     view = page.connect_to(env.profile(sshd_server, key=False))
     # No key: the server (PAM) asks for the password through keyboard-interactive; the field hides what is typed.
@@ -183,7 +191,7 @@ def test_password_by_keyboard_interactive_dialog(qtbot, page: RemotePage, env: E
     run_in_terminal(qtbot, view, "echo logged-in-as-$(id -un)", f"logged-in-as-{env.ssh.user}")
 
 
-def test_terminal_runs_vi_and_resizes(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_terminal_runs_vi_and_resizes(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     view = connect_trusted(qtbot, page, env, sshd_server)
     term = view.current_terminal()
     assert term is not None
@@ -203,7 +211,7 @@ def _home(env: Env) -> Path:
     return Path(pwd.getpwnam(env.ssh.user).pw_dir)
 
 
-def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     view = connect_trusted(qtbot, page, env, sshd_server)
     files = view.files
     home = _home(env)
@@ -234,7 +242,7 @@ def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, ss
     assert (env.downloads / "from-server.txt").read_text() == "downloaded\n"
 
 
-def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     home = _home(env)
     big = home / "big.bin"
     data = os.urandom(64 * 1024 * 1024)
@@ -258,7 +266,7 @@ def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_serv
     big.unlink()
 
 
-def test_local_tunnel_carries_bytes_and_stops(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_local_tunnel_carries_bytes_and_stops(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     # A TCP echo server on 127.0.0.1, reached through the SSH server.
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -294,7 +302,7 @@ def test_local_tunnel_carries_bytes_and_stops(qtbot, page: RemotePage, env: Env,
     srv.close()
 
 
-def test_lost_connection_is_shown_and_reconnect_works(qtbot, page: RemotePage, env: Env, fresh_sshd: Sshd) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_lost_connection_is_shown_and_reconnect_works(qtbot, page: RemotePage, env: Env, fresh_sshd: Sshd) -> None:  # type: ignore[no-untyped-def]
     view = connect_trusted(qtbot, page, env, fresh_sshd)
     run_in_terminal(qtbot, view, "echo alive", "alive")
     term = view.current_terminal()
@@ -317,3 +325,95 @@ def test_host_key_dialog_defaults_to_cancel(qtbot) -> None:  # type: ignore[no-u
     dlg.show()
     qtbot.keyClick(dlg, Qt.Key.Key_Return)
     assert dlg.result() == QDialog.DialogCode.Rejected
+
+
+def test_encrypted_key_asks_for_its_passphrase(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.sshd import keygen
+
+    key = keygen(env.tmp / "enc" / "id_ed25519", passphrase="correct horse")
+    sshd_server.authorize(key.with_suffix(".pub"))
+    env.trust(sshd_server)
+    profile = env.profile(sshd_server, key=False)
+    profile.identity_files = [str(key)]
+    view = page.connect_to(profile)
+    dlg = wait_dialog(qtbot, view, SecretDialog)
+    assert str(key) in " ".join(w.text() for w in dlg.findChildren(QLabel))
+    qtbot.keyClicks(dlg.edit, "correct horse")
+    dlg.accept()
+    wait_state(qtbot, view, "connected")
+    run_in_terminal(qtbot, view, "echo key-$((1+1))", "key-2")
+
+
+def test_jump_host_chain_asks_each_host_key_and_reaches_the_target(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                                    sshd_server: Sshd, fresh_sshd: Sshd) -> None:
+    jump, target = fresh_sshd, sshd_server
+    offset = jump.log_size()
+    profile = env.profile(target)
+    profile.proxy_jump = [f"127.0.0.1:{jump.port}"]
+    view = page.connect_to(profile)
+    first = wait_dialog(qtbot, view, HostKeyDialog)
+    assert first.fingerprint_label.text() == jump.fingerprint()  # the jump host is verified first
+    first.accept_button.click()
+    qtbot.waitUntil(lambda: isinstance(view.dialog, HostKeyDialog) and view.dialog is not first, timeout=20000)
+    second = view.dialog
+    assert isinstance(second, HostKeyDialog)
+    assert second.fingerprint_label.text() == target.fingerprint()
+    second.accept_button.click()
+    wait_state(qtbot, view, "connected")
+    run_in_terminal(qtbot, view, "echo via-jump", "via-jump")
+    # The jump host's sshd forwarded our connection to the target's port.
+    qtbot.waitUntil(lambda: f"port {target.port}" in jump.log_since(offset), timeout=10000)
+    assert "direct-tcpip" in jump.log_since(offset) or f"to 127.0.0.1 port {target.port}" in jump.log_since(offset)
+
+
+def test_dead_peer_is_detected_by_keepalive(qtbot, page: RemotePage, env: Env, fresh_sshd: Sshd) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    env.trust(fresh_sshd)
+    profile = env.profile(fresh_sshd)
+    profile.keepalive_interval, profile.keepalive_count_max = 1, 2
+    view = page.connect_to(profile)
+    wait_state(qtbot, view, "connected")
+    run_in_terminal(qtbot, view, "echo up", "up")
+    fresh_sshd.signal_sessions(signal.SIGSTOP)  # the server stops answering but keeps the TCP connection open
+    try:
+        qtbot.waitUntil(lambda: view.state == "lost", timeout=30000)
+    finally:
+        fresh_sshd.signal_sessions(signal.SIGCONT)
+    assert "keepalive" in view.message
+    term = view.current_terminal()
+    assert term is not None and term.isReadOnly()
+    assert "lost" in term.text()
+
+
+def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection's one worker thread runs the transfer AND keeps serving the terminal."""
+    import time
+
+    from remote.sftp import SftpClient
+
+    real_get = SftpClient.get
+    slowed: list[str] = []
+
+    def slow_get(self, remote_path, local_dir, *, resume=False, progress=None, cancel=None):  # type: ignore[no-untyped-def]
+        def slow_progress(done: int, total: int, name: str) -> None:
+            slowed.append(name)
+            time.sleep(0.05)
+            if progress is not None:
+                progress(done, total, name)
+
+        for i in range(60):  # ~3 s of "transfer" before the real one, reporting progress as it goes
+            slow_progress(i, 100, remote_path)
+        return real_get(self, remote_path, local_dir, resume=resume, progress=progress, cancel=cancel)
+
+    monkeypatch.setattr(SftpClient, "get", slow_get)
+    (_home(env) / "slow.txt").write_text("slow\n")
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    qtbot.waitUntil(lambda: "$" in (view.current_terminal() or view).text(), timeout=20000)  # type: ignore[union-attr]
+    tid = view.files.download(str(_home(env) / "slow.txt"))
+    qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "running", timeout=20000)
+    run_in_terminal(qtbot, view, "echo typed-while-transferring", "typed-while-transferring")
+    assert view.files.transfer_state(tid) == "running"  # the answer came while the transfer was still going
+    qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "done", timeout=30000)
+    assert (env.downloads / "slow.txt").read_text() == "slow\n"

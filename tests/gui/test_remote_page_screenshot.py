@@ -3,6 +3,7 @@
 With DESKSIDE_SCREENSHOTS=1 the pictures go to docs/screenshots/ (remote.png, remote-hostkey.png); otherwise to
 the test's temporary folder. Either way the test checks that the terminal really painted coloured text."""
 
+# ruff: noqa: F811 (the sshd fixtures are imported from tests/integration/sshd.py and used as arguments)
 from __future__ import annotations
 
 import os
@@ -39,7 +40,7 @@ def distinct_colours(image: QImage, rect: QRect) -> set[str]:
     return seen
 
 
-def test_remote_page_screenshot(qtbot, env: Env, sshd_server: Sshd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_remote_page_screenshot(qtbot, env: Env, sshd_server: Sshd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     target = env.profile(sshd_server, name="lab-server")
     target.group, target.tags, target.notes = "lab", ["debian"], "test box"
     env.book.add(target)
