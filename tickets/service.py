@@ -43,6 +43,16 @@ class Draft:
     category: str = ""
     requester_name: str = ""
     requester_email: str = ""
+    since: str = ""  # the guided form: since when
+    affected: str = ""  # the guided form: who is affected
+
+    def full_description(self) -> str:
+        parts = [self.description.strip()] if self.description.strip() else []
+        if self.since.strip():
+            parts.append(f"Since: {self.since.strip()}")
+        if self.affected.strip():
+            parts.append(f"Who is affected: {self.affected.strip()}")
+        return "\n".join(parts)
 
 
 @dataclass
@@ -140,7 +150,7 @@ class TicketService:
     def make_ticket(self, draft: Draft) -> Ticket:
         impact = parse_level(draft.impact, self.scale)
         urgency = parse_level(draft.urgency, self.scale)
-        t = Ticket(summary=draft.summary, description=draft.description,
+        t = Ticket(summary=draft.summary, description=draft.full_description(),
                    incident_type=IncidentType.parse(draft.incident_type), impact=impact, urgency=urgency,
                    scale=self.scale, category=draft.category, requester_name=draft.requester_name,
                    requester_email=draft.requester_email)
@@ -170,10 +180,10 @@ class TicketService:
         off = frozenset(disabled)
         red = Redactor(users=self.users, hosts=self.hosts, keywords=[*self.keywords, *keywords])
         logs = dict(logs or {})
-        texts = {"summary": draft.summary, "description": draft.description, **logs}
+        texts = {"summary": draft.summary, "description": base.description, **logs}
         items = red.scan(texts, {"report.json": dict(report)} if report else {})
         base.summary = red.redact_text(draft.summary, off)
-        base.description = red.redact_text(draft.description, off)
+        base.description = red.redact_text(base.description, off)
         bundle = None
         if report is not None or logs or rendered_html is not None:
             bundle = build_bundle(base, report, logs, red, off, rendered_html)

@@ -162,7 +162,8 @@ def cmd_new(args: argparse.Namespace) -> int:
                 raise ConfigError(f"cannot read the log file {lf}: {exc}") from exc
         draft = Draft(summary=args.summary, description=args.description or "", incident_type=args.type,
                       impact=args.impact, urgency=args.urgency, category=args.category or "",
-                      requester_name=args.requester_name or "", requester_email=args.requester_email or "")
+                      requester_name=args.requester_name or "", requester_email=args.requester_email or "",
+                      since=args.since or "", affected=args.affected or "")
         if args.backend is not None:
             svc.validate_backend(args.backend)
         elif svc.backend_names() and svc.default_backend() is None:
@@ -320,6 +321,8 @@ def register(subparsers: Any) -> None:
                          "what will be masked, asks, then sends it through the outbox.")
     pn.add_argument("--summary", required=True, help="one sentence: what went wrong")
     pn.add_argument("--description", help="more detail: what happened, since when, who is affected")
+    pn.add_argument("--since", help="since when it happens, e.g. \"this morning\"")
+    pn.add_argument("--affected", help="who is affected, e.g. \"only me\" or \"the whole floor\"")
     pn.add_argument("--type", default="technical failure",
                     help="security breach | technical failure | software problem | request")
     pn.add_argument("--impact", default="medium", help="high | medium | low (or 1-3; 1-5 with scale = 5)")

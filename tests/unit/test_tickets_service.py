@@ -1,0 +1,86 @@
+"""TicketService, the facade the CLI and the Get Help page share (no network: no backend or a refused port)."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tickets.errors import ConfigError
+from tickets.service import Draft, TicketService
+
+REPORT = {"host": "pc-alice", "findings": [],
+          "sections": {"system": {"title": "System", "status": "ok", "data": {"hostname": "pc-alice"}}}}
+
+
+def test_without_backend_the_ticket_is_held_and_the_bundle_saved(tmp_path: Path) -> None:
+    svc = TicketService(data_dir=tmp_path, users=["alice"])
+    p = svc.build_preview(Draft(summary="alice cannot print", since="Monday", affected="only me"), report=REPORT)
+    assert p.backend is None
+    assert p.ticket.summary == "<user-1> cannot print"
+    assert "Since: Monday\nWho is affected: only me" in p.ticket.description
+    e = svc.submit(p)
+    assert e.state == "held"
+    bundle = Path(e.bundle_path)
+    assert bundle.parent == tmp_path / "bundles" and bundle.read_bytes() == p.bundle.data  # type: ignore[union-attr]
+    with zipfile.ZipFile(io.BytesIO(bundle.read_bytes())) as zf:
+        assert json.loads(zf.read("report.json"))["host"] == "<host-1>"
+    mp = tmp_path / "redaction-maps" / f"{p.ticket.uid}.json"
+    assert json.loads(mp.read_text()) == {"<user-1>": "alice", "<host-1>": "pc-alice"}
+    assert stat.S_IMODE(mp.stat().st_mode) == 0o600
+    assert [x.state for x in svc.outbox_list()] == ["held"]
+    with pytest.raises(ConfigError, match="no backend is configured"):
+        svc.retry(e.id)
+
+
+def test_switching_an_item_off_keeps_the_placeholders_stable(tmp_path: Path) -> None:
+    svc = TicketService(data_dir=tmp_path)
+    p1 = svc.build_preview(Draft(summary="VPN down"), report=REPORT)
+    assert {i.placeholder: i.value for i in p1.items} == {"<host-1>": "pc-alice"}
+    p2 = svc.build_preview(Draft(summary="VPN down"), report=REPORT, disabled={"<host-1>"}, uid=p1.ticket.uid)
+    assert p2.ticket.uid == p1.ticket.uid
+    assert b"pc-alice" in p2.bundle.files["report.json"]  # type: ignore[union-attr]
+    assert "1 left unmasked by you" in p2.redaction_summary()
+    assert "1 distinct values masked (1 host)" in p1.redaction_summary()
+
+
+def test_priority_and_configured_sla(tmp_path: Path) -> None:
+    svc = TicketService(data_dir=tmp_path, sla={"P2": {"response_minutes": 20, "resolution_minutes": 300}})
+    p = svc.build_preview(Draft(summary="x", impact="high", urgency="medium"))
+    assert p.ticket.priority_label == "P2 high"
+    assert p.sla is not None and (p.sla.response_minutes, p.sla.resolution_minutes) == (20, 300)
+    five = TicketService(data_dir=tmp_path / "5", scale=5)
+    assert five.build_preview(Draft(summary="x", impact=1, urgency=5)).ticket.priority == 3
+
+
+def test_backend_selection(tmp_path: Path) -> None:
+    rt = {"type": "rt", "url": "http://127.0.0.1:9", "queue": "General"}
+    one = TicketService(data_dir=tmp_path / "a", backends={"only": rt})
+    assert one.default_backend() == "only"
+    two = TicketService(data_dir=tmp_path / "b", backends={"a": rt, "b": rt})
+    assert two.default_backend() is None
+    assert TicketService(data_dir=tmp_path / "c", backends={"a": rt, "b": rt}, default_backend="b").default_backend() \
+        == "b"
+    with pytest.raises(ConfigError, match=r"backend = 'zz' but there is no \[backends.zz\]"):
+        TicketService(data_dir=tmp_path / "d", backends={"a": rt}, default_backend="zz")
+    with pytest.raises(ConfigError, match="there is no backend 'x'"):
+        one.build_preview(Draft(summary="s"), backend="x")
+
+
+def test_missing_secret_fails_with_instructions_and_keeps_the_ticket(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    from tickets.secrets import SecretStore
+
+    svc = TicketService(data_dir=tmp_path, backends={"desk": {"type": "rt", "url": "http://127.0.0.1:9",
+                                                              "queue": "General"}},
+                        secrets=SecretStore(plaintext_file=tmp_path / "s.json"))
+    e = svc.submit(svc.build_preview(Draft(summary="x")))
+    assert e.state == "failed" and "deskside backend set-secret desk" in e.last_error
+    monkeypatch.setenv("DESKSIDE_SECRET_DESK_TOKEN", "tok")
+    e = svc.retry(e.id, timeout=5)  # port 9 on 127.0.0.1: nobody listens
+    assert e.state == "retry" and "cannot be reached" in e.last_error
