@@ -140,7 +140,7 @@ class _Field:
             if self.kind == "array":
                 edit.setPlaceholderText(desc or "values separated by commas")
             elif self.kind == "object":
-                edit.setPlaceholderText('a TOML inline table, e.g. { impact = "Impact" }')
+                edit.setPlaceholderText(f"{desc + ', as ' if desc else ''}{{ key = value, … }}")
             else:
                 edit.setPlaceholderText(desc)
             self.widget = edit

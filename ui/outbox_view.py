@@ -43,8 +43,8 @@ STATE_LABELS = {
 }
 STATE_COLOURS = {"sent": "#2e7d32", "failed": "#c62828", "uncertain": "#ef6c00", "retry": "#ef6c00",
                  "held": "#1e88e5", "discarded": "#78818f"}
-COLUMNS = ["#", "Summary", "State", "Attempts", "Backend", "Details", "Link"]
-COL_ID, COL_SUMMARY, COL_STATE, COL_ATTEMPTS, COL_BACKEND, COL_DETAILS, COL_LINK = range(7)
+COLUMNS = ["#", "Summary", "State", "Attempts", "Backend", "Link", "Details"]
+COL_ID, COL_SUMMARY, COL_STATE, COL_ATTEMPTS, COL_BACKEND, COL_LINK, COL_DETAILS = range(7)
 
 
 def safe_link(url: str) -> str:
@@ -94,7 +94,7 @@ class OutboxView(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setHeaderLabels(COLUMNS)
         hdr = self.tree.header()
-        for c in (COL_ID, COL_STATE, COL_ATTEMPTS, COL_BACKEND):
+        for c in (COL_ID, COL_STATE, COL_ATTEMPTS, COL_BACKEND, COL_LINK):
             hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         hdr.setSectionResizeMode(COL_SUMMARY, QHeaderView.ResizeMode.Interactive)
         hdr.resizeSection(COL_SUMMARY, 260)
@@ -150,7 +150,7 @@ class OutboxView(QWidget):
         select = None
         for e in reversed(self.entries):  # newest first
             row = QTreeWidgetItem([str(e.id), e.summary, STATE_LABELS.get(e.state, e.state), str(e.attempts),
-                                   e.backend or "—", details_text(e), e.remote_url])
+                                   e.backend or "—", e.remote_url, details_text(e)])
             row.setData(COL_ID, Qt.ItemDataRole.UserRole, e.id)
             row.setToolTip(COL_DETAILS, e.describe_state())
             row.setToolTip(COL_SUMMARY, e.summary)

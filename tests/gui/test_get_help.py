@@ -22,7 +22,7 @@ from desktop.tasks import TaskRunner
 from desktop.tickets_hub import TicketsHub
 from diagnostics.model import Finding, Report, Section, Severity
 from ui.get_help_page import STEP_RESULT, GetHelpPage
-from ui.outbox_view import COL_ATTEMPTS, COL_DETAILS, COL_STATE
+from ui.outbox_view import COL_ATTEMPTS, COL_DETAILS, COL_LINK, COL_STATE
 from ui.redaction_preview import MESSAGE_DOC
 
 HOST = "wks-alice-07"
@@ -281,7 +281,7 @@ def test_send_to_a_real_webhook_shows_the_ticket_id_and_link(qtbot: Any, task_ru
     assert headers["Idempotency-Key"] == uid and body["priority_label"] == "P2 high"
     assert EMAIL not in json.dumps(body) and IP not in json.dumps(body)
     qtbot.waitUntil(lambda: bool(outbox_rows(page)) and outbox_rows(page)[0][COL_STATE] == "sent", timeout=10_000)
-    assert outbox_rows(page)[0][6] == url
+    assert outbox_rows(page)[0][COL_LINK] == url
     assert url in page.outbox.detail.text() and not page.outbox.retry_button.isEnabled()
 
 
@@ -351,4 +351,4 @@ def test_send_to_a_real_request_tracker(qtbot: Any, task_runner: TaskRunner,
     text = rt.everything_text(entry.remote_id)
     assert HOST not in text and EMAIL not in text
     qtbot.waitUntil(lambda: bool(outbox_rows(page)) and outbox_rows(page)[0][COL_STATE] == "sent", timeout=10_000)
-    assert outbox_rows(page)[0][6] == url
+    assert outbox_rows(page)[0][COL_LINK] == url
