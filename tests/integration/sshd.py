@@ -50,6 +50,27 @@ def need_sshd() -> None:
     need(os.geteuid() == 0, "root (sshd must switch to the test account)")
 
 
+PASSWORD_FILE = Path("/run/deskside-test-user.pw")
+
+
+def shared_password() -> str:
+    """One random password per boot for the throwaway account, shared by concurrent test sessions on this machine
+    (each setting its own would break the others' password logins). Kept in a root-only file under /run."""
+    try:
+        fd = os.open(PASSWORD_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            text = PASSWORD_FILE.read_text().strip()
+            if text:
+                return text
+            time.sleep(0.05)
+        raise
+    password = "pw-" + secrets.token_hex(12)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    return password
+
+
 def ensure_test_user(password: str) -> str:
     """Create (once) the throwaway account and set its password for this run."""
     if subprocess.run(["id", TEST_USER], capture_output=True).returncode != 0:
@@ -232,7 +253,7 @@ class SshEnv:
 
     def __init__(self, base: Path) -> None:
         self.base = base
-        self.password = "pw-" + secrets.token_hex(8)
+        self.password = shared_password()
         self.user = ensure_test_user(self.password)
         self.client_key = keygen(base / "client" / "id_ed25519")
         self.home = base / "home"
