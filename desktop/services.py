@@ -38,4 +38,6 @@ def run_diagnostics(
         options=diagnostics_options() if options is None else options,
         cache_dir=paths.ensure(paths.cache_dir() / "diagnostics"),
     )
+    if host is not None and not host.is_local:
+        ctx.is_admin = bool(getattr(host, "is_admin", False))  # the remote login's rights, not ours
     return run_collectors(collectors, ctx, progress=progress)

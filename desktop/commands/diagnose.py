@@ -2,7 +2,8 @@
 
 Exit codes (the Nagios/monitoring convention IT staff already script against):
   0  no problem (only info findings)      1  worst finding is a warning
-  2  worst finding is critical            3  the run could not complete (config error, unwritable file)
+  2  worst finding is critical            3  the run could not complete (config error, unwritable file;
+                                             with --host: host unreachable, host key refused, login failed)
   64 usage error (unknown option)         130 cancelled with Ctrl-C (the partial report is still printed)
 """
 
@@ -23,9 +24,10 @@ EXIT_CANCELLED = 130
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "diagnose",
-        help="diagnose this machine: findings with fixes, then a summary",
-        description="Collect diagnostics of this machine and print the findings (worst first) with a fix for each, "
-        "then a compact summary. Exit code: 0 no problem, 1 warning, 2 critical, 3 could not run, 130 cancelled.",
+        help="diagnose this machine (or --host HOST over SSH): findings with fixes, then a summary",
+        description="Collect diagnostics of this machine, or of HOST over SSH with --host, and print the findings "
+        "(worst first) with a fix for each, then a compact summary. "
+        "Exit code: 0 no problem, 1 warning, 2 critical, 3 could not run, 130 cancelled.",
     )
     p.add_argument("--json", action="store_true", help="print the full report as JSON (schema in diagnostics/schema)")
     p.add_argument("--html", metavar="FILE", type=Path, help="also write a self-contained HTML report to FILE")
@@ -37,7 +39,54 @@ def register(sub: Any) -> None:
     p.add_argument("--list-collectors", action="store_true", help="list the collectors and exit")
     p.add_argument("--no-progress", action="store_true", help="never show progress on stderr")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    _add_host_options(p)
     p.set_defaults(func=run)
+
+
+def _add_host_options(p: argparse.ArgumentParser) -> None:
+    """`--host` and the connection flags of `deskside ssh` (same names and meaning; a test keeps them in step).
+    Declared here so that a local run never imports the SSH modules."""
+    g = p.add_argument_group("remote host (over SSH, with the trust and login rules of `deskside ssh`)")
+    g.add_argument("--host", metavar="HOST",
+                   help="diagnose HOST over SSH: an address-book name, ~/.ssh/config alias, or [user@]host[:port]")
+    g.add_argument("-i", dest="identity", action="append", default=[], metavar="KEY", help="private key file")
+    g.add_argument("-J", dest="jump", metavar="JUMPS", help="jump hosts, comma separated (like ssh -J)")
+    g.add_argument("--accept-new", action="store_true",
+                   help="trust an unknown host key without asking (a CHANGED key is still refused)")
+    g.add_argument("--no-agent", action="store_true", help="do not use ssh-agent")
+    g.add_argument("--save-secrets", action="store_true",
+                   help="save a password or key passphrase that worked in the system keyring")
+    g.add_argument("--connect-timeout", type=float, default=20.0, metavar="S", help="seconds (default 20)")
+    g.add_argument("--keepalive", type=int, metavar="S",
+                   help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
+
+
+def _connect(args: argparse.Namespace) -> tuple[Any, int]:
+    """(SshHost, 0) for --host, or (None, exit code) after printing why it could not connect. Imports the SSH
+    modules only here, so a local run never pays for paramiko."""
+    from desktop.remote_host import RemoteHostError, SshHost
+
+    from .remote import open_connection, run_guarded
+
+    box: dict[str, Any] = {}
+
+    def connect(a: argparse.Namespace) -> int:
+        conn = open_connection(a)
+        try:
+            box["host"] = SshHost(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return 0
+
+    try:
+        rc = run_guarded(connect, args)
+    except RemoteHostError as exc:
+        print(f"deskside: {exc}", file=sys.stderr)
+        return None, EXIT_UNKNOWN
+    if rc != 0:
+        return None, EXIT_CANCELLED if rc == 130 else EXIT_UNKNOWN
+    return box["host"], 0
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -103,15 +152,25 @@ def run(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     progress = _Progress(sys.stderr.isatty() and not args.no_progress)
     result: dict[str, Any] = {}
+    host: Any = None
+    if getattr(args, "host", None):
+        host, rc = _connect(args)
+        if host is None:
+            return rc
 
     def work() -> None:
         try:
             result["report"] = run_diagnostics(
                 only=_names(args.only), skip=_names(args.skip), include_connectivity=args.network,
-                cancel=cancel, progress=progress, options=diagnostics_options(config),
+                cancel=cancel, progress=progress, options=diagnostics_options(config), host=host,
             )
         except ValueError as exc:
             result["error"] = str(exc)
+        except Exception as exc:  # the connection died before any collector could record it
+            result["error"] = f"diagnosing {host.target if host else 'this machine'} failed: {exc}"
+        finally:
+            if host is not None:
+                host.conn.close()
 
     worker = threading.Thread(target=work, name="diagnose", daemon=True)
     worker.start()
