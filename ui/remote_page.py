@@ -188,6 +188,7 @@ class SessionView(QWidget):
     # -- terminals -----------------------------------------------------------------------------------------------
     def new_terminal(self) -> TerminalWidget:
         term = TerminalWidget()
+        term.setAccessibleName(f"Terminal on {self.session.profile.name}")
         sid = self.session.open_shell(term.cols(), term.rows())
         self.terminals[sid] = term
         term.bytes_to_send.connect(lambda data, sid=sid: self.session.send(sid, data))

@@ -417,3 +417,40 @@ def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: 
     assert view.files.transfer_state(tid) == "running"  # the answer came while the transfer was still going
     qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "done", timeout=30000)
     assert (env.downloads / "slow.txt").read_text() == "slow\n"
+
+
+def test_dynamic_socks_tunnel(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+    import struct
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    echo_port = srv.getsockname()[1]
+
+    def serve() -> None:
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        with c:
+            c.sendall(b"socks:" + c.recv(1024))
+
+    threading.Thread(target=serve, daemon=True).start()
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    tun = view.tunnels
+    tun.kind.setCurrentIndex(2)  # Dynamic (-D)
+    assert not tun.dest_host.isVisibleTo(tun)
+    tun.bind_port.setValue(0)
+    fid = tun.start_tunnel()
+    qtbot.waitUntil(lambda: tun.state(fid) == "running", timeout=20000)
+    desc = tun._items[fid].text(0)
+    assert "SOCKS5" in desc
+    port = int(desc.split()[1].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"\x05\x01\x00")
+        assert c.recv(2) == b"\x05\x00"
+        c.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack(">H", echo_port))
+        assert c.recv(10)[:2] == b"\x05\x00"
+        c.sendall(b"hello")
+        assert c.recv(1024) == b"socks:hello"
+    srv.close()
