@@ -67,6 +67,11 @@ class Shell:
         ended = bool(c.closed or c.eof_received or c.exit_status_ready())
         return ended and not c.recv_ready() and not c.recv_stderr_ready()
 
+    def wait_exit(self, timeout: float = 2.0) -> int | None:
+        """The shell's exit status, waiting up to `timeout` s for it (it may arrive just after the end of output)."""
+        self._chan.status_event.wait(timeout)
+        return self.exit_status
+
     @property
     def exit_status(self) -> int | None:
         return self._chan.recv_exit_status() if self._chan.exit_status_ready() else None

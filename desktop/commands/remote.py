@@ -399,7 +399,7 @@ def interactive_shell(conn: Any) -> int:
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
         signal.signal(signal.SIGWINCH, prev)
-    status = shell.exit_status
+    status = shell.wait_exit(2.0)
     shell.close()
     return int(status) if status is not None and status >= 0 else 0
 

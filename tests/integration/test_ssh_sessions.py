@@ -82,12 +82,13 @@ def test_pty_shell_runs_commands_and_resizes(ssh_env: SshEnv, sshd_server: Sshd)
         sh.resize(120, 40)
         sh.send(b"stty size\n")
         assert b"40 120" in read_until(b"40 120")
-        sh.send(b"exit 0\n")
+        sh.send(b"exit 4\n")
         end = time.monotonic() + 10
         while not sh.closed and time.monotonic() < end:
             sh.read_available()
             time.sleep(0.02)
         assert sh.closed
+        assert sh.wait_exit() == 4
         sh.close()
     finally:
         conn.close()
