@@ -162,3 +162,28 @@ def test_mail_server_down_keeps_the_ticket(tmp_path: Path, monkeypatch: pytest.M
     entry = svc.submit(svc.build_preview(Draft(summary="server down")), timeout=5)
     assert entry.state == "retry" and not entry.maybe_sent
     assert "cannot be reached" in entry.last_error
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    need(HAVE_AIOSMTPD, "the aiosmtpd package")
+    cert, key = _throwaway_cert(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    received = Received()
+    port = _free_port()
+    # The whole connection is TLS; aiosmtpd only recognises STARTTLS for auth_require_tls, so relax that here.
+    ctl = Controller(received, hostname="127.0.0.1", port=port, ssl_context=ctx, authenticator=_auth,
+                     auth_required=True, auth_require_tls=False)
+    ctl.start()
+    try:
+        svc = _svc(tmp_path, monkeypatch, port, security="tls", ca_file=str(cert))
+        p = svc.build_preview(Draft(summary="implicit TLS"), logs={"logs/a.log": "x\n"})
+        e = svc.submit(p, timeout=30)
+        assert e.state == "sent", e.last_error
+    finally:
+        ctl.stop()
+    _from, _to, _data, _tls, login = received.messages[-1]  # (aiosmtpd reports TLS only for STARTTLS)
+    assert login == USER
+    (att,) = list(received.parsed().iter_attachments())
+    assert att.get_content() == p.bundle.data  # type: ignore[union-attr]
