@@ -217,6 +217,10 @@ class ConnectionWorker(QObject):
         self._connect_cancel.cancel()
         for token in list(self._transfer_tokens.values()):
             token.cancel()
+        if self._thread is None:  # never started: nothing to wind down
+            self._wake_r.close()
+            self._wake_w.close()
+            return
         self._post("quit")
 
     def wait(self, timeout: float = 5.0) -> bool:
@@ -228,6 +232,8 @@ class ConnectionWorker(QObject):
 
     def _post(self, name: str, *args: Any) -> None:
         self._queue.put(_Cmd(name, args))
+        if self._wake_w.fileno() < 0:
+            return
         try:
             self._wake_w.send(b"\0")
         except OSError:

@@ -8,6 +8,7 @@ password, passphrase, one-time codes) are shown as dialogs opened with `open()`,
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -317,10 +318,17 @@ class RemotePage(QWidget):
         if self.sessions.count() == 0:
             self.stack.setCurrentWidget(self.empty)
 
-    def shutdown(self) -> None:
-        """Close every connection (the app calls this when it quits)."""
+    def shutdown(self, wait: float = 0.0) -> None:
+        """Close every connection. The app calls this when it quits, with `wait` seconds (in all) for the
+        connections to close cleanly; otherwise it returns at once."""
         for view in list(self.views):
             view.shutdown()
+        deadline = time.monotonic() + wait
+        for view in list(self.views):
+            join = getattr(view.session, "wait", None)
+            left = deadline - time.monotonic()
+            if join is not None and left > 0:
+                join(left)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
