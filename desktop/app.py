@@ -77,7 +77,7 @@ def _remote_page() -> QWidget:
     page = RemotePage(build_remote_services())
     app = QApplication.instance()
     if app is not None:
-        app.aboutToQuit.connect(page.shutdown)
+        app.aboutToQuit.connect(lambda: page.shutdown(wait=3.0))
     return page
 
 
