@@ -407,3 +407,14 @@ def test_connection_refused_is_transient_and_not_sent() -> None:
     with pytest.raises(TransientError, match="cannot be reached") as info:
         c.submit(ticket())
     assert info.value.maybe_sent is False
+
+
+def test_common_http_settings_and_bad_ca_file(tmp_path: Any) -> None:
+    cfg = {"type": "zammad", "url": "https://zammad.example.org", "group": "Users", "ca_file": str(tmp_path / "no.pem"),
+           "proxy": "http://127.0.0.1:3128"}
+    c = make_connector("z", cfg, {"token": "t"})
+    with pytest.raises(ConfigError, match=r"ca_file .* cannot be used"):
+        c.submit(ticket())
+    with pytest.raises(ConfigError, match="'proxy' was unexpected"):
+        make_connector("m", {"type": "email", "host": "127.0.0.1", "from": "a@b.org", "to": ["c@d.org"],
+                             "proxy": "x"}, {})

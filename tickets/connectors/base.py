@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -78,8 +79,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+COMMON_HTTP_PROPERTIES: dict[str, Any] = {
+    "ca_file": {"type": "string", "description": "PEM file with the CA that signed the backend's certificate"},
+    "proxy": {"type": "string", "description": "HTTP(S) proxy URL, e.g. http://proxy.example.org:3128"},
+}
+
+
 class Connector:
     type: ClassVar[str] = ""
+    #: Talks HTTP (gets the common ca_file/proxy settings).
+    http: ClassVar[bool] = True
     title: ClassVar[str] = ""
     #: JSON schema of the `[backends.NAME]` table (without `type`).
     schema: ClassVar[dict[str, Any]] = {}
@@ -119,7 +128,9 @@ class Connector:
         problem and what to write instead."""
         where = f"[backends.{name}]" if name else f"the {cls.title} backend"
         cfg = {k: v for k, v in dict(config).items() if k != "type"}
-        schema = {"type": "object", "additionalProperties": False, **cls.schema}
+        schema: dict[str, Any] = {"type": "object", "additionalProperties": False, **cls.schema}
+        if cls.http:
+            schema["properties"] = {**COMMON_HTTP_PROPERTIES, **schema.get("properties", {})}
         problems = []
         for err in sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg), key=lambda e: list(e.path)):
             loc = ".".join(str(p) for p in err.path) or "(table)"
@@ -186,7 +197,17 @@ class Connector:
 
     # ---- HTTP helpers ---------------------------------------------------------------------------------------
     def _client(self, timeout: float) -> httpx.Client:
-        return httpx.Client(timeout=timeout, transport=self._transport, follow_redirects=False,
+        verify: ssl.SSLContext | bool = True
+        if self.config.get("ca_file"):
+            try:
+                verify = ssl.create_default_context(cafile=self.config["ca_file"])
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"backend {self.name!r}: ca_file {self.config['ca_file']!r} cannot be used "
+                                  f"({exc}); point it to a PEM file with the CA certificate") from exc
+        # Environment proxies are ignored on purpose (explicit `proxy = ...` only), so nothing is routed
+        # somewhere the user did not configure for this backend.
+        return httpx.Client(timeout=timeout, transport=self._transport, follow_redirects=False, verify=verify,
+                            proxy=self.config.get("proxy") or None,
                             headers={"User-Agent": "Deskside/0.1 (+tickets)"}, trust_env=False)
 
     def send(

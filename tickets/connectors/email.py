@@ -32,6 +32,7 @@ def _addr_ok(a: str) -> bool:
 class EmailConnector(Connector):
     type = "email"
     title = "E-mail (SMTP)"
+    http = False
     schema: ClassVar[dict[str, Any]] = {
         "required": ["host", "from", "to"],
         "properties": {
