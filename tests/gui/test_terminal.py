@@ -247,6 +247,12 @@ def test_scrollback_wheel_and_shift_pageup(qtbot, term, shell) -> None:  # type:
                      Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
     QGuiApplication.sendEvent(term.viewport(), ev)
     assert term.scroll_offset() == before + 3
+    # New output does not move what is being read.
+    first_row = term.viewport().grab().toImage()
+    offset = term.scroll_offset()
+    term.feed(b"\r\nnew line 1\r\nnew line 2\r\n")
+    assert term.scroll_offset() == offset + 3
+    assert term.viewport().grab().toImage() == first_row
     # Typing returns to the bottom.
     qtbot.keyClicks(term, "e")
     assert term.scroll_offset() == 0

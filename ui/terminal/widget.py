@@ -113,10 +113,11 @@ class TerminalWidget(QAbstractScrollArea):
     def feed(self, data: bytes) -> None:
         """Bytes from the program (UTF-8 and escape sequences)."""
         self.emulator.feed(data)
-        if self.term.take_scrolled():
+        scrolled = self.term.take_scrolled()
+        if scrolled:
             self._clear_selection()
-            if self._scroll:
-                self._scroll = min(self._scroll, len(self.term.scrollback))
+            if self._scroll:  # reading the scrollback: keep the same lines in view while output arrives
+                self._scroll = min(self._scroll + scrolled, len(self.term.scrollback))
         if self.term.title != self._title:
             self._title = self.term.title
             self.title_changed.emit(self._title)
