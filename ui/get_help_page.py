@@ -563,10 +563,14 @@ class GetHelpPage(QWidget):
         esc = html.escape
         backend = _backend_title(self.service, e.backend) if (e.backend and self.service) else (e.backend or "")
         if e.state == "sent":
-            icon, title = QStyle.StandardPixmap.SP_DialogApplyButton, f"Ticket {e.remote_id} created"
-            parts = [f"Your support team received it in {esc(backend)}."]
+            icon = QStyle.StandardPixmap.SP_DialogApplyButton
             if e.remote_url:
-                parts.append(f"Open it: {safe_link(e.remote_url)}")
+                title = f"Ticket {e.remote_id} created"
+                parts = [f"Your support team received it in {esc(backend)}.", f"Open it: {safe_link(e.remote_url)}"]
+            else:  # e-mail and webhooks without a ticket page
+                title = "Ticket sent"
+                parts = [f"It was delivered to {esc(backend)} (reference {esc(e.remote_id)}); your support team "
+                         "answers by e-mail or in their helpdesk."]
             if e.last_error:
                 parts.append(f"Note: {esc(e.last_error)}")
         elif e.state == "held":

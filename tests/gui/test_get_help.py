@@ -352,3 +352,48 @@ def test_send_to_a_real_request_tracker(qtbot: Any, task_runner: TaskRunner,
     assert HOST not in text and EMAIL not in text
     qtbot.waitUntil(lambda: bool(outbox_rows(page)) and outbox_rows(page)[0][COL_STATE] == "sent", timeout=10_000)
     assert outbox_rows(page)[0][COL_LINK] == url
+
+
+def test_send_by_mail_to_a_real_smtp_server(qtbot: Any, task_runner: TaskRunner) -> None:
+    import email
+    import email.policy
+
+    from tests.conftest import need
+
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        Controller = None
+    need(Controller is not None, "the aiosmtpd package (dev extra)")
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(bytes(envelope.content))
+            return "250 OK"
+
+    port = _free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        write_config(f'[backends.mail]\ntype = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+                     'from = "deskside@desk.example"\nto = ["helpdesk@desk.example"]\n')
+        page = make_page(qtbot, task_runner)
+        page.set_report(report())
+        fill(page, "Mail from the Get Help page")
+        preview(qtbot, page)
+        p = page.preview
+        assert p is not None and p.bundle is not None
+        entry = send(qtbot, page)
+    finally:
+        ctl.stop()
+    assert entry.state == "sent", entry.last_error
+    assert page.result_title.text() == "Ticket sent"
+    assert "mail (E-mail (SMTP))" in page.result_text.text()
+    (raw,) = received
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == f"Mail from the Get Help page [deskside:{p.ticket.uid}]"
+    (att,) = list(msg.iter_attachments())  # type: ignore[attr-defined]
+    assert att.get_filename() == p.bundle.filename and att.get_content() == p.bundle.data
+    assert HOST not in raw.decode(errors="replace") and EMAIL not in raw.decode(errors="replace")
+    qtbot.waitUntil(lambda: bool(outbox_rows(page)) and outbox_rows(page)[0][COL_STATE] == "sent", timeout=10_000)
