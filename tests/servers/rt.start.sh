@@ -6,6 +6,9 @@
 # Not root: does nothing (the RT tests then skip locally and fail in CI).
 # Stop: kill -- -"$RT_PID"
 set -euo pipefail
+# A failure here must not stop the rest of the test run: the RT tests then fail in CI (need()) and skip locally.
+fail() { echo "rt.start.sh: FAILED: $*; the Request Tracker tests cannot run" >&2; rm -f "${ENV_FILE:-/tmp/deskside-rt.env}"; exit 0; }
+trap 'fail "command failed at line $LINENO"' ERR
 if [ "$(id -u)" != 0 ]; then
   echo "rt.start.sh: not root, Request Tracker not started (RT tests will skip)" >&2
   exit 0
@@ -52,8 +55,9 @@ EOF
   # msmtp-mta satisfies RT's mail-transport-agent dependency without a daemon.
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
     request-tracker5 rt5-db-sqlite rt5-standalone msmtp-mta curl ca-certificates >/tmp/deskside-rt-apt.log 2>&1 \
-    || { [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d; tail -40 /tmp/deskside-rt-apt.log; exit 1; }
-  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    || { if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi; tail -40 /tmp/deskside-rt-apt.log
+         fail "apt-get install"; }
+  if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 t1=$(date +%s)
 
@@ -80,7 +84,7 @@ if [ ! -s "$DB" ]; then
   mkdir -p "$(dirname "$DB")"
   rt-setup-database-5 --action init --skip-create </dev/null >/tmp/deskside-rt-setup-db.log 2>&1 \
     || rt-setup-database-5 --action init </dev/null >>/tmp/deskside-rt-setup-db.log 2>&1 \
-    || { tail -20 /tmp/deskside-rt-setup-db.log; exit 1; }
+    || { tail -20 /tmp/deskside-rt-setup-db.log; fail "database setup"; }
   chown root:www-data "$DB"; chmod 660 "$DB"
   RT_PASS="$RT_PASS" perl -e "$PERL_LIB"'
     my $u = RT::User->new(RT->SystemUser); $u->Load("root");
@@ -107,10 +111,10 @@ code=000
 for _ in $(seq 1 240); do
   code=$(answers "$RT_PORT")
   { [ "$code" = 401 ] || [ "$code" = 200 ]; } && break
-  kill -0 "$RT_PID" 2>/dev/null || { echo "rt-server died:"; tail -30 "$RT_LOG"; exit 1; }
+  kill -0 "$RT_PID" 2>/dev/null || { tail -30 "$RT_LOG"; fail "rt-server died"; }
   sleep 0.5
 done
-{ [ "$code" = 401 ] || [ "$code" = 200 ]; } || { echo "rt-server did not answer"; tail -30 "$RT_LOG"; exit 1; }
+{ [ "$code" = 401 ] || [ "$code" = 200 ]; } || { tail -30 "$RT_LOG"; fail "rt-server did not answer"; }
 t2=$(date +%s)
 
 RT_TOKEN=$(perl -e "$PERL_LIB"'
