@@ -179,11 +179,18 @@ def test_cancel_stops_a_remote_command_and_a_run(ssh_env: SshEnv, host: SshHost)
     assert not t.is_alive() and isinstance(outcome[0], Cancelled)
     _wait_gone(ssh_env.user, f"sleep {nap}")  # closing the channel ended the remote program
 
+    # A whole run: cancelled as soon as the first collector is done, while the others still wait on the remote host.
     token = CancelToken()
-    threading.Timer(0.3, token.cancel).start()
-    report = run_diagnostics(host=host, options={}, cancel=token)
+
+    def progress(name: str, state: str, done: int, total: int) -> None:
+        if state != "running":
+            token.cancel()
+
+    report = run_diagnostics(host=host, options={}, cancel=token, progress=progress)
     assert report.cancelled
-    assert "cancelled" in {s.status.value for s in report.sections.values()}
+    states = {n: s.status.value for n, s in report.sections.items()}
+    assert states["updates"] == "cancelled", states  # the slowest one (tens of remote commands)
+    assert report.host == REMOTE_NAME
 
 
 # -- the CLI ------------------------------------------------------------------------------------------------
