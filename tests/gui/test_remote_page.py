@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import socket
 import threading
 from pathlib import Path
@@ -216,7 +217,8 @@ def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, ss
     files = view.files
     home = _home(env)
     qtbot.waitUntil(lambda: files.path == str(home), timeout=20000)
-    local = env.tmp / "dropped-report.txt"
+    name = f"dropped-{secrets.token_hex(4)}.txt"  # a new name each run: a file left by an earlier run proves nothing
+    local = env.tmp / name
     local.write_text("uploaded by drag and drop\n")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(local))])
@@ -228,11 +230,12 @@ def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, ss
                       Qt.KeyboardModifier.NoModifier)  # fmt: skip
     QApplication.sendEvent(files, drop)
     try:
-        qtbot.waitUntil(lambda: "dropped-report.txt" in files.names(), timeout=20000)
+        qtbot.waitUntil(lambda: name in files.names(), timeout=20000)
     except Exception:
         states = [(t.item.text(0), t.item.text(3)) for t in files._transfers.values()]
         raise AssertionError(f"not uploaded: {states}; listing {files.names()}") from None
-    assert (home / "dropped-report.txt").read_text() == "uploaded by drag and drop\n"
+    assert (home / name).read_text() == "uploaded by drag and drop\n"
+    (home / name).unlink()
     # Download it back into the chosen local folder.
     (home / "from-server.txt").write_text("downloaded\n")
     files.refresh()
