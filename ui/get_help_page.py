@@ -297,8 +297,11 @@ class GetHelpPage(QWidget):
         """(Re)load the ticket settings on a worker; the outbox is refreshed afterwards."""
         hub = self._hub
 
-        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> TicketService:
-            return hub.service()
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> TicketService | str:
+            try:
+                return hub.service()
+            except (TicketError, OutboxError, ValueError) as exc:
+                return str(exc)
 
         self.destination_label.setText("Loading the support settings…")
         task = self._tasks.start(ticket_job(job), name="tickets-service")
@@ -306,7 +309,10 @@ class GetHelpPage(QWidget):
         task.failed.connect(self._service_failed)
         self._load_task = task
 
-    def _service_loaded(self, svc: TicketService) -> None:
+    def _service_loaded(self, svc: TicketService | str) -> None:
+        if isinstance(svc, str):
+            self._service_failed(svc)
+            return
         self.service = svc
         self.service_error = ""
         self.form.set_policy(svc.scale, svc.sla)
@@ -526,7 +532,8 @@ class GetHelpPage(QWidget):
         if self._send_task is not None and self._send_task.running:
             self._send_task.cancel()
             self.cancel_button.setEnabled(False)
-            self.send_state.setText("Cancelling…")
+            self.send_state.setText("Cancelling… a request already on its way finishes or times out first; "
+                                    "the ticket stays in the outbox either way.")
 
     def _send_finished(self) -> None:
         self.send_progress.setVisible(False)

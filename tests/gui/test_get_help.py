@@ -397,3 +397,21 @@ def test_send_by_mail_to_a_real_smtp_server(qtbot: Any, task_runner: TaskRunner)
     assert att.get_filename() == p.bundle.filename and att.get_content() == p.bundle.data
     assert HOST not in raw.decode(errors="replace") and EMAIL not in raw.decode(errors="replace")
     qtbot.waitUntil(lambda: bool(outbox_rows(page)) and outbox_rows(page)[0][COL_STATE] == "sent", timeout=10_000)
+
+
+def test_a_broken_config_file_is_named_and_nothing_can_be_sent(qtbot: Any, task_runner: TaskRunner) -> None:
+    write_config("[backends.helpdesk\ntype = 'rt'\n")
+    page = GetHelpPage(TicketsHub(), task_runner)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: bool(page.service_error), timeout=20_000)
+    assert "is not valid TOML" in page.service_error and str(paths.config_file()) in page.service_error
+    assert page.destination_label.text().startswith("The ticket settings cannot be used: the config file ")
+    page.form.summary.setText("Something broke")
+    assert not page.preview_button.isEnabled()
+    assert paths.config_file().read_text() == "[backends.helpdesk\ntype = 'rt'\n"  # left as it was
+    page.open_settings()
+    d = page.settings_dialog
+    assert d is not None
+    qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)
+    assert "is not valid TOML" in d.keyring_label.text() and not d.add_button.isEnabled()
+    d.close()
