@@ -39,11 +39,11 @@ def register(sub: Any) -> None:
     p.add_argument("--list-collectors", action="store_true", help="list the collectors and exit")
     p.add_argument("--no-progress", action="store_true", help="never show progress on stderr")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto")
-    _add_host_options(p)
+    add_host_options(p)
     p.set_defaults(func=run)
 
 
-def _add_host_options(p: argparse.ArgumentParser) -> None:
+def add_host_options(p: argparse.ArgumentParser) -> None:
     """`--host` and the connection flags of `deskside ssh` (same names and meaning; a test keeps them in step).
     Declared here so that a local run never imports the SSH modules."""
     g = p.add_argument_group("remote host (over SSH, with the trust and login rules of `deskside ssh`)")
@@ -61,7 +61,7 @@ def _add_host_options(p: argparse.ArgumentParser) -> None:
                    help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
 
 
-def _connect(args: argparse.Namespace) -> tuple[Any, int]:
+def connect_host(args: argparse.Namespace) -> tuple[Any, int]:
     """(SshHost, 0) for --host, or (None, exit code) after printing why it could not connect. Imports the SSH
     modules only here, so a local run never pays for paramiko."""
     from desktop.remote_host import RemoteHostError, SshHost
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {}
     host: Any = None
     if getattr(args, "host", None):
-        host, rc = _connect(args)
+        host, rc = connect_host(args)
         if host is None:
             return rc
 

@@ -119,7 +119,32 @@ def _show_preview(p: Preview, verbose: bool) -> None:
         print("  (leave a value unmasked with --unmask PLACEHOLDER)")
 
 
-def _load_report(args: argparse.Namespace) -> dict[str, Any] | None:
+def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> dict[str, Any]:
+    """`--attach-diagnostics --host HOST`: diagnose HOST over SSH (the rules of `deskside diagnose --host`)."""
+    from ..services import run_diagnostics
+    from .diagnose import connect_host
+
+    host, _ = connect_host(args)  # prints why when it cannot connect
+    if host is None:
+        raise ConfigError(f"could not diagnose {args.host} (see the line above); nothing was saved or sent")
+    try:
+        print(f"Collecting diagnostics on {host.target}…", file=sys.stderr)
+        report = run_diagnostics(host=host)
+    finally:
+        host.conn.close()
+    if svc is not None:  # the remote machine's names are masked like this machine's
+        profile = host.conn.profile
+        svc.hosts.extend(n for n in (host.name, profile.hostname if profile else "") if n and n != "localhost")
+        if profile is not None:
+            svc.users.append(profile.login_user)
+    return report.to_dict()
+
+
+def _load_report(args: argparse.Namespace, svc: TicketService | None = None) -> dict[str, Any] | None:
+    if getattr(args, "host", None):
+        if not args.attach_diagnostics:
+            raise ConfigError("--host goes with --attach-diagnostics (diagnose that host and attach the report)")
+        return _remote_report(args, svc)
     if args.report:
         path = Path(args.report)
         try:
@@ -149,7 +174,7 @@ def _load_report(args: argparse.Namespace) -> dict[str, Any] | None:
 def cmd_new(args: argparse.Namespace) -> int:
     try:
         svc = make_service()
-        report = _load_report(args)
+        report = _load_report(args, svc)
         logs: dict[str, str] = {}
         if report is not None:
             from tickets.bundle import log_excerpts
@@ -340,6 +365,9 @@ def register(subparsers: Any) -> None:
     pn.add_argument("--dry-run", action="store_true", help="show the preview only; save and send nothing")
     pn.add_argument("--yes", "-y", action="store_true", help="send without asking")
     pn.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    from .diagnose import add_host_options
+
+    add_host_options(pn)  # --host HOST with --attach-diagnostics: diagnose that host over SSH
     pn.set_defaults(func=cmd_new)
 
     po = tsub.add_parser("outbox", help="list, retry or discard tickets waiting in the outbox")

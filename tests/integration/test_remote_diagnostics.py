@@ -309,3 +309,26 @@ def test_diagnose_takes_the_same_connection_flags_as_ssh() -> None:
     diag = flags(diagnose.register)
     shared = {k: v for k, v in ssh.items() if k not in ("help", "timeout")}
     assert {k: diag.get(k) for k in shared} == shared
+
+
+def test_cli_ticket_with_remote_diagnostics(ssh_env: SshEnv, remote_sshd: Sshd, cli_env: dict[str, str]) -> None:
+    """`deskside ticket new --attach-diagnostics --host HOST`: the remote report goes into the ticket's bundle, and
+    the remote machine's name is masked like this machine's."""
+    target = f"{ssh_env.user}@127.0.0.1:{remote_sshd.port}"
+    r = deskside(cli_env, "ticket", "new", "--summary", "web server is slow", "--attach-diagnostics",
+                 "--host", target, "-i", str(ssh_env.client_key), "--accept-new", "--dry-run", "--show-all")
+    assert r.returncode == 0, r.stderr
+    assert f"Collecting diagnostics on {target}" in r.stderr
+    bundle = next(line for line in r.stdout.splitlines() if line.startswith("Bundle:"))
+    assert "report.json" in bundle, r.stdout
+    masked = [line for line in r.stdout.splitlines() if line.strip().startswith("masked")]
+    assert any(REMOTE_NAME in line for line in masked), r.stdout
+    assert "Dry run: nothing was saved or sent." in r.stdout
+
+    r = deskside(cli_env, "ticket", "new", "--summary", "x", "--host", target, "--dry-run")
+    assert r.returncode == 2 and "--host goes with --attach-diagnostics" in r.stderr
+
+    r = deskside(cli_env, "ticket", "new", "--summary", "x", "--attach-diagnostics", "--dry-run",
+                 "--host", f"{ssh_env.user}@127.0.0.1:{free_port()}")
+    assert r.returncode == 2 and "cannot connect to 127.0.0.1" in r.stderr and "nothing was saved or sent" in r.stderr
+    assert "Traceback" not in r.stderr
