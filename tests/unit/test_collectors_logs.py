@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
