@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import keyring
 import keyring.backends.fail
 import pytest
+from keyring.backend import KeyringBackend
 
 from tests.conftest import REPO, need
 from tickets.errors import SecretUnavailable
@@ -20,10 +20,15 @@ from tickets.secrets import SERVICE, SecretStore, keyring_problem
 pytestmark = pytest.mark.integration
 
 
-def _need_secret_service() -> None:
+def _need_secret_service() -> KeyringBackend:
+    """The Secret Service backend itself (not keyring's process-wide choice, which another test may have set)."""
     need(os.environ.get("DESKSIDE_TEST_KEYRING") == "1",
          "a Secret Service (run through scripts/run-tests.sh: dbus-run-session + gnome-keyring-daemon)")
-    need(keyring_problem() is None, f"a usable keyring backend (got {keyring.get_keyring()!r})")
+    from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+
+    backend = SecretServiceKeyring()
+    need(keyring_problem(backend) is None, "a usable Secret Service keyring backend")
+    return backend
 
 
 def _cli(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -32,8 +37,7 @@ def _cli(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subp
 
 
 def test_store_read_delete_in_the_secret_service() -> None:
-    _need_secret_service()
-    store = SecretStore()
+    store = SecretStore(backend=_need_secret_service())
     assert "SecretService" in store.backend_name()
     where = store.set("helpdesk", "token", "s3cr3t-token-value")
     assert "system keyring" in where
@@ -51,22 +55,22 @@ def test_store_read_delete_in_the_secret_service() -> None:
 
 
 def test_cli_set_secret_goes_to_the_keyring_and_never_to_the_config(tmp_path: Path) -> None:
-    _need_secret_service()
+    store = SecretStore(backend=_need_secret_service())
     cfg_dir = Path(os.environ["DESKSIDE_CONFIG_DIR"])
     (cfg_dir / "config.toml").write_text(
         '[backends.desk]\ntype = "rt"\nurl = "http://127.0.0.1:9"\nqueue = "General"\n')
     r = _cli("backend", "set-secret", "desk", stdin="tok-from-stdin-123\n")
     assert r.returncode == 0, r.stderr
     assert "system keyring" in r.stdout
-    assert SecretStore().get("desk", "token") == "tok-from-stdin-123"
+    assert store.get("desk", "token") == "tok-from-stdin-123"
     on_disk = b"".join(p.read_bytes() for p in Path(os.environ["DESKSIDE_CONFIG_DIR"]).rglob("*") if p.is_file())
     on_disk += b"".join(p.read_bytes() for p in Path(os.environ["DESKSIDE_DATA_DIR"]).rglob("*") if p.is_file())
     assert b"tok-from-stdin-123" not in on_disk
-    SecretStore().delete("desk", "token")
+    store.delete("desk", "token")
 
 
 def test_cli_backend_test_reads_the_token_from_the_keyring() -> None:
-    _need_secret_service()
+    store = SecretStore(backend=_need_secret_service())
     from tests.integration.rt_server import rt_or_skip
 
     rt = rt_or_skip()
@@ -78,7 +82,7 @@ def test_cli_backend_test_reads_the_token_from_the_keyring() -> None:
         assert r.returncode == 0, r.stderr
         assert "signed in, queue 'General' found" in r.stdout
     finally:
-        SecretStore().delete("desk", "token")
+        store.delete("desk", "token")
 
 
 def test_no_keyring_gives_a_clear_message_and_no_plaintext_fallback(tmp_path: Path) -> None:

@@ -73,12 +73,13 @@ def test_backend_selection(tmp_path: Path) -> None:
 
 def test_missing_secret_fails_with_instructions_and_keeps_the_ticket(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    import keyring.backends.null
+
     from tickets.secrets import SecretStore
 
+    store = SecretStore(plaintext_file=tmp_path / "s.json", backend=keyring.backends.null.Keyring())
     svc = TicketService(data_dir=tmp_path, backends={"desk": {"type": "rt", "url": "http://127.0.0.1:9",
-                                                              "queue": "General"}},
-                        secrets=SecretStore(plaintext_file=tmp_path / "s.json"))
+                                                              "queue": "General"}}, secrets=store)
     e = svc.submit(svc.build_preview(Draft(summary="x")))
     assert e.state == "failed" and "deskside backend set-secret desk" in e.last_error
     monkeypatch.setenv("DESKSIDE_SECRET_DESK_TOKEN", "tok")
