@@ -50,6 +50,32 @@ class UnsafePath(SftpError):
     """A remote name that would lead outside the chosen local folder; nothing was written for it."""
 
 
+_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Keep glibc from giving every large buffer back to the kernel and faulting it in again.
+
+    A transfer allocates a few hundred KiB per SFTP message; with glibc's defaults each one is a fresh mmap, and
+    page faults cost about a third of a download's time in a new process. Raising the mmap and trim thresholds keeps
+    those buffers in the heap. Process-wide and harmless; a no-op where glibc is absent. Returns True when applied.
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_mmap_threshold, 16 << 20) == 1
+        ok = libc.mallopt(m_trim_threshold, 64 << 20) == 1 and ok
+        return bool(ok)
+    except (OSError, AttributeError):
+        return False
+
+
 # -- the path guard -----------------------------------------------------------------------------------------
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
@@ -161,6 +187,10 @@ class SftpClient:
              lost: Callable[[], Exception | None] | None = None) -> SftpClient:
         import paramiko
 
+        global _tuned
+        if not _tuned:
+            _tuned = True
+            tune_allocator()
         chan = transport.open_session(timeout=timeout)
         chan.invoke_subsystem("sftp")
         client = paramiko.SFTPClient(chan)
