@@ -240,6 +240,13 @@ class TicketService:
     def discard(self, entry_id: int) -> OutboxEntry:
         return self.outbox.discard(entry_id)
 
+    def next_due_at(self) -> float | None:
+        """When the next automatic retry is due (epoch seconds), or None if nothing waits for one. A GUI can
+        schedule `process_due()` for then."""
+        times = [e.next_attempt or e.updated for e in self.outbox.entries(include_closed=False)
+                 if e.state in ("queued", "retry")]
+        return min(times) if times else None
+
     def process_due(self, *, timeout: float = 30.0, cancel: CancelToken | None = None) -> list[OutboxEntry]:
         """Try every ticket whose retry time has come (call it periodically, or at start-up)."""
         out = []

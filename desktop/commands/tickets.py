@@ -12,6 +12,7 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import socket
@@ -230,6 +231,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         action = args.action or "list"
         if action == "list":
             entries = svc.outbox_list(include_closed=args.all)
+            if args.json:
+                print(json.dumps([{**dataclasses.asdict(e), "status": e.describe_state()} for e in entries],
+                                 indent=2))
+                return EXIT_OK
             if not entries:
                 print("The outbox is empty." if args.all else "No open tickets in the outbox (--all shows sent ones).")
                 return EXIT_OK
@@ -244,12 +249,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             return EXIT_OK
         if action == "retry":
             if args.id is None:
-                results = svc.process_due(timeout=args.timeout)
-                if not results:
-                    print("Nothing is due for a retry.")
-                for e in results:
-                    _print_entry(e)
-                return max((_exit_for(e) for e in results), default=EXIT_OK)
+                return _retry_due(svc, args)
             e = svc.retry(args.id, backend=args.backend, timeout=args.timeout, progress=_progress)
             if sys.stderr.isatty():
                 print(file=sys.stderr)
@@ -270,6 +270,31 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _err(f"unknown outbox action {args.action!r}; use list, retry, discard or show")
     return EXIT_USAGE
+
+
+def _retry_due(svc: TicketService, args: argparse.Namespace) -> int:
+    """Retry every ticket whose time has come; with --wait keep going (sleeping until the next retry time)
+    until no ticket waits for an automatic retry any more. Ctrl-C stops waiting; nothing is lost."""
+    while True:
+        results = svc.process_due(timeout=args.timeout)
+        for e in results:
+            _print_entry(e)
+        due_at = svc.next_due_at()
+        if not args.wait or due_at is None:
+            break
+        wait = max(0.0, min(3600.0, due_at - time.time()))
+        print(f"Waiting {int(wait)}s for the next retry (Ctrl-C stops; the tickets stay in the outbox)…",
+              file=sys.stderr)
+        try:
+            time.sleep(wait)
+        except KeyboardInterrupt:
+            print("Stopped waiting.", file=sys.stderr)
+            return EXIT_DECLINED
+    open_entries = svc.outbox_list(include_closed=False)
+    if not results and not args.wait:
+        print("Nothing is due for a retry." + (f" {len(open_entries)} ticket(s) wait in the outbox "
+                                               "(`deskside ticket outbox`)." if open_entries else ""))
+    return max((_exit_for(e) for e in open_entries), default=EXIT_OK)
 
 
 def cmd_backend_test(args: argparse.Namespace) -> int:
@@ -374,6 +399,9 @@ def register(subparsers: Any) -> None:
     po.add_argument("action", nargs="?", choices=["list", "retry", "discard", "show"], default="list")
     po.add_argument("id", nargs="?", type=int, help="ticket number in the outbox (retry without ID: all due)")
     po.add_argument("--all", action="store_true", help="list also sent and discarded tickets")
+    po.add_argument("--json", action="store_true", help="list as JSON")
+    po.add_argument("--wait", action="store_true",
+                    help="retry without ID: keep retrying until no ticket waits for a retry any more")
     po.add_argument("--backend", metavar="NAME", help="retry with this backend")
     po.add_argument("--timeout", type=float, default=30.0)
     po.set_defaults(func=cmd_outbox)

@@ -102,3 +102,27 @@ def test_new_ticket_through_the_cli_arrives_in_rt() -> None:
 def test_outbox_actions_need_known_ids(action: str) -> None:
     r = deskside("ticket", "outbox", action, "7")
     assert r.returncode == 2 and "no ticket 7" in r.stderr
+
+
+def test_backend_down_then_back_through_the_cli() -> None:
+    import json
+
+    from tests.integration.rt_server import rt_or_skip
+
+    rt = rt_or_skip()
+    env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
+    config('[backends.helpdesk]\ntype = "rt"\nurl = "http://127.0.0.1:9"\nqueue = "General"\n')  # nobody there
+    r = deskside("ticket", "new", "--summary", "Scanner jams", "--yes", "--timeout", "5", env=env)
+    assert r.returncode == 3, r.stderr
+    assert "Not sent yet" in r.stdout and "cannot be reached" in r.stdout and "#1" in r.stdout
+    (entry,) = json.loads(deskside("ticket", "outbox", "list", "--json").stdout)
+    assert entry["state"] == "retry" and entry["attempts"] == 1 and entry["summary"] == "Scanner jams"
+    r = deskside("ticket", "outbox", "retry", env=env)  # automatic retry: not due yet (backing off)
+    assert r.returncode == 3 and "Nothing is due for a retry. 1 ticket(s) wait" in r.stdout
+    config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{rt.url}"\nqueue = "General"\n')  # the backend is back
+    r = deskside("ticket", "outbox", "retry", "1", env=env)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"Sent: ticket (\d+)", r.stdout)
+    assert m and rt.search_marker(entry["uid"]) == [m.group(1)]
+    r = deskside("ticket", "outbox", "retry", "--wait", env=env)  # nothing left: returns at once
+    assert r.returncode == 0 and "Waiting" not in r.stderr

@@ -85,3 +85,15 @@ def test_missing_secret_fails_with_instructions_and_keeps_the_ticket(tmp_path: P
     monkeypatch.setenv("DESKSIDE_SECRET_DESK_TOKEN", "tok")
     e = svc.retry(e.id, timeout=5)  # port 9 on 127.0.0.1: nobody listens
     assert e.state == "retry" and "cannot be reached" in e.last_error
+
+
+def test_next_due_at_tells_a_scheduler_when_to_retry(tmp_path: Path) -> None:
+    now = [5000.0]
+    svc = TicketService(data_dir=tmp_path, backends={"desk": {"type": "rt", "url": "http://127.0.0.1:9",
+                                                              "queue": "General"}}, clock=lambda: now[0])
+    assert svc.next_due_at() is None
+    held = TicketService(data_dir=tmp_path, clock=lambda: now[0])  # same outbox, no backend
+    held.submit(held.build_preview(Draft(summary="held")))
+    assert svc.next_due_at() is None  # held tickets wait for the user, not for a timer
+    e = svc.outbox.add(svc.make_ticket(Draft(summary="queued")), "desk")
+    assert svc.next_due_at() == now[0] and e.state == "queued"
