@@ -254,16 +254,24 @@ def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_serv
     big.write_bytes(data)
     view = connect_trusted(qtbot, page, env, sshd_server)
     files = view.files
-    progress: list[tuple[int, Any, Any]] = []
-    view.session.transfer_progress.connect(lambda t, d, n: progress.append((t, d, n)))
+    button_clicked: list[int] = []
+
+    def click_cancel_on_first_progress(t: int, done: int, _total: int) -> None:
+        if done > 0 and t not in button_clicked:
+            button_clicked.append(t)
+            files._transfers[t].button.click()  # the row's Cancel button, as soon as bytes flow
+
+    view.session.transfer_progress.connect(click_cancel_on_first_progress)
     tid = files.download(str(big))
-    qtbot.waitUntil(lambda: any(p[0] == tid and p[1] > 0 for p in progress), timeout=20000)
-    files._button_clicked(tid)  # the row's Cancel button
+    qtbot.waitUntil(lambda: tid in button_clicked, timeout=20000)
+    view.session.transfer_progress.disconnect(click_cancel_on_first_progress)
     qtbot.waitUntil(lambda: files.transfer_state(tid).startswith(("cancelled", "done")), timeout=20000)
     if files.transfer_state(tid) == "done":
         pytest.skip("the transfer finished before it could be cancelled")
     assert files.transfer_state(tid).startswith("cancelled")
     assert files._transfers[tid].button.text() == "Resume"
+    partial = [p for p in env.downloads.iterdir() if p.name.startswith("big.bin")]
+    assert partial and 0 < partial[0].stat().st_size < len(data), partial  # the partial file is kept
     new = files.resume(tid)
     assert new is not None
     qtbot.waitUntil(lambda: files.transfer_state(new) == "done", timeout=60000)
