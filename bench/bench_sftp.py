@@ -76,6 +76,9 @@ def main() -> int:
             for p in home.glob("bench-up*"):
                 p.unlink()
 
+        from remote.sftp import tune_allocator
+
+        tune_allocator()  # as SftpClient.open does in the app (the in-process rows, too)
         conn = Connection(store, use_agent=False)
         conn.connect(HostProfile("b", "127.0.0.1", env.user, server.port, identity_files=[str(env.client_key)]),
                      Answers(), timeout=20)
