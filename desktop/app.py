@@ -138,6 +138,9 @@ def build_window(ctx: AppContext) -> MainWindow:
     for key, title, icon, factory in PAGES:
         window.add_page(key, title, factory(ctx), QIcon(style.standardIcon(icon)))
     _wire_get_help(window)
+    from .remote_diagnostics_gui import wire as wire_remote_diagnostics
+
+    wire_remote_diagnostics(window)  # Remote page "Run diagnostics" -> the Diagnostics page
     return window
 
 

@@ -56,7 +56,7 @@ class RemoteHostError(Exception):
     """The remote host cannot be diagnosed (e.g. no POSIX shell tools); the message says why."""
 
 
-class _LinkedCancel(RemoteCancelToken):
+class LinkedCancel(RemoteCancelToken):
     """A remote.cancel token that reads a diagnostics.cancel token (the two packages may not share one)."""
 
     def __init__(self, source: CancelToken | None) -> None:
@@ -195,7 +195,7 @@ class SshHost:
                 buf.extend(data)
             return add
 
-        linked = _LinkedCancel(cancel)
+        linked = LinkedCancel(cancel)
         while not self._slots.acquire(timeout=0.1):  # waiting for a free channel stays cancellable
             if linked.cancelled:
                 raise Cancelled(f"cancelled before it ran on {self.target}: {command}")

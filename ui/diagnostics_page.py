@@ -103,6 +103,7 @@ class DiagnosticsPage(QWidget):
         self._task: TaskHandle | None = None
         self._save_task: TaskHandle | None = None
         self._cancel_requested = False
+        self._next_service: RunDiagnostics | None = None  # run_with(): one run with another service
         self.report: Report | None = None
         self.save_error_box: QMessageBox | None = None
         self._build()
@@ -271,7 +272,7 @@ class DiagnosticsPage(QWidget):
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setVisible(True)
         self._cancel_requested = False
-        service = self._run_diagnostics
+        service, self._next_service = self._next_service or self._run_diagnostics, None
         lister = self._list_collectors
         names = list(self._collector_names) if self._collector_names else None
 
@@ -302,6 +303,15 @@ class DiagnosticsPage(QWidget):
             self.findings_model.set_findings([])
             self.detail.show_message("Collecting…")
         self._status("Collecting…" + (" (including the connection test)" if include else ""))
+
+    def run_with(self, service: RunDiagnostics, where: str) -> None:
+        """One run with another service, e.g. of a remote host over SSH (`where` names it); Run is local again."""
+        if self.is_running:
+            self._status(f"A run is in progress; cancel it first to diagnose {where}")
+            return
+        self._next_service = service
+        self.run()
+        self._status(f"Collecting on {where}…")
 
     def cancel(self) -> None:
         if not self.is_running or self._task is None:

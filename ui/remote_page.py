@@ -50,6 +50,7 @@ class SessionView(QWidget):
 
     state_changed = Signal(str, str)
     dialog_opened = Signal(object)  # the dialog, for whoever wants to watch (tests, screenshots)
+    diagnose_requested = Signal(object)  # this view: "Run diagnostics" on its host (desktop/ runs them)
 
     def __init__(self, session: RemoteSession, download_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,8 +74,12 @@ class SessionView(QWidget):
         self.reconnect_button.clicked.connect(self.reconnect)
         self.disconnect_button = QPushButton("Disconnect")
         self.disconnect_button.clicked.connect(self.disconnect_session)
+        self.diagnose_button = QPushButton("Run diagnostics")
+        self.diagnose_button.setToolTip("Run the diagnostics on this host over SSH; the report opens on the "
+                                        "Diagnostics page")
+        self.diagnose_button.clicked.connect(lambda: self.diagnose_requested.emit(self))
         bar.addWidget(self.status, 1)
-        for b in (self.new_terminal_button, self.reconnect_button, self.disconnect_button):
+        for b in (self.new_terminal_button, self.diagnose_button, self.reconnect_button, self.disconnect_button):
             bar.addWidget(b)
         lay.addLayout(bar)
 
@@ -149,6 +154,7 @@ class SessionView(QWidget):
     def _update_buttons(self) -> None:
         connected = self.state == "connected"
         self.new_terminal_button.setEnabled(connected)
+        self.diagnose_button.setEnabled(connected)
         self.reconnect_button.setEnabled(self.state in ("failed", "lost", "refused"))
         self.disconnect_button.setEnabled(self.state in ("connecting", "connected"))
         self.files.setEnabled(connected)
@@ -247,6 +253,7 @@ class RemotePage(QWidget):
     """Address book + connection tabs. `services` comes from desktop/ (see ui/remote_services.py)."""
 
     session_started = Signal(object)  # SessionView
+    diagnose_requested = Signal(object)  # SessionView whose "Run diagnostics" was pressed
     status_message = Signal(str)  # shown in the main window's status bar
 
     def __init__(self, services: RemoteServices, parent: QWidget | None = None) -> None:
@@ -294,6 +301,7 @@ class RemotePage(QWidget):
         idx = self.sessions.addTab(view, profile.name)
         self.sessions.setTabToolTip(idx, profile.display())
         view.state_changed.connect(lambda state, _m, view=view: self._tab_state(view, state))
+        view.diagnose_requested.connect(self.diagnose_requested)
         self.sessions.setCurrentIndex(idx)
         self.stack.setCurrentWidget(self.sessions)
         self.session_started.emit(view)
