@@ -279,7 +279,11 @@ def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_serv
     big.unlink()
 
 
-def test_local_tunnel_carries_bytes_and_stops(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", ["L", "R"])
+def test_local_and_remote_tunnels_carry_bytes_and_stop(qtbot, page: RemotePage, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]
+                                                        kind: str) -> None:  # fmt: skip
+    """-L: a port here -> the echo server via the SSH server; -R: a port on the SSH server (the same machine
+    here) -> back to the echo server on this side."""
     # A TCP echo server on 127.0.0.1, reached through the SSH server.
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -298,13 +302,16 @@ def test_local_tunnel_carries_bytes_and_stops(qtbot, page: RemotePage, env: Env,
     threading.Thread(target=serve, daemon=True).start()
     view = connect_trusted(qtbot, page, env, sshd_server)
     tun = view.tunnels
+    tun.kind.setCurrentIndex(0 if kind == "L" else 1)
     tun.bind_port.setValue(0)  # any free port
     tun.dest_host.setText("127.0.0.1")
     tun.dest_port.setValue(echo_port)
     fid = tun.start_tunnel()
     qtbot.waitUntil(lambda: tun.state(fid) == "running", timeout=20000)
     desc = tun._items[fid].text(0)
+    assert desc.startswith(f"-{kind} 127.0.0.1:")
     local_port = int(desc.split()[1].rsplit(":", 1)[1])
+    assert local_port > 0
     with socket.create_connection(("127.0.0.1", local_port), timeout=10) as c:
         c.sendall(b"ping through ssh")
         assert c.recv(1024) == b"echo:ping through ssh"
