@@ -33,6 +33,13 @@ from .cancel import Cancelled, CancelToken
 if TYPE_CHECKING:
     import paramiko
 
+
+def _net_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the link and of paramiko (imported lazily: evaluated only when an exception is being matched)."""
+    from paramiko.ssh_exception import SSHException
+
+    return (OSError, EOFError, SSHException)
+
 READ_SIZE = 252 * 1024
 WRITE_SIZE = 128 * 1024  # trimmed to whole SSH packets in _put_file; measured best with paramiko
 MAX_OUTSTANDING = 64
@@ -228,7 +235,7 @@ class SftpClient:
     def stat(self, path: str) -> RemoteEntry:
         try:
             a = self._sftp.stat(path)
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, path) from exc
         return RemoteEntry(posixpath.basename(path.rstrip("/")) or path, path, a.st_size or 0, a.st_mtime or 0,
                            a.st_mode or 0)
@@ -237,7 +244,7 @@ class SftpClient:
         """Entries of a remote folder (symlinks are reported as links, not followed), sorted by name."""
         try:
             attrs = self._sftp.listdir_attr(path)
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, f"cannot list {path}") from exc
         out = [
             RemoteEntry(a.filename, posixpath.join(path, a.filename), a.st_size or 0, a.st_mtime or 0, a.st_mode or 0)
@@ -248,13 +255,13 @@ class SftpClient:
     def mkdir(self, path: str) -> None:
         try:
             self._sftp.mkdir(path)
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, f"cannot create the folder {path}") from exc
 
     def remove(self, path: str) -> None:
         try:
             self._sftp.remove(path)
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, f"cannot remove {path}") from exc
 
     # -- download ---------------------------------------------------------------------------------------------
@@ -335,7 +342,7 @@ class SftpClient:
         prog.add(start, entry.name)
         try:
             rf = self._sftp.open(entry.path, "rb")
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, f"cannot open {entry.path}") from exc
         fd = _open_local_for_write(part, append=start > 0)
         sftp: Any = self._sftp
@@ -381,7 +388,7 @@ class SftpClient:
                     written += len(data)
                     result.bytes += len(data)
                     prog.add(len(data), entry.name)
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             if isinstance(exc, SftpError):
                 raise
             raise self._wrap(exc, f"download of {entry.path} failed ({written} bytes kept in {part})") from exc
@@ -491,7 +498,7 @@ class SftpClient:
         prog.add(start, src.name)
         try:
             wf = self._sftp.open(part, "r+" if start else "w")
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, f"cannot write {part} on the server") from exc
         sftp: Any = self._sftp
         resp = _Responses()
@@ -526,7 +533,7 @@ class SftpClient:
                         acked += n
                         result.bytes += n
                         prog.add(n, src.name)
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             if isinstance(exc, SftpError):
                 raise
             raise self._wrap(exc, f"upload of {src} failed") from exc
@@ -547,7 +554,7 @@ class SftpClient:
                 sftp.rename(part, remote)
             st = src.stat()
             sftp.utime(remote, (int(st.st_atime), int(st.st_mtime)))
-        except (OSError, EOFError) as exc:
+        except _net_errors() as exc:
             raise self._wrap(exc, f"cannot finish {remote} (the data is in {part})") from exc
         result.files += 1
         result.paths.append(remote)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -159,6 +160,10 @@ def test_jump_host_chain_reaches_target_through_the_jumps(ssh_env: SshEnv, sshd_
             assert conn.exec("echo through-jumps").stdout == b"through-jumps\n"
             with conn.sftp() as sftp:
                 assert sftp.home() == f"/home/{ssh_env.user}"
+            fwd = conn.forward_local(0, "127.0.0.1", sshd_server.port)  # a tunnel through both jump hosts
+            with socket.create_connection(("127.0.0.1", fwd.listen_port), timeout=10) as s:  # type: ignore[attr-defined]
+                assert s.recv(100).startswith(b"SSH-2.0-OpenSSH")
+            fwd.stop()
         finally:
             conn.close()
         # jump1 opened a channel to jump2, and jump2 one to the target: read from their own logs

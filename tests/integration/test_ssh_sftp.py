@@ -162,3 +162,44 @@ def test_hostile_names_and_symlinks_never_escape_the_target(ssh_env: SshEnv, ssh
     finally:
         conn.close()
         shutil.rmtree(secret_dir, ignore_errors=True)
+
+
+def test_download_cut_by_a_dead_connection_resumes_on_a_new_one(ssh_env: SshEnv, fresh_sshd: Sshd,
+                                                                 tmp_path: Path, monkeypatch) -> None:
+    import signal
+
+    from remote.connection import ConnectionLost
+    from remote.sftp import SftpError
+
+    monkeypatch.setattr("remote.sftp.PROGRESS_INTERVAL", 0.0)
+    src = Path(f"/home/{ssh_env.user}/cut-{secrets.token_hex(3)}.bin")
+    src.write_bytes(os.urandom(48 * 1024 * 1024))
+    chown_tree(src, ssh_env.user)
+    out = tmp_path / "dl"
+    out.mkdir()
+    try:
+        conn = ssh_env.connect(fresh_sshd)
+        killed: list[int] = []
+
+        def kill_midway(done: int, total: int, name: str) -> None:
+            if done > total // 4 and not killed:
+                killed.extend(fresh_sshd.signal_sessions(signal.SIGKILL))
+
+        with conn.sftp() as sftp, pytest.raises((ConnectionLost, SftpError)) as err:
+            sftp.get(str(src), out, progress=kill_midway)
+        assert killed
+        assert "Reconnect" in str(err.value) or "kept in" in str(err.value)
+        conn.close()
+        part = out / (src.name + PART_SUFFIX)
+        kept = part.stat().st_size
+        assert 0 < kept < src.stat().st_size
+        conn = ssh_env.connect(fresh_sshd)
+        try:
+            with conn.sftp() as sftp:
+                res = sftp.get(str(src), out, resume=True)
+        finally:
+            conn.close()
+        assert res.resumed_from == kept
+        assert digest(out / src.name) == digest(src)
+    finally:
+        src.unlink(missing_ok=True)
