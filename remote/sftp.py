@@ -209,7 +209,8 @@ class SftpClient:
         return self._sftp
 
     def close(self) -> None:
-        self._sftp.close()
+        with contextlib.suppress(Exception):  # closing over a dead link must not hide the error that matters
+            self._sftp.close()
 
     def __enter__(self) -> SftpClient:
         return self
