@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import select
 import time
 from collections.abc import Callable
@@ -115,4 +116,5 @@ def run_command(
         status = chan.recv_exit_status() if chan.exit_status_ready() else -1
         return ExecResult(status, b"".join(out), b"".join(err), time.monotonic() - start)
     finally:
-        chan.close()
+        with contextlib.suppress(Exception):  # over a dead link; the error that matters is already raised
+            chan.close()
