@@ -179,7 +179,8 @@ class TerminalWidget(QAbstractScrollArea):
         self._ch = float(math.ceil(fm.height()))
         self._ascent = fm.ascent()
         self.verticalScrollBar().setSingleStep(1)
-        self._fit_to_viewport()
+        if self.isVisible():  # a hidden widget keeps 80x24 until it is laid out and shown
+            self._fit_to_viewport()
 
     def cellSize(self) -> tuple[float, float]:
         return self._cw, self._ch
