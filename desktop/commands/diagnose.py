@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -171,13 +172,16 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if host is not None:
                 host.conn.close()
+            done.set()
 
+    # An Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread marked as stopped.
+    done = threading.Event()
     worker = threading.Thread(target=work, name="diagnose", daemon=True)
     worker.start()
     interrupted = False
-    while worker.is_alive():
+    while not done.is_set():
         try:
-            worker.join(0.1)
+            done.wait(0.1)
         except KeyboardInterrupt:
             if interrupted:
                 progress.clear()
@@ -208,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                              and not os.environ.get("NO_COLOR"))
-        width = min(os.get_terminal_size().columns, 120) if sys.stdout.isatty() else 100
+        width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 120) if sys.stdout.isatty() else 100
         sys.stdout.write(render_text(report, colour=colour, width=width))
         for what, path in (("HTML report", args.html), ("JSON report", args.output)):
             if path:
