@@ -1,0 +1,92 @@
+"""`deskside hosts ...` and argument handling of ssh/sftp/forward, without any network."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import main
+from desktop.commands.remote import parse_forward, split_ssh_command
+from remote.hosts import HostsError
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".ssh").mkdir()
+    return tmp_path
+
+
+def test_hosts_add_list_remove(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hosts", "add", "web1", "deploy@127.0.0.1:2222", "--group", "prod", "--tag", "nginx",
+                 "-J", "bastion"]) == 0
+    assert main(["hosts", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "web1  deploy@127.0.0.1:2222  (via bastion; group prod; tags nginx)" in out
+    assert main(["hosts", "add", "web1", "127.0.0.1"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["hosts", "list", "--search", "nomatch"]) == 0
+    assert "no hosts" in capsys.readouterr().out
+    assert main(["hosts", "remove", "web1"]) == 0
+    assert main(["hosts", "remove", "web1"]) == 2
+    assert "no host named 'web1'" in capsys.readouterr().err
+
+
+def test_bad_input_is_one_clear_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hosts", "add", "bad name", "127.0.0.1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("deskside: host name 'bad name' is not valid") and "Traceback" not in err
+    assert main(["ssh", "bob@host:99999", "--", "true"]) == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+def test_malformed_address_book_is_not_overwritten(home: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    book = Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "hosts.toml"
+    book.write_text("[[hosts]\n")
+    assert main(["hosts", "add", "x", "127.0.0.1"]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    assert book.read_text() == "[[hosts]\n"
+
+
+def test_import_dry_run_names_what_is_not_honoured(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (home / ".ssh" / "config").write_text("Host a\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n")
+    assert main(["hosts", "import", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would import 1 host(s)" in out and "ProxyCommand nc %h %p - not honoured" in out
+    assert main(["hosts", "list"]) == 0
+    assert "no hosts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "expected"),
+    [
+        ("8080:127.0.0.1:80", "L", ("127.0.0.1", 8080, "127.0.0.1", 80)),
+        ("0.0.0.0:8080:db:5432", "L", ("0.0.0.0", 8080, "db", 5432)),
+        ("[::1]:8080:[::1]:80", "R", ("::1", 8080, "::1", 80)),
+        ("1080", "D", ("127.0.0.1", 1080, "", 0)),
+        ("127.0.0.1:1080", "D", ("127.0.0.1", 1080, "", 0)),
+    ],
+)
+def test_parse_forward(spec: str, kind: str, expected: tuple[str, int, str, int]) -> None:
+    assert parse_forward(spec, kind) == expected
+
+
+@pytest.mark.parametrize(("spec", "kind"), [("8080", "L"), ("a:b:c", "L"), ("x", "D")])
+def test_parse_forward_rejects(spec: str, kind: str) -> None:
+    with pytest.raises(HostsError, match="is not valid"):
+        parse_forward(spec, kind)
+
+
+def test_options_between_host_and_command() -> None:
+    ns = argparse.Namespace(command=["--timeout", "5", "-i", "k", "--", "ls", "-l"], timeout=None, identity=[],
+                            jump=None, accept_new=False, no_agent=False, save_secrets=False, connect_timeout=20.0,
+                            keepalive=None)
+    assert split_ssh_command(ns) == ["ls", "-l"]
+    assert ns.timeout == 5.0 and ns.identity == ["k"]
+    ns.command = ["uptime"]
+    assert split_ssh_command(ns) == ["uptime"]
