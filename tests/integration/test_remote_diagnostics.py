@@ -226,10 +226,30 @@ def test_cli_diagnose_host_json(ssh_env: SshEnv, remote_sshd: Sshd, cli_env: dic
     audit = (Path(cli_env["DESKSIDE_LOG_DIR"]) / "remote-audit.jsonl").read_text()
     assert "/etc/os-release" in audit
 
-    # The text report, as locally: findings and the summary, with the remote host's name.
-    r = deskside(cli_env, "diagnose", "--host", target, "-i", str(ssh_env.client_key), "--only", "system,memory")
+    # The text report, as locally: findings and the summary, with the remote host's name; and the HTML file.
+    html = Path(cli_env["HOME"]) / "far.html"
+    r = deskside(cli_env, "diagnose", "--host", target, "-i", str(ssh_env.client_key), "--only", "system,memory",
+                 "--html", str(html))
     assert r.returncode in (0, 1, 2), r.stderr
-    assert REMOTE_NAME in r.stdout
+    assert REMOTE_NAME in r.stdout and f"HTML report written to {html}" in r.stdout
+    assert REMOTE_NAME in html.read_text()
+
+
+def test_cli_diagnose_through_a_jump_host(ssh_env: SshEnv, remote_sshd: Sshd, cli_env: dict[str, str]) -> None:
+    """An ~/.ssh/config alias with ProxyJump: the report is the target's, reached through the jump host."""
+    jump = ssh_env.sshd("diagjump")
+    try:
+        (Path(cli_env["HOME"]) / ".ssh" / "config").write_text(
+            f"Host jumpbox\n  HostName 127.0.0.1\n  Port {jump.port}\n"
+            f"Host far\n  HostName 127.0.0.1\n  Port {remote_sshd.port}\n  ProxyJump jumpbox\n"
+            f"Host *\n  User {ssh_env.user}\n  IdentityFile {ssh_env.client_key}\n"
+        )
+        r = deskside(cli_env, "diagnose", "--host", "far", "--accept-new", "--json", "--only", "system")
+        assert r.returncode in (0, 1, 2), r.stderr
+        assert json.loads(r.stdout)["sections"]["system"]["data"]["hostname"] == REMOTE_NAME
+        assert f"127.0.0.1 port {remote_sshd.port}" in jump.wait_log(f"port {remote_sshd.port}")  # forwarded
+    finally:
+        jump.stop()
 
 
 def test_cli_diagnose_host_errors(ssh_env: SshEnv, remote_sshd: Sshd, cli_env: dict[str, str]) -> None:
