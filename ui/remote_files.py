@@ -14,6 +14,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -112,6 +113,14 @@ class FilePane(QWidget):
         self.transfers = QTreeWidget()
         self.transfers.setHeaderLabels(["Transfer", "Progress", "", "Status"])
         self.transfers.setRootIsDecorated(False)
+        header = self.transfers.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(1, 170)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(3, 90)
         split.addWidget(self.transfers)
         split.setSizes([400, 110])
         lay.addWidget(split, 1)
@@ -217,7 +226,8 @@ class FilePane(QWidget):
         target = target or str(self.download_dir)
         Path(target).mkdir(parents=True, exist_ok=True)
         tid = self.session.download(remote_path, target, resume=resume)
-        self._add_transfer(tid, f"↓ {remote_path} → {target}", False, remote_path, target)
+        self._add_transfer(tid, f"↓ {posixpath.basename(remote_path.rstrip('/')) or remote_path}",
+                           f"{remote_path} → {target}", False, remote_path, target)  # fmt: skip
         return tid
 
     def choose_upload(self) -> None:
@@ -228,7 +238,7 @@ class FilePane(QWidget):
     def upload(self, local: Path, resume: bool = False, target: str | None = None) -> int:
         target = target or self.path
         tid = self.session.upload(str(local), target, resume=resume)
-        self._add_transfer(tid, f"↑ {local.name} → {target}", True, str(local), target)
+        self._add_transfer(tid, f"↑ {local.name}", f"{local} → {target}", True, str(local), target)
         return tid
 
     def resume(self, tid: int) -> int | None:
@@ -240,7 +250,7 @@ class FilePane(QWidget):
             return self.upload(Path(t.source), resume=True, target=t.target)
         return self.download(t.source, resume=True, target=t.target)
 
-    def _add_transfer(self, tid: int, label: str, upload: bool, source: str, target: str) -> None:
+    def _add_transfer(self, tid: int, label: str, detail: str, upload: bool, source: str, target: str) -> None:
         item = QTreeWidgetItem([label, "", "", "starting"])
         self.transfers.addTopLevelItem(item)
         bar = QProgressBar()
@@ -250,7 +260,7 @@ class FilePane(QWidget):
         button.clicked.connect(lambda: self._button_clicked(tid))
         self.transfers.setItemWidget(item, 1, bar)
         self.transfers.setItemWidget(item, 2, button)
-        self.transfers.resizeColumnToContents(0)
+        item.setToolTip(0, detail)
         self.transfers.scrollToItem(item)
         self._transfers[tid] = _Transfer(tid, item, bar, button, upload, source, target)
 

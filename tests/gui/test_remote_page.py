@@ -245,6 +245,7 @@ def test_files_upload_by_drop_and_download(qtbot, page: RemotePage, env: Env, ss
     tid = files.download(str(home / "from-server.txt"))
     qtbot.waitUntil(lambda: files.transfer_state(tid) == "done", timeout=20000)
     assert (env.downloads / "from-server.txt").read_text() == "downloaded\n"
+    (home / "from-server.txt").unlink()
 
 
 def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
@@ -437,6 +438,7 @@ def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: 
     assert view.files.transfer_state(tid) == "running"  # the answer came while the transfer was still going
     qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "done", timeout=30000)
     assert (env.downloads / "slow.txt").read_text() == "slow\n"
+    (_home(env) / "slow.txt").unlink()
 
 
 def test_dynamic_socks_tunnel(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]

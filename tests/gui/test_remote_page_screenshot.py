@@ -7,6 +7,7 @@ the test's temporary folder. Either way the test checks that the terminal really
 from __future__ import annotations
 
 import os
+import pwd
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,12 @@ def test_remote_page_screenshot(qtbot, env: Env, sshd_server: Sshd, tmp_path: Pa
     run_in_terminal(qtbot, view, "ls -l --color=always /etc | head -12; echo listed", "listed")
     run_in_terminal(qtbot, view, r"printf '\e[1;32mok\e[0m \e[1;33mwarn\e[0m \e[1;31mfail\e[0m\n'", "ok warn fail")
     qtbot.waitUntil(lambda: len(view.files.names()) > 0, timeout=20000)
+    home = Path(pwd.getpwnam(env.ssh.user).pw_dir)
+    (home / "app.log").write_bytes(b"log line\n" * 200_000)
+    tid = view.files.download(str(home / "app.log"))
+    qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "done", timeout=30000)
+    view.files.refresh()
+    qtbot.waitUntil(lambda: "app.log" in view.files.names(), timeout=20000)
     qtbot.wait(200)
     path = out / "remote.png"
     assert window.grab().save(str(path))
@@ -82,3 +89,4 @@ def test_remote_page_screenshot(qtbot, env: Env, sshd_server: Sshd, tmp_path: Pa
     assert QColor("#1e1e1e").name() in colours  # the terminal background
     assert len(colours) > 8, colours  # text in several colours, not a blank widget
     assert path.stat().st_size > 20_000
+    (home / "app.log").unlink()
