@@ -9,6 +9,7 @@ session's view, through the session's `auth_requested` signal, as for the sessio
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -91,10 +92,27 @@ def connect_pages(remote_page: Any, diagnostics_page: Any, show_diagnostics: Cal
 
     def start(view: Any) -> None:
         session = view.session
-        service = remote_run_service(session.profile, session.auth_requested.emit, connection_factory)
         if show_diagnostics is not None:
             show_diagnostics()
-        diagnostics_page.run_with(service, session.profile.display())
+        if diagnostics_page.is_running:
+            diagnostics_page.run_with(None, session.profile.display())  # says a run is in progress
+            return
+        asked: list[Any] = []
+
+        def ask(request: Any) -> None:  # on the task thread
+            asked.append(request)
+            session.auth_requested.emit(request)
+
+        def finished(_report: object) -> None:
+            diagnostics_page.run_finished.disconnect(finished)
+            if any(not r.answered for r in asked):  # cancelled while asking: close the question left open
+                with contextlib.suppress(RuntimeError, AttributeError):  # the tab may be gone
+                    if view.dialog is not None:
+                        view.dialog.reject()
+
+        diagnostics_page.run_finished.connect(finished)
+        diagnostics_page.run_with(remote_run_service(session.profile, ask, connection_factory),
+                                  session.profile.display())
 
     remote_page.diagnose_requested.connect(start)
 

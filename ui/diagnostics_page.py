@@ -304,10 +304,12 @@ class DiagnosticsPage(QWidget):
             self.detail.show_message("Collecting…")
         self._status("Collecting…" + (" (including the connection test)" if include else ""))
 
-    def run_with(self, service: RunDiagnostics, where: str) -> None:
+    def run_with(self, service: RunDiagnostics | None, where: str) -> None:
         """One run with another service, e.g. of a remote host over SSH (`where` names it); Run is local again."""
         if self.is_running:
             self._status(f"A run is in progress; cancel it first to diagnose {where}")
+            return
+        if service is None:
             return
         self._next_service = service
         self.run()

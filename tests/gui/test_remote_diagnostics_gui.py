@@ -160,6 +160,7 @@ def test_cancel_and_questions_of_the_diagnostics_connection(qtbot: Any, rig: Rig
     qtbot.waitUntil(lambda: bool(results), timeout=30_000)
     assert results[0] is None or (isinstance(results[0], Report) and results[0].cancelled)
     assert not rig.diag.is_running
+    assert view.dialog is None  # the unanswered question of the cancelled run was closed
     assert rig.local_calls == []
 
     # Again, answering the question this time: the run completes.
