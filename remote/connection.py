@@ -144,7 +144,7 @@ class Connection:
         self.close()
         self.profile, self.callbacks = profile, callbacks
         self._lost = None
-        hops = [self.resolve_jump(j) for j in profile.proxy_jump] + [profile]
+        hops = [*self._expand_jumps(profile, {(profile.hostname, profile.port)}), profile]
         self.hops = [h.display() for h in hops]
         deadline = time.monotonic() + timeout
 
@@ -188,6 +188,25 @@ class Connection:
             raise
         self._start_watchdog(profile.keepalive_interval, profile.keepalive_count_max)
         return self
+
+    def _expand_jumps(self, profile: HostProfile, seen: set[tuple[str, int]], depth: int = 0) -> list[HostProfile]:
+        """The jump hosts before `profile`. As with OpenSSH, the first jump host's own ProxyJump (from the address
+        book or ~/.ssh/config) is followed too, so chains can be written one hop at a time."""
+        hops: list[HostProfile] = []
+        for i, text in enumerate(profile.proxy_jump):
+            jump = self.resolve_jump(text)
+            key = (jump.hostname, jump.port)
+            if key in seen:
+                raise ConnectError(
+                    f"ProxyJump loop: {jump.display()} appears twice in the chain to {profile.display()}"
+                )
+            seen.add(key)
+            if i == 0 and jump.proxy_jump:
+                if depth >= 8:
+                    raise ConnectError(f"ProxyJump chain to {profile.display()} is longer than 8 hops")
+                hops.extend(self._expand_jumps(jump, seen, depth + 1))
+            hops.append(jump)
+        return hops
 
     def reconnect(self, timeout: float = 15.0, cancel: CancelToken | None = None) -> Connection:
         if self.profile is None or self.callbacks is None:

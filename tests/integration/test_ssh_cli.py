@@ -55,12 +55,14 @@ def test_unknown_key_refused_without_tty_then_accept_new(ssh_env: SshEnv, sshd_s
 
 def test_ssh_config_alias_with_proxyjump_and_import(ssh_env: SshEnv, sshd_server: Sshd,
                                                     cli_env: dict[str, str]) -> None:
+    jump0 = ssh_env.sshd("clijump0")
     jump = ssh_env.sshd("clijump")
     try:
         ssh = Path(cli_env["HOME"]) / ".ssh"
         (ssh / "conf.d").mkdir()
-        (ssh / "conf.d" / "jump.conf").write_text(
-            f"Host jumpbox\n  HostName 127.0.0.1\n  Port {jump.port}\n  User {ssh_env.user}\n"
+        (ssh / "conf.d" / "jump.conf").write_text(  # jumpbox is itself reached through outer (a nested chain)
+            f"Host jumpbox\n  HostName 127.0.0.1\n  Port {jump.port}\n  User {ssh_env.user}\n  ProxyJump outer\n"
+            f"Host outer\n  HostName 127.0.0.1\n  Port {jump0.port}\n"
         )
         (ssh / "config").write_text(
             "Include conf.d/*.conf\n"
@@ -72,16 +74,18 @@ def test_ssh_config_alias_with_proxyjump_and_import(ssh_env: SshEnv, sshd_server
         r = deskside(cli_env, "ssh", "--accept-new", "target", "--", "echo", "via-jump")
         assert r.returncode == 0, r.stderr
         assert r.stdout == "via-jump\n"
+        assert f"target 127.0.0.1 port {jump.port}" in jump0.wait_log(f"port {jump.port}")
         assert f"target 127.0.0.1 port {sshd_server.port}" in jump.wait_log(f"port {sshd_server.port}")
         r = deskside(cli_env, "hosts", "import")
         assert r.returncode == 0, r.stderr
-        assert "imported 2 host(s)" in r.stdout
+        assert "imported 3 host(s)" in r.stdout
         assert "LocalForward 8080 127.0.0.1:80 - not honoured" in r.stdout
         assert "Match host foo - Match blocks are not honoured" in r.stdout
         r = deskside(cli_env, "hosts", "list")
         assert "target" in r.stdout and "via jumpbox" in r.stdout
     finally:
         jump.stop()
+        jump0.stop()
 
 
 def test_sftp_and_local_forward_commands(ssh_env: SshEnv, sshd_server: Sshd, cli_env: dict[str, str],
