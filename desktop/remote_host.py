@@ -20,7 +20,8 @@ Threads: the diagnostics runner calls `run()` from one thread per collector. Eac
 only that thread touches it; paramiko's Transport multiplexes channels from several threads (the core's forwards
 already rely on this), so up to `max_channels` commands run at once over ONE connection. The Connection's life
 (connect, reconnect, close) stays with the thread that owns it. `max_channels=1` serializes every command. The
-default stays below OpenSSH's `MaxSessions` (10 channels per connection).
+default stays below OpenSSH's `MaxSessions` (10 channels per connection); a server that allows fewer makes
+SshHost use fewer (a refused channel is retried, and the limit lowered for the rest of the run).
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ class LinkedCancel(RemoteCancelToken):
         return super().cancelled or (self.source is not None and self.source.cancelled)
 
 
+def _channel_refused(exc: BaseException) -> bool:
+    """Did the server refuse to open a channel (rather than the connection failing)?"""
+    import paramiko
+
+    return isinstance(exc.__cause__, paramiko.ChannelException)
+
+
 class _Enough(Exception):
     """Raised from the output callback when a stream reached its cap: closes the channel."""
 
@@ -88,7 +96,8 @@ class SshHost:
     ) -> None:
         self.conn = conn
         self.max_output = max_output
-        self._slots = threading.BoundedSemaphore(max(1, max_channels))
+        self.max_channels = max(1, max_channels)  # lowered when the server refuses channels (its MaxSessions)
+        self._slots = threading.BoundedSemaphore(self.max_channels)
         self._lock = threading.Lock()
         self._which: dict[str, str | None] = {}
         self.commands_run = 0  # SSH round trips (channels opened) so far
@@ -199,30 +208,47 @@ class SshHost:
         while not self._slots.acquire(timeout=0.1):  # waiting for a free channel stays cancellable
             if linked.cancelled:
                 raise Cancelled(f"cancelled before it ran on {self.target}: {command}")
+        keep_slot = True  # False: this slot is given up for good, because the server allows fewer channels
+        with self._lock:
+            self._open += 1
+            self.max_parallel = max(self.max_parallel, self._open)
         try:
-            with self._lock:
-                self.commands_run += 1
-                self._open += 1
-                self.max_parallel = max(self.max_parallel, self._open)
-            try:
-                res = self.conn.exec(command, timeout=timeout, cancel=linked,
-                                     on_stdout=keep(out), on_stderr=keep(err))
-            except _Enough:
-                return 0, bytes(out), bytes(err), False, True
-            except ExecTimeout:
-                return -9, bytes(out), bytes(err), True, False
-            except RemoteCancelled as exc:
-                raise Cancelled(str(exc)) from None
-            except ConnectError as exc:
-                if not self.conn.connected:
-                    raise
-                # The link is alive but the server refused this channel (e.g. its MaxSessions): a failed command.
-                return 255, b"", str(exc).encode(), False, False
-            return res.exit_status, bytes(out), bytes(err), False, False
+            for attempt in range(4):
+                with self._lock:
+                    self.commands_run += 1
+                try:
+                    res = self.conn.exec(command, timeout=timeout, cancel=linked,
+                                         on_stdout=keep(out), on_stderr=keep(err))
+                except _Enough:
+                    return 0, bytes(out), bytes(err), False, True
+                except ExecTimeout:
+                    return -9, bytes(out), bytes(err), True, False
+                except RemoteCancelled as exc:
+                    raise Cancelled(str(exc)) from None
+                except ConnectError as exc:
+                    if not self.conn.connected:
+                        raise
+                    if _channel_refused(exc) and attempt < 3:
+                        # The server allows fewer channels at once than we use (its MaxSessions): use one less
+                        # from now on, and try again once another channel has closed.
+                        with self._lock:
+                            if keep_slot and self.max_channels > 1 and self._open > 1:
+                                self.max_channels -= 1
+                                keep_slot = False
+                        if linked.cancelled:
+                            raise Cancelled(f"cancelled by the user: {command}") from None
+                        time.sleep(0.05 * (attempt + 1))
+                        out.clear()
+                        err.clear()
+                        continue
+                    return 255, b"", str(exc).encode(), False, False
+                return res.exit_status, bytes(out), bytes(err), False, False
+            raise AssertionError("unreachable")
         finally:
             with self._lock:
                 self._open -= 1
-            self._slots.release()
+            if keep_slot:
+                self._slots.release()
 
     def __repr__(self) -> str:
         return f"SshHost({self.target}, name={self.name!r}, platform={self.platform!r})"

@@ -352,3 +352,22 @@ def test_cli_ticket_with_remote_diagnostics(ssh_env: SshEnv, remote_sshd: Sshd, 
                  "--host", f"{ssh_env.user}@127.0.0.1:{free_port()}")
     assert r.returncode == 2 and "cannot connect to 127.0.0.1" in r.stderr and "nothing was saved or sent" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_server_allowing_fewer_channels(ssh_env: SshEnv) -> None:
+    """An sshd with `MaxSessions 2`: refused channels are retried and SshHost settles on fewer at once; the
+    report is as complete as with the default server."""
+    server = ssh_env.sshd("maxsessions", extra="MaxSessions 2")
+    conn = ssh_env.connect(server)
+    try:
+        host = SshHost(conn)
+        report = run_diagnostics(host=host, options={})
+        assert host.max_channels <= 2 < 6
+        for name, section in report.sections.items():
+            assert section.status.value in ("ok", "partial", "skipped"), (name, section.status, section.error)
+            assert not any("cannot run the command" in s.reason for s in section.skips), (name, section.skips)
+        assert report.sections["system"].status.value in ("ok", "partial")
+        assert report.sections["updates"].status.value in ("ok", "partial")
+    finally:
+        conn.close()
+        server.stop()
