@@ -30,6 +30,7 @@ from diagnostics.cancel import Cancelled, CancelToken
 from diagnostics.render.json import dumps
 from diagnostics.schema import validation_errors
 from remote.audit import AuditLog
+from tests.conftest import need
 from tests.integration.sshd import Sshd, SshEnv, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
@@ -41,6 +42,8 @@ REMOTE_NAME = "deskside-remote-box"
 def remote_sshd(ssh_env: SshEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     """An sshd whose processes live in their own UTS namespace with host name REMOTE_NAME."""
     assert socket.gethostname() != REMOTE_NAME
+    uts = subprocess.run(["unshare", "--uts", "true"], capture_output=True)
+    need(uts.returncode == 0, "unshare --uts (util-linux, run as root) for an sshd with a host name of its own")
     wrapper = tmp_path_factory.mktemp("uts") / "sshd-in-uts-namespace"
     wrapper.write_text(
         "#!/bin/sh\n"
