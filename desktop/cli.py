@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from typing import NoReturn
@@ -53,8 +54,18 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in ("win32", "darwin")
 
 
+def _quiet_library_logs() -> None:
+    """Libraries log at ERROR for things we already report in plain words (paramiko: "Secsh channel 3 open FAILED"
+    when a server refuses an extra channel we retry). Without a handler Python would print them to stderr."""
+    for name in ("paramiko",):
+        lib = logging.getLogger(name)
+        lib.addHandler(logging.NullHandler())
+        lib.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _quiet_library_logs()
     command = next((a for a in argv if not a.startswith("-")), None)
     if command is None and not {"-h", "--help", "--version"} & set(argv):
         command = "gui" if has_display() else "diagnose"
