@@ -108,7 +108,12 @@ def run_command(
                     raise ExecTimeout(command, float(timeout or 0), b"".join(out), b"".join(err))
                 wait = min(wait, remaining)
             if not got:
-                select.select([fd], [], [], wait)
+                if chan.eof_received:
+                    # Output is over but the exit status is still on its way. The pipe stays readable after EOF,
+                    # so select() would spin: wait on the status event (set by exit-status and by close).
+                    chan.status_event.wait(wait)
+                else:
+                    select.select([fd], [], [], wait)
         if not chan.exit_status_ready() and lost is not None:
             exc = lost()
             if exc is not None:
