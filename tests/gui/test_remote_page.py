@@ -476,3 +476,21 @@ def test_dynamic_socks_tunnel(qtbot, page: RemotePage, env: Env, sshd_server: Ss
         c.sendall(b"hello")
         assert c.recv(1024) == b"socks:hello"
     srv.close()
+
+
+def test_output_flood_keeps_the_window_responsive(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+    """About 24 MB of output over SSH: far more than the terminal can parse, so the oldest part is skipped (and
+    said so); keys typed during the flood still reach the shell."""
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = view.current_terminal()
+    assert term is not None
+    qtbot.waitUntil(lambda: "$" in term.text(), timeout=20000)
+    qtbot.keyClicks(term, "yes flood-line | head -n 2200000; echo end-of-$((40*1))")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: term.pending_bytes() > 0, timeout=20000)  # the flood is being parsed slice by slice
+    qtbot.keyClicks(term, "echo typed-during-flood")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "typed-during-flood" in [x.strip() for x in term.text().splitlines()], timeout=60000)
+    tail = term.text().splitlines()[-12:]
+    assert "end-of-40" in [x.strip() for x in tail], tail
+    assert term.skipped_bytes > 0

@@ -283,3 +283,25 @@ def _cell_point(cw: float, ch: float, col: int, row: int):  # type: ignore[no-un
     from PySide6.QtCore import QPoint
 
     return QPoint(int(1 + col * cw + 1), int(1 + row * ch + ch / 2))
+
+
+def test_a_flood_is_parsed_in_slices_and_skipped_beyond_the_limit(qtbot, term) -> None:  # type: ignore[no-untyped-def]
+    from ui.terminal import widget as w
+
+    line = b"flood line with some text in it\r\n"
+    burst = line * (w.FLOOD_LIMIT // len(line) + 20000)  # more than the flood limit at once
+    term.feed(burst + b"END OF FLOOD\r\n")
+    assert term.pending_bytes() <= w.FLOOD_KEEP + 200  # the oldest part was dropped...
+    assert term.skipped_bytes > 0
+    seen_notice: list[bool] = []
+
+    def parsed_all() -> bool:  # ...and the rest is parsed slice by slice, the notice first
+        seen_notice.append("output skipped to keep up]" in term.text())
+        return term.pending_bytes() == 0
+
+    qtbot.waitUntil(parsed_all, timeout=60000)
+    assert any(seen_notice), "the skip notice was never on the terminal"
+    assert "END OF FLOOD" in term.text().splitlines()[-1]
+    # Small output with nothing pending is shown at once.
+    term.feed(b"now\r\n")
+    assert "now" in [x.strip() for x in term.screen_text()]

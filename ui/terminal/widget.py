@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QClipboard,
@@ -60,6 +60,9 @@ SELECTION_BG = "#264f78"
 CURSOR_COLOUR = "#aeafad"
 
 _colour_cache: dict[str, QColor] = {}
+FEED_SLICE = 32 * 1024  # bytes parsed per event-loop turn during a flood (about 30 ms of work)
+FLOOD_LIMIT = 4 * 1024 * 1024  # unparsed output beyond this (~4 s of parsing) is skipped, keeping the last FLOOD_KEEP
+FLOOD_KEEP = 256 * 1024
 
 
 def colour(name: str, default: str) -> QColor:
@@ -96,6 +99,9 @@ class TerminalWidget(QAbstractScrollArea):
         self._selecting = False
         self._title = ""
         self._read_only = False
+        self._backlog = bytearray()
+        self._backlog_scheduled = False
+        self.skipped_bytes = 0  # output dropped by the flood guard (see feed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
@@ -111,7 +117,42 @@ class TerminalWidget(QAbstractScrollArea):
 
     # -- public API --------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        """Bytes from the program (UTF-8 and escape sequences)."""
+        """Bytes from the program (UTF-8 and escape sequences).
+
+        Parsing runs at about 1 MB/s, so a flood (`cat` of a big log) is parsed in slices of FEED_SLICE bytes
+        with the event loop running in between: the window stays responsive and Ctrl+C gets through. Small
+        amounts with nothing pending are parsed at once."""
+        if not self._backlog and len(data) <= FEED_SLICE:
+            self._parse(data)
+            return
+        self._backlog += data
+        if len(self._backlog) > FLOOD_LIMIT:
+            # Far more output than can be shown: skip to the last FLOOD_KEEP bytes (from a line start) and say so.
+            cut = self._backlog.find(b"\n", len(self._backlog) - FLOOD_KEEP)
+            cut = len(self._backlog) - FLOOD_KEEP if cut < 0 else cut + 1
+            self.skipped_bytes += cut
+            notice = f"\r\n\x1b[0;33m[{cut / 1e6:.1f} MB of output skipped to keep up]\x1b[0m\r\n".encode()
+            self._backlog[:cut] = notice
+        if not self._backlog_scheduled:
+            self._backlog_scheduled = True
+            QTimer.singleShot(0, self._drain_backlog)
+
+    def pending_bytes(self) -> int:
+        """Bytes received but not parsed yet (only during a flood)."""
+        return len(self._backlog)
+
+    def _drain_backlog(self) -> None:
+        self._backlog_scheduled = False
+        if not self._backlog:
+            return
+        chunk = bytes(self._backlog[:FEED_SLICE])
+        del self._backlog[:FEED_SLICE]
+        self._parse(chunk)
+        if self._backlog:
+            self._backlog_scheduled = True
+            QTimer.singleShot(0, self._drain_backlog)
+
+    def _parse(self, data: bytes) -> None:
         self.emulator.feed(data)
         scrolled = self.term.take_scrolled()
         if scrolled:
