@@ -17,6 +17,8 @@ DECCKM = 1 << 5  # application cursor keys
 DECTCEM = 25 << 5  # cursor visible
 BRACKETED_PASTE = 2004 << 5
 _ALT_SCREEN_MODES = (47, 1047, 1049)
+_IRM = 4  # insert mode (not private)
+_DECAWM = 7 << 5  # autowrap
 
 Line = dict[int, Char]
 
@@ -71,6 +73,33 @@ class TerminalScreen(pyte.Screen):
         return n
 
     # -- pyte hooks --------------------------------------------------------------------------------------------
+    def draw(self, data: str) -> None:
+        """pyte's draw, with a fast path for plain ASCII text in autowrap mode (the bulk of most output): the same
+        cells and cursor as pyte, about twice as fast."""
+        data = data.translate(self.g1_charset if self.charset else self.g0_charset)
+        if not (data.isascii() and data.isprintable()) or _IRM in self.mode or _DECAWM not in self.mode:
+            super().draw(data)  # wide, combining and control characters, insert mode, no autowrap
+            return
+        rest = tuple(self.cursor.attrs)[1:]
+        new = tuple.__new__
+        columns = self.columns
+        cursor = self.cursor
+        i, n = 0, len(data)
+        while i < n:
+            if cursor.x >= columns:
+                self.dirty.add(cursor.y)
+                self.carriage_return()
+                self.linefeed()
+            line = self.buffer[cursor.y]
+            x = cursor.x
+            chunk = data[i : i + columns - x]
+            for k, ch in enumerate(chunk, x):
+                line[k] = new(Char, (ch, *rest))
+            cursor.x = x + len(chunk)
+            i += len(chunk)
+        self.dirty.add(cursor.y)
+
+
     def reset(self) -> None:
         self._alt_saved = None
         super().reset()
