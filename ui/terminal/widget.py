@@ -61,7 +61,7 @@ CURSOR_COLOUR = "#aeafad"
 
 _colour_cache: dict[str, QColor] = {}
 FEED_SLICE = 32 * 1024  # bytes parsed per event-loop turn during a flood (about 30 ms of work)
-FLOOD_LIMIT = 4 * 1024 * 1024  # unparsed output beyond this (~4 s of parsing) is skipped, keeping the last FLOOD_KEEP
+FLOOD_LIMIT = 4 * 1024 * 1024  # unparsed output beyond this (~2-4 s of parsing) is skipped, keeping the last FLOOD_KEEP
 FLOOD_KEEP = 256 * 1024
 
 
@@ -119,7 +119,7 @@ class TerminalWidget(QAbstractScrollArea):
     def feed(self, data: bytes) -> None:
         """Bytes from the program (UTF-8 and escape sequences).
 
-        Parsing runs at about 1 MB/s, so a flood (`cat` of a big log) is parsed in slices of FEED_SLICE bytes
+        Parsing runs at about 1-2 MB/s, so a flood (`cat` of a big log) is parsed in slices of FEED_SLICE bytes
         with the event loop running in between: the window stays responsive and Ctrl+C gets through. Small
         amounts with nothing pending are parsed at once."""
         if not self._backlog and len(data) <= FEED_SLICE:
