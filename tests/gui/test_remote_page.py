@@ -494,3 +494,16 @@ def test_output_flood_keeps_the_window_responsive(qtbot, page: RemotePage, env: 
     tail = term.text().splitlines()[-12:]
     assert "end-of-40" in [x.strip() for x in tail], tail
     assert term.skipped_bytes > 0
+
+
+def test_closing_the_tab_during_the_host_key_question_ends_the_worker(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                                       sshd_server: Sshd) -> None:  # fmt: skip
+    view = page.connect_to(env.profile(sshd_server))
+    dlg = wait_dialog(qtbot, view, HostKeyDialog)
+    worker = env.workers[-1]
+    assert worker._thread is not None and worker._thread.is_alive()  # blocked in the question, on its own thread
+    page.close_session(page.sessions.indexOf(view))
+    assert not dlg.isVisible()
+    assert worker.wait(10), "the connection's thread did not end"
+    assert not env.store.exists()  # nothing was trusted
+    assert page.sessions.count() == 0 and page.stack.currentWidget() is page.empty
