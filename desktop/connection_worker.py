@@ -269,7 +269,8 @@ class ConnectionWorker(QObject):
                 continue
         try:
             readable, _, _ = select.select(fds, [], [], timeout)
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # a shell closed under us: _pump_shells reaps it; do not spin
+            time.sleep(0.05)
             readable = []
         if self._wake_r in readable:
             try:
@@ -311,11 +312,13 @@ class ConnectionWorker(QObject):
         try:
             handler(*cmd.args)
         except Exception as exc:
-            if self._is_connection_lost(exc):
-                self._lost(exc)
-            else:
-                log.exception("worker command %s failed", cmd.name)
-                self._report_failure(cmd, str(exc) or type(exc).__name__)
+            lost = exc if self._is_connection_lost(exc) else (self._conn.lost_error() if self._conn else None)
+            if lost is None:
+                log.warning("worker command %s failed: %s", cmd.name, _message(exc))
+            # The request that failed always gets its answer (a transfer row must not stay "running").
+            self._report_failure(cmd, _message(lost or exc))
+            if lost is not None:
+                self._lost(lost)
         return True
 
     def _report_failure(self, cmd: _Cmd, message: str) -> None:
@@ -328,7 +331,7 @@ class ConnectionWorker(QObject):
             self.transfer_finished.emit(cmd.args[0], "failed", message)
         elif cmd.name == "forward":
             self.forward_changed.emit(cmd.args[0], "failed", message)
-        else:
+        elif cmd.name not in _SHELL_CMDS:
             self._set_state(self.state, message)
 
     @staticmethod

@@ -507,3 +507,28 @@ def test_closing_the_tab_during_the_host_key_question_ends_the_worker(qtbot, pag
     assert worker.wait(10), "the connection's thread did not end"
     assert not env.store.exists()  # nothing was trusted
     assert page.sessions.count() == 0 and page.stack.currentWidget() is page.empty
+
+
+def test_a_transfer_cut_by_a_dead_connection_is_marked_failed(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                               fresh_sshd: Sshd) -> None:  # fmt: skip
+    home = _home(env)
+    big = home / f"cut-{secrets.token_hex(3)}.bin"
+    big.write_bytes(os.urandom(64 * 1024 * 1024))
+    try:
+        view = connect_trusted(qtbot, page, env, fresh_sshd)
+        killed: list[int] = []
+
+        def kill_on_first_progress(_t: int, done: int, _total: int) -> None:
+            if done > 0 and not killed:
+                killed.extend(fresh_sshd.signal_sessions(9))
+
+        view.session.transfer_progress.connect(kill_on_first_progress)
+        tid = view.files.download(str(big))
+        qtbot.waitUntil(lambda: view.files.transfer_state(tid) not in ("", "starting", "running"), timeout=30000)
+        if view.files.transfer_state(tid) == "done":
+            pytest.skip("the transfer finished before the server could be killed")
+        assert view.files.transfer_state(tid).startswith("failed"), view.files.transfer_state(tid)
+        assert view.files._transfers[tid].button.text() == "Resume"
+        qtbot.waitUntil(lambda: view.state == "lost", timeout=30000)
+    finally:
+        big.unlink()
