@@ -199,7 +199,10 @@ class SftpClient:
         if not _tuned:
             _tuned = True
             tune_allocator()
+        from ._chunkpipe import ChunkPipe
+
         chan = transport.open_session(timeout=timeout)
+        chan.in_buffer = ChunkPipe()  # before any data arrives; see _chunkpipe.py (downloads ~25 % faster)
         chan.invoke_subsystem("sftp")
         client = paramiko.SFTPClient(chan)
         return cls(client, lost)
