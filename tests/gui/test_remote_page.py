@@ -532,3 +532,41 @@ def test_a_transfer_cut_by_a_dead_connection_is_marked_failed(qtbot, page: Remot
         qtbot.waitUntil(lambda: view.state == "lost", timeout=30000)
     finally:
         big.unlink()
+
+
+def test_the_app_wiring_uses_the_cli_files(qtbot, ssh_env: SshEnv, sshd_server: Sshd, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """desktop.connection_worker.build_remote_services: the same address book, host-key store and audit log as
+    `deskside ssh` (tests/conftest.py points the config/data/log folders at temporary ones)."""
+    import json
+
+    from desktop import paths
+    from desktop.connection_worker import build_remote_services
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    (tmp_path / "home" / ".ssh").mkdir(parents=True)
+    book = AddressBook(paths.config_dir() / "hosts.toml")
+    book.add(HostProfile(name="wired", hostname="127.0.0.1", port=sshd_server.port, user=ssh_env.user,
+                         identity_files=[str(ssh_env.client_key)]))  # fmt: skip
+    book.save()
+    services = build_remote_services()
+    page = RemotePage(services)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.book_panel.hosts_shown() == ["wired"]
+    profile = services.book.get("wired")
+    assert profile is not None
+    view = page.connect_to(profile)
+    try:
+        dlg = wait_dialog(qtbot, view, HostKeyDialog)
+        dlg.accept_button.click()
+        wait_state(qtbot, view, "connected")
+        run_in_terminal(qtbot, view, "echo wired-$((2*21))", "wired-42")
+        store = paths.data_dir() / "known_hosts"
+        assert f"[127.0.0.1]:{sshd_server.port} " in store.read_text()
+        audit = [json.loads(line) for line in (paths.log_dir() / "remote-audit.jsonl").read_text().splitlines()]
+        assert any(e["kind"] == "shell" and e["port"] == sshd_server.port for e in audit)
+    finally:
+        view.shutdown()
+        assert view.session.wait(10)  # type: ignore[attr-defined]
