@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from diagnostics.cancel import CancelToken
@@ -21,6 +22,15 @@ def diagnostics_options(config: dict[str, Any] | None = None) -> dict[str, Any]:
     return dict(opts) if isinstance(opts, dict) else {}
 
 
+def _cache_dir() -> Path | None:
+    """Where collectors keep results between runs; None (no cache, every answer collected afresh) when it cannot be
+    created, e.g. for an account whose home folder does not exist or is read-only. The cache only saves time."""
+    try:
+        return paths.ensure(paths.cache_dir() / "diagnostics")
+    except OSError:
+        return None
+
+
 def run_diagnostics(
     only: list[str] | None = None,
     skip: list[str] | None = None,
@@ -36,7 +46,7 @@ def run_diagnostics(
         host=host or LocalHost(),
         cancel=cancel or CancelToken(),
         options=diagnostics_options() if options is None else options,
-        cache_dir=paths.ensure(paths.cache_dir() / "diagnostics"),
+        cache_dir=_cache_dir(),
     )
     if host is not None and not host.is_local:
         ctx.is_admin = bool(getattr(host, "is_admin", False))  # the remote login's rights, not ours
