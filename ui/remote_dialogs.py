@@ -123,7 +123,7 @@ class HostKeyRefusedDialog(QDialog):
         self.details = QPlainTextEdit(message)
         self.details.setReadOnly(True)
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setMinimumWidth(560)
+        self.details.setMinimumSize(680, 220)
         lay.addWidget(self.details)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -136,6 +136,7 @@ class SecretDialog(QDialog):
     def __init__(self, title: str, prompt: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.setMinimumWidth(380)
         lay = QVBoxLayout(self)
         lay.addWidget(_plain(prompt))
         self.edit = QLineEdit()
@@ -157,6 +158,7 @@ class KeyboardInteractiveDialog(QDialog):
     def __init__(self, title: str, instructions: str, prompts: list[tuple[str, bool]], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(title or "Authentication")
+        self.setMinimumWidth(380)
         lay = QVBoxLayout(self)
         if instructions:
             lay.addWidget(_plain(instructions))
@@ -199,6 +201,7 @@ class HostEditDialog(QDialog):
         self.port.setRange(1, 65535)
         self.port.setValue(p.port)
         self.identity = QLineEdit(", ".join(p.identity_files))
+        self.identity.setPlaceholderText("~/.ssh/id_ed25519  (empty: ssh-agent and the default keys)")
         self.jump = QLineEdit(", ".join(p.proxy_jump))
         self.jump.setPlaceholderText("user@jump1:22, jump2  (ProxyJump chain)")
         self.group = QLineEdit(p.group)
@@ -206,6 +209,7 @@ class HostEditDialog(QDialog):
         self.keepalive = QSpinBox()
         self.keepalive.setRange(0, 3600)
         self.keepalive.setSuffix(" s")
+        self.keepalive.setSpecialValueText("off")
         self.keepalive.setValue(p.keepalive_interval)
         self.keepalive_count = QSpinBox()
         self.keepalive_count.setRange(1, 100)
