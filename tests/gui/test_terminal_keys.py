@@ -54,6 +54,8 @@ NO = M.NoModifier
         (K.Key_Backspace, M.AltModifier, "", False, b"\x1b\x7f"),
         (K.Key_Shift, M.ShiftModifier, "", False, b""),
         (K.Key_1, M.ControlModifier, "1", False, b""),
+        (K.Key_At, M.ControlModifier | M.AltModifier, "@", False, b"@"),  # AltGr+Q on a German keyboard (Windows)
+        (K.Key_X, M.ControlModifier | M.AltModifier, "\x18", False, b"\x1b\x18"),  # Ctrl+Alt+X
     ],
 )
 def test_key_to_bytes(key: int, mods: Qt.KeyboardModifier, text: str, app: bool, expected: bytes) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import Qt
 
 K = Qt.Key
@@ -46,8 +48,14 @@ def _modifier_param(mods: Qt.KeyboardModifier) -> int:
 def key_to_bytes(key: int, mods: Qt.KeyboardModifier, text: str, application_cursor: bool = False) -> bytes:
     """The bytes to send for one key press; b"" when the key sends nothing (a lone Shift, say)."""
     mods = mods & ~M.KeypadModifier
+    if sys.platform == "darwin":
+        # Qt on macOS reports the Control key as Meta (and Command as Control): the terminal wants Control.
+        mods = (mods & ~(M.ControlModifier | M.MetaModifier)) | (M.ControlModifier if mods & M.MetaModifier
+                                                                 else M.NoModifier)  # fmt: skip
     ctrl = bool(mods & M.ControlModifier)
     alt = bool(mods & M.AltModifier)
+    if ctrl and alt and text and text.isprintable():
+        return text.encode("utf-8", "replace")  # AltGr (Ctrl+Alt on Windows) typing @, {, [ ...
     param = _modifier_param(mods)
 
     if key in _CURSOR:
