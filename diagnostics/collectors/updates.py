@@ -20,10 +20,13 @@ class UpdatesCollector(Collector):
     def collect(self, ctx: CollectContext, section: Section) -> None:
         from ..updates.scan import scan_posture
 
-        posture = scan_posture(
-            ctx.host, cancel=ctx.cancel, cache_dir=ctx.cache_dir,
-            allow_network=bool(ctx.opt("updates", "allow_network", False)),
-        )
+        allow = ctx.opt("updates", "allow_network", False)
+        if not isinstance(allow, bool):  # bool("false") is True: only a real true may send traffic
+            section.skip("setting updates.allow_network",
+                         f"{allow!r} is not true or false, so the update check stays offline; write "
+                         "allow_network = true (without quotes) under [diagnostics.updates] in config.toml")
+            allow = False
+        posture = scan_posture(ctx.host, cancel=ctx.cancel, cache_dir=ctx.cache_dir, allow_network=allow)
         section.data.update(posture.to_dict())
         for s in posture.skipped:
             section.skip(s.source, s.reason)

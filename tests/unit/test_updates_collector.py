@@ -210,3 +210,21 @@ def test_missing_apt_lists_is_a_low_confidence_skip_not_a_crash(tmp_path: Path) 
     assert any("no package lists" in r for r in p.confidence.reasons)
     apt_age = next(c for c in p.cache if c.manager == "apt")
     assert apt_age.stale and apt_age.age_days is None
+
+
+@pytest.mark.parametrize("setting", ["false", "no", 1])
+def test_allow_network_must_be_a_real_boolean_to_send_traffic(setting: object) -> None:
+    """`allow_network = "false"` in quotes used to count as true (bool of a non-empty string) and asked the
+    flatpak remotes over the network; anything but a TOML boolean now keeps the check offline, with the fix."""
+    host = RecordedHost("linux", {"flatpak"}, {"uname -r": (0, "6.1.0\n", "")}, {"/etc/os-release": b"ID=debian\n"})
+    ctx = CollectContext(host=host, options={"updates": {"allow_network": setting}})
+    report = run_collectors([UpdatesCollector()], ctx)
+    section = report.sections["updates"]
+    assert not any(c.startswith("flatpak") for c in host.commands)  # no remote was contacted
+    reasons = {s.item: s.reason for s in section.skips}
+    assert "is not true or false, so the update check stays offline" in reasons["setting updates.allow_network"]
+    assert "allow_network = true" in reasons["setting updates.allow_network"]
+    # a real true is still honoured
+    host2 = RecordedHost("linux", {"flatpak"}, {"uname -r": (0, "6.1.0\n", "")}, {"/etc/os-release": b"ID=debian\n"})
+    run_collectors([UpdatesCollector()], CollectContext(host=host2, options={"updates": {"allow_network": True}}))
+    assert any(c.startswith("flatpak remote-ls") for c in host2.commands)
