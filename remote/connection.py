@@ -428,8 +428,16 @@ class Connection:
 
         from .sftp import SftpClient
 
+        audit = None
+        if self.audit is not None and self.profile is not None:
+            log, prof = self.audit, self.profile
+
+            def audit(kind: str, what: str, status: int, details: dict[str, Any]) -> None:
+                log.record(host=prof.hostname, port=prof.port, user=prof.login_user, command=what,
+                           exit_status=status, kind=kind, extra=details)
+
         try:
-            return SftpClient.open(self.transport, timeout=timeout, lost=self.lost_error)
+            return SftpClient.open(self.transport, timeout=timeout, lost=self.lost_error, audit=audit)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise self._net_error(exc, "cannot start SFTP") from exc
 
@@ -441,6 +449,7 @@ class Connection:
         f = LocalForward(self.transport, listen_host, listen_port, dest_host, dest_port)
         f.start()
         self._forwards.append(f)
+        self._audit_forward(f)
         return f
 
     def forward_remote(self, remote_port: int, dest_host: str, dest_port: int, remote_host: str = "127.0.0.1",
@@ -450,6 +459,7 @@ class Connection:
         f = RemoteForward(self.transport, remote_host, remote_port, dest_host, dest_port, self._global_lock)
         f.start(timeout=timeout)
         self._forwards.append(f)
+        self._audit_forward(f)
         return f
 
     def forward_dynamic(self, listen_port: int, listen_host: str = "127.0.0.1") -> Forward:
@@ -458,7 +468,13 @@ class Connection:
         f = DynamicForward(self.transport, listen_host, listen_port)
         f.start()
         self._forwards.append(f)
+        self._audit_forward(f)
         return f
+
+    def _audit_forward(self, f: Forward) -> None:
+        if self.audit is not None and self.profile is not None:
+            self.audit.record(host=self.profile.hostname, port=self.profile.port, user=self.profile.login_user,
+                              command=f.description(), exit_status=None, kind="forward")
 
     @property
     def forwards(self) -> list[Forward]:

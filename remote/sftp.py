@@ -48,6 +48,7 @@ PROGRESS_INTERVAL = 0.1
 PART_SUFFIX = ".part"
 
 ProgressCallback = Callable[[int, int, str], None]  # (bytes done, bytes total, current file)
+AuditHook = Callable[[str, str, int, dict[str, Any]], None]  # (kind, what, status 0/1, details)
 
 
 class SftpError(Exception):
@@ -186,13 +187,15 @@ class _Responses:
 class SftpClient:
     """SFTP on an open connection. Owned by the connection's thread."""
 
-    def __init__(self, sftp: paramiko.SFTPClient, lost: Callable[[], Exception | None] | None = None) -> None:
+    def __init__(self, sftp: paramiko.SFTPClient, lost: Callable[[], Exception | None] | None = None,
+                 audit: AuditHook | None = None) -> None:
         self._sftp = sftp
         self._lost = lost
+        self._audit = audit
 
     @classmethod
     def open(cls, transport: paramiko.Transport, timeout: float = 15.0,
-             lost: Callable[[], Exception | None] | None = None) -> SftpClient:
+             lost: Callable[[], Exception | None] | None = None, audit: AuditHook | None = None) -> SftpClient:
         import paramiko
 
         global _tuned
@@ -205,7 +208,7 @@ class SftpClient:
         chan.in_buffer = ChunkPipe()  # before any data arrives; see _chunkpipe.py (downloads ~25 % faster)
         chan.invoke_subsystem("sftp")
         client = paramiko.SFTPClient(chan)
-        return cls(client, lost)
+        return cls(client, lost, audit)
 
     @property
     def paramiko_client(self) -> paramiko.SFTPClient:
@@ -269,6 +272,25 @@ class SftpClient:
             raise self._wrap(exc, f"cannot remove {path}") from exc
 
     # -- download ---------------------------------------------------------------------------------------------
+    def _audited(self, kind: str, what: str, fn: Callable[[], TransferResult]) -> TransferResult:
+        result: TransferResult | None = None
+        error = ""
+        try:
+            result = fn()
+            return result
+        except BaseException as exc:
+            error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            if self._audit is not None:
+                details: dict[str, Any] = {}
+                if result is not None:
+                    details = {"files": result.files, "bytes": result.bytes, "skipped": len(result.skipped)}
+                else:
+                    details = {"error": error[:300]}
+                with contextlib.suppress(Exception):
+                    self._audit(kind, what, 0 if result is not None else 1, details)
+
     def get(
         self,
         remote_path: str,
@@ -279,6 +301,20 @@ class SftpClient:
         cancel: CancelToken | None = None,
     ) -> TransferResult:
         """Download a remote file or folder INTO the local folder `local_dir`."""
+        return self._audited(
+            "sftp-get", f"get {remote_path} -> {local_dir}",
+            lambda: self._get(remote_path, local_dir, resume=resume, progress=progress, cancel=cancel),
+        )
+
+    def _get(
+        self,
+        remote_path: str,
+        local_dir: Path | str,
+        *,
+        resume: bool,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> TransferResult:
         root = Path(local_dir)
         if not root.is_dir():
             raise SftpError(f"the local target folder {root} does not exist; create it first")
@@ -434,6 +470,20 @@ class SftpClient:
         cancel: CancelToken | None = None,
     ) -> TransferResult:
         """Upload a local file or folder INTO the remote folder `remote_dir`."""
+        return self._audited(
+            "sftp-put", f"put {local_path} -> {remote_dir}",
+            lambda: self._put(local_path, remote_dir, resume=resume, progress=progress, cancel=cancel),
+        )
+
+    def _put(
+        self,
+        local_path: Path | str,
+        remote_dir: str,
+        *,
+        resume: bool,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> TransferResult:
         src = Path(local_path)
         if not src.exists():
             raise SftpError(f"{src} does not exist")

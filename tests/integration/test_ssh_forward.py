@@ -57,8 +57,12 @@ def roundtrip(sock: socket.socket, payload: bytes) -> bytes:
     return got
 
 
-def test_local_forward_carries_bytes_and_stops(ssh_env: SshEnv, sshd_server: Sshd, echo_server: int) -> None:
-    conn = ssh_env.connect(sshd_server)
+def test_local_forward_carries_bytes_and_stops(ssh_env: SshEnv, sshd_server: Sshd, echo_server: int,
+                                              tmp_path) -> None:
+    from remote.audit import AuditLog
+
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    conn = ssh_env.connect(sshd_server, audit=audit)
     try:
         fwd = conn.forward_local(0, "127.0.0.1", echo_server)
         port = fwd.listen_port  # type: ignore[attr-defined]
@@ -68,6 +72,8 @@ def test_local_forward_carries_bytes_and_stops(ssh_env: SshEnv, sshd_server: Ssh
         assert fwd.bytes_out >= len(payload)
         assert "direct-tcpip" in sshd_server.wait_log(f"port {echo_server}")
         fwd.stop()
+        assert [(e["kind"], e["command"]) for e in audit.entries()] == [
+            ("forward", f"-L 127.0.0.1:{port} -> 127.0.0.1:{echo_server}")]
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2) as s:
             s.sendall(b"x")
             if not s.recv(1):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from remote.cancel import Cancelled, CancelToken
-from remote.sftp import PART_SUFFIX, UnsafePath
+from remote.sftp import PART_SUFFIX, SftpError, UnsafePath
 from tests.integration.sshd import Sshd, SshEnv
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
@@ -44,7 +44,10 @@ def test_put_and_get_file_and_folder_with_progress(ssh_env: SshEnv, sshd_server:
     (src / "a.bin").write_bytes(os.urandom(3_000_000))
     (src / "sub" / "b.txt").write_text("hello\n")
     (src / "sub" / "deeper" / "empty").write_bytes(b"")
-    conn = ssh_env.connect(sshd_server)
+    from remote.audit import AuditLog
+
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    conn = ssh_env.connect(sshd_server, audit=audit)
     try:
         with conn.sftp() as sftp:
             calls: list[tuple[int, int, str]] = []
@@ -62,8 +65,13 @@ def test_put_and_get_file_and_folder_with_progress(ssh_env: SshEnv, sshd_server:
             for rel in ("a.bin", "sub/b.txt", "sub/deeper/empty"):
                 assert digest(out / "src" / rel) == digest(src / rel)
             assert not list(out.rglob("*" + PART_SUFFIX))
+            with pytest.raises(SftpError, match="no such file"):
+                sftp.get(str(remote_dir / "missing"), out)
     finally:
         conn.close()
+    kinds = [(e["kind"], e["exit_status"], e.get("bytes")) for e in audit.entries()]
+    assert kinds == [("sftp-put", 0, 3_000_006), ("sftp-get", 0, 3_000_006), ("sftp-get", 1, None)]
+    assert audit.entries()[0]["command"] == f"put {src} -> {remote_dir}"
 
 
 def test_interrupted_download_and_upload_resume_byte_identical(ssh_env: SshEnv, sshd_server: Sshd, remote_dir: Path,
