@@ -354,9 +354,13 @@ def run_command(conn: Any, command: str, timeout: float | None) -> int:
 
 
 def interactive_shell(conn: Any) -> int:
-    import termios
-    import tty
-
+    try:
+        import termios
+        import tty
+    except ImportError:  # Windows
+        err("the interactive shell of the command line needs a POSIX terminal; use the Remote page's terminal, "
+            "or give a command after --")
+        return EXIT_USAGE
     if not sys.stdin.isatty():
         err("an interactive shell needs a terminal; give the command after --, e.g. deskside ssh HOST -- uptime")
         return EXIT_USAGE
