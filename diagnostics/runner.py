@@ -64,6 +64,13 @@ def run_collectors(
                 pass
 
     def work(c: Collector, sub: CollectContext, section: Section) -> None:
+        own = sub.options.get(c.name)
+        if own is not None and not isinstance(own, dict):
+            # `[diagnostics] logs = 5` instead of a `[diagnostics.logs]` table: say so and use the defaults.
+            section.skip(f"setting diagnostics.{c.name}",
+                         f"{own!r} is not a table of settings, so the defaults are used; put the settings of this "
+                         f"check under a [diagnostics.{c.name}] heading in config.toml")
+            sub.options = {**sub.options, c.name: {}}
         try:
             if host.platform not in c.platforms:
                 section.skip(c.name, f"not available on {host.platform}")

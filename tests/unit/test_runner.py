@@ -141,3 +141,19 @@ def test_command_timeout_and_cancel_kill_the_process() -> None:
     res = host.run(["sh", "-c", "printf 'caf\\351 ok\\n'; exit 3"])
     assert res.returncode == 3 and res.stdout == "caf\ufffd ok\n"  # non-UTF-8 bytes never raise
     assert res.why_failed() == "sh exited with status 3: caf\ufffd ok"
+
+
+def test_a_setting_that_is_not_a_table_is_a_skip_with_the_fix_not_an_error() -> None:
+    """`[diagnostics]` with `logs = 5` (instead of a `[diagnostics.logs]` table) used to end the logs collector with
+    "AttributeError: 'int' object has no attribute 'get'"."""
+    from diagnostics.collectors import select
+
+    context = CollectContext(host=LocalHost(), options={"logs": 5, "updates": "yes", "storage": {}})
+    report = run_collectors(select(only=["logs", "storage"]), context, apply_rules=False)
+    logs = report.sections["logs"]
+    assert logs.status not in (SectionStatus.ERROR, SectionStatus.CANCELLED), logs.error
+    (bad,) = [s for s in logs.skips if s.item == "setting diagnostics.logs"]
+    assert "5 is not a table of settings" in bad.reason and "[diagnostics.logs]" in bad.reason
+    assert logs.data["since_hours"] == 24  # the default
+    assert not any(s.item.startswith("setting") for s in report.sections["storage"].skips)
+    assert context.options["logs"] == 5  # the caller's options are not changed
