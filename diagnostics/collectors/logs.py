@@ -13,6 +13,7 @@ each file is read).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, ClassVar
 
 from ..host import CommandResult, decode
@@ -130,6 +131,11 @@ class LogsCollector(Collector):
         paths = ctx.opt("logs", "paths", DEFAULT_PATHS) or []
         if isinstance(paths, str):
             paths = [paths]
+        if not isinstance(paths, list) or not all(isinstance(x, str) for x in paths):
+            section.skip("setting logs.paths", f"{paths!r} is not a list of file names such as "
+                                               "[\"/var/log/syslog\"]; the usual log files are read. Fix "
+                                               "[diagnostics.logs] paths in config.toml")
+            paths = DEFAULT_PATHS
         tail_bytes = int(number_option(ctx, section, "logs", "tail_mib", 4.0, minimum=0.001) * 1024 * 1024)
         now = dt.datetime.now(dt.UTC)
         since = now - dt.timedelta(hours=hours) if hours > 0 else None
@@ -248,7 +254,7 @@ def number_option(ctx: CollectContext, section: Section, collector: str, key: st
     value = ctx.opt(collector, key, default)
     try:
         number = float(value)
-        if number < minimum or number != number:
+        if number < minimum or not math.isfinite(number):  # nan, or inf (TOML allows both)
             raise ValueError
     except (TypeError, ValueError):
         section.skip(f"setting {collector}.{key}",

@@ -515,3 +515,26 @@ def test_services_and_crashes_skip_on_other_platforms(platform: str) -> None:
         s = report.sections[name]
         assert s.status == SectionStatus.SKIPPED
         assert s.skips[0].reason == f"not available on {platform}"
+
+
+def test_logs_paths_that_are_not_a_list_and_an_infinite_window_are_named() -> None:
+    """`paths = 12` ended the collector with "TypeError: 'int' object is not iterable", and `since_hours = inf`
+    (valid TOML) with an OverflowError; both are now a skip naming the setting, and the defaults are read."""
+    syslog = (DATA / "syslog_rfc3339.txt").read_bytes()
+
+    def responder(argv: list[str]) -> CommandResult | None:
+        if argv[0] == "journalctl":
+            return ok(argv, "-- No entries --\n", "No journal files were found.\n")
+        if argv[0] == "stat":
+            if argv[-1] == "/var/log/syslog":
+                return ok(argv, f"{len(syslog)}\n")
+            return ok(argv, "", f"stat: cannot statx '{argv[-1]}': No such file or directory", rc=1)
+        return None
+
+    host = FakeHost("linux", responder, files={"/var/log/syslog": syslog})
+    section = collect(LogsCollector(), host, {"logs": {"paths": 12, "since_hours": float("inf")}})
+    text = reasons(section)
+    assert "setting logs.paths: 12 is not a list of file names" in text
+    assert "setting logs.since_hours: inf is not a number of at least 0; using 24" in text
+    assert section.data["source"] == "files"
+    assert [f["path"] for f in section.data["files"]] == ["/var/log/syslog"]  # the default paths were read
