@@ -209,9 +209,11 @@ class Authenticator:
             tried.append(f"key file {path} (cannot be read: {exc.strerror})")
             return []
         attempts = 0
+        keyring_tried = False
         while True:
             if encrypted and passphrase is None:
-                stored = self.secrets.get(passphrase_key(str(path))) if attempts == 0 else None
+                stored = None if keyring_tried else self.secrets.get(passphrase_key(str(path)))
+                keyring_tried = True
                 if stored is not None:
                     passphrase, from_keyring = stored, True
                 else:
