@@ -197,16 +197,22 @@ def run(args: argparse.Namespace) -> int:
 
     from diagnostics.render.json import dumps
 
-    try:
-        if args.output:
-            _write(args.output, dumps(report))
-        if args.html:
-            from diagnostics.render.html import render_html
+    written: list[tuple[str, Path]] = []
+    failed: list[str] = []
+    for what, path in (("JSON report", args.output), ("HTML report", args.html)):
+        if not path:
+            continue
+        try:
+            if what == "HTML report":
+                from diagnostics.render.html import render_html
 
-            _write(args.html, render_html(report))
-    except OSError as exc:
-        print(f"deskside: cannot write the report: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+                _write(path, render_html(report))
+            else:
+                _write(path, dumps(report))
+            written.append((what, path))
+        except OSError as exc:
+            failed.append(f"deskside: cannot write the {what} to {path}: {exc.strerror or exc}; choose another file "
+                          "or folder, or free some space (the report itself is printed)")
     if args.json:
         sys.stdout.write(dumps(report) + "\n")
     else:
@@ -214,9 +220,12 @@ def run(args: argparse.Namespace) -> int:
                                              and not os.environ.get("NO_COLOR"))
         width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 120) if sys.stdout.isatty() else 100
         sys.stdout.write(render_text(report, colour=colour, width=width))
-        for what, path in (("HTML report", args.html), ("JSON report", args.output)):
-            if path:
-                print(f"{what} written to {path}")
+        for what, path in written:
+            print(f"{what} written to {path}")
+    if failed:
+        sys.stdout.flush()
+        print("\n".join(failed), file=sys.stderr)
+        return EXIT_UNKNOWN
     if report.cancelled:
         return EXIT_CANCELLED
     return EXIT[report.worst.label]
@@ -225,5 +234,9 @@ def run(args: argparse.Namespace) -> int:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # no half-written file is left behind
+        raise

@@ -121,3 +121,18 @@ def test_a_cache_folder_that_cannot_be_created_only_costs_speed(tmp_path: Path) 
     validate(report)
     assert report["sections"]["updates"]["status"] not in ("error", "cancelled")
     assert "failed" not in res.stderr
+
+
+def test_a_report_file_that_cannot_be_written_loses_nothing(tmp_path: Path) -> None:
+    """The report used to be dropped (nothing printed) and a `.part` file left behind when --html/-o failed."""
+    target = tmp_path / "taken"
+    target.mkdir()  # a folder where the file should go: writing fails even as root
+    res = deskside("diagnose", "--only", "system,storage", "--html", str(target))
+    assert res.returncode == 3
+    assert "Summary (" in res.stdout  # the report is still there
+    assert f"cannot write the HTML report to {target}: Is a directory" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no taken.part left behind
+    res = deskside("diagnose", "--only", "system", "--json", "-o", str(target))
+    assert res.returncode == 3 and f"cannot write the JSON report to {target}" in res.stderr
+    validate(json.loads(res.stdout))
