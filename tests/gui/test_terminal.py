@@ -305,3 +305,45 @@ def test_a_flood_is_parsed_in_slices_and_skipped_beyond_the_limit(qtbot, term) -
     # Small output with nothing pending is shown at once.
     term.feed(b"now\r\n")
     assert "now" in [x.strip() for x in term.screen_text()]
+
+
+@pytest.mark.parametrize("sgr", [True, False])
+def test_mouse_reports_reach_a_program_that_asks_for_them(qtbot, term, tmp_path, sgr: bool) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    out = tmp_path / "mouse.bin"
+    modes = "\\033[?1000h" + ("\\033[?1006h" if sgr else "")
+    expected = (b"\x1b[<0;4;3M" b"\x1b[<0;4;3m" b"\x1b[<64;4;3M") if sgr else (
+        bytes([27, 91, 77, 32, 36, 35]) + bytes([27, 91, 77, 35, 36, 35]) + bytes([27, 91, 77, 96, 36, 35]))
+    pty = LocalPty(term, ["sh", "-c", f"stty raw -echo; printf '{modes}'; head -c {len(expected)} > {out}; echo DONE"],
+                   tmp_path)  # fmt: skip
+    try:
+        qtbot.waitUntil(lambda: term.term.mouse_tracking and term.term.mouse_sgr == sgr, timeout=10000)
+        cw, ch = term.cellSize()
+        at = _cell_point(cw, ch, 3, 2)  # column 4, row 3 (1-based)
+        # Shift+click still selects text and reports nothing.
+        qtbot.mouseClick(term.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, at)
+        qtbot.mouseClick(term.viewport(), Qt.MouseButton.LeftButton, pos=at)
+        wheel = QWheelEvent(QPointF(at), QPointF(at), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+        QGuiApplication.sendEvent(term.viewport(), wheel)
+        wait_text(qtbot, term, "DONE")
+        assert out.read_bytes() == expected
+    finally:
+        pty.close()
+
+
+def test_bracketed_paste_wraps_pasted_text_when_asked(qtbot, term, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "paste.bin"
+    expected = b"\x1b[200~two\rlines\x1b[201~"
+    pty = LocalPty(term, ["sh", "-c", f"stty raw -echo; printf '\\033[?2004h'; head -c {len(expected)} > {out}; "
+                                      "echo DONE"], tmp_path)  # fmt: skip
+    try:
+        qtbot.waitUntil(lambda: term.term.bracketed_paste, timeout=10000)
+        QGuiApplication.clipboard().setText("two\nlines")
+        qtbot.keyClick(term, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        wait_text(qtbot, term, "DONE")
+        assert out.read_bytes() == expected
+    finally:
+        pty.close()

@@ -16,6 +16,9 @@ from pyte.screens import Char, Margins
 DECCKM = 1 << 5  # application cursor keys
 DECTCEM = 25 << 5  # cursor visible
 BRACKETED_PASTE = 2004 << 5
+MOUSE_X10, MOUSE_NORMAL, MOUSE_DRAG, MOUSE_ANY_MOTION = 9 << 5, 1000 << 5, 1002 << 5, 1003 << 5
+MOUSE_SGR = 1006 << 5  # reports as CSI < b;x;y M/m instead of bytes
+_MOUSE_MODES = {MOUSE_X10, MOUSE_NORMAL, MOUSE_DRAG, MOUSE_ANY_MOTION}
 _ALT_SCREEN_MODES = (47, 1047, 1049)
 _IRM = 4  # insert mode (not private)
 _DECAWM = 7 << 5  # autowrap
@@ -47,6 +50,22 @@ class TerminalScreen(pyte.Screen):
     @property
     def bracketed_paste(self) -> bool:
         return BRACKETED_PASTE in self.mode
+
+    @property
+    def mouse_tracking(self) -> bool:
+        """The program asked for mouse reports (htop, mc, vim with mouse=a...)."""
+        return bool(self.mode & _MOUSE_MODES)
+
+    @property
+    def mouse_motion(self) -> str:
+        """"any" (1003), "drag" (1002) or "" (clicks only)."""
+        if MOUSE_ANY_MOTION in self.mode:
+            return "any"
+        return "drag" if MOUSE_DRAG in self.mode else ""
+
+    @property
+    def mouse_sgr(self) -> bool:
+        return MOUSE_SGR in self.mode
 
     def line(self, y: int) -> Line:
         """Screen line `y` (0 = top row) without creating it."""

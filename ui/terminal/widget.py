@@ -102,6 +102,8 @@ class TerminalWidget(QAbstractScrollArea):
         self._backlog = bytearray()
         self._backlog_scheduled = False
         self.skipped_bytes = 0  # output dropped by the flood guard (see feed)
+        self._mouse_buttons: set[int] = set()  # buttons pressed while the program takes mouse reports
+        self._last_report_cell: tuple[int, int] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
@@ -485,10 +487,41 @@ class TerminalWidget(QAbstractScrollArea):
             self._send(event.commitString().encode("utf-8"))
         event.accept()
 
+    # -- mouse reports to the program (xterm modes 1000/1002/1003, SGR 1006); Shift+mouse always selects --------
+    def _reporting(self, event: QMouseEvent | QWheelEvent) -> bool:
+        return (self.term.mouse_tracking and not self._read_only
+                and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+
+    def _report_mouse(self, code: int, pos: QPoint, mods: Qt.KeyboardModifier, release: bool = False) -> None:
+        col = max(0, min(self.term.columns - 1, int((pos.x() - 1) // self._cw)))
+        row = max(0, min(self.term.lines - 1, int((pos.y() - 1) // self._ch)))
+        if mods & Qt.KeyboardModifier.AltModifier:
+            code += 8
+        if mods & Qt.KeyboardModifier.ControlModifier:
+            code += 16
+        if self.term.mouse_sgr:
+            data = f"\x1b[<{code};{col + 1};{row + 1}{'m' if release else 'M'}".encode()
+        else:
+            if release:
+                code = (code & ~3) | 3
+            if col + 1 > 222 or row + 1 > 222:
+                return  # the old encoding cannot say where
+            data = bytes([27, 91, 77, 32 + code, 33 + col, 33 + row])
+        self._last_report_cell = (col, row)
+        self._send(data)
+
+    @staticmethod
+    def _button_code(button: Qt.MouseButton) -> int | None:
+        return {Qt.MouseButton.LeftButton: 0, Qt.MouseButton.MiddleButton: 1,
+                Qt.MouseButton.RightButton: 2}.get(button)  # fmt: skip
+
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         lines = round(steps * 3) or (1 if steps > 0 else -1 if steps < 0 else 0)
-        if self.term.alternate_screen:
+        if self._reporting(event) and lines:
+            for _ in range(max(1, abs(round(steps)))):
+                self._report_mouse(64 if lines > 0 else 65, event.position().toPoint(), event.modifiers())
+        elif self.term.alternate_screen:
             # Full-screen programs (less, vi, top) get arrow keys, as xterm's alternateScroll does.
             arrow = Qt.Key.Key_Up if lines > 0 else Qt.Key.Key_Down
             seq = key_to_bytes(arrow, Qt.KeyboardModifier.NoModifier, "", self.term.application_cursor_keys)
@@ -499,6 +532,11 @@ class TerminalWidget(QAbstractScrollArea):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
+        code = self._button_code(event.button())
+        if self._reporting(event) and code is not None:
+            self._mouse_buttons.add(code)
+            self._report_mouse(code, event.position().toPoint(), event.modifiers())
+            return
         if event.button() == Qt.MouseButton.LeftButton:
             pos = self._cell_at(event.position().toPoint())
             self._sel_anchor = self._sel_end = pos
@@ -510,11 +548,26 @@ class TerminalWidget(QAbstractScrollArea):
             self.paste_text(cb.text(mode))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._reporting(event) and not self._selecting:
+            motion = self.term.mouse_motion
+            if motion == "any" or (motion == "drag" and self._mouse_buttons):
+                pos = event.position().toPoint()
+                cell = (int((pos.x() - 1) // self._cw), int((pos.y() - 1) // self._ch))
+                if cell != self._last_report_cell:
+                    held = min(self._mouse_buttons) if self._mouse_buttons else 3
+                    self._report_mouse(32 + held, pos, event.modifiers())
+            return
         if self._selecting:
             self._sel_end = self._cell_at(event.position().toPoint())
             self.viewport().update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        code = self._button_code(event.button())
+        if code is not None and code in self._mouse_buttons:
+            self._mouse_buttons.discard(code)
+            if self._reporting(event):
+                self._report_mouse(code, event.position().toPoint(), event.modifiers(), release=True)
+            return
         if event.button() == Qt.MouseButton.LeftButton and self._selecting:
             self._selecting = False
             self._sel_end = self._cell_at(event.position().toPoint())
@@ -525,6 +578,9 @@ class TerminalWidget(QAbstractScrollArea):
             self.viewport().update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._reporting(event):
+            self.mousePressEvent(event)  # a second click for the program, not a word selection
+            return
         ln, col = self._cell_at(event.position().toPoint())
         text = self.term.text_line(self._abs_line(ln))
         if col >= len(text) or text[min(col, len(text) - 1)].isspace():
@@ -540,6 +596,8 @@ class TerminalWidget(QAbstractScrollArea):
         self.viewport().update()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if self.term.mouse_tracking and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            return  # the right button went to the program; Shift+right click opens the menu
         menu = QMenu(self)
         self.copy_action.setEnabled(bool(self.selected_text()))
         self.paste_action.setEnabled(not self._read_only)
