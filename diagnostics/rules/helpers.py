@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from ..model import Report, SectionStatus
@@ -13,6 +14,13 @@ def data(report: Report, section: str) -> dict[str, Any] | None:
     if s is None or s.status in (SectionStatus.SKIPPED, SectionStatus.ERROR, SectionStatus.CANCELLED):
         return None
     return s.data
+
+
+def shell_word(text: str) -> str:
+    """`text` as one shell word, for the commands a fix tells the user to type or paste. Names taken from the
+    machine (a log tag any program can set, a crashed program's path, a mount point named after a USB stick's
+    label) must not be able to add commands of their own; ordinary names (`nginx`, `/home`) are left as they are."""
+    return shlex.quote(text)
 
 
 def human_bytes(n: float) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Finding, Report, SectionStatus, Severity
-from .helpers import data
+from .helpers import data, shell_word
 
 NOISY_UNIT = 50  # errors from one unit in the window that make a finding
 NOISY_MAX_FINDINGS = 3
@@ -34,9 +34,9 @@ def _where_to_look(report: Report, d: dict[str, Any], unit: str) -> str:
     if source == "macos-unified-log" or report.platform == "darwin":
         return f"Open the Console app, choose Errors and Faults, and search for {unit}."
     if source == "journal":
-        flag = f"-u {unit}" if "." in unit else f"-t {unit}"
+        flag = f"-u {shell_word(unit)}" if "." in unit else f"-t {shell_word(unit)}"
         return f"Read its messages: journalctl {flag} -p 3 -b."
-    return f"Read its messages: grep '{unit}' /var/log/syslog (or /var/log/messages)."
+    return f"Read its messages: grep -F -- {shell_word(unit)} /var/log/syslog (or /var/log/messages)."
 
 
 def oom_kills(report: Report) -> Iterable[Finding]:
@@ -150,7 +150,7 @@ def crash_loops(report: Report) -> Iterable[Finding]:
                       f"{d.get('since_days', 7):g} days; last at {g.get('last') or '?'}{sig}"],
             fix=(f"Install updates for {name} (sudo apt upgrade), then restart it. If it is started automatically "
                  f"and keeps crashing, stop it until it is fixed and report the crash to its makers; on Ubuntu: "
-                 f"ubuntu-bug {exe} sends the crash report."),
+                 f"ubuntu-bug {shell_word(exe)} sends the crash report."),
             section="crashes", incident_type="software problem", self_service=True,
         ))
     return out

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Finding, Report, Severity
-from .helpers import data
+from .helpers import data, shell_word
 
 # Units whose failure leaves the machine unreachable, offline, without logs or without a login screen.
 CRITICAL_UNITS = frozenset({
@@ -25,7 +25,7 @@ def _short(unit: str) -> str:
 
 
 def _fix(unit: str) -> str:
-    u = _short(unit)
+    u = shell_word(_short(unit))
     return (f"Restart it: sudo systemctl restart {u}; if it fails again, see why with journalctl -u {u} -b "
             f"(the last lines say what went wrong). If you do not need it: sudo systemctl disable --now {u}, "
             f"then sudo systemctl reset-failed {u}.")
@@ -71,7 +71,8 @@ def failed_services(report: Report) -> Iterable[Finding]:
         title=f"{len(failed)} services have failed" + (f", including {', '.join(critical_units)}"
                                                         if critical_units else ""),
         evidence=evidence,
-        fix=(f"Restart them one by one: sudo systemctl restart {_short(failed[0]['unit'])} (and likewise {names}); "
+        fix=(f"Restart them one by one: sudo systemctl restart {shell_word(_short(failed[0]['unit']))} "
+             f"(and likewise {names}); "
              "for any that fails again, see journalctl -u NAME -b. List them with systemctl --failed. "
              "So many failures at once often have one cause (a full disk, a broken update, no network): "
              "check the other findings first."),
@@ -90,7 +91,7 @@ def restart_loops(report: Report) -> Iterable[Finding]:
             continue
         n = int(r.get("restarts") or 0)
         crit = unit in CRITICAL_UNITS
-        u = _short(unit)
+        u = shell_word(_short(unit))
         now = " and is waiting to be started again" if r.get("sub") == "auto-restart" else ""
         out.append(Finding(
             id="services.restart_loop", severity=Severity.CRITICAL if crit else Severity.WARNING,

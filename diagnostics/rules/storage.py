@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Finding, Report, Severity
-from .helpers import data, human_bytes
+from .helpers import data, human_bytes, shell_word
 
 DISK_WARNING_PERCENT = 90.0
 DISK_CRITICAL_PERCENT = 97.0
@@ -50,7 +50,7 @@ def _cleanup_fix(m: dict[str, Any]) -> str:
         return f"Delete or move files you no longer need from the drive mounted at {mp}."
     tips = ("Empty the Trash, delete or move big files from Downloads and Videos, and uninstall programs you no "
             "longer use. To see what takes the space open 'Disk Usage Analyzer' or run "
-            f"'sudo du -xh --max-depth=2 {mp} | sort -h | tail -20'.")
+            f"'sudo du -xh --max-depth=2 {shell_word(mp)} | sort -h | tail -20'.")
     if mp in ("/", "/var"):
         tips += (" Package caches and old logs can go too: 'sudo apt clean' (or 'sudo dnf clean all') and "
                  "'sudo journalctl --vacuum-size=200M'.")
@@ -115,7 +115,8 @@ def inodes_exhausted(report: Report) -> Iterable[Finding]:
             ],
             fix=("Millions of tiny files (caches, mail queues, old session or thumbnail files) use up the "
                  "filesystem's file slots even when space is left. Find the folders with the most files with "
-                 f"'sudo du --inodes -x {mp} | sort -n | tail -20' and delete the cache or temporary files there "
+                 f"'sudo du --inodes -x {shell_word(mp)} | sort -n | tail -20' and delete the cache or temporary "
+                 "files there "
                  "(for example ~/.cache). If you are unsure what may be deleted, ask your IT support."),
             section=SECTION,
             incident_type="technical failure",
@@ -179,7 +180,8 @@ def unresponsive(report: Report) -> Iterable[Finding]:
             title=f"{_label(m)} is not responding",
             evidence=[f"{mp} ({m.get('device', '?')}, {m.get('fstype', '?')}) did not answer a size query in time"],
             fix=("Programs that open this drive will hang. Check that the network (and VPN, if you use one) is "
-                 f"connected and the file server is on. If it still does not answer, unmount it ('sudo umount -l {mp}')"
+                 "connected and the file server is on. If it still does not answer, unmount it "
+                 f"('sudo umount -l {shell_word(mp)}')"
                  " or restart the computer."),
             section=SECTION,
             incident_type="technical failure",

@@ -195,3 +195,30 @@ def test_evaluate_runs_these_rules_and_findings_validate() -> None:
     assert not any(f.id.startswith("deskside.rule_failed") for f in r.findings)
     schema_path = Path(__file__).resolve().parents[2] / "diagnostics" / "schema" / "report.schema.json"
     jsonschema.validate(r.to_dict(), json.loads(schema_path.read_text()))
+
+
+
+EVIL = "x';touch /tmp/deskside-pwned;'"  # any program can log under any tag: `logger -t "$EVIL" error`
+
+
+def test_names_from_the_machine_cannot_add_commands_to_a_fix() -> None:
+    """A log tag, a crashed program's path or a unit name goes into a command the user is told to type: it is
+    quoted as one shell word, so pasting the fix never runs what the name smuggles in."""
+    import shlex
+
+    word = shlex.quote(EVIL)
+    assert shlex.split(f"grep -F -- {word} /var/log/syslog") == ["grep", "-F", "--", EVIL, "/var/log/syslog"]
+    files = {"source": "files", "since_hours": 24, "groups": [group(EVIL, 80)]}
+    (f,) = lr.noisy_units(report(logs=files))
+    assert f"grep -F -- {word} /var/log/syslog" in f.fix
+    journal = {"source": "journal", "since_hours": 24, "groups": [group(EVIL, 80)]}
+    (f,) = lr.noisy_units(report(logs=journal))
+    assert f"journalctl -t {word} -p 3 -b" in f.fix or f"journalctl -u {word} -p 3 -b" in f.fix
+    (f,) = lr.crash_loops(report(crashes={"by_executable": [exe(f"/home/u/{EVIL}", 4, 4)]}))
+    assert f"ubuntu-bug {shlex.quote('/home/u/' + EVIL)} sends" in f.fix
+    (f,) = sr.failed_services(report(services={"failed": [unit(f"{EVIL}.service")]}))
+    assert f"sudo systemctl restart {word};" in f.fix and f"journalctl -u {word} -b" in f.fix
+    assert "touch /tmp/deskside-pwned;'" not in f.fix.replace(word, "")  # no unquoted copy anywhere
+    # ordinary names are shown as they are
+    (f,) = sr.failed_services(report(services={"failed": [unit("nginx.service")]}))
+    assert "sudo systemctl restart nginx;" in f.fix

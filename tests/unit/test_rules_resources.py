@@ -323,3 +323,17 @@ def test_rules_survive_odd_data(module: Any) -> None:
     for rule in module.RULES:
         list(rule(odd))  # no exception
     assert not [f for f in evaluate(odd) if f.id.startswith("deskside.rule_failed")]
+
+
+def test_a_mount_point_named_by_a_usb_label_is_quoted_in_the_commands_of_the_fix() -> None:
+    import shlex
+
+    mp = "/media/u/x';touch /tmp/pwned;'"
+    fs = evaluate(report(storage={"mounts": [mount("/data" + mp, 99.0, inodes_percent=99.0, inodes_used=990),
+                                             mount("/srv/share x", 10.0, unresponsive=True)]}))
+    [full] = only(fs, "storage.disk_full")
+    assert f"du -xh --max-depth=2 {shlex.quote('/data' + mp)} |" in full.fix
+    [inodes] = only(fs, "storage.inodes_full")
+    assert f"du --inodes -x {shlex.quote('/data' + mp)} |" in inodes.fix
+    [hung] = only(fs, "storage.mount_unresponsive")
+    assert "sudo umount -l '/srv/share x'" in hung.fix
