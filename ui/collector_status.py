@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QWidget
 
 from diagnostics.model import Report
 
-from .style import state_icon, state_label
+from .style import plain_tooltip, state_icon, state_label
 
 
 class FlowLayout(QLayout):
@@ -99,7 +99,7 @@ class CollectorBadge(QWidget):
         tip = f"{self.title} ({self.name}): {state_label(state)}"
         if reason:
             tip += f"\n{reason}"
-        self.setToolTip(tip)
+        self.setToolTip(plain_tooltip(tip))
         self.setAccessibleName(tip)
 
 

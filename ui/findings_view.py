@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from diagnostics.model import Finding, Severity
 
-from .style import SEVERITY_COLOURS, SEVERITY_LABELS, severity_icon
+from .style import SEVERITY_COLOURS, SEVERITY_LABELS, plain_tooltip, severity_icon
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -77,7 +77,7 @@ class FindingsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return severity_icon(f.severity)
         if role == Qt.ItemDataRole.ToolTipRole and col == 1:
-            return f.title
+            return plain_tooltip(f.title)
         if role == Qt.ItemDataRole.UserRole:
             return f
         return None

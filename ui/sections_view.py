@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from diagnostics.model import Report, Section
 
-from .style import state_icon, state_label
+from .style import plain_tooltip, state_icon, state_label
 
 MAX_CHILDREN = 500  # a section with 20 000 log lines stays browsable; the rest is in the saved JSON/HTML
 _LABEL_KEYS = ("name", "title", "unit", "device", "mountpoint", "interface", "id", "package", "path")
@@ -80,7 +80,7 @@ class SectionsView(QTreeWidget):
         if section.error:
             err = QTreeWidgetItem(["Error", section.error])
             err.setIcon(0, state_icon("error"))
-            err.setToolTip(1, section.error)
+            err.setToolTip(1, plain_tooltip(section.error))
             item.addChild(err)
         self._add_value(item, section.data)
         if section.skips:
@@ -88,12 +88,12 @@ class SectionsView(QTreeWidget):
             skipped.setIcon(0, state_icon("skipped"))
             for s in section.skips:
                 child = QTreeWidgetItem([s.item, s.reason])
-                child.setToolTip(1, s.reason)
+                child.setToolTip(1, plain_tooltip(s.reason))
                 skipped.addChild(child)
             item.addChild(skipped)
             skipped.setExpanded(True)
-        item.setToolTip(0, f"{section.title}: {state_label(status)}"
-                        + (f" ({len(section.skips)} skipped)" if section.skips else ""))
+        item.setToolTip(0, plain_tooltip(f"{section.title}: {state_label(status)}"
+                                         + (f" ({len(section.skips)} skipped)" if section.skips else "")))
         return item
 
     def _add_value(self, parent: QTreeWidgetItem, value: Any) -> None:
@@ -115,6 +115,6 @@ class SectionsView(QTreeWidget):
         text = format_value(value)
         child = QTreeWidgetItem([key, text])
         if not isinstance(value, (dict, list, tuple)) and len(text) > 60:
-            child.setToolTip(1, text[:2000])
+            child.setToolTip(1, plain_tooltip(text[:2000]))
         parent.addChild(child)
         self._add_value(child, value)

@@ -309,3 +309,39 @@ def test_save_into_a_missing_folder_says_what_went_wrong(qtbot: Any, task_runner
     assert isinstance(box, QMessageBox) and box.isVisible()
     assert "Choose another folder" in box.text()
     box.close()
+
+
+def _shown(tip: str) -> str:
+    """What a tooltip displays: Qt renders it as HTML when it merely looks like HTML (Qt::mightBeRichText)."""
+    from PySide6 import QtGui
+
+    if QtGui.Qt.mightBeRichText(tip):
+        doc = QtGui.QTextDocument()
+        doc.setHtml(tip)
+        return doc.toPlainText()
+    return tip
+
+
+def test_markup_from_the_machine_is_shown_literally_in_tooltips(qtbot: Any, task_runner: TaskRunner) -> None:
+    """A log line, a skip reason or an error with a tag in it used to be rendered as HTML in its tooltip."""
+    line = "kernel: <b>bold</b> <img src='file:///etc/hostname'> from a log line " + "x" * 40
+    r = sample_report()
+    r.sections["logs"] = Section("logs", "Logs", status=SectionStatus.PARTIAL, data={"sample": line},
+                                 skips=[Skip("<i>file</i>", "cannot read <b>/var/log/x</b>")])
+    r.sections["crashes"] = Section("crashes", "Crashes", status=SectionStatus.ERROR, error="ValueError: <u>bad</u>")
+    page = make_page(qtbot, task_runner, FakeService(r))
+    run_and_wait(qtbot, page)
+    assert _shown(page.findings_model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole)) == "Service <b>cups</b> failed"
+    logs = page.sections_view.section_item("logs")
+    crashes = page.sections_view.section_item("crashes")
+    assert logs is not None and crashes is not None
+    sample = next(logs.child(i) for i in range(logs.childCount()) if logs.child(i).text(0) == "sample")
+    assert _shown(sample.toolTip(1)) == line
+    skipped = next(logs.child(i) for i in range(logs.childCount()) if logs.child(i).text(0) == "Skipped")
+    assert _shown(skipped.child(0).toolTip(1)) == "cannot read <b>/var/log/x</b>"
+    error = next(crashes.child(i) for i in range(crashes.childCount()) if crashes.child(i).text(0) == "Error")
+    assert _shown(error.toolTip(1)) == "ValueError: <u>bad</u>"
+    badge = page.collector_status.badge("logs")
+    assert badge is not None and "<i>file</i>: cannot read <b>/var/log/x</b>" in _shown(badge.toolTip())
+    # ordinary text is left as it is
+    assert page.findings_model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "The disk / is almost full"
