@@ -552,6 +552,24 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         log.error("%s", exc)
         book = AddressBook(cli.address_book_path().with_name("hosts.unreadable-fallback.toml"))
     secrets = KeyringSecrets()
+    from . import settings
+
+    try:
+        remembered = bool(settings.load().get("remote", {}).get("save_secrets", False))
+    except settings.ConfigError as exc:
+        log.error("%s", exc)
+        remembered = False
+    state = {"save_secrets": remembered}
+
+    def set_save_secrets(on: bool) -> str:
+        state["save_secrets"] = on
+        try:
+            config = settings.load()
+            config.setdefault("remote", {})["save_secrets"] = on
+            settings.save(config)
+        except (settings.ConfigError, OSError) as exc:
+            return f"The choice applies until Deskside quits; it could not be saved: {exc}"
+        return ""
 
     def resolve_jump(text: str) -> HostProfile:
         return resolve_target(text, book, cli.ssh_config_path())
@@ -559,7 +577,7 @@ def build_remote_services(parent: QObject | None = None) -> Any:
     def connection_factory() -> Any:
         trust = HostKeyStore([cli.ssh_dir() / "known_hosts"], cli.known_hosts_store_path())
         return Connection(trust, secrets=secrets, audit=AuditLog(cli.audit_log_path()), resolve_jump=resolve_jump,
-                          default_identity_dir=cli.ssh_dir())  # fmt: skip
+                          default_identity_dir=cli.ssh_dir(), save_secrets=state["save_secrets"])  # fmt: skip
 
     def new_session(profile: HostProfile) -> ConnectionWorker:
         return ConnectionWorker(profile, connection_factory, parent=parent)
@@ -570,4 +588,6 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         import_ssh_config=import_ssh_config,
         ssh_config_path=cli.ssh_config_path(),
         download_dir=Path.home() / "Downloads",
+        save_secrets=remembered,
+        set_save_secrets=set_save_secrets,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -77,6 +78,12 @@ class AddressBookPanel(QWidget):
         for b in (self.add_button, self.edit_button, self.remove_button):
             row2.addWidget(b)
         lay.addLayout(row2)
+        self.save_secrets = QCheckBox("Remember passwords in the keyring")
+        self.save_secrets.setToolTip(
+            "A password or key passphrase that worked is saved in the system keyring (never in a file) and used "
+            "next time without asking. Applies to new connections."
+        )
+        lay.addWidget(self.save_secrets)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)

@@ -274,6 +274,9 @@ class RemotePage(QWidget):
         left_lay.addWidget(heading)
         self.book_panel = AddressBookPanel(services.book, services.import_ssh_config, services.ssh_config_path)
         self.book_panel.connect_requested.connect(self.connect_to)
+        self.book_panel.save_secrets.setChecked(services.save_secrets)
+        self.book_panel.save_secrets.setVisible(services.set_save_secrets is not None)
+        self.book_panel.save_secrets.toggled.connect(self._save_secrets_toggled)
         left_lay.addWidget(self.book_panel, 1)
         split.addWidget(left)
 
@@ -293,6 +296,11 @@ class RemotePage(QWidget):
         split.setStretchFactor(1, 4)
         split.setSizes([260, 1000])
         lay.addWidget(split)
+
+    def _save_secrets_toggled(self, on: bool) -> None:
+        if self.services.set_save_secrets is not None:
+            problem = self.services.set_save_secrets(on)
+            self.book_panel._show_error(problem)
 
     def connect_to(self, profile: HostProfile) -> SessionView:
         session = self.services.new_session(profile)

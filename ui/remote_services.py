@@ -49,3 +49,6 @@ class RemoteServices:
     import_ssh_config: Callable[[Path], tuple[list[HostProfile], list[str]]]
     ssh_config_path: Path
     download_dir: Path
+    # Save passwords and key passphrases that worked in the system keyring (config key [remote] save_secrets).
+    save_secrets: bool = False
+    set_save_secrets: Callable[[bool], str] | None = None  # stores the choice; returns "" or an error to show
