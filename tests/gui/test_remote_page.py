@@ -61,7 +61,8 @@ class Env:
 
     def services(self) -> RemoteServices:
         return RemoteServices(book=self.book, new_session=self.new_session, import_ssh_config=import_ssh_config,
-                              ssh_config_path=self.tmp / "ssh_config", download_dir=self.downloads)  # fmt: skip
+                              ssh_config_path=self.tmp / "ssh_config", download_dir=self.downloads,
+                              set_save_secrets=lambda _on: "")  # fmt: skip
 
     def profile(self, sshd: Sshd, key: bool = True, name: str = "test-server") -> HostProfile:
         return HostProfile(name=name, hostname="127.0.0.1", port=sshd.port, user=self.ssh.user,
