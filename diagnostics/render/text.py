@@ -102,7 +102,9 @@ def _sum_updates(d: dict[str, Any]) -> str:
     counts = d.get("counts") or {}
     reboot = (d.get("reboot") or {}).get("required")
     eol = d.get("eol") or {}
-    bits = [f"{counts.get('pending', '?')} pending", f"{counts.get('security', '?')} security",
+    checked = bool(d.get("checked") or d.get("pending")) or "checked" not in d
+    bits = [f"{counts.get('pending', '?')} pending" if checked else "pending updates not checked",
+            f"{counts.get('security', '?')} security" if checked else None,
             "reboot required" if reboot else None, f"EOL {eol['eol']}" if isinstance(eol.get("eol"), str) else None]
     return ", ".join(b for b in bits if b)
 

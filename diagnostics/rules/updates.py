@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..model import Finding, Report, Severity
-from ..updates.posture import CACHE_VERY_STALE_DAYS, PendingUpdate, Posture
+from ..updates.posture import CACHE_VERY_STALE_DAYS, NO_MANAGER, PendingUpdate, Posture
 from .helpers import data
 
 SECTION = "updates"
@@ -212,14 +212,20 @@ def unknown_security(report: Report) -> Iterable[Finding]:
     if p is None:
         return
     no_data = [m for m in p.checked if not p.security_data.get(m, True)]
-    failed = [s for s in p.skipped if s.source in ("apt", "dnf", "zypper", "pacman", "windows", "macos")]
+    failed = [s for s in p.skipped if s.source in ("apt", "dnf", "zypper", "pacman", "windows", "macos",
+                                                    NO_MANAGER)]
     if failed:
+        fix = _fix(REFRESH_FIX, [s.source for s in failed])
+        if any(s.source == NO_MANAGER for s in failed):
+            fix = ((fix + "\n") if fix else "") + (
+                "Check for updates with this system's own update tool (its software centre or package manager); "
+                "Deskside can list the updates of apt, dnf, zypper and pacman.")
         yield Finding(
             id="updates.not_checked",
             severity=Severity.WARNING,
             title="Deskside could not check this machine for pending updates",
             evidence=[f"{s.source}: {s.reason}" for s in failed][:EVIDENCE_MAX],
-            fix=_fix(REFRESH_FIX, [s.source for s in failed]) + "\nThen run the diagnosis again.",
+            fix=fix + "\nThen run the diagnosis again.",
             section=SECTION,
             incident_type="software problem",
         )

@@ -97,6 +97,9 @@ class Confidence:
     reasons: list[str] = field(default_factory=list)
 
 
+NO_MANAGER = "package manager"  # the SourceSkip.source recorded when no system package manager is found
+
+
 @dataclass
 class SourceSkip:
     source: str

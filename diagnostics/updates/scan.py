@@ -17,7 +17,15 @@ from ..cancel import CancelToken
 from ..host import Host, decode
 from . import apt, cache, eol, reboot
 from .common import SourceResult, stat_paths
-from .posture import CACHE_STALE_DAYS, CACHE_VERY_STALE_DAYS, CacheAge, Confidence, Posture, SourceSkip
+from .posture import (
+    CACHE_STALE_DAYS,
+    CACHE_VERY_STALE_DAYS,
+    NO_MANAGER,
+    CacheAge,
+    Confidence,
+    Posture,
+    SourceSkip,
+)
 
 # Detection order: the system package managers, then the app stores.
 SYSTEM_MANAGERS = ("apt", "dnf", "zypper", "pacman")
@@ -187,6 +195,10 @@ def _scan_linux(host: Host, posture: Posture, cancel: CancelToken | None, now: d
     kernel = running_kernel(host, cancel)
     posture.managers = detect_managers(host)
     queried = [m for m in posture.managers if m in SYSTEM_MANAGERS or allow_network]
+    if not any(m in SYSTEM_MANAGERS for m in posture.managers):
+        # Say so: an empty pending list here means "not checked", not "up to date".
+        posture.skipped.append(SourceSkip(NO_MANAGER, f"none of {', '.join(SYSTEM_MANAGERS)} was found, so the "
+                                                      "pending system updates could not be listed"))
 
     # One stat pass gives both the result-cache key and the cache ages.
     want_paths: list[str] = list(paths.os_release)

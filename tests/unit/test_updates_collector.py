@@ -228,3 +228,21 @@ def test_allow_network_must_be_a_real_boolean_to_send_traffic(setting: object) -
     host2 = RecordedHost("linux", {"flatpak"}, {"uname -r": (0, "6.1.0\n", "")}, {"/etc/os-release": b"ID=debian\n"})
     run_collectors([UpdatesCollector()], CollectContext(host=host2, options={"updates": {"allow_network": True}}))
     assert any(c.startswith("flatpak remote-ls") for c in host2.commands)
+
+
+def test_no_package_manager_is_not_reported_as_up_to_date() -> None:
+    """With no apt/dnf/zypper/pacman (an unsupported distribution, or a PATH without them) the summary used to say
+    "0 pending, 0 security" with no skip and no finding, which reads as "up to date"."""
+    from diagnostics.render.text import render_text
+
+    host = RecordedHost("linux", set(), {"uname -r": (0, "6.1.0\n", "")}, {"/etc/os-release": b"ID=alpine\n"})
+    report = run_collectors([UpdatesCollector()], CollectContext(host=host))
+    section = report.sections["updates"]
+    assert section.status == SectionStatus.PARTIAL
+    assert {s.item: s.reason for s in section.skips}["package manager"] == (
+        "none of apt, dnf, zypper, pacman was found, so the pending system updates could not be listed")
+    (f,) = [f for f in report.findings if f.id == "updates.not_checked"]
+    assert f.severity.label == "warning"
+    assert "own update tool" in f.fix and f.fix.endswith("Then run the diagnosis again.")
+    text = render_text(report)
+    assert "pending updates not checked" in text and "0 pending" not in text
