@@ -215,11 +215,10 @@ def unknown_security(report: Report) -> Iterable[Finding]:
     failed = [s for s in p.skipped if s.source in ("apt", "dnf", "zypper", "pacman", "windows", "macos",
                                                     NO_MANAGER)]
     if failed:
-        fix = _fix(REFRESH_FIX, [s.source for s in failed])
-        if any(s.source == NO_MANAGER for s in failed):
-            fix = ((fix + "\n") if fix else "") + (
-                "Check for updates with this system's own update tool (its software centre or package manager); "
-                "Deskside can list the updates of apt, dnf, zypper and pacman.")
+        known = [s.source for s in failed if s.source != NO_MANAGER]
+        fix = _fix(REFRESH_FIX, known) if known else (
+            "Check for updates with this system's own update tool (its software centre or package manager); "
+            "Deskside can list the updates of apt, dnf, zypper and pacman.")
         yield Finding(
             id="updates.not_checked",
             severity=Severity.WARNING,

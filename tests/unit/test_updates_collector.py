@@ -243,6 +243,7 @@ def test_no_package_manager_is_not_reported_as_up_to_date() -> None:
         "none of apt, dnf, zypper, pacman was found, so the pending system updates could not be listed")
     (f,) = [f for f in report.findings if f.id == "updates.not_checked"]
     assert f.severity.label == "warning"
-    assert "own update tool" in f.fix and f.fix.endswith("Then run the diagnosis again.")
+    assert f.fix == ("Check for updates with this system's own update tool (its software centre or package manager); "
+                     "Deskside can list the updates of apt, dnf, zypper and pacman.\nThen run the diagnosis again.")
     text = render_text(report)
     assert "pending updates not checked" in text and "0 pending" not in text
