@@ -42,12 +42,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("secret", re.compile(r"(?im)\b(?:set-)?cookie\b[\"']?\s*[:=]\s*[\"']?(?P<v>[^\r\n\"']+)")),
     ("secret", re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?P<u>[^\s:/@]+):(?P<v>[^\s@/]+)@")),
     ("secret", re.compile(
-        r"(?i)[?&;](?:api[_-]?key|apikey|access[_-]?token|id[_-]?token|refresh[_-]?token|token|auth|key|secret|"
-        r"password|passwd|pwd|sig|signature|client[_-]?secret|session(?:id)?|sid|code)=(?P<v>[^&\s\"'#<>]+)")),
+        r"(?i)[?&;](?:[a-z0-9]+[_-])*(?:api[_-]?key|apikey|access[_-]?token|id[_-]?token|refresh[_-]?token|token|auth|"
+        r"key|secret|password|passwd|pwd|sig|signature|credential|client[_-]?secret|session(?:id)?|sid|code)"
+        r"=(?P<v>[^&\s\"'#<>]+)")),
+    # Command-line flags: --password VALUE, --api-key=VALUE, sshpass -p VALUE.
+    ("secret", re.compile(
+        r"(?i)(?<![\w-])(?:--(?:pass(?:word|wd|phrase)?|token|api[_-]?key|access[_-]?key|secret|client[_-]?secret|"
+        r"auth[_-]?token)(?:=|\s+)|\bsshpass\s+-p\s*)" + _VALUE)),
+    # A bare bearer token (e.g. pasted from a curl command without its header name).
+    ("secret", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")),
     ("secret", re.compile(rf"(?i)(?<![A-Za-z0-9])(?:export\s+)?{_SENSITIVE_NAMES}[\"']?\s*[:=]\s*{_VALUE}")),
     ("secret", re.compile(
         r"\b(?:gh[opsur]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|"
-        r"xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9_-]{20,}|"
+        r"xox[abprs]-[A-Za-z0-9-]{10,}|npm_[A-Za-z0-9]{36}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9_-]{20,}|"
         r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})")),
     ("email", re.compile(r"(?i)(?<![A-Za-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")),
     ("serial", re.compile(
@@ -56,13 +63,25 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("user", re.compile(
         r"(?:/home/|/Users/|/var/home/|[A-Za-z]:\\{1,2}Users\\{1,2})(?P<v>[A-Za-z0-9_][A-Za-z0-9_.-]*)")),
     ("user", re.compile(
-        r"(?i)\b(?:user(?:name)?|login|logname|owner|account)\b[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z_][A-Za-z0-9_.-]{1,31})")),
+        r"(?i)(?<!\()\b(?:r?user(?:name)?|login|logname|owner|account)\b[\"']?\s*[:=]\s*[\"']?"
+        r"(?P<v>[A-Za-z_][A-Za-z0-9_.-]{1,31})")),
+    # Authentication logs: sshd "Accepted password for carol from", "Invalid user x from", PAM "for user erin",
+    # systemd "Session 3 of user frank".
+    ("user", re.compile(
+        r"(?i)\b(?:(?:accepted|failed)\s+[\w-]+\s+for(?:\s+(?:invalid|illegal)\s+user)?|invalid\s+user|"
+        r"illegal\s+user|(?:for|of|by)\s+user)\s+[\"']?(?P<v>[A-Za-z_][A-Za-z0-9_.-]{0,31})(?=[\s\"'(),:;]|\.?$|\.\s)")),
     ("host", re.compile(
-        r"(?i)\b(?:host(?:name)?|fqdn|nodename|computer[ _-]?name|machine[ _-]?name)\b[\"']?\s*[:=]\s*[\"']?"
+        r"(?i)\b(?:r?host(?:name)?|fqdn|nodename|computer[ _-]?name|machine[ _-]?name)\b[\"']?\s*[:=]\s*[\"']?"
         r"(?P<v>[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])")),
+    # UNC paths \\server\share and //server/share (SMB mounts).
+    ("host", re.compile(
+        r"(?:(?<![\\\w])\\\\|(?<![\w:/.])//)(?P<v>[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])(?=[\\/])")),
     ("mac", re.compile(
         r"(?<![0-9A-Fa-f:-])(?:[0-9A-Fa-f]{2}([:-]))(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:-])")),
-    ("ipv6", re.compile(r"(?i)(?<![0-9a-f:.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:%[A-Za-z0-9_.]+)?(?![0-9a-f:])")),
+    ("mac", re.compile(r"(?i)(?<![0-9a-f.])[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}(?![0-9a-f.])")),  # Cisco form
+    ("ipv6", re.compile(
+        r"(?i)(?<![0-9a-f:.])(?:(?:[0-9a-f]{0,4}:){2,6}(?:\d{1,3}\.){3}\d{1,3}|(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4})"
+        r"(?:%[A-Za-z0-9_.]+)?(?![0-9a-f:]|\.\d)")),
     ("ipv4", re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)")),
 ]
 
@@ -119,9 +138,13 @@ class Redactor:
         keywords: Iterable[str] = (),
         serials: Iterable[str] = (),
         secrets: Iterable[str] = (),
+        domains: Iterable[str] = (),
     ) -> None:
         self._known: dict[str, str] = {}  # normalized value -> kind
         self._known_re: re.Pattern[str] | None = None
+        # The organisation's DNS domains (e.g. corp.example): every name in them is a host name to mask.
+        self._domains: set[str] = set()
+        self._domains_re: re.Pattern[str] | None = None
         self._placeholders: dict[tuple[str, str], str] = {}  # (kind, normalized) -> placeholder
         self._values: dict[str, str] = {}  # placeholder -> original value
         self._counters: dict[str, int] = {}
@@ -131,6 +154,8 @@ class Redactor:
                              ("secret", secrets)):
             for v in values:
                 self.add_known(kind, v)
+        for d in domains:
+            self.add_domain(d)
 
     # ---- known values -------------------------------------------------------------------------------------
     def add_known(self, kind: str, value: str) -> None:
@@ -138,10 +163,31 @@ class Redactor:
         if not self._worth_masking(kind, v):
             return
         key = _normalize(kind, v)
+        if kind == "host" and key.count(".") >= 2:
+            self.add_domain(key.split(".", 1)[1])  # wks7.corp.example teaches corp.example
         if key in self._known and _RANK.get(self._known[key], 0) >= _RANK.get(kind, 0):
             return
         self._known[key] = kind
         self._known_re = None
+
+    def add_domain(self, domain: str) -> None:
+        """Mask every name in `domain` (and the domain itself); needs two labels at least (corp.example)."""
+        d = domain.strip().strip(".").lower()
+        if d.count(".") < 1 or _is_ip(d) or d in _NOT_HOSTS or not re.fullmatch(r"[a-z0-9.-]+", d):
+            return
+        if d not in self._domains:
+            self._domains.add(d)
+            self._domains_re = None
+
+    def _domain_pattern(self) -> re.Pattern[str] | None:
+        if not self._domains:
+            return None
+        if self._domains_re is None:
+            alts = sorted(self._domains, key=len, reverse=True)
+            self._domains_re = re.compile(
+                r"(?<![A-Za-z0-9_.@-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*(?:"
+                + "|".join(re.escape(a) for a in alts) + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])", re.I)
+        return self._domains_re
 
     def _worth_masking(self, kind: str, v: str) -> bool:
         low = v.lower()
@@ -164,8 +210,10 @@ class Redactor:
             return None
         if self._known_re is None:
             alts = sorted(self._known, key=len, reverse=True)
+            # A known host name also takes its domain along (fs9 -> fs9.corp.example): group "dom".
             self._known_re = re.compile(
-                r"(?<![A-Za-z0-9_])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![A-Za-z0-9_])", re.I)
+                r"(?<![A-Za-z0-9_])(?P<base>" + "|".join(re.escape(a) for a in alts) + r")"
+                r"(?P<dom>(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?![A-Za-z0-9_])", re.I)
         return self._known_re
 
     def learn_from_obj(self, obj: Any) -> None:
@@ -218,11 +266,17 @@ class Redactor:
         known = self._known_pattern()
         if known is not None:
             for m in known.finditer(text):
-                kk = self._known.get(m.group(0).lower()) or self._known.get(m.group(0))
+                base = m.group("base")
+                kk = self._known.get(base.lower()) or self._known.get(base)
                 if kk is None:
                     continue
-                cands.append((_RANK["known"] if kk != "secret" else _RANK["secret"], m.start(), m.end(), kk,
-                              m.group(0)))
+                end = m.end() if kk == "host" else m.end("base")
+                cands.append((_RANK["known"] if kk != "secret" else _RANK["secret"], m.start(), end, kk,
+                              text[m.start():end]))
+        domains = self._domain_pattern()
+        if domains is not None:
+            for m in domains.finditer(text):
+                cands.append((_RANK["known"], m.start(), m.end(), "host", m.group(0)))
         cands.sort(key=lambda c: (-c[0], c[1], -(c[2] - c[1])))
         taken: list[tuple[int, int, str, str]] = []
         for _rank, s, e, kind, value in cands:
@@ -243,6 +297,8 @@ class Redactor:
             # netmasks (255.x) and loopback/unspecified addresses say nothing about the user
             return not (ip4.is_loopback or ip4.is_unspecified or value.startswith("255."))
         if kind == "mac":
+            if "." in value and not re.search(r"[a-fA-F]", value):
+                return False  # 1234.5678.9012 is more likely a version than a Cisco-style MAC
             return value.replace("-", ":").lower() not in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff")
         if kind == "ipv6":
             try:

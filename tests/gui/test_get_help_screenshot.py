@@ -73,6 +73,7 @@ def test_get_help_screenshots(qtbot: Any, task_runner: TaskRunner, tmp_path: Pat
 
     message = page.redaction.document_text(MESSAGE_DOC)
     assert "bob.builder@corp.example" not in message and "Priority: P2 high" in message
+    assert "fileserver02" not in message  # the UNC path \\fileserver02\projects: its host is masked
     assert len(rows) >= 8
     for png in (form_png, preview_png):
         img = QImage(str(png))

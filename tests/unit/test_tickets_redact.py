@@ -92,3 +92,57 @@ def test_versions_and_null_macs_are_not_personal() -> None:
     out = r.redact_obj(report)
     assert out["updates"]["pending"][0] == {"name": "firefox", "candidate": "17.0.21.1-1", "installed": "17.0.20.4"}
     assert out["interfaces"][0] == {"name": "lo", "mac": "00:00:00:00:00:00", "gateway": "<ipv4-1>"}
+
+
+def test_review_gaps_unc_auth_logs_flags_and_tokens() -> None:
+    """Values a first version let through (found in review); each line must lose its personal/secret part."""
+    r = Redactor()
+    cases = {
+        r"opening \\fileserver02\share\q3.xlsx": "opening \\\\<host-1>\\share\\q3.xlsx",
+        r"mapped \\NAS01.corp.example\home": "mapped \\\\<host-2>\\home",
+        "mount //nas7/backup /mnt": "mount //<host-3>/backup /mnt",
+        "sshd[1]: Accepted password for carol from 203.0.113.9 port 22 ssh2":
+            "sshd[1]: Accepted password for <user-1> from <ipv4-1> port 22 ssh2",
+        "sshd[1]: Failed password for invalid user mallory from 203.0.113.9":
+            "sshd[1]: Failed password for invalid user <user-2> from <ipv4-1>",
+        "pam_unix(login:session): session opened for user erin(uid=1001) by (uid=0)":
+            "pam_unix(login:session): session opened for user <user-3>(uid=1001) by (uid=0)",
+        "systemd[1]: Started Session 3 of user frank.": "systemd[1]: Started Session 3 of user <user-4>.",
+        "pam_unix(sshd:auth): authentication failure; ruser=gina rhost=ws-gina-2":
+            "pam_unix(sshd:auth): authentication failure; ruser=<user-5> rhost=<host-4>",
+        "v6 mapped ::ffff:192.0.2.9 ok": "v6 mapped <ipv6-1> ok",
+        "up at fd00::2.": "up at <ipv6-2>.",
+        "curl -H 'x' https://h/ Bearer ya29.a0AfH6SMBxyz": "curl -H 'x' https://h/ Bearer <secret-1>",
+        "app --password hunter77 --user x": "app --password <secret-2> --user x",
+        "app --api-key=k-998877 run": "app --api-key=<secret-3> run",
+        "sshpass -p 'hunter99' ssh x": "sshpass -p '<secret-4>' ssh x",
+        "GET /o?X-Amz-Signature=deadbeefcafe1234&X-Amz-Credential=AKIDEXAMPLE%2F2024":
+            "GET /o?X-Amz-Signature=<secret-5>&X-Amz-Credential=<secret-6>",
+        "npmrc npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789": "npmrc <secret-7>",
+        "stripe sk_live_51HabcdefGHIJKLmnop": "stripe <secret-8>",
+        "switch saw 3c22.fb9a.107e": "switch saw <mac-1>",
+    }
+    for text, want in cases.items():
+        assert r.redact_text(text) == want, text
+    # Not personal: a help text mentioning a flag, a version, the system account.
+    assert r.redact_text("sudo: root : TTY=pts/0") == "sudo: root : TTY=pts/0"
+    assert r.redact_text("release 1234.5678.9012") == "release 1234.5678.9012"
+
+
+def test_names_in_the_organisations_domain_are_masked() -> None:
+    """A host name labelled once (or the machine's own domain) teaches the domain: other names in it are masked
+    wherever they appear, also in free text such as a finding's title."""
+    r = Redactor(domains=["corp.example"])
+    assert r.redact_text("Name resolution fails for fileserver02.corp.example.") == \
+        "Name resolution fails for <host-1>."
+    assert r.redact_text("https://intranet.corp.example/wiki and corp.example") == \
+        "https://<host-2>/wiki and <host-3>"
+    # Not in the domain: stays.
+    assert r.redact_text("deb.debian.org and corp.example.com.au") == "deb.debian.org and corp.example.com.au"
+    r2 = Redactor()
+    r2.scan({"log": "resolver: hostname: proxy.branch.example.net\nfailed: db1.branch.example.net timed out"})
+    assert r2.redact_text("failed: db1.branch.example.net timed out") == "failed: <host-2> timed out"
+    # A bare host name learned from a UNC path is masked with its domain too, not just its first label.
+    r3 = Redactor()
+    r3.scan({"log": r"open \\fs9\x" + "\nping fs9.corp.example"})
+    assert "fs9" not in r3.redact_text("ping fs9.corp.example")
