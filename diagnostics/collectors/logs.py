@@ -17,7 +17,7 @@ import math
 from typing import Any, ClassVar
 
 from ..host import CommandResult, decode
-from ..model import Section
+from ..model import Section, SectionStatus
 from ..parsers import journal as jp
 from ..parsers import macos_log, windows_events
 from ..parsers.logevents import LogEvent, summarize
@@ -60,6 +60,9 @@ class LogsCollector(Collector):
             if source == "files" or not self._journal(ctx, section, hours, max_lines):
                 if source != "journal":
                     self._files(ctx, section, hours)
+        if "source" not in section.data:
+            # No log could be read: the section says so (skipped, with the reasons), not "0 errors".
+            section.status = SectionStatus.SKIPPED
 
     # --- Linux: the journal ----------------------------------------------------------------------------------
 

@@ -157,7 +157,8 @@ def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
         if s.status == SectionStatus.ERROR and s.error:
             extra = s.error
         elif s.status == SectionStatus.SKIPPED and s.skips:
-            extra = s.skips[0].reason
+            extra = s.skips[0].reason if len(s.skips) == 1 else "; ".join(f"{k.item}: {k.reason}"
+                                                                           for k in s.skips[:3])
         head = f"  {s.title[:24]:<24} {status:<9} {s.duration_s:5.2f}s  "
         out.extend(textwrap.wrap(extra, width, initial_indent=head, subsequent_indent=" " * len(head)) or [head])
         if s.status == SectionStatus.PARTIAL and s.skips:

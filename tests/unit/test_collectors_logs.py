@@ -538,3 +538,26 @@ def test_logs_paths_that_are_not_a_list_and_an_infinite_window_are_named() -> No
     assert "setting logs.since_hours: inf is not a number of at least 0; using 24" in text
     assert section.data["source"] == "files"
     assert [f["path"] for f in section.data["files"]] == ["/var/log/syslog"]  # the default paths were read
+
+
+def test_logs_nothing_readable_is_skipped_with_every_reason_not_zero_errors() -> None:
+    """An ordinary user in a container (no journal, no /var/log files, dmesg restricted) used to get
+    "partial: 0 errors in 24 h from ?", which reads as a clean log."""
+    from diagnostics.render.text import render_text
+
+    def responder(argv: list[str]) -> CommandResult | None:
+        if argv[0] == "journalctl":
+            return ok(argv, "-- No entries --\n", "No journal files were found.\n")
+        if argv[0] == "stat":
+            return ok(argv, "", f"stat: cannot statx '{argv[-1]}': No such file or directory", rc=1)
+        if argv[0] == "dmesg":
+            return ok(argv, "", "dmesg: read kernel buffer failed: Operation not permitted", rc=1)
+        return None
+
+    report = run_collectors([LogsCollector()], CollectContext(host=FakeHost("linux", responder)))
+    s = report.sections["logs"]
+    assert s.status == SectionStatus.SKIPPED and "source" not in s.data
+    summary = next(line for line in render_text(report).splitlines() if line.lstrip().startswith("Logs"))
+    assert "skipped" in summary and "0 errors" not in summary
+    text = " ".join(render_text(report).split())
+    assert "journal: the systemd journal has no log files" in text and "kernel log (dmesg): needs root" in text
