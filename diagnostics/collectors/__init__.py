@@ -50,7 +50,11 @@ def select(only: list[str] | None = None, skip: list[str] | None = None,
         chosen = [c for c in collectors if c.name in only]
     else:
         chosen = [c for c in collectors if c.default or include_optional]
-    return [c for c in chosen if c.name not in (skip or [])]
+    chosen = [c for c in chosen if c.name not in (skip or [])]
+    if not chosen and (only or skip):
+        raise ValueError("no collector is left to run: --skip names every one that --only or the default run "
+                         "chose; see --list-collectors")
+    return chosen
 
 
 __all__ = ["CollectContext", "Collector", "all_collectors", "select"]

@@ -81,7 +81,8 @@ def _sum_network(d: dict[str, Any]) -> str:
 
 
 def _sum_processes(d: dict[str, Any]) -> str:
-    return f"{d.get('total', '?')} processes, {d.get('zombie_count', len(d.get('zombies') or []))} zombies"
+    zombies = d.get("zombie_count", len(d.get("zombies") or []))
+    return f"{d.get('total', '?')} processes, {zombies} zombie{'' if zombies == 1 else 's'}"
 
 
 def _sum_logs(d: dict[str, Any]) -> str:
@@ -140,7 +141,9 @@ def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
     findings = report.sorted_findings()
     problems = [f for f in findings if f.severity >= Severity.WARNING]
     if problems:
-        out.append(f"Found {len(problems)} problem(s) on {report.host}:")
+        out.append(f"Found {len(problems)} problem(s) on {report.host}"
+                   + (" before the diagnostics were cancelled; what was collected is below:" if report.cancelled
+                      else ":"))
     elif report.cancelled:
         out.append(f"Diagnostics of {report.host} were cancelled; what was collected is below.")
     else:

@@ -136,3 +136,9 @@ def test_a_report_file_that_cannot_be_written_loses_nothing(tmp_path: Path) -> N
     res = deskside("diagnose", "--only", "system", "--json", "-o", str(target))
     assert res.returncode == 3 and f"cannot write the JSON report to {target}" in res.stderr
     validate(json.loads(res.stdout))
+
+
+def test_skipping_every_collector_is_an_error_not_a_clean_bill_of_health() -> None:
+    res = deskside("diagnose", "--only", "system", "--skip", "system")
+    assert res.returncode == 3
+    assert "no collector is left to run" in res.stderr and "No problems found" not in res.stdout

@@ -65,3 +65,15 @@ def test_text_puts_worst_first_and_summarises() -> None:
     assert "Found 2 problem(s) on box<1>" in text
     assert "fullest / at 96%" in text
     assert "/mnt/nfs: did not answer within 1 s" in text
+
+
+def test_text_says_a_run_with_problems_was_cancelled_and_counts_zombies_right() -> None:
+    r = sample()
+    r.cancelled = True
+    r.sections["processes"] = Section(name="processes", title="Processes", data={"total": 90, "zombie_count": 1})
+    text = render_text(r)
+    assert text.splitlines()[0] == ("Found 2 problem(s) on box<1> before the diagnostics were cancelled; "
+                                    "what was collected is below:")
+    assert "90 processes, 1 zombie\n" in text
+    r.sections["processes"].data["zombie_count"] = 3
+    assert "90 processes, 3 zombies\n" in render_text(r)
