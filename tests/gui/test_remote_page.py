@@ -195,7 +195,7 @@ def test_password_by_keyboard_interactive_dialog(qtbot, page: RemotePage, env: E
     run_in_terminal(qtbot, view, "echo logged-in-as-$(id -un)", f"logged-in-as-{env.ssh.user}")
 
 
-def test_terminal_runs_vi_and_resizes(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_runs_vi_and_top_and_resizes(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
     view = connect_trusted(qtbot, page, env, sshd_server)
     term = view.current_terminal()
     assert term is not None
@@ -209,6 +209,17 @@ def test_terminal_runs_vi_and_resizes(qtbot, page: RemotePage, env: Env, sshd_se
     qtbot.keyClicks(term, ":q!")
     qtbot.keyClick(term, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not term.term.alternate_screen, timeout=20000)
+    # top on the server: its header and process table fill the terminal; q quits it.
+    qtbot.keyClicks(term, "top -d 1")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(line.startswith("top - ") for line in term.screen_text()), timeout=20000)
+    try:
+        qtbot.waitUntil(lambda: any("PID" in line and "USER" in line for line in term.screen_text()),
+                        timeout=20000)  # fmt: skip
+    except Exception:
+        raise AssertionError("\n".join(term.screen_text())) from None
+    qtbot.keyClicks(term, "q")
+    run_in_terminal(qtbot, view, "echo top-done", "top-done")
 
 
 def _home(env: Env) -> Path:
