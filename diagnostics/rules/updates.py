@@ -13,13 +13,16 @@ EVIDENCE_MAX = 10
 MANY_PENDING = 50
 EOL_WARN_DAYS = 90
 
+# Linux fixes name the graphical tool first (what a non-technical user opens), then the exact terminal command.
 UPGRADE_FIX = {
-    "apt": "Run: sudo apt update && sudo apt upgrade",
-    "dnf": "Run: sudo dnf upgrade --refresh",
-    "zypper": "Run: sudo zypper refresh && sudo zypper update",
-    "pacman": "Run: sudo pacman -Syu",
-    "flatpak": "Run: flatpak update",
-    "snap": "Run: sudo snap refresh",
+    "apt": "Open Software Updater (or your software centre) and install all updates, or in a terminal run: "
+           "sudo apt update && sudo apt upgrade",
+    "dnf": "Open Software (or Discover) and install all updates, or in a terminal run: sudo dnf upgrade --refresh",
+    "zypper": "Open YaST Online Update (or Discover) and install all updates, or in a terminal run: "
+              "sudo zypper refresh && sudo zypper update",
+    "pacman": "In a terminal run: sudo pacman -Syu",
+    "flatpak": "Open your software centre and install the app updates, or in a terminal run: flatpak update",
+    "snap": "Snaps update themselves within a day; to update now, in a terminal run: sudo snap refresh",
     "windows": "Open Settings > Windows Update, click \"Check for updates\", install everything offered and "
                "restart when asked.",
     "macos": "Open System Settings > General > Software Update and install the updates (on macOS 12 and older: "
@@ -27,14 +30,17 @@ UPGRADE_FIX = {
 }
 SECURITY_FIX = {
     **UPGRADE_FIX,
-    "dnf": "Run: sudo dnf upgrade --refresh --security (or sudo dnf upgrade --refresh for everything)",
-    "zypper": "Run: sudo zypper refresh && sudo zypper patch --category security",
+    "dnf": "Open Software (or Discover) and install all updates, or in a terminal run: "
+           "sudo dnf upgrade --refresh --security (or sudo dnf upgrade --refresh for everything)",
+    "zypper": "Open YaST Online Update (or Discover) and install all updates, or in a terminal run: "
+              "sudo zypper refresh && sudo zypper patch --category security",
 }
 REFRESH_FIX = {
-    "apt": "Run: sudo apt update",
-    "dnf": "Run: sudo dnf makecache",
-    "zypper": "Run: sudo zypper refresh",
-    "pacman": "Run: sudo pacman -Syu (refreshing the databases without upgrading is not supported on Arch)",
+    "apt": "Open Software Updater (it refreshes the list first), or in a terminal run: sudo apt update",
+    "dnf": "Open Software (or Discover) and let it check for updates, or in a terminal run: sudo dnf makecache",
+    "zypper": "Open YaST Online Update (it refreshes the list first), or in a terminal run: sudo zypper refresh",
+    "pacman": "In a terminal run: sudo pacman -Syu (refreshing the databases without upgrading is not supported "
+              "on Arch)",
     "windows": "Open Settings > Windows Update and click \"Check for updates\".",
     "macos": "Open System Settings > General > Software Update and let it check for updates.",
 }

@@ -44,7 +44,8 @@ def test_security_updates_with_fresh_cache_are_critical() -> None:
     assert f.title == "12 security updates waiting to be installed"
     assert f.evidence[0] == "lib0 1.0-1 -> 1.0-2 (bookworm-security)"
     assert len(f.evidence) == 11 and f.evidence[-1] == "... and 2 more"
-    assert f.fix == "Run: sudo apt update && sudo apt upgrade"
+    assert f.fix == ("Open Software Updater (or your software centre) and install all updates, or in a terminal "
+                     "run: sudo apt update && sudo apt upgrade")
 
 
 def test_security_updates_with_stale_cache_are_a_warning() -> None:
@@ -53,7 +54,8 @@ def test_security_updates_with_stale_cache_are_a_warning() -> None:
     assert f.severity == Severity.WARNING and f.title == "1 security update waiting to be installed"
     assert "the package cache is out of date" in f.evidence[-1]
     stale = found["updates.stale_cache"]
-    assert stale.severity == Severity.INFO and stale.fix == "Run: sudo apt update"
+    assert stale.severity == Severity.INFO
+    assert stale.fix == "Open Software Updater (it refreshes the list first), or in a terminal run: sudo apt update"
     assert "20 days ago" in stale.evidence[0]
     assert by_id(report(posture([], cache_days=45)))["updates.stale_cache"].severity == Severity.WARNING
 
@@ -62,7 +64,8 @@ def test_other_updates_by_count() -> None:
     few = [PendingUpdate(name=f"p{i}", manager="dnf", candidate="2", source="updates") for i in range(3)]
     f = by_id(report(posture(few, manager="dnf")))["updates.pending"]
     assert f.severity == Severity.INFO and f.title == "3 updates available"
-    assert f.fix == "Run: sudo dnf upgrade --refresh"
+    assert f.fix == ("Open Software (or Discover) and install all updates, or in a terminal run: "
+                     "sudo dnf upgrade --refresh")
     many = few * 20
     assert by_id(report(posture(many, manager="dnf")))["updates.pending"].severity == Severity.WARNING
     assert by_id(report(posture([]))) == {}  # nothing pending, fresh cache: no findings
