@@ -588,6 +588,7 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         import_ssh_config=import_ssh_config,
         ssh_config_path=cli.ssh_config_path(),
         download_dir=Path.home() / "Downloads",
+        resolve=lambda text: resolve_target(text, book, cli.ssh_config_path()),
         save_secrets=remembered,
         set_save_secrets=set_save_secrets,
     )

@@ -36,6 +36,7 @@ class AddressBookPanel(QWidget):
         import_ssh_config: Callable[[Path], tuple[list[HostProfile], list[str]]],
         ssh_config_path: Path,
         parent: QWidget | None = None,
+        resolve: Callable[[str], HostProfile] | None = None,
     ) -> None:
         super().__init__(parent)
         self.book = book
@@ -43,6 +44,13 @@ class AddressBookPanel(QWidget):
         self._ssh_config_path = ssh_config_path
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        self.quick = QLineEdit()
+        self.quick.setPlaceholderText("Quick connect: user@host:port or an ssh alias, then Enter")
+        self.quick.setClearButtonEnabled(True)
+        self.quick.returnPressed.connect(self._quick_connect)
+        self.quick.setVisible(resolve is not None)
+        self._resolve = resolve
+        lay.addWidget(self.quick)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search hosts, groups, tags…")
         self.search.setClearButtonEnabled(True)
@@ -170,6 +178,18 @@ class AddressBookPanel(QWidget):
     def _double_clicked(self, item: QTreeWidgetItem, _col: int) -> None:
         if item.data(0, PROFILE_ROLE):
             self._connect_selected()
+
+    def _quick_connect(self) -> None:
+        text = self.quick.text().strip()
+        if not text or self._resolve is None:
+            return
+        try:
+            profile = self._resolve(text)
+        except (HostsError, ValueError) as exc:
+            self._show_error(str(exc))
+            return
+        self._show_error("")
+        self.connect_requested.emit(profile)
 
     def _connect_selected(self) -> None:
         p = self.selected()

@@ -272,7 +272,8 @@ class RemotePage(QWidget):
         f.setPointSizeF(f.pointSizeF() * 1.2)
         heading.setFont(f)
         left_lay.addWidget(heading)
-        self.book_panel = AddressBookPanel(services.book, services.import_ssh_config, services.ssh_config_path)
+        self.book_panel = AddressBookPanel(services.book, services.import_ssh_config, services.ssh_config_path,
+                                           resolve=services.resolve)  # fmt: skip
         self.book_panel.connect_requested.connect(self.connect_to)
         self.book_panel.save_secrets.setChecked(services.save_secrets)
         self.book_panel.save_secrets.setVisible(services.set_save_secrets is not None)

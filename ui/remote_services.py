@@ -50,5 +50,7 @@ class RemoteServices:
     ssh_config_path: Path
     download_dir: Path
     # Save passwords and key passphrases that worked in the system keyring (config key [remote] save_secrets).
+    # Quick connect: what a user would type for ssh ([user@]host[:port], an alias) -> a profile; raises HostsError.
+    resolve: Callable[[str], HostProfile] | None = None
     save_secrets: bool = False
     set_save_secrets: Callable[[bool], str] | None = None  # stores the choice; returns "" or an error to show

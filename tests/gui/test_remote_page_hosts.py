@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from remote.hosts import AddressBook, HostProfile, import_ssh_config
@@ -123,3 +124,25 @@ def test_connect_emits_the_profile(qtbot, panel: AddressBookPanel) -> None:  # t
     with qtbot.waitSignal(panel.connect_requested) as sig:
         panel.connect_button.click()
     assert sig.args[0].name == "web1" and sig.args[0].hostname == "10.0.0.5"
+
+
+def test_quick_connect_resolves_what_a_user_types(qtbot, book: AddressBook, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from remote.hosts import resolve_target
+
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text("Host lab\n  HostName 127.0.0.1\n  Port 2200\n  User tech\n")
+    p = AddressBookPanel(book, import_ssh_config, cfg, resolve=lambda text: resolve_target(text, book, cfg))
+    qtbot.addWidget(p)
+    p.show()
+    assert p.quick.isVisible()
+    for typed, expected in [("admin@10.9.8.7:2022", ("admin", "10.9.8.7", 2022)), ("lab", ("tech", "127.0.0.1", 2200)),
+                            ("web1", ("ops", "10.0.0.5", 22))]:  # fmt: skip
+        p.quick.setText(typed)
+        with qtbot.waitSignal(p.connect_requested) as sig:
+            qtbot.keyClick(p.quick, Qt.Key.Key_Return)
+        prof = sig.args[0]
+        assert (prof.user, prof.hostname, prof.port) == expected
+    p.quick.setText("user@host:99999")
+    with qtbot.assertNotEmitted(p.connect_requested):
+        qtbot.keyClick(p.quick, Qt.Key.Key_Return)
+    assert "out of range" in p.error.text() and p.error.isVisible()
