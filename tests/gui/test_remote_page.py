@@ -22,7 +22,7 @@ from desktop.connection_worker import ConnectionWorker
 from remote.audit import AuditLog
 from remote.auth import NoSecrets
 from remote.connection import Connection
-from remote.hosts import AddressBook, HostProfile, import_ssh_config
+from remote.hosts import AddressBook, HostProfile, import_ssh_config, resolve_target
 from remote.trust import HostKeyStore
 from tests.integration.sshd import Sshd, SshEnv, fresh_sshd, ssh_env, sshd_server  # noqa: F401
 from ui.remote_dialogs import HostKeyDialog, HostKeyRefusedDialog, KeyboardInteractiveDialog, SecretDialog
@@ -62,7 +62,8 @@ class Env:
     def services(self) -> RemoteServices:
         return RemoteServices(book=self.book, new_session=self.new_session, import_ssh_config=import_ssh_config,
                               ssh_config_path=self.tmp / "ssh_config", download_dir=self.downloads,
-                              set_save_secrets=lambda _on: "")  # fmt: skip
+                              set_save_secrets=lambda _on: "",
+                              resolve=lambda text: resolve_target(text, self.book, None))  # fmt: skip
 
     def profile(self, sshd: Sshd, key: bool = True, name: str = "test-server") -> HostProfile:
         return HostProfile(name=name, hostname="127.0.0.1", port=sshd.port, user=self.ssh.user,
