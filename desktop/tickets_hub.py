@@ -18,6 +18,7 @@ from tickets.service import TicketService
 from ui.get_help_services import BackendRow, BackendsInfo
 
 from . import paths, settings
+from .commands.tickets import config_table, make_service, secret_store
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
@@ -30,24 +31,14 @@ class TicketsHub:
 
     # ---- the service ----------------------------------------------------------------------------------------
     def _store(self, config: dict[str, Any]) -> SecretStore:
-        if self._secrets is not None:
-            return self._secrets
-        scfg = config.get("secrets", {}) or {}
-        plaintext = paths.data_dir() / "secrets.json" if scfg.get("plaintext_fallback") is True else None
-        return SecretStore(plaintext_file=plaintext)
+        return self._secrets if self._secrets is not None else secret_store(config)
 
     def service(self) -> TicketService:
-        from .commands.tickets import make_service
-
+        """The same service `deskside ticket` builds (one place: commands.tickets.make_service)."""
         with self._lock:
             if self._svc is None:
-                try:
-                    config = settings.load()
-                except settings.ConfigError as exc:
-                    raise ConfigError(str(exc)) from exc
-                svc = make_service(config)
-                svc.secrets = self._store(config)
-                self._svc = svc
+                config = self._load()
+                self._svc = make_service(config, secrets=self._store(config))
             return self._svc
 
     def invalidate(self) -> None:
@@ -65,15 +56,15 @@ class TicketsHub:
         path = str(paths.config_file())
         try:
             config = self._load()
+            store = self._store(config)
+            tables = config_table(config, "backends", "[backends]")
+            default = config_table(config, "tickets", "[tickets]").get("backend")
         except ConfigError as exc:
             return BackendsInfo([], None, "", False, path, problem=str(exc))
-        store = self._store(config)
         where = store.backend_name()
         keyring_ok = where != "none"
         if not keyring_ok:
             where = keyring_problem(store._kr) or "no usable keyring"
-        tables = config.get("backends", {}) or {}
-        default = (config.get("tickets", {}) or {}).get("backend")
         if default is None and len(tables) == 1:
             default = next(iter(tables))
         rows = []

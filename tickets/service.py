@@ -92,6 +92,7 @@ class TicketService:
         users: Iterable[str] = (),
         hosts: Iterable[str] = (),
         keywords: Iterable[str] = (),
+        domains: Iterable[str] = (),
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -103,6 +104,7 @@ class TicketService:
             raise ConfigError("[tickets] scale must be 3 or 5 (the size of the impact x urgency matrix)")
         self.scale = scale
         self.users, self.hosts, self.keywords = list(users), list(hosts), list(keywords)
+        self.domains = list(domains)  # the organisation's DNS domains: every name in them is masked
         self._transport = transport
         if default_backend is not None and default_backend not in self.backends:
             raise ConfigError(f"[tickets] backend = {default_backend!r} but there is no [backends.{default_backend}]")
@@ -178,7 +180,8 @@ class TicketService:
         if uid:
             base.uid = uid
         off = frozenset(disabled)
-        red = Redactor(users=self.users, hosts=self.hosts, keywords=[*self.keywords, *keywords])
+        red = Redactor(users=self.users, hosts=self.hosts, keywords=[*self.keywords, *keywords],
+                       domains=self.domains)
         logs = dict(logs or {})
         texts = {"summary": draft.summary, "description": base.description, **logs}
         items = red.scan(texts, {"report.json": dict(report)} if report else {})

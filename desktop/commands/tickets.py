@@ -36,25 +36,66 @@ def _err(msg: str) -> None:
     print(f"deskside: {msg}", file=sys.stderr)
 
 
-def make_service(config: dict[str, Any] | None = None) -> TicketService:
-    """Build the service from config.toml ([backends.*], [tickets], [secrets]) and the data dir."""
+def config_table(cfg: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = cfg.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table ({where} with key = value lines below it), not "
+                          f"{key} = {value!r}; fix {paths.config_file()}")
+    return value
+
+
+def _words(table: dict[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        raise ConfigError(f"{where} {key} must be a list: write {key} = [{json.dumps(value)}]")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} {key} must be a list of strings, e.g. {key} = [\"one\", \"two\"]")
+    return value
+
+
+def secret_store(config: dict[str, Any]) -> SecretStore:
+    """The system keyring; a 0600 plaintext file only if the user asked ([secrets] plaintext_fallback = true)."""
+    scfg = config_table(config, "secrets", "[secrets]")
+    fallback = scfg.get("plaintext_fallback", False)
+    if not isinstance(fallback, bool):
+        raise ConfigError("[secrets] plaintext_fallback must be true or false")
+    return SecretStore(plaintext_file=paths.data_dir() / "secrets.json" if fallback else None)
+
+
+def make_service(config: dict[str, Any] | None = None, secrets: SecretStore | None = None) -> TicketService:
+    """Build the service from config.toml ([backends.*], [tickets], [secrets]) and the data dir. Every wrongly
+    shaped value is a ConfigError that says what to write instead."""
     cfg = settings.load() if config is None else config
-    tcfg = cfg.get("tickets", {}) or {}
-    scfg = cfg.get("secrets", {}) or {}
-    plaintext = paths.data_dir() / "secrets.json" if scfg.get("plaintext_fallback") is True else None
-    host = socket.gethostname()
-    hosts = {host, socket.getfqdn()} - {"localhost", ""}
-    redaction = tcfg.get("redaction", {}) or {}
+    tcfg = config_table(cfg, "tickets", "[tickets]")
+    backends = config_table(cfg, "backends", "[backends]")
+    for name in backends:
+        config_table(backends, name, f"[backends.{name}]")
+    default = tcfg.get("backend")
+    if default is not None and not isinstance(default, str):
+        raise ConfigError("[tickets] backend must be the name of a [backends.NAME] table, e.g. backend = \"helpdesk\"")
+    scale = tcfg.get("scale", 3)
+    if scale not in (3, 5) or isinstance(scale, bool):
+        raise ConfigError("[tickets] scale must be 3 or 5 (the size of the impact x urgency matrix)")
+    redaction = config_table(tcfg, "redaction", "[tickets.redaction]")
+    users = _words(redaction, "users", "[tickets.redaction]")
+    extra_hosts = _words(redaction, "hosts", "[tickets.redaction]")
+    keywords = _words(redaction, "keywords", "[tickets.redaction]")
+    domains = _words(redaction, "domains", "[tickets.redaction]")
+    # This machine's names; its DNS domain (wks7.corp.example -> corp.example) is learned from the FQDN.
+    hosts = {socket.gethostname(), socket.getfqdn()} - {"localhost", ""}
     return TicketService(
-        backends=cfg.get("backends", {}) or {},
+        backends=backends,
         data_dir=paths.ensure(paths.data_dir()),
-        secrets=SecretStore(plaintext_file=plaintext),
-        default_backend=tcfg.get("backend"),
-        sla=tcfg.get("sla"),
-        scale=int(tcfg.get("scale", 3)),
-        users=[getpass.getuser(), *redaction.get("users", [])],
-        hosts=[*hosts, *redaction.get("hosts", [])],
-        keywords=list(redaction.get("keywords", [])),
+        secrets=secrets if secrets is not None else secret_store(cfg),
+        default_backend=default,
+        sla=config_table(tcfg, "sla", "[tickets.sla]"),
+        scale=int(scale),
+        users=[getpass.getuser(), *users],
+        hosts=[*hosts, *extra_hosts],
+        keywords=keywords,
+        domains=domains,
     )
 
 
@@ -190,11 +231,12 @@ def cmd_new(args: argparse.Namespace) -> int:
                       impact=args.impact, urgency=args.urgency, category=args.category or "",
                       requester_name=args.requester_name or "", requester_email=args.requester_email or "",
                       since=args.since or "", affected=args.affected or "")
-        if args.backend is not None:
-            svc.validate_backend(args.backend)
-        elif svc.backend_names() and svc.default_backend() is None:
+        if args.backend is None and svc.backend_names() and svc.default_backend() is None:
             raise ConfigError(f"several backends are configured ({', '.join(svc.backend_names())}); choose one "
                               "with --backend NAME or set backend = \"NAME\" under [tickets]")
+        target = args.backend or svc.default_backend()
+        if target is not None:  # a broken [backends.NAME] is refused now, before anything is saved
+            svc.validate_backend(target)
         preview = svc.build_preview(draft, report=report, logs=logs, disabled=args.unmask or [],
                                     backend=args.backend)
     except (ConfigError, ValueError, SecretUnavailable, settings.ConfigError) as exc:

@@ -69,6 +69,33 @@ def test_bad_input_is_a_clear_error_without_traceback() -> None:
     assert r.returncode == 2 and "plain http" in r.stderr
 
 
+@pytest.mark.parametrize(("toml", "text"), [
+    ("backends = 3\n", "[backends] must be a table"),
+    ("tickets = \"rt\"\n", "[tickets] must be a table"),
+    ("[backends]\nhelpdesk = 3\n", "[backends.helpdesk] must be a table"),
+    ("[tickets]\nscale = \"x\"\n", "[tickets] scale must be 3 or 5"),
+    ("[tickets]\nbackend = 3\n", "[tickets] backend must be the name of a [backends.NAME] table"),
+    # A string where a list belongs used to be split into letters: bob was then never masked.
+    ("[tickets.redaction]\nusers = \"bob\"\n", 'users = ["bob"]'),
+    ("[tickets.redaction]\nkeywords = [\"Falcon\", 3]\n", "[tickets.redaction] keywords must be a list of"),
+    ("[secrets]\nplaintext_fallback = \"yes\"\n", "[secrets] plaintext_fallback must be true or false"),
+])
+def test_a_wrongly_shaped_config_is_a_clear_error(toml: str, text: str) -> None:
+    config(toml)
+    for args in (["ticket", "new", "--summary", "x", "--dry-run"], ["ticket", "outbox"], ["backend", "list"]):
+        r = deskside(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert text in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_an_invalid_default_backend_is_refused_before_anything_is_saved() -> None:
+    config('[backends.desk]\ntype = "rt"\nurl = "ftp://rt.example.org"\n')
+    r = deskside("ticket", "new", "--summary", "x", "--yes")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "[backends.desk] (rt) is not valid" in r.stderr and "'queue' is a required property" in r.stderr
+    assert "No open tickets" in deskside("ticket", "outbox").stdout
+
+
 def test_no_confirmation_no_sending() -> None:
     r = deskside("ticket", "new", "--summary", "x")
     assert r.returncode == 1 and "add --yes" in r.stderr

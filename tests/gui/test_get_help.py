@@ -415,3 +415,20 @@ def test_a_broken_config_file_is_named_and_nothing_can_be_sent(qtbot: Any, task_
     qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)
     assert "is not valid TOML" in d.keyring_label.text() and not d.add_button.isEnabled()
     d.close()
+
+
+def test_a_wrongly_shaped_config_is_named_and_settings_still_open(qtbot: Any, task_runner: TaskRunner) -> None:
+    write_config("backends = 3\n")
+    page = GetHelpPage(TicketsHub(), task_runner)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: bool(page.service_error), timeout=20_000)
+    assert "[backends] must be a table" in page.service_error
+    assert "Traceback" not in page.service_error and "AttributeError" not in page.service_error
+    page.form.summary.setText("Something broke")
+    assert not page.preview_button.isEnabled()
+    page.open_settings()
+    d = page.settings_dialog
+    assert d is not None
+    qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)
+    assert "[backends] must be a table" in d.keyring_label.text() and not d.add_button.isEnabled()
+    d.close()
