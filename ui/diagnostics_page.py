@@ -442,6 +442,7 @@ class DiagnosticsPage(QWidget):
         self._save_task = task
 
     def _on_save_failed(self, message: str) -> None:
+        message = message.removeprefix("OSError: ")  # the job's own sentence; the class name means nothing to a user
         self._status(f"Could not save the report: {message}")
         box = QMessageBox(QMessageBox.Icon.Warning, "Could not save the report",
                           f"{message}\n\nChoose another folder or file name and try again.",

@@ -305,6 +305,7 @@ def test_save_into_a_missing_folder_says_what_went_wrong(qtbot: Any, task_runner
     qtbot.waitUntil(lambda: page.status_label.text().startswith("Could not save"), timeout=10_000)
     assert str(target) in page.status_label.text()
     assert "No such file or directory" in page.status_label.text()
+    assert "OSError" not in page.status_label.text()
     box = page.save_error_box
     assert isinstance(box, QMessageBox) and box.isVisible()
     assert "Choose another folder" in box.text()
