@@ -218,20 +218,16 @@ def build_bundle(
     logs: Mapping[str, str],
     redactor: Redactor,
     disabled: Iterable[str] = (),
-    rendered_html: bytes | None = None,
 ) -> Bundle:
-    """Redact and pack. `ticket` must already be redacted (see service.build_preview). `rendered_html`, if given
-    (e.g. the diagnostics HTML renderer, via desktop), is redacted as text and used instead of our own page."""
+    """Redact and pack. `ticket` must already be redacted (see service.build_preview). The HTML page is rendered
+    from the redacted report, so every value in it (placeholders included) is escaped once."""
     off = set(disabled)
     red_report = redactor.redact_obj(dict(report), off) if report else None
     red_logs = {name: redactor.redact_text(text, off) for name, text in logs.items()}
     files: dict[str, bytes] = {}
     if red_report is not None:
         files["report.json"] = (json.dumps(red_report, indent=2, ensure_ascii=False) + "\n").encode()
-    if rendered_html is not None:
-        files["report.html"] = redactor.redact_text(rendered_html.decode("utf-8", errors="replace"), off).encode()
-    else:
-        files["report.html"] = render_html(ticket, red_report, red_logs).encode()
+    files["report.html"] = render_html(ticket, red_report, red_logs).encode()
     for name, text in red_logs.items():
         files[name] = text.encode()
     files["ticket.txt"] = (ticket.subject + "\n\n" + ticket.body_text()).encode()

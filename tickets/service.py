@@ -165,7 +165,6 @@ class TicketService:
         report: Mapping[str, Any] | None = None,
         logs: Mapping[str, str] | None = None,
         disabled: Iterable[str] = (),
-        rendered_html: bytes | None = None,
         backend: str | None = None,
         uid: str | None = None,
         keywords: Iterable[str] = (),
@@ -188,8 +187,8 @@ class TicketService:
         base.summary = red.redact_text(draft.summary, off)
         base.description = red.redact_text(base.description, off)
         bundle = None
-        if report is not None or logs or rendered_html is not None:
-            bundle = build_bundle(base, report, logs, red, off, rendered_html)
+        if report is not None or logs:
+            bundle = build_bundle(base, report, logs, red, off)
             base.attachments = [Attachment(bundle.filename, BUNDLE_CONTENT_TYPE, bundle.data)]
         name = backend if backend is not None else self.default_backend()
         if name is not None:

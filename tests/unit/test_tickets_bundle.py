@@ -52,3 +52,18 @@ def test_log_excerpts_follow_the_findings(tmp_path: Path) -> None:
     ((name, text),) = ex.items()
     assert name.startswith("logs/") and name.endswith("_L150.txt")
     assert "lines 145-155 of 300" in text and "line 150\n" in text and "line 144\n" not in text
+
+
+def test_html_shows_placeholders_as_text_and_no_masked_value() -> None:
+    """Placeholders like <host-1> must be escaped in the page (else a browser hides them as unknown tags), and
+    a value masked in report.json is masked in report.html too (it is rendered from the redacted report)."""
+    t = Ticket("Disk full")
+    report = {"host": "pc-alice", "findings": [{"severity": "warning", "title": "password=\"s3cr3t&x\" seen",
+                                                "evidence": ["on pc-alice"], "fix": ""}]}
+    r = Redactor()
+    r.scan({}, {"report.json": report})  # as service.build_preview does: learn, then pack
+    b = build_bundle(t, report, {}, r)
+    page = b.files["report.html"].decode()
+    assert "&lt;host-1&gt;" in page and "<host-1>" not in page
+    assert "pc-alice" not in page and "s3cr3t" not in page
+    assert "&lt;secret-1&gt;" in page
