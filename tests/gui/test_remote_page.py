@@ -410,6 +410,7 @@ def test_jump_host_chain_asks_each_host_key_and_reaches_the_target(qtbot, page: 
     second.accept_button.click()
     wait_state(qtbot, view, "connected")
     run_in_terminal(qtbot, view, "echo via-jump", "via-jump")
+    qtbot.waitUntil(lambda: view.files.path == str(_home(env)), timeout=20000)  # SFTP through the jump host too
     # The jump host's sshd forwarded our connection to the target's port.
     qtbot.waitUntil(lambda: f"port {target.port}" in jump.log_since(offset), timeout=10000)
     assert "direct-tcpip" in jump.log_since(offset) or f"to 127.0.0.1 port {target.port}" in jump.log_since(offset)
