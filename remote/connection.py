@@ -32,7 +32,7 @@ from .trust import HostKeyStore, UnknownHostKey, fingerprint_sha256
 if TYPE_CHECKING:
     import paramiko
 
-    from .forward import Forward
+    from .forward import Forward, RemoteForwardRouter
     from .sftp import SftpClient
 
 __all__ = ["Cancelled", "ConnectError", "Connection", "ConnectionLost", "ExecResult", "ExecTimeout"]
@@ -118,6 +118,7 @@ class Connection:
         self._watchdog: threading.Thread | None = None
         self._stop_watchdog = threading.Event()
         self._forwards: list[Forward] = []
+        self._router: RemoteForwardRouter | None = None  # routes -R connections; one per transport
         self.on_lost: Callable[[str], None] | None = None  # called from the watchdog thread
 
     # -- connect ------------------------------------------------------------------------------------------------
@@ -454,9 +455,12 @@ class Connection:
 
     def forward_remote(self, remote_port: int, dest_host: str, dest_port: int, remote_host: str = "127.0.0.1",
                        timeout: float = 15.0) -> Forward:
-        from .forward import RemoteForward
+        from .forward import RemoteForward, RemoteForwardRouter
 
-        f = RemoteForward(self.transport, remote_host, remote_port, dest_host, dest_port, self._global_lock)
+        if self._router is None:
+            self._router = RemoteForwardRouter()
+        f = RemoteForward(self.transport, remote_host, remote_port, dest_host, dest_port, self._global_lock,
+                          self._router)
         f.start(timeout=timeout)
         self._forwards.append(f)
         self._audit_forward(f)
@@ -488,6 +492,7 @@ class Connection:
             with contextlib.suppress(Exception):
                 f.stop()
         self._forwards = []
+        self._router = None
         for t in reversed(self._transports):
             with contextlib.suppress(Exception):
                 t.close()

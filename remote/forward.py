@@ -235,25 +235,73 @@ class DynamicForward(_Listener):
         self._spawn(client, chan)
 
 
+class RemoteForwardRouter:
+    """Hands each incoming `forwarded-tcpip` channel to the -R forward that owns the server port it arrived on.
+
+    paramiko keeps ONE handler per transport (each `request_port_forward` replaces it, `cancel_port_forward` clears
+    it), so with several -R forwards every connection would go to the last one's destination, and stopping one
+    would orphan the others. One router per connection owns that handler instead.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._by_port: dict[int, list[RemoteForward]] = {}
+
+    def register(self, fwd: RemoteForward) -> None:
+        with self._cv:
+            self._by_port.setdefault(fwd.remote_port, []).append(fwd)
+            self._cv.notify_all()
+
+    def unregister(self, fwd: RemoteForward) -> None:
+        with self._cv:
+            owners = self._by_port.get(fwd.remote_port, [])
+            if fwd in owners:
+                owners.remove(fwd)
+            if not owners:
+                self._by_port.pop(fwd.remote_port, None)
+
+    def _find(self, address: str, port: int) -> RemoteForward | None:
+        owners = self._by_port.get(port, [])
+        for f in owners:
+            if f.remote_host == address:
+                return f
+        return owners[0] if owners else None
+
+    def __call__(self, chan: Any, origin: Any, server: Any) -> None:
+        # Called on paramiko's transport thread: never block it.
+        threading.Thread(target=self._route, args=(chan, origin, server), name="fwd-remote-route",
+                         daemon=True).start()
+
+    def _route(self, chan: Any, origin: Any, server: Any, wait: float = 5.0) -> None:
+        address, port = str(server[0]), int(server[1])
+        with self._cv:
+            # a connection may arrive between the server's reply to tcpip-forward and register(): wait for it
+            found = self._cv.wait_for(lambda: self._find(address, port) is not None, timeout=wait)
+            fwd = self._find(address, port) if found else None
+        if fwd is None:
+            log.info("-R: a connection arrived for %s:%s, which no forward owns; closed", address, port)
+            with contextlib.suppress(Exception):
+                chan.close()
+            return
+        fwd._connect_back(chan)
+
+
 class RemoteForward(Forward):
     """-R: the server listens on remote_host:remote_port; connections come back to dest_host:dest_port here."""
 
     kind = "remote"
 
     def __init__(self, transport: paramiko.Transport, remote_host: str, remote_port: int, dest_host: str,
-                 dest_port: int, global_lock: threading.Lock) -> None:
+                 dest_port: int, global_lock: threading.Lock, router: RemoteForwardRouter | None = None) -> None:
         super().__init__(transport)
         self.remote_host, self.remote_port = remote_host, remote_port
         self.dest_host, self.dest_port = dest_host, dest_port
         self._global_lock = global_lock
+        self._router = router or RemoteForwardRouter()
         self._registered = False
 
     def description(self) -> str:
         return f"-R {self.remote_host}:{self.remote_port} -> {self.dest_host}:{self.dest_port}"
-
-    def _on_channel(self, chan: Any, origin: Any, server: Any) -> None:
-        # Called on paramiko's transport thread: connect in a thread of our own.
-        threading.Thread(target=self._connect_back, args=(chan,), daemon=True).start()
 
     def _connect_back(self, chan: Any) -> None:
         if self.stopped.is_set():
@@ -273,7 +321,7 @@ class RemoteForward(Forward):
         if not self._global_lock.acquire(timeout=timeout):
             raise ForwardError("the connection is busy (a keepalive is not answered); try again")
         try:
-            port = self.transport.request_port_forward(self.remote_host, self.remote_port, handler=self._on_channel)
+            port = self.transport.request_port_forward(self.remote_host, self.remote_port, handler=self._router)
         except Exception as exc:
             raise ForwardError(
                 f"the server refused to listen on {self.remote_host}:{self.remote_port} ({exc}). The port may be "
@@ -282,14 +330,19 @@ class RemoteForward(Forward):
         finally:
             self._global_lock.release()
         self.remote_port = int(port)
+        self._router.register(self)
         self._registered = True
 
     def stop(self) -> None:
         super().stop()
+        if self._registered:
+            self._router.unregister(self)
         if self._registered and self.transport.is_active():
             if self._global_lock.acquire(timeout=5):
                 try:
-                    self.transport.cancel_port_forward(self.remote_host, self.remote_port)
+                    # Not transport.cancel_port_forward(): that also drops the handler other -R forwards use.
+                    self.transport.global_request("cancel-tcpip-forward", (self.remote_host, self.remote_port),
+                                                  wait=True)
                 except Exception as exc:
                     log.info("cancel of -R %s failed: %s", self.remote_port, exc)
                 finally:

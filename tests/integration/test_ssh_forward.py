@@ -127,3 +127,45 @@ def test_dynamic_forward_socks5(ssh_env: SshEnv, sshd_server: Sshd, echo_server:
     finally:
         with contextlib.suppress(Exception):
             conn.close()
+
+
+@pytest.fixture
+def tag_servers() -> Iterator[list[int]]:
+    """Two TCP servers on 127.0.0.1 that each send their own tag and close."""
+    servers: list[socket.socket] = []
+    for tag in (b"first", b"second"):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+
+        def loop(s: socket.socket = srv, t: bytes = tag) -> None:
+            while True:
+                try:
+                    c, _ = s.accept()
+                except OSError:
+                    return
+                with c:
+                    c.sendall(t)
+
+        threading.Thread(target=loop, daemon=True).start()
+        servers.append(srv)
+    yield [s.getsockname()[1] for s in servers]
+    for s in servers:
+        s.close()
+
+
+def test_two_remote_forwards_each_reach_their_own_destination(ssh_env: SshEnv, sshd_server: Sshd,
+                                                              tag_servers: list[int]) -> None:
+    conn = ssh_env.connect(sshd_server)
+    read = "python3 -c \"import socket;print(socket.create_connection(('127.0.0.1',{})).recv(100).decode())\""
+    try:
+        f1 = conn.forward_remote(free_port(), "127.0.0.1", tag_servers[0])
+        f2 = conn.forward_remote(free_port(), "127.0.0.1", tag_servers[1])
+        p1, p2 = f1.remote_port, f2.remote_port  # type: ignore[attr-defined]
+        assert conn.exec(read.format(p1), timeout=20).stdout.strip() == b"first"
+        assert conn.exec(read.format(p2), timeout=20).stdout.strip() == b"second"
+        f2.stop()  # stopping one -R leaves the other one working
+        assert conn.exec(read.format(p1), timeout=20).stdout.strip() == b"first"
+        assert conn.exec(read.format(p2), timeout=20).exit_status != 0
+    finally:
+        conn.close()
