@@ -18,6 +18,7 @@ earlier attempt may have reached the backend, the marker is looked up first and 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -56,7 +57,8 @@ CREATE TABLE IF NOT EXISTS tickets (
   created REAL NOT NULL,
   updated REAL NOT NULL,
   claimed REAL,
-  last_sent REAL
+  last_sent REAL,
+  claimed_pid INTEGER
 );
 CREATE TABLE IF NOT EXISTS attachments (
   ticket_id INTEGER NOT NULL REFERENCES tickets(id),
@@ -131,6 +133,9 @@ class Outbox:
         try:
             with self._conn() as db:
                 db.executescript(_SCHEMA)
+                cols = {r["name"] for r in db.execute("PRAGMA table_info(tickets)")}
+                if "claimed_pid" not in cols:  # an outbox written by an earlier version
+                    db.execute("ALTER TABLE tickets ADD COLUMN claimed_pid INTEGER")
         except sqlite3.DatabaseError as exc:
             raise OutboxError(f"the outbox {self.path} cannot be opened ({exc}); move it away to start a new one "
                               "(the tickets in it are then no longer retried)") from exc
@@ -183,8 +188,37 @@ class Outbox:
                 db.execute("INSERT INTO events VALUES (?,?,?,?)", (entry_id, now, fields["state"], message))
             db.execute("COMMIT")
 
+    # ---- interrupted attempts ---------------------------------------------------------------------------------
+    def _stale(self, row: sqlite3.Row, now: float) -> bool:
+        """A `sending` row whose attempt cannot still be running: its process is gone, or it is too old."""
+        if row["state"] != "sending":
+            return False
+        return now - row["updated"] > STALE_SENDING or not _process_alive(row["claimed_pid"])
+
+    def recover_interrupted(self) -> int:
+        """Turn `sending` rows left by a process that died (killed, crashed, power cut) into `retry` rows that
+        remember the ticket may have arrived, so the next try looks for it first. Returns how many."""
+        now = self._clock()
+        with self._conn() as db:
+            rows = db.execute("SELECT id, state, updated, claimed_pid FROM tickets WHERE state = 'sending'").fetchall()
+        stale = [r["id"] for r in rows if self._stale(r, now)]
+        if not stale:
+            return 0
+        msg = ("interrupted: the program sending it stopped before the answer came; it may have arrived, so the "
+               "next try looks for it first")
+        with self._lock, self._conn() as db:
+            db.execute("BEGIN IMMEDIATE")
+            for tid in stale:
+                cur = db.execute("UPDATE tickets SET state='retry', maybe_sent=1, next_attempt=?, last_error=?, "
+                                 "updated=?, claimed_pid=NULL WHERE id=? AND state='sending'", (now, msg, now, tid))
+                if cur.rowcount:
+                    db.execute("INSERT INTO events VALUES (?,?,?,?)", (tid, now, "retry", msg))
+            db.execute("COMMIT")
+        return len(stale)
+
     # ---- reading --------------------------------------------------------------------------------------------
     def get(self, entry_id: int) -> OutboxEntry:
+        self.recover_interrupted()
         with self._conn() as db:
             row = db.execute("SELECT * FROM tickets WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
@@ -192,6 +226,7 @@ class Outbox:
         return _entry(row)
 
     def entries(self, include_closed: bool = True) -> list[OutboxEntry]:
+        self.recover_interrupted()
         q = "SELECT * FROM tickets"
         if not include_closed:
             q += " WHERE state IN (" + ",".join("?" * len(OPEN_STATES)) + ")"
@@ -217,11 +252,11 @@ class Outbox:
                                 [Attachment(a["filename"], a["content_type"], bytes(a["data"])) for a in atts])
 
     def due(self) -> list[OutboxEntry]:
-        """Entries to try now: queued, retry whose time has come, and `sending` left behind by a dead process."""
+        """Entries to try now: queued, and retry whose time has come (a `sending` row left behind by a dead
+        process has become a retry: see recover_interrupted)."""
         now = self._clock()
         return [e for e in self.entries(include_closed=False)
-                if (e.state in ("queued", "retry") and (e.next_attempt or 0) <= now)
-                or (e.state == "sending" and now - e.updated > STALE_SENDING)]
+                if e.state in ("queued", "retry") and (e.next_attempt or 0) <= now]
 
     # ---- user actions ---------------------------------------------------------------------------------------
     def discard(self, entry_id: int) -> OutboxEntry:
@@ -251,14 +286,14 @@ class Outbox:
             if row is None:
                 db.execute("ROLLBACK")
                 raise OutboxError(f"there is no ticket {entry_id} in the outbox")
-            stale = row["state"] == "sending" and now - row["updated"] > STALE_SENDING
+            stale = self._stale(row, now)
             if row["state"] not in allowed and not stale:
                 db.execute("ROLLBACK")
                 return None
             # A stale `sending` row: the process died mid-send, so the ticket may exist.
             maybe = 1 if stale else row["maybe_sent"]
-            db.execute("UPDATE tickets SET state='sending', claimed=?, updated=?, maybe_sent=? WHERE id=?",
-                       (now, now, maybe, entry_id))
+            db.execute("UPDATE tickets SET state='sending', claimed=?, updated=?, maybe_sent=?, claimed_pid=? "
+                       "WHERE id=?", (now, now, maybe, os.getpid(), entry_id))
             db.execute("COMMIT")
         return _entry(row)
 
@@ -341,6 +376,20 @@ class Outbox:
         self._update(entry_id, f"created as #{result.id}", state="sent", attempts=before.attempts + 1,
                      remote_id=result.id, remote_url=result.url, last_error=result.warning)
         return self.get(entry_id)
+
+
+def _process_alive(pid: int | None) -> bool:
+    """Whether the process that claimed a row still runs (on this machine). Unknown (no pid recorded, or a
+    platform where signal 0 is not a harmless probe) counts as alive: then only the age rule applies."""
+    if pid is None or pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would terminate it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:

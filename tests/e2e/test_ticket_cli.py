@@ -153,3 +153,46 @@ def test_backend_down_then_back_through_the_cli() -> None:
     assert m and rt.search_marker(entry["uid"]) == [m.group(1)]
     r = deskside("ticket", "outbox", "retry", "--wait", env=env)  # nothing left: returns at once
     assert r.returncode == 0 and "Waiting" not in r.stderr
+
+
+def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twice() -> None:
+    """`ticket new` is killed while RT holds its request (SIGSTOP); RT then creates the ticket. The next
+    `outbox retry` must adopt that ticket (marker search) at once, not wait 15 minutes or create a second."""
+    import json
+    import signal
+    import time
+
+    from tests.integration.rt_server import rt_or_skip
+
+    rt = rt_or_skip()
+    env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
+    config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{rt.url}"\nqueue = "General"\n')
+    full = {**os.environ, **env}
+    full.pop("DISPLAY", None)
+    rt.stop()
+    try:
+        proc = subprocess.Popen([DESKSIDE, "ticket", "new", "--summary", "Killed while sending", "--yes",
+                                 "--timeout", "120"], env=full, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):  # until the ticket is in the outbox and being sent
+            r = deskside("ticket", "outbox", "list", "--json")
+            if r.returncode == 0 and '"sending"' in r.stdout:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)  # the request is in RT's socket
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        rt.cont()
+    (entry,) = json.loads(deskside("ticket", "outbox", "list", "--json").stdout)
+    assert entry["state"] == "retry" and entry["maybe_sent"], entry
+    assert "interrupted" in entry["last_error"]
+    for _ in range(60):  # RT handles the request it had received
+        if rt.search_marker(entry["uid"]):
+            break
+        time.sleep(0.5)
+    assert len(rt.search_marker(entry["uid"])) == 1
+    r = deskside("ticket", "outbox", "retry", "1", env=env)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert rt.search_marker(entry["uid"]) == [re.search(r"Sent: ticket (\d+)", r.stdout).group(1)]  # type: ignore[union-attr]
+    assert "marker search" in deskside("ticket", "outbox", "show", "1").stdout

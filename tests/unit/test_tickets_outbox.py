@@ -225,3 +225,48 @@ def test_cancel_keeps_the_ticket_and_remembers_it_may_have_gone_out(box: Outbox)
         box.attempt(e.id, c)
     e = box.get(e.id)
     assert e.state == "queued" and e.maybe_sent and "cancelled" in e.last_error
+
+
+def test_a_sender_that_was_killed_is_recovered_at_once_and_checked_first(box: Outbox, tmp_path: Path) -> None:
+    """A real process claims the ticket and is killed mid-send: the row must not stay `sending` (refusing retry
+    and discard for 15 minutes); it becomes a retry that looks for the ticket before sending again."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    t = Ticket("killed mid-send")
+    e = box.add(t, "desk")
+    code = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+        from tests.unit.test_tickets_outbox import Scripted
+        from tickets.outbox import Outbox
+        box = Outbox(__import__("pathlib").Path({str(tmp_path / "outbox.sqlite3")!r}))
+        c = Scripted([lambda: (print("sending", flush=True), time.sleep(600))])
+        box.attempt({e.id}, c)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "sending"
+        assert box.get(e.id).state == "sending"  # the sender is alive: leave it alone
+        with pytest.raises(OutboxError, match="being sent right now"):
+            box.discard(e.id)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    got = box.get(e.id)
+    assert got.state == "retry" and got.maybe_sent and "interrupted" in got.last_error
+    assert [d.id for d in box.due()] == [e.id]
+    c = Scripted()
+    c.created.append(t.uid)  # the backend did get it before the sender died
+    assert box.attempt(e.id, c).state == "sent" and c.submits == 0  # adopted, not sent twice
+
+
+def test_an_attempt_running_in_this_process_is_not_taken_for_dead(box: Outbox, tmp_path: Path) -> None:
+    import os
+
+    e = box.add(Ticket("x"), "desk")
+    with sqlite3.connect(tmp_path / "outbox.sqlite3") as db:
+        db.execute("UPDATE tickets SET state='sending', claimed_pid=? WHERE id=?", (os.getpid(), e.id))
+    assert box.get(e.id).state == "sending" and box.due() == []
