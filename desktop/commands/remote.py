@@ -396,13 +396,22 @@ def interactive_shell(conn: Any) -> int:
                 data = os.read(fd, 4096)
                 if not data:
                     break
-                shell.send(data)
+                try:
+                    shell.send(data)
+                except OSError:  # the channel closed under us; the checks below say why
+                    break
         data = shell.read_available()
         if data:
             os.write(sys.stdout.fileno(), data)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
         signal.signal(signal.SIGWINCH, prev)
+    # The keepalive watchdog closes the channel when the server stops answering: that ends the loop above just as a
+    # normal `exit` does, so ask the connection which it was (exit status 255 and "connection lost", as ssh does).
+    lost = conn.lost_error()
+    if lost is not None:
+        print(file=sys.stderr)
+        raise lost
     status = shell.wait_exit(2.0)
     shell.close()
     return int(status) if status is not None and status >= 0 else 0

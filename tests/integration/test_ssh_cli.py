@@ -162,3 +162,42 @@ def test_interactive_shell_on_a_terminal(ssh_env: SshEnv, sshd_server: Sshd, cli
         except (ProcessLookupError, ChildProcessError):
             pass
         os.close(fd)
+
+
+def test_interactive_shell_reports_a_dead_server(ssh_env: SshEnv, fresh_sshd: Sshd, cli_env: dict[str, str]) -> None:
+    target = f"{ssh_env.user}@127.0.0.1:{fresh_sshd.port}"
+    argv = [sys.executable, "-m", "desktop.cli", "ssh", "--accept-new", "--keepalive", "1", "-i",
+            str(ssh_env.client_key), target]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, argv, cli_env)  # noqa: S606
+    buf = b""
+
+    def read_until(marker: bytes, timeout: float = 20) -> bytes:
+        nonlocal buf
+        end = time.monotonic() + timeout
+        while marker not in buf and time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    buf += os.read(fd, 4096)
+                except OSError:
+                    break
+        return buf
+
+    try:
+        os.write(fd, b"echo $((6*7))-ready\n")
+        assert b"42-ready" in read_until(b"42-ready")
+        assert fresh_sshd.signal_sessions(signal.SIGSTOP)  # the server stops answering; TCP stays up
+        assert b"lost" in read_until(b"Reconnect", timeout=30)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 255
+        assert b"no answer from the server to 3 keepalives" in buf
+    finally:
+        fresh_sshd.signal_sessions(signal.SIGCONT)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
