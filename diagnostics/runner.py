@@ -17,6 +17,9 @@ from .model import Report, Section, SectionStatus
 
 # collector name, state ("running" or a SectionStatus value), number finished, total
 ProgressCallback = Callable[[str, str, int, int], None]
+# How long a run waits, at its end, for collectors it stopped (timeout or cancel) to end the commands they were
+# running; they poll their token every 50 ms. Without it a stuck `journalctl` outlives the process that started it.
+STOP_GRACE_S = 1.0
 
 
 def _one_line(exc: BaseException) -> str:
@@ -55,6 +58,8 @@ def run_collectors(
     deadlines: dict[str, float] = {}
     begun: dict[str, float] = {}
     finished: set[str] = set()
+    threads: dict[str, threading.Thread] = {}
+    stopped: dict[str, SectionStatus] = {}  # the runner's verdict; a stopped thread must not overwrite it
 
     def emit(name: str, state: str) -> None:
         if progress is not None:
@@ -95,7 +100,9 @@ def run_collectors(
         sub = dataclasses.replace(ctx, cancel=tokens[c.name])
         begun[c.name] = time.monotonic()
         deadlines[c.name] = begun[c.name] + c.timeout_s
-        threading.Thread(target=work, args=(c, sub, section), name=f"collector-{c.name}", daemon=True).start()
+        threads[c.name] = threading.Thread(target=work, args=(c, sub, section), name=f"collector-{c.name}",
+                                           daemon=True)
+        threads[c.name].start()
         emit(c.name, "running")
 
     pending = {c.name for c in collectors}
@@ -116,7 +123,7 @@ def run_collectors(
             report.cancelled = True
             for n in list(pending):
                 tokens[n].cancel()
-                sections[n].status = SectionStatus.CANCELLED
+                sections[n].status = stopped[n] = SectionStatus.CANCELLED
                 sections[n].duration_s = now - begun[n]
                 pending.discard(n)
                 finished.add(n)
@@ -125,7 +132,7 @@ def run_collectors(
             if now >= deadlines[n]:
                 tokens[n].cancel()
                 s = sections[n]
-                s.status = SectionStatus.TIMEOUT
+                s.status = stopped[n] = SectionStatus.TIMEOUT
                 s.duration_s = now - begun[n]
                 s.skip(n, f"did not finish within its {next(c.timeout_s for c in collectors if c.name == n):g} s "
                           "timeout; what was ready is kept")
@@ -133,9 +140,13 @@ def run_collectors(
                 finished.add(n)
                 emit(n, "timeout")
 
+    grace_end = time.monotonic() + STOP_GRACE_S
+    for n in stopped:
+        threads[n].join(max(0.0, grace_end - time.monotonic()))
     # Snapshot the data so a late collector thread cannot change the report under us.
     for name, s in sections.items():
-        report.sections[name] = dataclasses.replace(s, data=dict(s.data), skips=list(s.skips))
+        report.sections[name] = dataclasses.replace(s, status=stopped.get(name, s.status), data=dict(s.data),
+                                                    skips=list(s.skips))
     if apply_rules:
         from .rules import evaluate
 

@@ -86,6 +86,8 @@ def _sum_processes(d: dict[str, Any]) -> str:
 
 
 def _sum_logs(d: dict[str, Any]) -> str:
+    if not d.get("source"):
+        return "no log was read"  # not "0 errors": nothing was looked at
     return f"{d.get('errors_total', 0)} errors in {d.get('since_hours', 24):g} h from {d.get('source', '?')}, " \
         f"{len(d.get('oom_kills') or [])} OOM kills, {len(d.get('segfaults') or [])} segfaults"
 
@@ -164,7 +166,7 @@ def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
                                                                            for k in s.skips[:3])
         head = f"  {s.title[:24]:<24} {status:<9} {s.duration_s:5.2f}s  "
         out.extend(textwrap.wrap(extra, width, initial_indent=head, subsequent_indent=" " * len(head)) or [head])
-        if s.status == SectionStatus.PARTIAL and s.skips:
+        if s.status in (SectionStatus.PARTIAL, SectionStatus.TIMEOUT) and s.skips:
             skipped = "skipped " + "; ".join(f"{k.item}: {k.reason}" for k in s.skips[:3])
             out.extend(textwrap.wrap(skipped, width, initial_indent=" " * len(head), subsequent_indent=" " * len(head)))
     return "\n".join(out) + "\n"

@@ -77,3 +77,13 @@ def test_text_says_a_run_with_problems_was_cancelled_and_counts_zombies_right() 
     assert "90 processes, 1 zombie\n" in text
     r.sections["processes"].data["zombie_count"] = 3
     assert "90 processes, 3 zombies\n" in render_text(r)
+
+
+def test_a_timed_out_logs_section_does_not_claim_zero_errors() -> None:
+    r = Report(host="box", generated_at="2026-11-24T10:00:00+00:00", platform="linux")
+    r.sections["logs"] = Section(name="logs", title="Logs", status=SectionStatus.TIMEOUT,
+                                 data={"since_hours": 24.0, "max_lines": 5000},
+                                 skips=[Skip("logs", "did not finish within its 10 s timeout; what was ready is kept")])
+    text = " ".join(render_text(r).split())
+    assert "Logs timeout" in text and "no log was read" in text and "0 errors" not in text
+    assert "skipped logs: did not finish within its 10 s timeout" in text

@@ -157,3 +157,44 @@ def test_a_setting_that_is_not_a_table_is_a_skip_with_the_fix_not_an_error() -> 
     assert logs.data["since_hours"] == 24  # the default
     assert not any(s.item.startswith("setting") for s in report.sections["storage"].skips)
     assert context.options["logs"] == 5  # the caller's options are not changed
+
+
+def _processes_with(argv: list[str]) -> list[int]:
+    """PIDs whose command line is exactly `argv` (read from /proc)."""
+    from pathlib import Path
+
+    want = "\0".join(argv) + "\0"
+    pids = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if (p / "cmdline").read_text() == want:
+                    pids.append(int(p.name))
+            except OSError:
+                pass
+    return pids
+
+
+class StuckTool(Collector):
+    """Runs a command that hangs (like journalctl on a damaged journal) with a command timeout longer than its own."""
+
+    name = "stuck"
+    title = "Stuck tool"
+    platforms: ClassVar = frozenset({"linux"})
+    timeout_s = 0.3
+    argv: ClassVar[list[str]] = ["sleep", "31.4159"]
+
+    def collect(self, ctx: CollectContext, section: Section) -> None:
+        section.data["before"] = "ready"
+        ctx.host.run(self.argv, timeout=30, cancel=ctx.cancel)
+
+
+def test_a_timed_out_collector_is_reported_as_timeout_and_leaves_no_process_behind() -> None:
+    """Its thread, stopped by the runner, used to overwrite 'timeout' with 'cancelled', and the run could end (and
+    deskside exit) before the thread had killed its command: `sleep`/`journalctl` went on running, orphaned."""
+    report = run_collectors([StuckTool(), Quick()], ctx(), apply_rules=False)
+    stuck = report.sections["stuck"]
+    assert stuck.status == SectionStatus.TIMEOUT
+    assert stuck.data == {"before": "ready"} and "timeout" in stuck.skips[-1].reason
+    assert _processes_with(StuckTool.argv) == []
+    assert report.sections["quick"].status == SectionStatus.OK
