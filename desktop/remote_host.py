@@ -213,7 +213,12 @@ class SshHost:
             self._open += 1
             self.max_parallel = max(self.max_parallel, self._open)
         try:
-            for attempt in range(4):
+            # A refused channel is retried until the command's own timeout: under load the other channels can
+            # take a while to close, and a fixed number of tries would turn a busy server into a skip.
+            deadline = time.monotonic() + max(timeout, 1.0)
+            attempt = 0
+            while True:
+                attempt += 1
                 with self._lock:
                     self.commands_run += 1
                 try:
@@ -228,7 +233,7 @@ class SshHost:
                 except ConnectError as exc:
                     if not self.conn.connected:
                         raise
-                    if _channel_refused(exc) and attempt < 3:
+                    if _channel_refused(exc) and time.monotonic() < deadline:
                         # The server allows fewer channels at once than we use (its MaxSessions): use one less
                         # from now on, and try again once another channel has closed.
                         with self._lock:
@@ -237,13 +242,12 @@ class SshHost:
                                 keep_slot = False
                         if linked.cancelled:
                             raise Cancelled(f"cancelled by the user: {command}") from None
-                        time.sleep(0.05 * (attempt + 1))
+                        time.sleep(min(0.05 * attempt, 0.5))
                         out.clear()
                         err.clear()
                         continue
                     return 255, b"", str(exc).encode(), False, False
                 return res.exit_status, bytes(out), bytes(err), False, False
-            raise AssertionError("unreachable")
         finally:
             with self._lock:
                 self._open -= 1
