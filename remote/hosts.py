@@ -58,18 +58,32 @@ class HostProfile:
             )
         if not data.get("name") or not data.get("hostname"):
             raise HostsError(f"{where}: every host needs a name and a hostname")
+        for key, value in data.items():
+            kind = _FIELD_KINDS[key]
+            if kind is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+                want = "a whole number, e.g. port = 22"
+            elif kind is list:
+                ok = isinstance(value, list) and all(isinstance(x, str) for x in value)
+                want = f'a list of strings, e.g. {key} = ["{_LIST_EXAMPLES.get(key, "text")}"]'
+            else:
+                ok = isinstance(value, str)
+                want = 'a string in quotes, e.g. user = "admin"'
+            if not ok:
+                raise HostsError(f"{where}: {key} = {value!r} is not valid: it must be {want}")
+        p = cls(**data)
         try:
-            p = cls(**data)
-            p.port = int(p.port)
-            p.keepalive_interval = int(p.keepalive_interval)
-            p.keepalive_count_max = int(p.keepalive_count_max)
-            p.identity_files = [str(x) for x in p.identity_files]
-            p.proxy_jump = [str(x) for x in p.proxy_jump]
-            p.tags = [str(x) for x in p.tags]
-        except (TypeError, ValueError) as exc:
-            raise HostsError(f"{where}: bad value ({exc})") from exc
-        validate_profile(p)
+            validate_profile(p)
+        except HostsError as exc:
+            raise HostsError(f"{where}: {exc}") from None
         return p
+
+
+_FIELD_KINDS: dict[str, type] = {
+    "name": str, "hostname": str, "user": str, "port": int, "identity_files": list, "proxy_jump": list, "group": str,
+    "tags": list, "keepalive_interval": int, "keepalive_count_max": int, "notes": str,
+}
+_LIST_EXAMPLES = {"identity_files": "~/.ssh/id_ed25519", "proxy_jump": "jumphost", "tags": "web"}
 
 
 _NAME_RE = re.compile(r"^[^\s\[\]@]+$")

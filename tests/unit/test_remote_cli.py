@@ -90,3 +90,14 @@ def test_options_between_host_and_command() -> None:
     assert ns.timeout == 5.0 and ns.identity == ["k"]
     ns.command = ["uptime"]
     assert split_ssh_command(ns) == ["uptime"]
+
+
+def test_address_book_with_a_wrong_type_is_one_clear_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.commands.remote import address_book_path
+
+    path = address_book_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[[hosts]]\nname = 7\nhostname = '127.0.0.1'\n")
+    assert main(["hosts", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"deskside: {path}, host entry 1: name = 7 is not valid") and "Traceback" not in err

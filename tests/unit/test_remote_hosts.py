@@ -74,3 +74,28 @@ def test_resolve_prefers_the_address_book(tmp_path: Path) -> None:
     p = resolve_target("bob@box", book, None)
     assert (p.hostname, p.user, p.port) == ("127.0.0.5", "bob", 2200)
     assert book.get("box").user == "alice"  # the stored profile is not changed
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ("name = 123\nhostname = 'x'", "name = 123 is not valid: it must be a string"),
+        ("name = 'a'\nhostname = 5", "hostname = 5 is not valid"),
+        ("name = 'a'\nhostname = 'h'\nproxy_jump = 'jump1'", "proxy_jump = 'jump1' is not valid: it must be a list"),
+        ("name = 'a'\nhostname = 'h'\ntags = 'web'", "tags = 'web' is not valid"),
+        ("name = 'a'\nhostname = 'h'\nidentity_files = [1]", "identity_files = [1] is not valid"),
+        ("name = 'a'\nhostname = 'h'\nport = true", "port = True is not valid: it must be a whole number"),
+        ("name = 'a'\nhostname = 'h'\nport = 2.5", "port = 2.5 is not valid"),
+        ("name = 'a'\nhostname = 'h'\nport = 70000", "port 70000 is out of range"),
+    ],
+)
+def test_wrong_value_types_name_the_field_and_file(tmp_path: Path, entry: str, says: str) -> None:
+    # a string where a list belongs used to become a list of its letters (proxy_jump "jump1" -> j, u, m, p, 1);
+    # a number where a string belongs raised a TypeError
+    path = tmp_path / "hosts.toml"
+    path.write_text(f"[[hosts]]\n{entry}\n")
+    with pytest.raises(HostsError) as err:
+        AddressBook(path).load()
+    assert says in str(err.value)
+    assert f"{path}, host entry 1" in str(err.value)
+    assert path.read_text() == f"[[hosts]]\n{entry}\n"
