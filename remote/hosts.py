@@ -180,34 +180,49 @@ class AddressBook:
 
 
 # -- ~/.ssh/config ------------------------------------------------------------------------------------------
+_KEYWORDS = {"hostname": "HostName", "user": "User", "port": "Port", "proxyjump": "ProxyJump",
+             "serveraliveinterval": "ServerAliveInterval", "serveralivecountmax": "ServerAliveCountMax"}
+
+
 def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None) -> HostProfile:
-    opts = cfg.lookup(alias)
+    """The profile ssh would use for `alias`. A value ssh would reject (Port abc, an empty HostName) raises
+    HostsError naming the file and line; it is never replaced by a default."""
+    opts = cfg.lookup_options(alias)
 
     def first(key: str, default: str = "") -> str:
         vals = opts.get(key)
-        return vals[0] if vals else default
+        if not vals:
+            return default
+        if not vals[0].value.strip():
+            raise HostsError(f"{vals[0].where}: {_KEYWORDS.get(key, key)} has no value (host {alias!r}); fix "
+                             "the ssh config file")
+        return vals[0].value
+
+    def number(key: str, default: int, low: int, high: int) -> int:
+        text = first(key, str(default))
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            where = opts[key][0].where
+            raise HostsError(f"{where}: {_KEYWORDS[key]} {text!r} is not valid (host {alias!r}): give a whole number "
+                             f"from {low} to {high}")
+        return value
 
     raw_hostname = first("hostname", alias)
     hostname = raw_hostname.replace("%h", alias).replace("%%", "%")
     user = first("user")
-    try:
-        port = int(first("port", "22"))
-    except ValueError:
-        port = 22
+    port = number("port", 22, 1, 65535)
     login = user or getpass.getuser()
     idents = [
-        expand_tokens(v, host=alias, hostname=hostname, user=login, port=port) for v in opts.get("identityfile", [])
+        expand_tokens(o.value, host=alias, hostname=hostname, user=login, port=port)
+        for o in opts.get("identityfile", [])
     ]
     jump_raw = first("proxyjump")
     jumps = [] if not jump_raw or jump_raw.lower() == "none" else [j.strip() for j in jump_raw.split(",") if j.strip()]
-    try:
-        interval = int(first("serveraliveinterval", "0"))
-    except ValueError:
-        interval = 0
-    try:
-        count = int(first("serveralivecountmax", "3"))
-    except ValueError:
-        count = 3
+    interval = number("serveraliveinterval", 0, 0, 2**31 - 1)
+    count = number("serveralivecountmax", 3, 0, 2**31 - 1)
     return HostProfile(
         name=name or alias,
         hostname=hostname,
@@ -222,10 +237,20 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None)
 
 
 def import_ssh_config(path: Path | str) -> tuple[list[HostProfile], list[str]]:
-    """Profiles for each concrete alias in the file (and its Includes), plus what Deskside does not honour."""
+    """Profiles for each concrete alias in the file (and its Includes), plus what Deskside does not honour (a host
+    with a value ssh would reject is left out and named there too)."""
     cfg = SshConfig(path)
-    profiles = [profile_from_ssh_config(cfg, alias) for alias in cfg.aliases()]
-    return profiles, list(cfg.not_honoured)
+    profiles: list[HostProfile] = []
+    notes = list(cfg.not_honoured)
+    for alias in cfg.aliases():
+        try:
+            profile = profile_from_ssh_config(cfg, alias)
+            validate_profile(profile)
+        except HostsError as exc:
+            notes.append(f"host {alias!r} not imported: {exc}")
+            continue
+        profiles.append(profile)
+    return profiles, notes
 
 
 # -- what the user typed -------------------------------------------------------------------------------------

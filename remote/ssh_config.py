@@ -182,15 +182,19 @@ class SshConfig:
 
     def lookup(self, host: str) -> dict[str, list[str]]:
         """Options that apply to `host`: first value wins, except IdentityFile which accumulates."""
-        result: dict[str, list[str]] = {}
+        return {k: [o.value for o in opts] for k, opts in self.lookup_options(host).items()}
+
+    def lookup_options(self, host: str) -> dict[str, list[Option]]:
+        """As `lookup`, with the file and line each value came from."""
+        result: dict[str, list[Option]] = {}
         for b in self.blocks:
             if not b.applies_to(host):
                 continue
             for opt in b.options:
                 if opt.key == "identityfile":
-                    result.setdefault("identityfile", []).append(opt.value)
+                    result.setdefault("identityfile", []).append(opt)
                 elif opt.key not in result:
-                    result[opt.key] = [opt.value]
+                    result[opt.key] = [opt]
         return result
 
 

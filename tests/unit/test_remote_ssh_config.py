@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from remote.hosts import import_ssh_config, resolve_target
 from remote.ssh_config import SshConfig, expand_tokens, host_matches
 
@@ -91,3 +93,28 @@ def test_resolve_target_alias_and_user_at_host(tmp_path: Path) -> None:
     assert (p.hostname, p.port, p.user) == ("127.0.0.1", 2300, "bob")
     p = resolve_target("carol@127.0.0.2", None, cfg)
     assert (p.hostname, p.port, p.user, p.group) == ("127.0.0.2", 22, "carol", "")
+
+
+def test_values_ssh_would_reject_are_errors_with_file_and_line(tmp_path: Path) -> None:
+    from remote.hosts import HostsError
+
+    cfg = write(
+        tmp_path / "config",
+        "Host badport\n  HostName 127.0.0.1\n  Port abc\n"
+        "Host badalive\n  HostName 127.0.0.1\n  ServerAliveInterval ten\n"
+        "Host nohost\n  HostName\n"
+        "Host good\n  HostName 127.0.0.1\n  Port 2200\n",
+    )
+    # Port abc used to become port 22 without a word: the connection went to another port than the user wrote
+    with pytest.raises(HostsError, match=rf"{cfg}:3: Port 'abc' is not valid \(host 'badport'\)"):
+        resolve_target("badport", None, cfg)
+    with pytest.raises(HostsError, match=rf"{cfg}:6: ServerAliveInterval 'ten' is not valid"):
+        resolve_target("badalive", None, cfg)
+    with pytest.raises(HostsError, match=rf"{cfg}:8: HostName has no value"):
+        resolve_target("nohost", None, cfg)
+    # an import takes the good hosts and names the bad ones (it used to stop at the first bad one)
+    profiles, notes = import_ssh_config(cfg)
+    assert [(p.name, p.port) for p in profiles] == [("good", 2200)]
+    assert [n.split(":")[0] for n in notes] == [
+        "host 'badport' not imported", "host 'badalive' not imported", "host 'nohost' not imported"]
+    assert f"{cfg}:3: Port 'abc'" in notes[0]
