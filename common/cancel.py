@@ -1,4 +1,4 @@
-"""Cooperative cancellation shared by the runner, the CLI (Ctrl-C) and the GUI (Cancel button)."""
+"""Cooperative cancellation shared by the core packages, the CLI (Ctrl-C) and the GUI (Cancel buttons)."""
 
 from __future__ import annotations
 

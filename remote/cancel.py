@@ -1,35 +1,10 @@
-"""Cooperative cancellation for the SSH core (a copy of the pattern in diagnostics.cancel; core packages
-do not import each other)."""
+"""Cancellation for the SSH core (the shared token; see common.cancel)."""
 
 from __future__ import annotations
 
-import threading
+from common.cancel import Cancelled, CancelToken
 
-
-class Cancelled(Exception):
-    """Raised inside work that noticed its cancel token was set."""
-
-
-class CancelToken:
-    """A thread-safe flag. Long work polls `cancelled` or calls `raise_if_cancelled()`."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled("cancelled by the user")
-
-    def wait(self, timeout: float) -> bool:
-        """Sleep up to `timeout` seconds; return True early if cancelled."""
-        return self._event.wait(timeout)
+__all__ = ["CancelToken", "Cancelled", "check"]
 
 
 def check(cancel: CancelToken | None) -> None:
