@@ -9,11 +9,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .cancel import Cancelled, CancelToken
 from .collectors.base import CollectContext, Collector
-from .model import Report, Section, SectionStatus
+from .model import Report, Section, SectionStatus, Skip
 
 # collector name, state ("running" or a SectionStatus value), number finished, total
 ProgressCallback = Callable[[str, str, int, int], None]
@@ -25,6 +26,34 @@ STOP_GRACE_S = 1.0
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _text(value: str) -> str:
+    """`value` as text that can be written as UTF-8. Names read from the OS (a process or file name with bytes that
+    are not UTF-8) arrive with lone surrogates, which would make every writer (JSON, HTML, the terminal, Qt) fail;
+    each undecodable byte becomes U+FFFD, as in the log parsers."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        try:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean(value: Any) -> Any:
+    """A deep copy of collected data with every string made writable (see `_text`); tuples and sets become lists,
+    as in JSON."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {(_text(k) if isinstance(k, str) else k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_clean(v) for v in value]
+    return value
 
 
 def _finish_status(section: Section) -> SectionStatus:
@@ -143,10 +172,13 @@ def run_collectors(
     grace_end = time.monotonic() + STOP_GRACE_S
     for n in stopped:
         threads[n].join(max(0.0, grace_end - time.monotonic()))
-    # Snapshot the data so a late collector thread cannot change the report under us.
+    # Snapshot (a deep copy) so a late collector thread cannot change the report under us.
     for name, s in sections.items():
-        report.sections[name] = dataclasses.replace(s, status=stopped.get(name, s.status), data=dict(s.data),
-                                                    skips=list(s.skips))
+        report.sections[name] = dataclasses.replace(
+            s, status=stopped.get(name, s.status), data=_clean(dict(s.data)),
+            skips=[Skip(_text(k.item), _text(k.reason)) for k in list(s.skips)],
+            error=_text(s.error) if s.error is not None else None,
+        )
     if apply_rules:
         from .rules import evaluate
 

@@ -198,3 +198,32 @@ def test_a_timed_out_collector_is_reported_as_timeout_and_leaves_no_process_behi
     assert stuck.data == {"before": "ready"} and "timeout" in stuck.skips[-1].reason
     assert _processes_with(StuckTool.argv) == []
     assert report.sections["quick"].status == SectionStatus.OK
+
+
+def test_names_that_are_not_utf8_become_replacement_characters_not_a_crash() -> None:
+    """A process started from a file named b'y\\xff\\xfe<b>' reaches the report as 'y\\udcff\\udcfe<b>' (Python's
+    surrogateescape); writing the HTML report then failed with a UnicodeEncodeError traceback."""
+    from diagnostics.render.html import render_html
+    from diagnostics.render.json import dumps
+    from diagnostics.render.text import render_text
+
+    bad = b"y\xff\xfe<b>".decode("utf-8", "surrogateescape")
+
+    class Odd(Quick):
+        name = "processes"
+        title = "Processes"
+
+        def collect(self, ctx: CollectContext, section: Section) -> None:
+            section.data["top_cpu"] = [{"name": bad, "pid": 7, "tags": ("a", bad)}]
+            section.data[bad] = {bad}
+            section.skip(bad, f"cannot read {bad}")
+
+    report = run_collectors([Odd()], ctx())
+    s = report.sections["processes"]
+    shown = "y\ufffd\ufffd<b>"
+    assert s.data["top_cpu"] == [{"name": shown, "pid": 7, "tags": ["a", shown]}]
+    assert s.data[shown] == [shown]
+    assert (s.skips[0].item, s.skips[0].reason) == (shown, f"cannot read {shown}")
+    for text in (dumps(report), render_html(report), render_text(report)):
+        text.encode("utf-8")  # every writer can write it
+    assert "y\ufffd\ufffd&lt;b&gt;" in render_html(report)
