@@ -14,6 +14,7 @@ import contextlib
 import getpass
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -61,8 +62,20 @@ def load_book() -> AddressBook:
     return AddressBook(address_book_path()).load()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_AND_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text: str, one_line: bool = False) -> str:
+    """Text from the server (file names, error texts, login prompts) made safe for the terminal: control characters
+    such as ESC are shown as \\x1b instead of being obeyed (a crafted name could retitle the window, clear the
+    screen or fake output). Newlines and tabs stay unless `one_line`."""
+    rx = _CONTROL_AND_NEWLINE if one_line else _CONTROL
+    return rx.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def err(msg: str) -> None:
-    print(f"deskside: {msg}", file=sys.stderr)
+    print(f"deskside: {shown(msg)}", file=sys.stderr)
 
 
 def read_line() -> str:
@@ -122,17 +135,17 @@ class TerminalCallbacks:
         if not self.interactive:
             return None
         if title.strip():
-            print(title.strip(), file=sys.stderr)
+            print(shown(title.strip()), file=sys.stderr)
         if instructions.strip():
-            print(instructions.strip(), file=sys.stderr)
+            print(shown(instructions.strip()), file=sys.stderr)
         answers = []
         try:
             for prompt, echo in prompts:
                 if echo:
-                    print(prompt, end="", file=sys.stderr, flush=True)
+                    print(shown(prompt, one_line=True), end="", file=sys.stderr, flush=True)
                     answers.append(read_line())
                 else:
-                    answers.append(getpass.getpass(prompt))
+                    answers.append(getpass.getpass(shown(prompt, one_line=True)))
         except EOFError:
             return None
         return answers
@@ -428,7 +441,8 @@ class ProgressLine:
             return
         pct = 100 * done / total if total else 100
         rate = done / max(1e-6, time.monotonic() - self.start) / 1e6
-        print(f"\r{pct:5.1f}%  {done / 1e6:9.1f} MB  {rate:7.1f} MB/s  {name[:40]:<40}", end="", file=sys.stderr,
+        label = shown(name, one_line=True)[:40]
+        print(f"\r{pct:5.1f}%  {done / 1e6:9.1f} MB  {rate:7.1f} MB/s  {label:<40}", end="", file=sys.stderr,
               flush=True)
 
     def end(self) -> None:
@@ -444,7 +458,7 @@ def cmd_sftp(args: argparse.Namespace) -> int:
                 for e in sftp.list(args.path or "."):
                     kind = "d" if e.is_dir else "l" if e.is_link else "-"
                     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.mtime))
-                    print(f"{kind} {e.size:>12} {when} {e.name}")
+                    print(f"{kind} {e.size:>12} {when} {shown(e.name, one_line=True)}")
                 return 0
             progress = ProgressLine(sys.stderr.isatty() and not args.quiet)
             start = time.monotonic()
@@ -463,7 +477,7 @@ def cmd_sftp(args: argparse.Namespace) -> int:
             resumed = f", resumed from {res.resumed_from} bytes" if res.resumed_from else ""
             print(f"{args.action}: {res.files} file(s), {res.bytes} bytes in {secs:.1f} s{resumed}")
             for s in res.skipped:
-                print(f"skipped: {s}")
+                print(f"skipped: {shown(s, one_line=True)}")
             return 0
     finally:
         conn.close()

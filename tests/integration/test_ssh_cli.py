@@ -201,3 +201,30 @@ def test_interactive_shell_reports_a_dead_server(ssh_env: SshEnv, fresh_sshd: Ss
         except (ProcessLookupError, ChildProcessError):
             pass
         os.close(fd)
+
+
+def test_sftp_names_with_control_characters_are_shown_not_obeyed(ssh_env: SshEnv, sshd_server: Sshd,
+                                                                cli_env: dict[str, str], tmp_path: Path) -> None:
+    import shutil
+    import tempfile
+
+    remote = Path(tempfile.mkdtemp(prefix="deskside-esc-"))  # on the server (the same machine), readable by the user
+    remote.chmod(0o755)
+    try:
+        (remote / "evil\x1b]0;PWNED\x07\x1b[2J name").write_text("x")  # would retitle the window and clear it
+        (remote / "lnk\x1b[31mred").symlink_to("/etc/passwd")
+        target = f"{ssh_env.user}@127.0.0.1:{sshd_server.port}"
+        key = str(ssh_env.client_key)
+        r = deskside(cli_env, "sftp", "--accept-new", "-i", key, target, "ls", str(remote))
+        assert r.returncode == 0, r.stderr
+        assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+        assert "evil\\x1b]0;PWNED\\x07\\x1b[2J name" in r.stdout
+        dl = tmp_path / "dl"
+        dl.mkdir()
+        r = deskside(cli_env, "sftp", "-i", key, target, "get", str(remote), str(dl))
+        assert r.returncode == 0, r.stderr
+        assert "\x1b" not in r.stdout
+        assert "skipped: " in r.stdout and "lnk\\x1b[31mred: a symbolic link on the server" in r.stdout
+        assert (dl / remote.name / "evil\x1b]0;PWNED\x07\x1b[2J name").read_text() == "x"  # the file itself is kept
+    finally:
+        shutil.rmtree(remote)

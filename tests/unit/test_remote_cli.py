@@ -101,3 +101,12 @@ def test_address_book_with_a_wrong_type_is_one_clear_line(home: Path, capsys: py
     assert main(["hosts", "list"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"deskside: {path}, host entry 1: name = 7 is not valid") and "Traceback" not in err
+
+
+def test_server_text_is_shown_without_control_characters() -> None:
+    from desktop.commands.remote import shown
+
+    assert shown("a\x1b[2Jb\x07c\x9bd\x7f") == "a\\x1b[2Jb\\x07c\\x9bd\\x7f"
+    assert shown("line one\nline two\tx") == "line one\nline two\tx"
+    assert shown("new\nline", one_line=True) == "new\\nline"
+    assert shown("naïve ☃") == "naïve ☃"
