@@ -23,6 +23,7 @@ _COMMAND_OWNER = {
 
 
 EXIT_USAGE = 64  # sysexits EX_USAGE; argparse's own 2 would read as "critical" for `diagnose`
+EXIT_BUG = 70  # sysexits EX_SOFTWARE: an unexpected error, i.e. a bug in Deskside
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +81,34 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deskside: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("DESKSIDE_DEBUG"):
+            raise
+        return _report_bug(exc, argv)
+
+
+def _report_bug(exc: Exception, argv: list[str]) -> int:
+    """Last resort for an error no command expected: one plain line for the user, the traceback in a log file."""
+    import datetime as dt
+    import traceback
+
+    from . import paths
+
+    details = "".join(traceback.format_exception(exc))
+    try:
+        log = paths.ensure(paths.log_dir()) / "crash.log"
+        with open(log, "a", encoding="utf-8", errors="replace") as fh:
+            fh.write(f"--- {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} deskside {__version__}: "
+                     f"{' '.join(argv)}\n{details}")
+        where = f"the details are in {log}"
+    except OSError:
+        where = "the details follow"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    print(f"deskside: unexpected error ({type(exc).__name__}{': ' + first if first else ''}). This is a bug in "
+          f"Deskside: please report it; {where}.", file=sys.stderr)
+    if where == "the details follow":
+        print(details, file=sys.stderr, end="")
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Exit codes (the Nagios/monitoring convention IT staff already script against):
   2  worst finding is critical            3  the run could not complete (config error, unwritable file;
                                              with --host: host unreachable, host key refused, login failed)
   64 usage error (unknown option)         130 cancelled with Ctrl-C (the partial report is still printed)
+  70 an unexpected error (a bug; details in crash.log in the log folder)
 """
 
 from __future__ import annotations
