@@ -27,7 +27,7 @@ from .cancel import Cancelled, CancelToken
 from .exec import ExecResult, ExecTimeout, run_command
 from .hosts import HostProfile, parse_target
 from .shell import Shell
-from .trust import HostKeyStore, UnknownHostKey, fingerprint_sha256
+from .trust import HostKeyStore, UnknownHostKey, fingerprint_sha256, prefer_known_types
 
 if TYPE_CHECKING:
     import paramiko
@@ -247,6 +247,9 @@ class Connection:
         available = list(opts.ciphers)
         opts.ciphers = tuple([c for c in PREFERRED_CIPHERS if c in available] + [c for c in available
                                                                                 if c not in PREFERRED_CIPHERS])
+        known_types = self.trust.known_key_types(hop.hostname, hop.port)
+        if known_types:  # as OpenSSH: ask for a key type we can verify before one we would have to ask about
+            opts.key_types = tuple(prefer_known_types(list(opts.key_types), known_types))
         try:
             t.start_client(timeout=remaining())
         except paramiko.SSHException as exc:

@@ -77,6 +77,17 @@ class HostKeyRevoked(TrustError):
         )
 
 
+def key_type_of_algorithm(algorithm: str) -> str:
+    """The key type (as written in known_hosts) a host-key signature algorithm uses: rsa-sha2-512 -> ssh-rsa."""
+    return "ssh-rsa" if algorithm in ("rsa-sha2-256", "rsa-sha2-512") else algorithm
+
+
+def prefer_known_types(algorithms: list[str], known_types: list[str]) -> list[str]:
+    """`algorithms` with those whose key type is on record moved to the front (order otherwise kept)."""
+    first = [a for a in algorithms if key_type_of_algorithm(a) in known_types]
+    return first + [a for a in algorithms if a not in first]
+
+
 def fingerprint_sha256(key_blob: bytes) -> str:
     """`SHA256:<base64 without padding>`, exactly as `ssh-keygen -lf` and `ssh` print it."""
     return "SHA256:" + base64.b64encode(hashlib.sha256(key_blob).digest()).decode("ascii").rstrip("=")
@@ -200,6 +211,17 @@ class HostKeyStore:
             raise HostKeyChanged(hostname, port, key_type, fp, k.fingerprint, k.ref)
         others = sorted({k.key_type for k in plain})
         raise UnknownHostKey(hostname, port, key_type, fp, others)
+
+    def known_key_types(self, hostname: str, port: int) -> list[str]:
+        """Key types on record for this host (not revoked), in file order: the handshake asks for these first, as
+        OpenSSH does, so a host known by its RSA key is not reported as unknown because it also has an Ed25519 one."""
+        entry = host_entry(hostname, port)
+        out: list[str] = []
+        for path in self._paths():
+            for k in read_known_hosts(path, entry):
+                if k.marker == "" and k.key_type not in out:
+                    out.append(k.key_type)
+        return out
 
     def accept(self, hostname: str, port: int, key_type: str, key_blob: bytes) -> Path:
         """Append an OpenSSH-format line for this key to the own store (or the first known_hosts file)."""

@@ -82,3 +82,33 @@ def test_changed_key_refused_and_no_credential_sent(ssh_env: SshEnv, sshd_server
     assert "KEX done" in log  # the connection got as far as the key exchange...
     assert "userauth-request" not in log  # ...and not one authentication request followed
     assert "Accepted" not in log and "Failed" not in log
+
+
+def test_host_known_by_its_rsa_key_is_not_asked_about_its_ed25519_key(ssh_env: SshEnv, tmp_path) -> None:
+    # The server has two host keys and the store knows only the RSA one (a common known_hosts from years ago).
+    # paramiko prefers Ed25519 and used to report the host as unknown; OpenSSH asks for the known type first.
+    import base64
+
+    from remote.trust import HostKeyStore
+
+    rsa = keygen(tmp_path / "host_rsa", kind="rsa")
+    srv = ssh_env.sshd("twokeys", extra=f"HostKey {rsa}")
+    try:
+        kind, b64 = rsa.with_suffix(".pub").read_text().split()[:2]
+        store = HostKeyStore([], tmp_path / "own")
+        store.accept("127.0.0.1", srv.port, kind, base64.b64decode(b64))
+        answers = Answers(accept=False)
+        conn = ssh_env.connect(srv, answers, store=store)
+        try:
+            assert conn.exec("echo ok").stdout == b"ok\n"
+            assert conn.transport.get_remote_server_key().get_name() == "ssh-rsa"
+        finally:
+            conn.close()
+        assert answers.asked == []
+        # with nothing on record the preferred type is asked about, showing the Ed25519 fingerprint
+        fresh = Answers(accept=False)
+        with pytest.raises(UnknownHostKey):
+            ssh_env.connect(srv, fresh, store=HostKeyStore([], tmp_path / "empty"))
+        assert fresh.asked == [("host_key", ("127.0.0.1", srv.port, "ssh-ed25519", srv.fingerprint()))]
+    finally:
+        srv.stop()

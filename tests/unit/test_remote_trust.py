@@ -102,3 +102,14 @@ def test_accept_appends_openssh_line_and_forget(tmp_path: Path) -> None:
     assert store.forget("127.0.0.1", 2200) == 1
     assert own.read_text() == f"h ssh-ed25519 {B64_B}\n"
     assert host_entry("::1", 22) == "::1" and host_entry("::1", 2) == "[::1]:2"
+
+
+def test_known_key_types_go_first_in_the_handshake() -> None:
+    from remote.trust import prefer_known_types
+
+    algs = ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"]
+    assert prefer_known_types(algs, ["ssh-rsa"]) == ["rsa-sha2-512", "rsa-sha2-256", "ssh-ed25519",
+                                                     "ecdsa-sha2-nistp256"]
+    assert prefer_known_types(algs, ["ecdsa-sha2-nistp256", "ssh-rsa"])[:3] == [
+        "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"]
+    assert prefer_known_types(algs, []) == algs
