@@ -9,6 +9,7 @@ PKGS=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
   inxi                                 # reference tool for the diagnostics benchmark
   procps iproute2 curl ca-certificates distro-info-data
+  systemd util-linux e2fsprogs          # systemctl/journalctl, dmesg/unshare, mkfs.ext4: the diagnostics tests need them
   vim-tiny                             # a full-screen program for the terminal tests
   desktop-file-utils appstream         # validate the .desktop entry and the AppStream metainfo in packaging/
 )
