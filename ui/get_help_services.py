@@ -104,9 +104,14 @@ class ReportMaterial:
     logs: dict[str, str]
 
 
-def prepare_material(report: Report) -> ReportMaterial:
-    """Blocking (reads log files): call on a worker."""
+def prepare_material(report: Report, this_machine: str | None = None) -> ReportMaterial:
+    """Blocking (reads log files): call on a worker. The log excerpts are read on this machine, so only for a
+    report made here (`this_machine`: this computer's host name); a remote host's report (Remote page, Run
+    diagnostics) names paths that here hold other, unrelated data, and goes without excerpts."""
+    import platform
+
     from tickets.bundle import log_excerpts
 
     data = report.to_dict()
-    return ReportMaterial(data, log_excerpts(data))
+    local = platform.node() if this_machine is None else this_machine
+    return ReportMaterial(data, log_excerpts(data) if report.host == local else {})

@@ -161,8 +161,11 @@ def _show_preview(p: Preview, verbose: bool) -> None:
         print("  (leave a value unmasked with --unmask PLACEHOLDER)")
 
 
-def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> dict[str, Any]:
-    """`--attach-diagnostics --host HOST`: diagnose HOST over SSH (the rules of `deskside diagnose --host`)."""
+def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """`--attach-diagnostics --host HOST`: diagnose HOST over SSH (the rules of `deskside diagnose --host`); the
+    log excerpts its findings point to are read on HOST too, over the same connection."""
+    from tickets.bundle import log_excerpts
+
     from ..services import run_diagnostics
     from .diagnose import connect_host
 
@@ -171,7 +174,13 @@ def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> dict[
         raise ConfigError(f"could not diagnose {args.host} (see the line above); nothing was saved or sent")
     try:
         print(f"Collecting diagnostics on {host.target}…", file=sys.stderr)
-        report = run_diagnostics(host=host)
+        data = run_diagnostics(host=host).to_dict()
+
+        def read(path: str) -> str | None:
+            raw = host.read_file(path, 8 * 1024 * 1024)
+            return None if raw is None else raw.decode("utf-8", errors="replace")
+
+        logs = log_excerpts(data, read=read)
     finally:
         host.conn.close()
     if svc is not None:  # the remote machine's names are masked like this machine's
@@ -179,10 +188,24 @@ def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> dict[
         svc.hosts.extend(n for n in (host.name, profile.hostname if profile else "") if n and n != "localhost")
         if profile is not None:
             svc.users.append(profile.login_user)
-    return report.to_dict()
+    return data, logs
 
 
-def _load_report(args: argparse.Namespace, svc: TicketService | None = None) -> dict[str, Any] | None:
+def _local_logs(report: dict[str, Any]) -> dict[str, str]:
+    """Excerpts of the logs the findings point to, read on this machine: only for a report made on this machine
+    (a report from another host names paths that here hold other, unrelated, data)."""
+    from tickets.bundle import log_excerpts
+
+    if str(report.get("host", "")) not in {socket.gethostname(), socket.getfqdn()}:
+        print(f"note: the report comes from {report.get('host', 'another machine')}, not this one; "
+              "its log excerpts are not attached (they are on that machine)", file=sys.stderr)
+        return {}
+    return log_excerpts(report)
+
+
+def _load_report(args: argparse.Namespace, svc: TicketService | None = None
+                 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The report to attach and the log excerpts its findings point to."""
     if getattr(args, "host", None):
         if not args.attach_diagnostics:
             raise ConfigError("--host goes with --attach-diagnostics (diagnose that host and attach the report)")
@@ -198,7 +221,7 @@ def _load_report(args: argparse.Namespace, svc: TicketService | None = None) -> 
                               "write one with `deskside diagnose --json FILE`") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"the report file {path} does not hold a JSON object")
-        return data
+        return data, _local_logs(data)
     if args.attach_diagnostics:
         # desktop joins diagnostics and tickets: the report travels as a plain dict.
         from diagnostics.collectors import select
@@ -209,19 +232,14 @@ def _load_report(args: argparse.Namespace, svc: TicketService | None = None) -> 
         print("Collecting diagnostics…", file=sys.stderr)
         report = run_collectors(select(), CollectContext(host=LocalHost()))
         data = report.to_dict()
-        return data
-    return None
+        return data, _local_logs(data)
+    return None, {}
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     try:
         svc = make_service()
-        report = _load_report(args, svc)
-        logs: dict[str, str] = {}
-        if report is not None:
-            from tickets.bundle import log_excerpts
-
-            logs = log_excerpts(report)
+        report, logs = _load_report(args, svc)
         for lf in args.log or []:
             try:
                 logs[f"logs/{Path(lf).name}"] = Path(lf).read_text(encoding="utf-8", errors="replace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -196,3 +197,34 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert rt.search_marker(entry["uid"]) == [re.search(r"Sent: ticket (\d+)", r.stdout).group(1)]  # type: ignore[union-attr]
     assert "marker search" in deskside("ticket", "outbox", "show", "1").stdout
+
+
+def test_log_excerpts_come_only_from_the_machine_the_report_was_made_on(tmp_path: Path) -> None:
+    """A report from another host points at paths that, on this machine, hold this machine's logs: those must not
+    be attached as if they were the other host's."""
+    import socket
+    import zipfile
+
+    log = tmp_path / "app.log"
+    log.write_text("boot\nTHIS-MACHINE-ONLY failure here\n")
+
+    def report(host: str) -> str:
+        path = tmp_path / f"report-{host}.json"
+        path.write_text(json.dumps({
+            "schema_version": "1", "host": host, "generated_at": "2026-11-24T09:00:00Z", "platform": "linux",
+            "findings": [{"id": "x", "severity": "warning", "title": "App fails",
+                          "evidence": [f"see {log} line 2"], "fix": ""}], "sections": {}}))
+        return str(path)
+
+    def bundle_names(stdout: str) -> list[str]:
+        m = re.search(r"The support bundle was saved to (\S+)", stdout)
+        assert m, stdout
+        return zipfile.ZipFile(m.group(1)).namelist()
+
+    r = deskside("ticket", "new", "--summary", "other host", "--report", report("far-away-pc"), "--yes")
+    assert r.returncode == 3, r.stderr
+    assert not [n for n in bundle_names(r.stdout) if n.startswith("logs/")]
+    assert "log excerpts are not attached" in r.stderr
+    r = deskside("ticket", "new", "--summary", "this host", "--report", report(socket.gethostname()), "--yes")
+    assert r.returncode == 3, r.stderr
+    assert [n for n in bundle_names(r.stdout) if n.startswith("logs/")]

@@ -432,3 +432,16 @@ def test_a_wrongly_shaped_config_is_named_and_settings_still_open(qtbot: Any, ta
     qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)
     assert "[backends] must be a table" in d.keyring_label.text() and not d.add_button.isEnabled()
     d.close()
+
+
+def test_a_remote_hosts_report_goes_without_this_machines_log_excerpts(tmp_path: Path) -> None:
+    from ui.get_help_services import prepare_material
+
+    log = tmp_path / "app.log"
+    log.write_text("boot\nLOCAL failure\n")
+    data = {"host": "web-01", "generated_at": "2026-11-24T09:00:00Z", "platform": "linux", "sections": {},
+            "findings": [{"id": "x", "severity": "warning", "title": "t", "evidence": [f"see {log} line 2"],
+                          "fix": ""}]}
+    assert prepare_material(Report.from_dict(data), this_machine="my-laptop").logs == {}
+    local = prepare_material(Report.from_dict(data), this_machine="web-01").logs
+    assert any("LOCAL failure" in text for text in local.values())
