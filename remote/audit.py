@@ -7,12 +7,15 @@ It never holds a secret: values after obvious secret flags and assignments (`--p
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _SECRET_WORDS = r"(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|credentials?)"  # noqa: S105 - a pattern, not a secret
 _PATTERNS = [
@@ -42,6 +45,7 @@ class AuditLog:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self.problem = ""
 
     def record(
         self,
@@ -67,10 +71,17 @@ class AuditLog:
             entry.update({k: v for k, v in extra.items() if k not in entry})
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as fh:
-                fh.write(line)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+            except OSError as exc:
+                # Recording must not turn a command that ran into a failure (its output and status are real);
+                # the problem is said once, on the log's `problem` and as a warning.
+                if not self.problem:
+                    self.problem = f"cannot write the audit log {self.path}: {exc.strerror or exc}"
+                    log.warning("%s", self.problem)
 
     def entries(self) -> list[dict[str, Any]]:
         try:

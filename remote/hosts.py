@@ -6,6 +6,7 @@ live in the keyring). A malformed file is reported with its path and never overw
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import getpass
 import re
@@ -133,15 +134,24 @@ class AddressBook:
         return self
 
     def save(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         doc = {"hosts": [p.to_dict() for p in self._hosts.values()]}
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(
-            "# Deskside address book. Secrets are never stored here (they live in the keyring).\n" + tomli_w.dumps(doc),
-            encoding="utf-8",
-        )
-        tmp.chmod(0o600)
-        tmp.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp.write_text(
+                "# Deskside address book. Secrets are never stored here (they live in the keyring).\n"
+                + tomli_w.dumps(doc),
+                encoding="utf-8",
+            )
+            tmp.chmod(0o600)
+            tmp.replace(self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise HostsError(
+                f"cannot write the address book {self.path}: {exc.strerror or exc}. It was left as it was; check "
+                "that its folder is writable"
+            ) from exc
         return self.path
 
     def add(self, profile: HostProfile, replace: bool = False) -> None:

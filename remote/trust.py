@@ -228,17 +228,23 @@ class HostKeyStore:
         target = self.own_store_path or (self.known_hosts_paths[0] if self.known_hosts_paths else None)
         if target is None:
             raise TrustError("no file to record trusted host keys in")
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         line = f"{host_entry(hostname, port)} {key_type} {base64.b64encode(key_blob).decode('ascii')}\n"
         prefix = ""
-        if target.exists() and target.stat().st_size > 0:
-            with open(target, "rb") as fh:
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    prefix = "\n"
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fh.write(prefix + line)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if target.exists() and target.stat().st_size > 0:
+                with open(target, "rb") as fh:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        prefix = "\n"
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                fh.write(prefix + line)
+        except OSError as exc:
+            raise TrustError(
+                f"cannot record the accepted host key in {target}: {exc.strerror or exc}. Nothing was sent to the "
+                "server; make that file writable and connect again"
+            ) from exc
         return target
 
     def forget(self, hostname: str, port: int) -> int:

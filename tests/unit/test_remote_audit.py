@@ -44,3 +44,14 @@ def test_log_lines(tmp_path: Path) -> None:
     assert json.loads(lines[1])["command"] == "PASSWORD=[REDACTED] ./run"
     assert (tmp_path / "logs" / "audit.jsonl").stat().st_mode & 0o777 == 0o600
     assert len(log.entries()) == 2
+
+
+def test_unwritable_audit_log_is_reported_once_and_does_not_raise(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    log = AuditLog(blocker / "audit.jsonl")
+    log.record(host="h", user="u", command="true", exit_status=0)
+    log.record(host="h", user="u", command="true", exit_status=0)
+    assert log.problem.startswith(f"cannot write the audit log {blocker / 'audit.jsonl'}")
+    assert [r.getMessage() for r in caplog.records] == [log.problem]

@@ -99,3 +99,12 @@ def test_wrong_value_types_name_the_field_and_file(tmp_path: Path, entry: str, s
     assert says in str(err.value)
     assert f"{path}, host entry 1" in str(err.value)
     assert path.read_text() == f"[[hosts]]\n{entry}\n"
+
+
+def test_unwritable_address_book_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the config folder should be")
+    book = AddressBook(blocker / "hosts.toml")
+    book.add(HostProfile("web1", "127.0.0.1"))
+    with pytest.raises(HostsError, match=r"address book .*hosts.toml: File exists\. It was left as it was"):
+        book.save()

@@ -113,3 +113,13 @@ def test_known_key_types_go_first_in_the_handshake() -> None:
     assert prefer_known_types(algs, ["ecdsa-sha2-nistp256", "ssh-rsa"])[:3] == [
         "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"]
     assert prefer_known_types(algs, []) == algs
+
+
+def test_unwritable_store_is_a_trust_error_naming_the_file(tmp_path: Path) -> None:
+    from remote.trust import HostKeyStore, TrustError
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    store = HostKeyStore([], blocker / "known_hosts")
+    with pytest.raises(TrustError, match=r"host key in .*known_hosts: File exists\. Nothing was sent"):
+        store.accept("127.0.0.1", 22, "ssh-ed25519", b"\0\0\0\x0bssh-ed25519")
