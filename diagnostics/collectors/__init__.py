@@ -26,12 +26,8 @@ _REGISTRY: list[tuple[str, str]] = [
 def all_collectors() -> list[Collector]:
     out: list[Collector] = []
     for mod, cls in _REGISTRY:
-        try:
-            module = importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{mod}":
-                continue  # not written yet
-            raise
+        # Every module is shipped: a missing one is a broken install and must not silently drop its checks.
+        module = importlib.import_module(f"{__name__}.{mod}")
         out.append(getattr(module, cls)())
     return out
 

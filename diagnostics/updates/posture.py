@@ -137,10 +137,6 @@ class Posture:
             counts[p.manager] = counts.get(p.manager, 0) + 1
         self.counts = counts
 
-    def oldest_cache_days(self) -> float | None:
-        ages = [c.age_days for c in self.cache if c.age_days is not None]
-        return max(ages) if ages else None
-
     # -- serialisation -------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

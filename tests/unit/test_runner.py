@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from diagnostics.cancel import CancelToken
 from diagnostics.collectors.base import CollectContext, Collector
@@ -227,3 +227,20 @@ def test_names_that_are_not_utf8_become_replacement_characters_not_a_crash() -> 
     for text in (dumps(report), render_html(report), render_text(report)):
         text.encode("utf-8")  # every writer can write it
     assert "y\ufffd\ufffd&lt;b&gt;" in render_html(report)
+
+
+def test_every_registered_collector_and_rule_module_is_present(monkeypatch: Any) -> None:
+    """A collector or rules module missing from an install used to be skipped silently ("not written yet")."""
+    import pytest
+
+    from diagnostics import collectors, rules
+
+    names = [c.name for c in collectors.all_collectors()]
+    assert names == [m for m, _cls in collectors._REGISTRY]
+    assert len(rules.all_rules()) >= len(rules._MODULES)
+    monkeypatch.setattr(collectors, "_REGISTRY", [*collectors._REGISTRY, ("vanished", "VanishedCollector")])
+    with pytest.raises(ModuleNotFoundError):
+        collectors.all_collectors()
+    monkeypatch.setattr(rules, "_MODULES", [*rules._MODULES, "vanished"])
+    with pytest.raises(ModuleNotFoundError):
+        rules.all_rules()
