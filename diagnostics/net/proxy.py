@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -33,16 +34,22 @@ def parse_environment_file(text: str) -> dict[str, str]:
     return out
 
 
+_SCHEME = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def redact(value: str) -> str:
-    """Mask the password in 'scheme://user:password@host:port' so it never reaches a report."""
-    try:
-        parts = urlsplit(value if "://" in value else "http://" + value)
-    except ValueError:
+    """Mask the password in '[scheme://]user:password@host:port' so it never reaches a report. Works on any text,
+    valid URL or not (a malformed setting is reported as it is, so it must be masked too), and never raises. The
+    password runs to the last '@': people do not percent-encode an '@' in it."""
+    m = _SCHEME.match(value)
+    prefix, rest = (value[:m.end()], value[m.end():]) if m else ("", value)
+    at = rest.rfind("@")
+    if at < 0:
         return value
-    if parts.password is None:
+    user, colon, password = rest[:at].partition(":")
+    if not colon or not password or "/" in user:
         return value
-    netloc = f"{parts.username}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return value.replace(parts.netloc, netloc, 1) if "://" in value else netloc
+    return f"{prefix}{user}:***@{rest[at + 1:]}"
 
 
 def endpoint(value: str) -> tuple[str, int] | None:

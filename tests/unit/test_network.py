@@ -325,3 +325,15 @@ def test_parse_http_head() -> None:
     assert status == 302 and headers["location"] == "http://portal/"
     with pytest.raises(checks.CheckFailed, match="did not answer with HTTP"):
         checks.parse_http_head(b"SSH-2.0-OpenSSH\r\n")
+
+
+@pytest.mark.parametrize(("setting", "masked"), [
+    ("http://u:pw@[::1", "http://u:***@[::1"),  # invalid IPv6: urlsplit raises, the password was kept
+    ("http://u:pw@proxy:99999", "http://u:***@proxy:99999"),  # bad port: .port raised out of redact()
+    ("http://u:p@ss:w/rd@proxy:3128/", "http://u:***@proxy:3128/"),  # '@' and '/' in the password
+    ("socks5h://alice:s3cret@proxy.corp:1080", "socks5h://alice:***@proxy.corp:1080"),
+    ("http://alice@proxy:3128", "http://alice@proxy:3128"),  # no password
+    ("proxy:3128", "proxy:3128"),
+])
+def test_redact_masks_the_password_of_any_setting_even_a_malformed_one(setting: str, masked: str) -> None:
+    assert proxy.redact(setting) == masked
