@@ -127,15 +127,25 @@ def backoff(attempts: int) -> float:
 class Outbox:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it: its -wal and -shm files then get the same mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise OutboxError(f"the outbox {self.path} cannot be created ({exc.strerror or exc}); make its folder "
+                              "writable, or set DESKSIDE_DATA_DIR to a folder that is; nothing was sent") from exc
         try:
             with self._conn() as db:
                 db.executescript(_SCHEMA)
                 cols = {r["name"] for r in db.execute("PRAGMA table_info(tickets)")}
                 if "claimed_pid" not in cols:  # an outbox written by an earlier version
                     db.execute("ALTER TABLE tickets ADD COLUMN claimed_pid INTEGER")
+        except sqlite3.OperationalError as exc:  # disk full, read-only, locked, I/O error: the file itself is fine
+            raise OutboxError(f"the outbox {self.path} cannot be written ({exc}): is the disk full or the folder "
+                              "read-only? Free some space or fix the permissions, then try again (the tickets in it "
+                              "are kept); nothing was sent") from exc
         except sqlite3.DatabaseError as exc:
             raise OutboxError(f"the outbox {self.path} cannot be opened ({exc}); move it away to start a new one "
                               "(the tickets in it are then no longer retried)") from exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -26,7 +27,7 @@ from .cancel import CancelToken, Progress
 from .connectors import Connector, connector_class, make_connector
 from .errors import ConfigError, SecretUnavailable
 from .model import Attachment, IncidentType, SlaTarget, Ticket, parse_level, sla_policy
-from .outbox import Outbox, OutboxEntry
+from .outbox import Outbox, OutboxEntry, OutboxError
 from .redact import RedactionItem, Redactor
 from .secrets import SecretStore
 
@@ -201,10 +202,14 @@ class TicketService:
         try to send it once if a backend is configured. Backend failures are recorded in the entry, not raised."""
         t = preview.ticket
         bundle_path = ""
-        if preview.bundle is not None:
-            bundle_path = str(save_bundle(preview.bundle, self.data_dir / "bundles"))
-        self._save_mapping(t.uid, preview.mapping)
-        entry = self.outbox.add(t, preview.backend, bundle_path)
+        try:
+            if preview.bundle is not None:
+                bundle_path = str(save_bundle(preview.bundle, self.data_dir / "bundles"))
+            self._save_mapping(t.uid, preview.mapping)
+            entry = self.outbox.add(t, preview.backend, bundle_path)
+        except (OSError, sqlite3.Error) as exc:
+            raise OutboxError(f"the ticket could not be saved in {self.data_dir} ({exc}), so nothing was sent: is "
+                              "the disk full? Free some space and try again") from exc
         if preview.backend is None:
             return entry
         try:

@@ -85,9 +85,14 @@ def make_service(config: dict[str, Any] | None = None, secrets: SecretStore | No
     domains = _words(redaction, "domains", "[tickets.redaction]")
     # This machine's names; its DNS domain (wks7.corp.example -> corp.example) is learned from the FQDN.
     hosts = {socket.gethostname(), socket.getfqdn()} - {"localhost", ""}
+    try:
+        data_dir = paths.ensure(paths.data_dir())
+    except OSError as exc:
+        raise ConfigError(f"the data folder {paths.data_dir()} cannot be created ({exc.strerror or exc}); make it "
+                          "writable or set DESKSIDE_DATA_DIR to a folder that is") from exc
     return TicketService(
         backends=backends,
-        data_dir=paths.ensure(paths.data_dir()),
+        data_dir=data_dir,
         secrets=secrets if secrets is not None else secret_store(cfg),
         default_backend=default,
         sla=config_table(tcfg, "sla", "[tickets.sla]"),
@@ -257,7 +262,7 @@ def cmd_new(args: argparse.Namespace) -> int:
             svc.validate_backend(target)
         preview = svc.build_preview(draft, report=report, logs=logs, disabled=args.unmask or [],
                                     backend=args.backend)
-    except (ConfigError, ValueError, SecretUnavailable, settings.ConfigError) as exc:
+    except (ConfigError, ValueError, SecretUnavailable, OutboxError, settings.ConfigError) as exc:
         _err(str(exc))
         return EXIT_USAGE
     _show_preview(preview, args.show_all)

@@ -228,3 +228,51 @@ def test_log_excerpts_come_only_from_the_machine_the_report_was_made_on(tmp_path
     r = deskside("ticket", "new", "--summary", "this host", "--report", report(socket.gethostname()), "--yes")
     assert r.returncode == 3, r.stderr
     assert [n for n in bundle_names(r.stdout) if n.startswith("logs/")]
+
+
+def _deskside_limited(*args: str, max_file_bytes: int) -> subprocess.CompletedProcess[str]:
+    """deskside with RLIMIT_FSIZE: a write past `max_file_bytes` fails as on a full disk (EFBIG)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    return subprocess.run([DESKSIDE, *args], capture_output=True, text=True, timeout=120, env=env,
+                          stdin=subprocess.DEVNULL, preexec_fn=limit)
+
+
+def test_no_room_to_save_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    """A full disk or an unusable data folder: say what to do; never 'this is a bug', never advise moving the
+    outbox away (that would drop the tickets in it)."""
+    # The outbox cannot even be created.
+    r = _deskside_limited("ticket", "new", "--summary", "x", "--yes", max_file_bytes=4096)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "cannot be written" in r.stderr and "disk full" in r.stderr
+    assert "move it away" not in r.stderr and "bug" not in r.stderr and "Traceback" not in r.stderr
+    # The outbox exists, the bundle does not fit: nothing is sent, nothing half-written is left in the outbox.
+    assert deskside("ticket", "outbox").returncode == 0
+    big = tmp_path / "big.log"
+    big.write_text(os.urandom(150_000).hex())  # does not compress: the bundle is bigger than the limit
+    r = _deskside_limited("ticket", "new", "--summary", "x", "--log", str(big), "--yes", max_file_bytes=200_000)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "could not be saved" in r.stderr and "nothing was sent" in r.stderr and "bug" not in r.stderr
+    assert "No open tickets" in deskside("ticket", "outbox").stdout
+    # The data folder cannot be made at all.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    r = deskside("ticket", "outbox", env={"DESKSIDE_DATA_DIR": str(blocker / "data")})
+    assert r.returncode == 2 and "the data folder" in r.stderr and "DESKSIDE_DATA_DIR" in r.stderr, r.stderr
+    assert "bug" not in r.stderr
+
+
+def test_the_outbox_and_its_journal_are_private(tmp_path: Path) -> None:
+    import stat
+
+    assert deskside("ticket", "new", "--summary", "x", "--report", REPORT, "--yes").returncode == 3
+    data = Path(os.environ["DESKSIDE_DATA_DIR"])
+    for f in data.glob("outbox.sqlite3*"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    for f in (data / "redaction-maps").iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
