@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deskside: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`deskside ... | head`): nothing to report
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail too
+        except OSError:
+            pass
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except Exception as exc:
         if os.environ.get("DESKSIDE_DEBUG"):
             raise

@@ -36,3 +36,15 @@ def test_deskside_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(diagnose, "run", _boom)
     with pytest.raises(RuntimeError, match="cannot happen"):
         cli.main(["diagnose"])
+
+
+def test_a_reader_that_goes_away_is_not_a_bug() -> None:
+    """`deskside diagnose --list-collectors | head -c 1` reported a BrokenPipeError (a traceback, then a 'bug')."""
+    import subprocess
+    import sys
+
+    deskside = str(Path(sys.executable).with_name("deskside"))
+    for _ in range(3):
+        res = subprocess.run(["sh", "-c", f"'{deskside}' diagnose --list-collectors | head -c 1 >/dev/null"],
+                             capture_output=True, text=True, timeout=60)
+        assert res.stderr == "", res.stderr
