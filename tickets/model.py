@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ class IncidentType(enum.StrEnum):
         choices = ", ".join(repr(m.value) for m in cls)
         raise ValueError(f"unknown incident type {value!r}; use one of {choices}")
 
+
+_EMAIL = re.compile(r"[^@\s<>,;:\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "planning"}
 LEVEL_NAMES_3 = {1: "high", 2: "medium", 3: "low"}
@@ -155,6 +158,12 @@ class Ticket:
     sla: SlaTarget | None = None
 
     def __post_init__(self) -> None:
+        # One line: it becomes a mail Subject header and a subject everywhere (a newline there is header injection).
+        self.summary = " ".join(self.summary.split())
+        self.requester_email = self.requester_email.strip()
+        if self.requester_email and not _EMAIL.fullmatch(self.requester_email):
+            raise ValueError(f"the requester e-mail {self.requester_email!r} is not an e-mail address "
+                             "(write it as name@example.org)")
         if not self.summary.strip():
             raise ValueError("the summary is empty; say in one sentence what went wrong")
         if len(self.summary) > 250:

@@ -445,3 +445,14 @@ def test_a_remote_hosts_report_goes_without_this_machines_log_excerpts(tmp_path:
     assert prepare_material(Report.from_dict(data), this_machine="my-laptop").logs == {}
     local = prepare_material(Report.from_dict(data), this_machine="web-01").logs
     assert any("LOCAL failure" in text for text in local.values())
+
+
+def test_a_requester_address_that_is_not_one_is_named_and_nothing_is_built(qtbot: Any,
+                                                                          task_runner: TaskRunner) -> None:
+    page = make_page(qtbot, task_runner)
+    page.form.summary.setText("Printer jams")
+    page.form.requester_email.setText("ann at example")
+    page.show_preview()
+    qtbot.waitUntil(lambda: "is not an e-mail address" in page.send_state.text(), timeout=20_000)
+    assert "'ann at example'" in page.send_state.text()
+    assert page.preview is None and not page.send_button.isEnabled()

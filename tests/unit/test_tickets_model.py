@@ -56,3 +56,20 @@ def test_sla_configurable() -> None:
         sla_policy({"P9": {}})
     with pytest.raises(ConfigError, match="resolution >= response"):
         sla_policy({"P2": {"response_minutes": 100, "resolution_minutes": 50}})
+
+
+def test_summary_is_one_line_and_requester_must_be_an_address() -> None:
+    """A newline in the summary became a mail header (injection: 'Bcc: ...') or an outbox ticket retried
+    forever on 'unexpected error'; a requester that is not an address went into Reply-To/Requestor."""
+    from tickets.connectors.email import EmailConnector
+
+    t = Ticket("Printer jams\r\nBcc: victim@example.org\n  again")
+    assert t.summary == "Printer jams Bcc: victim@example.org again"
+    conn = EmailConnector("mail", {"type": "email", "host": "127.0.0.1", "from": "desk@example.org",
+                                   "to": ["help@example.org"]})
+    msg = conn.message(t)
+    assert msg["Subject"] == t.subject and msg["Bcc"] is None
+    assert Ticket("x", requester_email=" ann@example.org ").requester_email == "ann@example.org"
+    for bad in ("ann", "ann@example.org\nBcc: x@example.org", "a@b@example.org", "Ann <ann@example.org>"):
+        with pytest.raises(ValueError, match="is not an e-mail address"):
+            Ticket("x", requester_email=bad)
