@@ -41,10 +41,6 @@ class TicketsHub:
                 self._svc = make_service(config, secrets=self._store(config))
             return self._svc
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._svc = None
-
     # ---- settings -------------------------------------------------------------------------------------------
     def _load(self) -> dict[str, Any]:
         try:

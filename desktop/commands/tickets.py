@@ -24,7 +24,6 @@ from typing import Any
 from desktop import paths, settings
 from tickets.cancel import Cancelled
 from tickets.errors import AuthError, ConfigError, RejectedError, SecretUnavailable, TicketError, TransientError
-from tickets.model import PRIORITY_NAMES
 from tickets.outbox import OutboxEntry, OutboxError
 from tickets.secrets import SecretStore, keyring_problem
 from tickets.service import Draft, Preview, TicketService
@@ -487,4 +486,4 @@ def register(subparsers: Any) -> None:
     pbl.set_defaults(func=cmd_backend_list)
 
 
-__all__ = ["PRIORITY_NAMES", "make_service", "register"]
+__all__ = ["config_table", "make_service", "register", "secret_store"]

@@ -43,10 +43,6 @@ class HttpRequest:
     params: dict[str, str] | None = None
     step: str = ""  # what this request does: "create", "upload", "attach", "search", "login"...
 
-    def redacted_headers(self) -> dict[str, str]:
-        secret = ("authorization", "private-token", "x-api-key", "x-redmine-api-key", "session-token", "app-token")
-        return {k: ("***" if k.lower() in secret else v) for k, v in self.headers.items()}
-
 
 @dataclass
 class MailRequest:
