@@ -200,7 +200,7 @@ def _local_logs(report: dict[str, Any]) -> dict[str, str]:
     (a report from another host names paths that here hold other, unrelated, data)."""
     from tickets.bundle import log_excerpts
 
-    if str(report.get("host", "")) not in {socket.gethostname(), socket.getfqdn()}:
+    if str(report.get("host", "")) != socket.gethostname():  # what diagnostics' LocalHost records; no DNS lookup
         print(f"note: the report comes from {report.get('host', 'another machine')}, not this one; "
               "its log excerpts are not attached (they are on that machine)", file=sys.stderr)
         return {}
