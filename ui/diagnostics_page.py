@@ -425,13 +425,12 @@ class DiagnosticsPage(QWidget):
         _title, _filter, render = RENDERERS[fmt]
 
         def job(_token: CancelToken, _progress: Callable[[Any], None]) -> str:
+            from diagnostics.render.files import write_atomic
+
             text = render(report)
-            tmp = path.with_name(f".{path.name}.part")
             try:
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(path)
+                write_atomic(path, text)
             except OSError as exc:
-                tmp.unlink(missing_ok=True)
                 raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
             return str(path)
 

@@ -142,3 +142,26 @@ def test_skipping_every_collector_is_an_error_not_a_clean_bill_of_health() -> No
     res = deskside("diagnose", "--only", "system", "--skip", "system")
     assert res.returncode == 3
     assert "no collector is left to run" in res.stderr and "No problems found" not in res.stdout
+
+
+def test_a_planted_temporary_file_is_never_written_through(tmp_path: Path) -> None:
+    """The report went through `<name>.part`, a predictable name: a symlink planted there (in a shared folder, with
+    the report written by root) made Deskside overwrite the file it pointed to."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    target = tmp_path / "report.html"
+    (tmp_path / "report.html.part").symlink_to(victim)
+    (tmp_path / ".report.html.part").symlink_to(victim)
+    res = deskside("diagnose", "--only", "system", "--html", str(target))
+    assert res.returncode in (0, 1, 2), res.stderr
+    assert victim.read_text() == "precious"
+    assert target.read_text().startswith("<!DOCTYPE html>") and not target.is_symlink()
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.html.part", "report.html", "report.html.part",
+                                                          "victim"]  # no temporary file left
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -346,3 +346,16 @@ def test_markup_from_the_machine_is_shown_literally_in_tooltips(qtbot: Any, task
     assert badge is not None and "<i>file</i>: cannot read <b>/var/log/x</b>" in _shown(badge.toolTip())
     # ordinary text is left as it is
     assert page.findings_model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "The disk / is almost full"
+
+
+def test_save_never_writes_through_a_planted_temporary_file(qtbot: Any, task_runner: TaskRunner,
+                                                            tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / ".r.json.part").symlink_to(victim)  # the temporary name the page used to write through
+    page = make_page(qtbot, task_runner, FakeService())
+    run_and_wait(qtbot, page)
+    page.save("json", tmp_path / "r.json")
+    qtbot.waitUntil(lambda: page.status_label.text().startswith("Saved the report"), timeout=10_000)
+    assert victim.read_text() == "precious"
+    assert json.loads((tmp_path / "r.json").read_text())["host"] == "testhost"
