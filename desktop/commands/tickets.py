@@ -260,7 +260,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         if target is not None:  # a broken [backends.NAME] is refused now, before anything is saved
             svc.validate_backend(target)
         preview = svc.build_preview(draft, report=report, logs=logs, disabled=args.unmask or [],
-                                    backend=args.backend)
+                                    backend=args.backend, keywords=args.mask or [])
     except (ConfigError, ValueError, SecretUnavailable, OutboxError, settings.ConfigError) as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -449,6 +449,8 @@ def register(subparsers: Any) -> None:
     src.add_argument("--report", metavar="FILE", help="attach a JSON report written by `deskside diagnose --json`")
     pn.add_argument("--log", action="append", metavar="FILE", help="also attach this log (redacted); repeatable")
     pn.add_argument("--backend", metavar="NAME", help="a [backends.NAME] from config.toml")
+    pn.add_argument("--mask", action="append", metavar="WORD",
+                    help="also mask this word or phrase (a project, customer...) in this ticket; repeatable")
     pn.add_argument("--unmask", action="append", metavar="PLACEHOLDER", help="leave this item unmasked, e.g. <host-1>")
     pn.add_argument("--show-all", action="store_true", help="list every masked item")
     pn.add_argument("--dry-run", action="store_true", help="show the preview only; save and send nothing")

@@ -276,3 +276,18 @@ def test_the_outbox_and_its_journal_are_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
     for f in (data / "redaction-maps").iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_mask_adds_the_users_own_words_for_this_ticket() -> None:
+    r = deskside("ticket", "new", "--summary", "Project Kestrel build fails", "--description",
+                 "kestrel-ci cannot reach the ACME vault", "--mask", "Kestrel", "--mask", "ACME", "--yes")
+    assert r.returncode == 3, r.stderr
+    assert "Subject:   Project <keyword-1> build fails" in r.stdout
+    (entry,) = json.loads(deskside("ticket", "outbox", "list", "--json").stdout)
+    assert entry["summary"] == "Project <keyword-1> build fails"
+    import sqlite3
+
+    with sqlite3.connect(Path(os.environ["DESKSIDE_DATA_DIR"]) / "outbox.sqlite3") as db:
+        (stored,) = db.execute("SELECT ticket_json FROM tickets").fetchone()
+    assert "<keyword-1>-ci cannot reach the <keyword-2> vault" in json.loads(stored)["description"]
+    assert "kestrel" not in stored.lower() and "acme" not in stored.lower()  # what would be sent
