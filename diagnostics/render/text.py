@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -10,6 +11,7 @@ from ..model import Finding, Report, Section, SectionStatus, Severity
 _MARK = {Severity.CRITICAL: "CRITICAL", Severity.WARNING: "WARNING ", Severity.INFO: "info    "}
 _COLOUR = {Severity.CRITICAL: "\033[1;31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _RESET = "\033[0m"
+_MORE = re.compile(r"^\.\.\. and (\d+) more$")  # how rules end a cut list of evidence
 
 
 def _finding(f: Finding, colour: bool, width: int) -> list[str]:
@@ -18,8 +20,10 @@ def _finding(f: Finding, colour: bool, width: int) -> list[str]:
     lines = [f"{head} {f.title}"]
     for ev in f.evidence[:8]:
         lines.extend(textwrap.wrap(ev, width - 11, initial_indent="         - ", subsequent_indent="           "))
-    if len(f.evidence) > 8:
-        lines.append(f"           (+{len(f.evidence) - 8} more)")
+    hidden = f.evidence[8:]
+    if hidden:  # a hidden "... and 66 more" line counts as 66, not 1
+        more = sum(int(m[1]) if (m := _MORE.match(h)) else 1 for h in hidden)
+        lines.append(f"           (+{more} more)")
     if f.fix:
         lines.extend(textwrap.wrap(f.fix, width - 9, initial_indent="  Fix:   ", subsequent_indent="         "))
     return lines

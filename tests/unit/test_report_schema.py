@@ -87,3 +87,13 @@ def test_a_timed_out_logs_section_does_not_claim_zero_errors() -> None:
     text = " ".join(render_text(r).split())
     assert "Logs timeout" in text and "no log was read" in text and "0 errors" not in text
     assert "skipped logs: did not finish within its 10 s timeout" in text
+
+
+def test_text_counts_what_a_cut_evidence_list_hides() -> None:
+    """76 security updates showed 8 lines and "(+3 more)": the 3 hidden lines were 2 packages and "... and 66
+    more"."""
+    r = Report(host="box", generated_at="2026-11-24T10:00:00+00:00", platform="linux")
+    r.findings = [Finding("updates.security_pending", Severity.CRITICAL, "76 security updates waiting",
+                          [f"pkg{i} 1 -> 2" for i in range(10)] + ["... and 66 more"], "Install them.", "updates")]
+    text = render_text(r)
+    assert "(+68 more)" in text and "pkg7 1 -> 2" in text and "pkg8" not in text
