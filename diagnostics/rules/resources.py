@@ -194,15 +194,22 @@ def zombies(report: Report) -> Iterable[Finding]:
     ev = [f"{count} zombie process{'es' if count != 1 else ''}"]
     ev += [f"{n} left behind by {parent}" for parent, n in parents.most_common(5)]
     names = ", ".join(parent for parent, _ in parents.most_common(3))
+    if zs and all(str(z.get("ppid")) == "1" for z in zs):
+        # PID 1 (init, or a container's first process) cannot be restarted on its own.
+        fix = ("Zombies use no memory or CPU, so this is harmless unless their number keeps growing. They belong to "
+               f"the system's first process ({names}), which only a restart of the computer (or of the container) "
+               "replaces: restart when it suits you.")
+    else:
+        fix = ("Zombies use no memory or CPU, but they show that a program does not clean up after its children. "
+               f"Restart the parent program ({names or 'see the evidence'}); the zombies disappear with it. "
+               "A restart of the computer also clears them.")
     yield Finding(
         id="processes.zombies",
         severity=Severity.WARNING if count >= ZOMBIE_WARNING_COUNT else Severity.INFO,
         title=(f"{count} finished program{'s are' if count != 1 else ' is'} still listed (zombie "
                f"process{'es' if count != 1 else ''})"),
         evidence=ev,
-        fix=("Zombies use no memory or CPU, but they show that a program does not clean up after its children. "
-             f"Restart the parent program ({names or 'see the evidence'}); the zombies disappear with it. "
-             "A restart of the computer also clears them."),
+        fix=fix,
         section="processes",
         incident_type="software problem",
         self_service=True,

@@ -337,3 +337,12 @@ def test_a_mount_point_named_by_a_usb_label_is_quoted_in_the_commands_of_the_fix
     assert f"du --inodes -x {shlex.quote('/data' + mp)} |" in inodes.fix
     [hung] = only(fs, "storage.mount_unresponsive")
     assert "sudo umount -l '/srv/share x'" in hung.fix
+
+
+def test_zombies_of_pid_1_are_not_fixed_by_restarting_pid_1() -> None:
+    """'Restart the parent program (systemd (pid 1))' asked the user to restart init."""
+    procs = {"zombie_count": 2, "zombies": [{"pid": 900 + i, "name": "sh", "ppid": 1, "parent_name": "systemd"}
+                                            for i in range(2)]}
+    [f] = only(evaluate(report(processes=procs)), "processes.zombies")
+    assert "Restart the parent program" not in f.fix
+    assert "system's first process (systemd (pid 1))" in f.fix and "restart of the computer" in f.fix
