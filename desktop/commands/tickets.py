@@ -132,6 +132,9 @@ def _report_entry(e: OutboxEntry) -> int:
         print(f"Not sent yet: {e.last_error}")
         print(f"It waits in the outbox as #{e.id} and is retried automatically "
               f"(or now: `deskside ticket outbox retry {e.id}`).")
+    elif e.state == "sending":
+        print(f"Ticket #{e.id} is being sent right now by another Deskside process; "
+              f"`deskside ticket outbox show {e.id}` tells how it went.")
     else:
         _err(f"ticket #{e.id} {e.state}: {e.last_error}")
     return _exit_for(e)

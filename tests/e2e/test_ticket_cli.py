@@ -181,6 +181,9 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
                 break
             time.sleep(0.1)
         time.sleep(1.0)  # the request is in RT's socket
+        # Meanwhile a retry from another process leaves the live attempt alone, and says so.
+        r = deskside("ticket", "outbox", "retry", "1", env=env)
+        assert r.returncode == 3 and "#1 is being sent right now by another Deskside process" in r.stdout, r
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     finally:
