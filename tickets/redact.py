@@ -347,7 +347,7 @@ class Redactor:
                     ph = self.placeholder(whole, o.strip())
                     if ph not in off:
                         return ph
-                return self.redact_text(o, off, _skip_for(key))
+                return self.redact_text(o, off, _skip_for(key, o))
             if isinstance(o, dict):
                 return {self.redact_text(str(k), off): walk(v, str(k)) for k, v in o.items()}
             if isinstance(o, list | tuple):
@@ -409,7 +409,7 @@ class Redactor:
                 if whole is not None:
                     add(whole, sval.strip(), Occurrence(f"{name}: {path}", 0, _clip(f"{key} = «{sval}»")))
                     continue
-                for _s, _e, kind, value in self._matches(sval, _skip_for(key)):
+                for _s, _e, kind, value in self._matches(sval, _skip_for(key, sval)):
                     add(kind, value, Occurrence(f"{name}: {path}", 0,
                                                 _clip(sval.replace(value, f"«{value}»", 1))))
         return sorted(items.values(), key=lambda i: (KINDS.index(i.kind), int(i.placeholder.rsplit("-", 1)[1][:-1])))
@@ -422,9 +422,15 @@ class Redactor:
 _VERSION_KEY = re.compile(r"(?i)version|candidate|installed|available|release|build|kernel|package|pkg")
 
 
-def _skip_for(key: str | None) -> frozenset[str]:
-    """Version fields hold numbers like 17.0.21.1 that look like IPv4 addresses."""
-    return frozenset({"ipv4"}) if key and _VERSION_KEY.search(key) else frozenset()
+_VERSION_VALUE = re.compile(r"(?:\d+:)?v?\d+(?:\.\d+)+(?:[-+~][\w.+~:-]*)?")
+
+
+def _skip_for(key: str | None, value: str) -> frozenset[str]:
+    """A version field holding a version (17.0.21.1-1, 1:2.6.1) is not an IPv4 address; an address in such a field
+    (package_source = "http://10.1.2.3/debian") still is one."""
+    if key and _VERSION_KEY.search(key) and _VERSION_VALUE.fullmatch(value.strip()):
+        return frozenset({"ipv4"})
+    return frozenset()
 
 
 def _value_of(m: re.Match[str]) -> tuple[str, int, int] | None:

@@ -92,6 +92,11 @@ def test_versions_and_null_macs_are_not_personal() -> None:
     out = r.redact_obj(report)
     assert out["updates"]["pending"][0] == {"name": "firefox", "candidate": "17.0.21.1-1", "installed": "17.0.20.4"}
     assert out["interfaces"][0] == {"name": "lo", "mac": "00:00:00:00:00:00", "gateway": "<ipv4-1>"}
+    # A version-like key holding an address is still masked (the exemption is for version values only).
+    other = r.redact_obj({"package_source": "http://10.9.8.7/debian", "build_host": "10.9.8.7:8080",
+                          "installed": "1:17.0.20.4-2+deb12u1"})
+    assert other == {"package_source": "http://<ipv4-2>/debian", "build_host": "<ipv4-2>:8080",
+                     "installed": "1:17.0.20.4-2+deb12u1"}
 
 
 def test_review_gaps_unc_auth_logs_flags_and_tokens() -> None:
