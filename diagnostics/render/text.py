@@ -153,7 +153,13 @@ def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
     elif report.cancelled:
         out.append(f"Diagnostics of {report.host} were cancelled; what was collected is below.")
     else:
-        out.append(f"No problems found on {report.host}.")
+        unfinished = [sec.title for sec in report.sections.values()
+                      if sec.status in (SectionStatus.TIMEOUT, SectionStatus.ERROR)]
+        if unfinished:  # do not call it a clean bill of health when checks are missing
+            out.append(f"No problems found on {report.host} in what could be checked; "
+                       f"{', '.join(unfinished)} did not finish (see the summary below).")
+        else:
+            out.append(f"No problems found on {report.host}.")
     out.append("")
     for f in findings:
         out.extend(_finding(f, colour, width))

@@ -97,3 +97,14 @@ def test_text_counts_what_a_cut_evidence_list_hides() -> None:
                           [f"pkg{i} 1 -> 2" for i in range(10)] + ["... and 66 more"], "Install them.", "updates")]
     text = render_text(r)
     assert "(+68 more)" in text and "pkg7 1 -> 2" in text and "pkg8" not in text
+
+
+def test_no_problems_is_not_claimed_when_checks_did_not_finish() -> None:
+    r = Report(host="box", generated_at="2026-11-24T10:00:00+00:00", platform="linux")
+    r.sections["updates"] = Section(name="updates", title="Updates", status=SectionStatus.TIMEOUT)
+    r.sections["logs"] = Section(name="logs", title="Logs", status=SectionStatus.ERROR, error="ValueError: x")
+    r.sections["cpu"] = Section(name="cpu", title="Processor")
+    assert render_text(r).splitlines()[0] == ("No problems found on box in what could be checked; Updates, Logs did "
+                                              "not finish (see the summary below).")
+    del r.sections["updates"], r.sections["logs"]
+    assert render_text(r).splitlines()[0] == "No problems found on box."
