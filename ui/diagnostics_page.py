@@ -74,7 +74,11 @@ def summary_text(report: Report) -> str:
     parts = [f"{counts[s]} {name}{'s' if counts[s] != 1 and name != 'info' else ''}"
              for s, name in ((Severity.CRITICAL, "critical"), (Severity.WARNING, "warning"),
                              (Severity.INFO, "info")) if counts[s]]
-    return ", ".join(parts) if parts else "no problems found"
+    text = ", ".join(parts) if parts else "no problems found"
+    unfinished = [s.title for s in report.sections.values() if s.status.value in ("timeout", "error")]
+    if unfinished:  # not a clean bill of health: say which checks are missing
+        text += f"; {', '.join(unfinished)} did not finish"
+    return text
 
 
 class DiagnosticsPage(QWidget):

@@ -359,3 +359,12 @@ def test_save_never_writes_through_a_planted_temporary_file(qtbot: Any, task_run
     qtbot.waitUntil(lambda: page.status_label.text().startswith("Saved the report"), timeout=10_000)
     assert victim.read_text() == "precious"
     assert json.loads((tmp_path / "r.json").read_text())["host"] == "testhost"
+
+
+def test_the_status_line_names_checks_that_did_not_finish(qtbot: Any, task_runner: TaskRunner) -> None:
+    r = Report(host="testhost", generated_at="2026-11-24T12:00:00+00:00", platform="linux", duration_s=8.0)
+    r.sections["updates"] = Section("updates", "Updates", status=SectionStatus.TIMEOUT)
+    r.sections["cpu"] = Section("cpu", "Processor", data={"model": "x"})
+    page = make_page(qtbot, task_runner, FakeService(r))
+    run_and_wait(qtbot, page)
+    assert page.status_label.text() == "Done in 8.0 s on testhost: no problems found; Updates did not finish"
