@@ -124,6 +124,11 @@ def test_new_ticket_through_the_cli_arrives_in_rt() -> None:
     assert ticket["Subject"].startswith("Please install Inkscape [deskside:")
     assert int(ticket["Priority"]) == 10
     assert "sent" in deskside("ticket", "outbox", "--all", env=env).stdout
+    # The token was used, and written nowhere: not in the config, the outbox (and its journal), bundles, logs.
+    for var in ("DESKSIDE_CONFIG_DIR", "DESKSIDE_DATA_DIR", "DESKSIDE_CACHE_DIR", "DESKSIDE_LOG_DIR"):
+        for f in Path(os.environ[var]).rglob("*"):
+            if f.is_file():
+                assert rt.token.encode() not in f.read_bytes(), f
 
 
 @pytest.mark.parametrize("action", ["retry", "show"])
