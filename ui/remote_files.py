@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from .remote_services import RemoteSession
+from .style import plain_tooltip
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 DIR_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -210,7 +211,7 @@ class FilePane(QWidget):
     # -- transfers -----------------------------------------------------------------------------------------------
     def _update_target_label(self) -> None:
         self.target_label.setText(f"Save to: {self.download_dir.name or self.download_dir}")
-        self.target_label.setToolTip(f"Downloads go to {self.download_dir}")
+        self.target_label.setToolTip(plain_tooltip(f"Downloads go to {self.download_dir}"))
 
     def _choose_download_dir(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Download to", str(self.download_dir))
@@ -260,7 +261,7 @@ class FilePane(QWidget):
         button.clicked.connect(lambda: self._button_clicked(tid))
         self.transfers.setItemWidget(item, 1, bar)
         self.transfers.setItemWidget(item, 2, button)
-        item.setToolTip(0, detail)
+        item.setToolTip(0, plain_tooltip(detail))
         self.transfers.scrollToItem(item)
         self._transfers[tid] = _Transfer(tid, item, bar, button, upload, source, target)
 
@@ -307,7 +308,7 @@ class FilePane(QWidget):
             if t.bar.maximum() == 0:
                 t.bar.setRange(0, 1000)
             t.item.setText(3, f"{status}: {message}" if message else status)
-            t.item.setToolTip(3, message)
+            t.item.setToolTip(3, plain_tooltip(message))
             t.button.setText("Resume")
             t.button.setEnabled(True)
         self.transfer_done.emit(tid, status, message)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from remote.hosts import AddressBook, HostProfile, HostsError
 
 from .remote_dialogs import HostEditDialog, ImportDialog
+from .style import plain_tooltip
 
 PROFILE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -128,7 +129,7 @@ class AddressBookPanel(QWidget):
                 tip.append("tags: " + ", ".join(p.tags))
             if p.notes:
                 tip.append(p.notes)
-            item.setToolTip(0, "\n".join(tip))
+            item.setToolTip(0, plain_tooltip("\n".join(tip)))
             if parent_item is not None:
                 parent_item.addChild(item)
             else:
@@ -238,13 +239,24 @@ class AddressBookPanel(QWidget):
             self.refresh()
             self.select(p.name)
 
-    def remove_selected(self) -> None:
+    def remove_selected(self) -> QMessageBox | None:
+        """Ask first (the question is opened, not run in a nested loop); the host goes when Yes is clicked."""
         p = self.selected()
         if p is None:
-            return
-        answer = QMessageBox.question(self, "Remove host", f"Remove {p.name} ({p.display()}) from the address book?")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.remove_host(p.name)
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove host",
+                          f"Remove {p.name} ({p.display()}) from the address book?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)  # fmt: skip
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a host name is shown as typed, never as HTML
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(lambda _r: self._remove_answered(box, p.name))
+        box.open()
+        return box
+
+    def _remove_answered(self, box: QMessageBox, name: str) -> None:
+        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes:
+            self.remove_host(name)
+        box.deleteLater()
 
     def remove_host(self, name: str) -> None:
         try:

@@ -33,6 +33,7 @@ from .remote_files import FilePane
 from .remote_hosts import AddressBookPanel
 from .remote_services import RemoteServices, RemoteSession
 from .remote_tunnels import TunnelsPanel
+from .style import plain_tooltip
 from .terminal import TerminalWidget
 
 STATE_COLOURS = {
@@ -210,7 +211,7 @@ class SessionView(QWidget):
         idx = self.terminal_tabs.indexOf(term)
         if idx >= 0 and title:
             self.terminal_tabs.setTabText(idx, title[:40])
-            self.terminal_tabs.setTabToolTip(idx, title)
+            self.terminal_tabs.setTabToolTip(idx, plain_tooltip(title))  # the remote program chose it
 
     def current_terminal(self) -> TerminalWidget | None:
         w = self.terminal_tabs.currentWidget()
@@ -308,7 +309,7 @@ class RemotePage(QWidget):
         view = SessionView(session, self.services.download_dir)
         self.views.append(view)
         idx = self.sessions.addTab(view, profile.name)
-        self.sessions.setTabToolTip(idx, profile.display())
+        self.sessions.setTabToolTip(idx, plain_tooltip(profile.display()))
         view.state_changed.connect(lambda state, _m, view=view: self._tab_state(view, state))
         view.diagnose_requested.connect(self.diagnose_requested)
         self.sessions.setCurrentIndex(idx)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from .remote_services import RemoteSession
+from .style import plain_tooltip
 
 KINDS = [
     ("L", "Local (-L): a port here reaches a host:port seen from the server"),
@@ -106,7 +107,7 @@ class TunnelsPanel(QWidget):
         if state == "running" and message:
             item.setText(0, message)
         item.setText(1, state if state != "failed" else f"failed: {message}")
-        item.setToolTip(1, message)
+        item.setToolTip(1, plain_tooltip(message))
         item.setForeground(1, Qt.GlobalColor.darkGreen if state == "running" else Qt.GlobalColor.darkRed)
         self.list.resizeColumnToContents(0)
         if state in ("stopped", "failed"):

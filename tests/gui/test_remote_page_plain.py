@@ -1,0 +1,165 @@
+"""The Remote page shows names that come from the other side (window titles a remote program sets, host names,
+notes, error messages) literally: Qt renders a tooltip or a message box as HTML when the text merely looks like
+HTML, so `<b>` would turn bold and `<img src=...>` would load an image. Also the layout of the session's panes at
+the size a user gets. The session here is a stand-in with the RemoteSession signals (no network: what is tested is
+the page's own logic; the same page against a real sshd is in test_remote_page.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6 import QtGui
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from remote.hosts import AddressBook, HostProfile, import_ssh_config
+from ui.remote_hosts import AddressBookPanel
+from ui.remote_page import SessionView
+
+pytestmark = pytest.mark.gui
+
+HOSTILE = "<b>bold</b><img src=x>"
+
+
+def shown(text: str) -> str:
+    """What a tooltip or an AutoText label displays for `text`, decided as Qt decides it."""
+    doc = QTextDocument()
+    if QtGui.Qt.mightBeRichText(text):
+        doc.setHtml(text)
+    else:
+        doc.setPlainText(text)
+    return doc.toPlainText().replace("\u2028", "\n")
+
+
+class StubSession(QObject):
+    """The RemoteSession protocol: records what the page asks for; the test emits what the server would say."""
+
+    state_changed = Signal(str, str)
+    auth_requested = Signal(object)
+    shell_opened = Signal(int)
+    shell_output = Signal(int, bytes)
+    shell_closed = Signal(int, str)
+    listed = Signal(int, str, object, str)
+    transfer_progress = Signal(int, object, object)
+    transfer_finished = Signal(int, str, str)
+    forward_changed = Signal(int, str, str)
+
+    def __init__(self, profile: HostProfile) -> None:
+        super().__init__()
+        self.profile = profile
+        self.calls: list[tuple[Any, ...]] = []
+        self._n = 0
+
+    def _id(self) -> int:
+        self._n += 1
+        return self._n
+
+    def start(self) -> None:
+        self.calls.append(("start",))
+
+    def reconnect(self) -> None:
+        self.calls.append(("reconnect",))
+
+    def open_shell(self, cols: int, rows: int, term: str = "xterm-256color") -> int:
+        self.calls.append(("open_shell", cols, rows))
+        return self._id()
+
+    def send(self, shell_id: int, data: bytes) -> None:
+        self.calls.append(("send", shell_id, data))
+
+    def resize(self, shell_id: int, cols: int, rows: int) -> None:
+        self.calls.append(("resize", shell_id, cols, rows))
+
+    def close_shell(self, shell_id: int) -> None:
+        self.calls.append(("close_shell", shell_id))
+
+    def list_dir(self, path: str) -> int:
+        self.calls.append(("list", path))
+        return self._id()
+
+    def download(self, remote_path: str, local_dir: str, resume: bool = False) -> int:
+        self.calls.append(("get", remote_path, local_dir, resume))
+        return self._id()
+
+    def upload(self, local_path: str, remote_dir: str, resume: bool = False) -> int:
+        self.calls.append(("put", local_path, remote_dir, resume))
+        return self._id()
+
+    def cancel_transfer(self, transfer_id: int) -> None:
+        self.calls.append(("cancel", transfer_id))
+
+    def start_forward(self, kind: str, spec: dict[str, Any]) -> int:
+        self.calls.append(("forward", kind, spec))
+        return self._id()
+
+    def stop_forward(self, forward_id: int) -> None:
+        self.calls.append(("stop_forward", forward_id))
+
+    def close(self) -> None:
+        self.calls.append(("close",))
+
+
+@pytest.fixture
+def view(qtbot, tmp_path: Path) -> SessionView:  # type: ignore[no-untyped-def]
+    session = StubSession(HostProfile(name="web1", hostname="127.0.0.1", user="ops"))
+    v = SessionView(session, tmp_path / "downloads")  # type: ignore[arg-type]
+    qtbot.addWidget(v)
+    v.resize(1000, 640)
+    v.show()
+    qtbot.waitExposed(v)
+    session.state_changed.emit("connected", "connected to ops@127.0.0.1")
+    qtbot.waitUntil(lambda: v.current_terminal() is not None)
+    return v
+
+
+def test_a_window_title_set_by_the_remote_program_is_shown_literally(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
+    term = view.current_terminal()
+    assert term is not None
+    sid = next(iter(view.terminals))
+    view.session.shell_output.emit(sid, f"\x1b]0;{HOSTILE}\x07".encode())
+    idx = view.terminal_tabs.indexOf(term)
+    qtbot.waitUntil(lambda: view.terminal_tabs.tabText(idx) == HOSTILE)
+    assert shown(view.terminal_tabs.tabToolTip(idx)) == HOSTILE
+
+
+def test_tunnel_and_transfer_messages_are_shown_literally(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
+    fid = view.tunnels.start_tunnel()
+    view.session.forward_changed.emit(fid, "failed", f"cannot listen on {HOSTILE}")
+    qtbot.waitUntil(lambda: view.tunnels.state(fid).startswith("failed"))
+    assert shown(view.tunnels._items[fid].toolTip(1)) == f"cannot listen on {HOSTILE}"
+
+    tid = view.files.download(f"/srv/{HOSTILE}.txt")
+    view.session.transfer_finished.emit(tid, "failed", f"no such file: {HOSTILE}")
+    qtbot.waitUntil(lambda: view.files.transfer_state(tid).startswith("failed"))
+    item = view.files._transfers[tid].item
+    assert shown(item.toolTip(3)) == f"no such file: {HOSTILE}"
+    assert shown(item.toolTip(0)).startswith(f"/srv/{HOSTILE}.txt")
+
+
+def test_host_names_and_notes_are_shown_literally(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    book = AddressBook(tmp_path / "hosts.toml")
+    book.add(HostProfile(name="odd", hostname="<b>x</b>", user="<i>u</i>", notes=HOSTILE))
+    panel = AddressBookPanel(book, import_ssh_config, tmp_path / "ssh_config")
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.select("odd")
+    item = panel.tree.currentItem()
+    assert item is not None
+    assert shown(item.toolTip(0)) == f"<i>u</i>@<b>x</b>\n{HOSTILE}"
+    box = panel.remove_selected()
+    assert isinstance(box, QMessageBox)
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    assert "<i>u</i>@<b>x</b>" in box.text()
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)  # Enter does not delete
+    no = box.button(QMessageBox.StandardButton.No)
+    assert isinstance(no, QPushButton)
+    no.click()
+    assert "odd" in panel.hosts_shown()  # No keeps the host
+    box = panel.remove_selected()
+    assert box is not None
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: "odd" not in panel.hosts_shown())
+    assert AddressBook(book.path).load().get("odd") is None
