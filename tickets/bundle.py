@@ -91,7 +91,14 @@ def log_excerpts(
         body = "\n".join(chunk)
         if len(body.encode()) > MAX_EXCERPT_BYTES:
             body = body.encode()[-MAX_EXCERPT_BYTES:].decode("utf-8", errors="ignore")
-        name = "logs/" + re.sub(r"[^A-Za-z0-9._-]+", "_", path.strip("/")) + (f"_L{line}" if line else "") + ".txt"
+        # The file's own name only: its folder (/home/alice/...) would put the user name into the bundle's
+        # member names, which are not redacted text. The full path is in the (redacted) header line.
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", path.rstrip("/").rsplit("/", 1)[-1]) or "log"
+        name = f"logs/{base}" + (f"_L{line}" if line else "") + ".txt"
+        n = 2
+        while name in out:
+            name = f"logs/{base}" + (f"_L{line}" if line else "") + f"-{n}.txt"
+            n += 1
         out[name] = header + body + "\n"
     return out
 
@@ -201,6 +208,10 @@ def render_html(ticket: Ticket, report: Mapping[str, Any] | None, logs: Mapping[
     return "\n".join(parts) + "\n"
 
 
+def _member_name(name: str) -> str:
+    return re.sub(r"<((?:[a-z]+)-\d+)>", r"\1", name).replace("<", "_").replace(">", "_")
+
+
 def _zip(files: Mapping[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -223,7 +234,10 @@ def build_bundle(
     from the redacted report, so every value in it (placeholders included) is escaped once."""
     off = set(disabled)
     red_report = redactor.redact_obj(dict(report), off) if report else None
-    red_logs = {name: redactor.redact_text(text, off) for name, text in logs.items()}
+    # Member names are redacted too (a log named after its user: alice-notes.log); <> dropped from placeholders
+    # so that the names stay valid file names everywhere.
+    red_logs = {_member_name(redactor.redact_text(name, off)): redactor.redact_text(text, off)
+                for name, text in logs.items()}
     files: dict[str, bytes] = {}
     if red_report is not None:
         files["report.json"] = (json.dumps(red_report, indent=2, ensure_ascii=False) + "\n").encode()

@@ -184,6 +184,8 @@ class TicketService:
                        domains=self.domains)
         logs = dict(logs or {})
         texts = {"summary": draft.summary, "description": base.description, **logs}
+        if logs:
+            texts["(log file names)"] = "\n".join(logs)  # they become member names in the bundle
         items = red.scan(texts, {"report.json": dict(report)} if report else {})
         base.summary = red.redact_text(draft.summary, off)
         base.description = red.redact_text(base.description, off)

@@ -67,3 +67,25 @@ def test_html_shows_placeholders_as_text_and_no_masked_value() -> None:
     assert "&lt;host-1&gt;" in page and "<host-1>" not in page
     assert "pc-alice" not in page and "s3cr3t" not in page
     assert "&lt;secret-1&gt;" in page
+
+
+def test_log_member_names_carry_no_personal_value(tmp_path: Path) -> None:
+    """The bundle's file names are not redacted text: /home/alice/... made 'logs/home_alice_...' a member name."""
+    from tickets.service import Draft, TicketService
+
+    home = tmp_path / "home" / "alice"
+    home.mkdir(parents=True)
+    (home / ".xsession-errors").write_text("a\nb\nsegfault in app\n")
+    report = {"host": "pc-9", "findings": [{"evidence": [f"see {home}/.xsession-errors line 3"]}]}
+    logs = log_excerpts(report)
+    assert list(logs) == ["logs/.xsession-errors_L3.txt"]
+    logs["logs/alice-notes.log"] = "my notes\n"
+    svc = TicketService(data_dir=tmp_path / "data", users=["alice"])
+    p = svc.build_preview(Draft(summary="crash"), report=report, logs=logs)
+    assert p.bundle is not None
+    names = zipfile.ZipFile(io.BytesIO(p.bundle.data)).namelist()
+    assert "logs/user-1-notes.log" in names and not [n for n in names if "alice" in n]
+    assert b"alice" not in p.bundle.data  # the zip's member names are stored as they are
+    assert not [n for n, content in p.bundle.files.items() if b"alice" in content]
+    (item,) = [i for i in p.items if i.value == "alice"]
+    assert "(log file names):2" in [o.where for o in item.occurrences]  # the preview shows where
