@@ -197,13 +197,18 @@ class SessionView(QWidget):
     def new_terminal(self) -> TerminalWidget:
         term = TerminalWidget()
         term.setAccessibleName(f"Terminal on {self.session.profile.name}")
+        idx = self.terminal_tabs.addTab(term, f"{self.session.profile.name} ({len(self.terminals) + 1})")
+        self.terminal_tabs.setCurrentIndex(idx)
+        # Lay the tab out now, so that the shell starts with the size the user sees: what the server prints at
+        # once (the login message, the first prompt) is then not wrapped for 80 columns.
+        page = term.parentWidget()
+        if page is not None and page.layout() is not None and term.isVisible():
+            page.layout().activate()
         sid = self.session.open_shell(term.cols(), term.rows())
         self.terminals[sid] = term
         term.bytes_to_send.connect(lambda data, sid=sid: self.session.send(sid, data))
         term.resized.connect(lambda c, r, sid=sid: self.session.resize(sid, c, r))
         term.title_changed.connect(lambda t, term=term: self._set_title(term, t))
-        idx = self.terminal_tabs.addTab(term, f"{self.session.profile.name} ({len(self.terminals)})")
-        self.terminal_tabs.setCurrentIndex(idx)
         term.setFocus()
         return term
 

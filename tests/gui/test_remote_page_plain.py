@@ -163,3 +163,16 @@ def test_host_names_and_notes_are_shown_literally(qtbot, tmp_path: Path) -> None
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: "odd" not in panel.hosts_shown())
     assert AddressBook(book.path).load().get("odd") is None
+
+
+def test_a_new_terminal_starts_its_shell_with_the_size_shown(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
+    """The shell is opened with the size of the terminal as laid out, not a default 80x24 corrected a moment
+    later: the server prints its login message at once, and it would stay wrapped for 80 columns."""
+    for term in [view.current_terminal(), view.new_terminal()]:
+        assert term is not None
+        opened = [c for c in view.session.calls if c[0] == "open_shell"]
+        assert opened[-1][1:] == (term.cols(), term.rows())
+        assert (term.cols(), term.rows()) != (80, 24)  # the view's size, not the default
+        vp = term.viewport()
+        cw, ch = term.cellSize()
+        assert term.cols() == int((vp.width() - 2) // cw) and term.rows() == int((vp.height() - 2) // ch)
