@@ -202,8 +202,9 @@ class SessionView(QWidget):
         # Lay the tab out now, so that the shell starts with the size the user sees: what the server prints at
         # once (the login message, the first prompt) is then not wrapped for 80 columns.
         page = term.parentWidget()
-        if page is not None and page.layout() is not None and term.isVisible():
-            page.layout().activate()
+        layout = page.layout() if page is not None else None
+        if layout is not None and term.isVisible():
+            layout.activate()
         sid = self.session.open_shell(term.cols(), term.rows())
         self.terminals[sid] = term
         term.bytes_to_send.connect(lambda data, sid=sid: self.session.send(sid, data))

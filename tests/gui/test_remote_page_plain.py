@@ -170,6 +170,7 @@ def test_a_new_terminal_starts_its_shell_with_the_size_shown(qtbot, view: Sessio
     later: the server prints its login message at once, and it would stay wrapped for 80 columns."""
     for term in [view.current_terminal(), view.new_terminal()]:
         assert term is not None
+        assert isinstance(view.session, StubSession)
         opened = [c for c in view.session.calls if c[0] == "open_shell"]
         assert opened[-1][1:] == (term.cols(), term.rows())
         assert (term.cols(), term.rows()) != (80, 24)  # the view's size, not the default
