@@ -194,7 +194,7 @@ class OutboxView(QWidget):
         self.retry_button.setEnabled(e is not None and e.state not in ("sent", "discarded", "sending") and not busy)
         self.discard_button.setEnabled(e is not None and e.state not in ("sent", "discarded", "sending")
                                        and not busy)
-        self.link_button.setEnabled(e is not None and bool(e.remote_url))
+        self.link_button.setEnabled(e is not None and QUrl(e.remote_url).scheme() in ("http", "https"))
         if e is None:
             self.detail.setText("")
             return
@@ -278,8 +278,10 @@ class OutboxView(QWidget):
             self._open_url(e.remote_url)
 
     def _open_url(self, url: str) -> None:
+        # Only web pages: a ticket URL comes from the backend's answer (a file: URL would open a local
+        # file, or run a program, with the desktop's default handler).
         u = QUrl(url)
-        if u.scheme() in ("http", "https", "file"):
+        if u.isValid() and u.scheme() in ("http", "https"):
             QDesktopServices.openUrl(u)
 
 

@@ -456,3 +456,29 @@ def test_a_requester_address_that_is_not_one_is_named_and_nothing_is_built(qtbot
     qtbot.waitUntil(lambda: "is not an e-mail address" in page.send_state.text(), timeout=20_000)
     assert "'ann at example'" in page.send_state.text()
     assert page.preview is None and not page.send_button.isEnabled()
+
+
+def test_open_ticket_opens_only_web_pages(qtbot: Any, task_runner: TaskRunner, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ticket URL comes from the backend's answer: a file: URL must never reach the desktop's opener."""
+    import sqlite3
+
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda u: opened.append(u.toString()) or True)
+    page = make_page(qtbot, task_runner)
+    fill(page, "Link test")
+    preview(qtbot, page)
+    entry = send(qtbot, page)  # no backend: held
+    db_path = paths.data_dir() / "outbox.sqlite3"
+    for url, allowed in (("file:///tmp/evil.desktop", False), ("https://desk.example.org/T-1", True)):
+        with sqlite3.connect(db_path) as db:
+            db.execute("UPDATE tickets SET state='sent', remote_id='T-1', remote_url=? WHERE id=?", (url, entry.id))
+        page.outbox.refresh()
+        qtbot.waitUntil(lambda u=url: any(e.remote_url == u for e in page.outbox.entries), timeout=10_000)
+        page.outbox.select(entry.id)
+        assert page.outbox.link_button.isEnabled() == allowed
+        page.outbox.open_link()
+        page.outbox._open_url(url)  # the detail label's link, too
+    assert opened == ["https://desk.example.org/T-1", "https://desk.example.org/T-1"]

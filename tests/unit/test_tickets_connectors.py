@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tickets.connectors import TYPES, HttpRequest, MailRequest, connector_class, make_connector
+from tickets.connectors.base import Submitted
 from tickets.errors import AuthError, ConfigError, RejectedError, TransientError
 from tickets.model import Attachment, IncidentType, Ticket
 
@@ -364,6 +365,24 @@ def test_webhook_request_with_signature() -> None:
     body = json.loads(req.content)
     assert (body["priority"], body["priority_label"], body["sla"]["response_minutes"]) == (2, "P2 high", 60)
     assert base64.b64decode(body["attachments"][0]["data_base64"]) == ZIP
+
+
+@pytest.mark.parametrize("answer_url", ["file:///home/u/evil.desktop", "javascript:alert(1)", "  "])
+def test_webhook_answer_url_is_kept_only_if_it_is_a_web_page(answer_url: str) -> None:
+    """The receiver's answer names the ticket URL; the GUI opens it. Anything but http(s) is dropped."""
+    def handler(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"id": "T-9", "url": answer_url})
+
+    c = make_connector("w", {"type": "webhook", "url": "https://hooks.example.org/desk"},
+                       transport=httpx.MockTransport(handler))
+    assert c.submit(ticket()) == Submitted("T-9", "")
+
+    def good(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"id": "T-9", "url": "https://desk.example.org/T-9"})
+
+    c = make_connector("w", {"type": "webhook", "url": "https://hooks.example.org/desk"},
+                       transport=httpx.MockTransport(good))
+    assert c.submit(ticket()).url == "https://desk.example.org/T-9"
 
 
 def test_email_message() -> None:

@@ -102,6 +102,8 @@ class WebhookConnector(Connector):
             if isinstance(data, dict):
                 tid = str(data.get(self.config["id_field"], tid))
                 url = str(data.get(self.config["url_field"], ""))
+        if not url.lower().startswith(("https://", "http://")):
+            url = ""  # only a web page is a ticket link (the GUI opens it: never file:, javascript:...)
         return Submitted(tid, url)
 
     def test(self, *, timeout: float = 15.0) -> str:
