@@ -10,14 +10,15 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from .cancel import Cancelled, CancelToken
 
-MAX_OUTPUT = 16 * 1024 * 1024  # bytes kept per stream; a huge output is cut, never loaded whole
+MAX_OUTPUT = 16 * 1024 * 1024  # bytes kept per stream; the rest of a huge output is read and dropped
 
 
 @dataclass
@@ -105,34 +106,73 @@ class LocalHost:
             full_env.update(env)
         try:
             proc = subprocess.Popen(
-                # stdin is an empty pipe (closed by communicate), not /dev/null: some sandboxes deny it to users
+                # stdin is an empty pipe (closed at once), not /dev/null: some sandboxes deny it to users
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
                 start_new_session=True,
             )
         except OSError as exc:
             return CommandResult(argv, 126, "", str(exc), missing=True)
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        # Each stream is read by its own thread into a buffer that stops growing at MAX_OUTPUT; the rest is read and
+        # dropped, so a command that prints far more than asked (a huge journal) costs time, never memory.
+        out, err = _Drain(proc.stdout), _Drain(proc.stderr)
         deadline = start + timeout
         timed_out = False
-        out = err = b""
         while True:
-            step = 0.05 if cancel is not None else max(0.01, deadline - time.monotonic())
             try:
-                out, err = proc.communicate(timeout=min(step, max(0.01, deadline - time.monotonic())))
+                proc.wait(timeout=min(0.05, max(0.01, deadline - time.monotonic())))
                 break
             except subprocess.TimeoutExpired:
                 if cancel is not None and cancel.cancelled:
                     _kill(proc)
+                    proc.wait()
                     raise Cancelled(f"{argv[0]} cancelled") from None
                 if time.monotonic() >= deadline:
                     timed_out = True
                     _kill(proc)
-                    out, err = proc.communicate()
+                    proc.wait()
                     break
-        truncated = len(out) > MAX_OUTPUT or len(err) > MAX_OUTPUT
+        out.join()
+        err.join()
         return CommandResult(
-            argv, proc.returncode if not timed_out else -9, decode(out[:MAX_OUTPUT]), decode(err[:MAX_OUTPUT]),
-            duration_s=time.monotonic() - start, timed_out=timed_out, truncated=truncated,
+            argv, proc.returncode if not timed_out else -9, decode(bytes(out.data)), decode(bytes(err.data)),
+            duration_s=time.monotonic() - start, timed_out=timed_out, truncated=out.truncated or err.truncated,
         )
+
+
+class _Drain:
+    """Reads a pipe to its end on a thread, keeping at most MAX_OUTPUT bytes."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.data = bytearray()
+        self.truncated = False
+        self._stream = stream
+        self._thread = threading.Thread(target=self._run, name="command-output", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while chunk := self._stream.read(65536):
+                room = MAX_OUTPUT - len(self.data)
+                if room > 0:
+                    self.data += chunk[:room]
+                if len(chunk) > room:
+                    self.truncated = True
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                self._stream.close()
+            except OSError:
+                pass
+
+    def join(self) -> None:
+        # A grandchild that kept the pipe open (a daemon it started) must not hold the run up.
+        self._thread.join(2.0)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -244,3 +244,24 @@ def test_every_registered_collector_and_rule_module_is_present(monkeypatch: Any)
     monkeypatch.setattr(rules, "_MODULES", [*rules._MODULES, "vanished"])
     with pytest.raises(ModuleNotFoundError):
         rules.all_rules()
+
+
+def test_a_command_that_prints_far_too_much_costs_time_not_memory() -> None:
+    """Output beyond MAX_OUTPUT used to be read whole into memory and cut afterwards: a journalctl that ignored
+    its -n limit took a run to ~1 GB. Now the rest is read and dropped (checked in a fresh process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from diagnostics.host import LocalHost, MAX_OUTPUT\n"
+        "gen = 'import sys\\nb = b\"x\" * 65535 + b\"\\\\n\"\\nfor _ in range(4000): sys.stdout.buffer.write(b)'\n"
+        "r = LocalHost().run([sys.executable, '-c', gen], timeout=120)\n"
+        "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')][0]\n"  # this process's own peak
+        "peak = int(hwm.split()[1]) // 1024\n"
+        "print(len(r.stdout) == MAX_OUTPUT, r.truncated, r.returncode, r.ok, peak)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    exact, truncated, rc, ok, peak_mib = res.stdout.split()
+    assert (exact, truncated, rc, ok) == ("True", "True", "0", "True"), res.stderr
+    assert int(peak_mib) < 150  # 256 MiB were printed; 16 MiB are kept
