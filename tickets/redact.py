@@ -185,7 +185,7 @@ class Redactor:
         if self._domains_re is None:
             alts = sorted(self._domains, key=len, reverse=True)
             self._domains_re = re.compile(
-                r"(?<![A-Za-z0-9_.@-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*(?:"
+                r"(?<![A-Za-z0-9_.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*(?:"
                 + "|".join(re.escape(a) for a in alts) + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])", re.I)
         return self._domains_re
 

@@ -142,6 +142,9 @@ def test_names_in_the_organisations_domain_are_masked() -> None:
         "Name resolution fails for <host-1>."
     assert r.redact_text("https://intranet.corp.example/wiki and corp.example") == \
         "https://<host-2>/wiki and <host-3>"
+    # Also the host part of a URL with credentials; an e-mail address stays one e-mail item.
+    assert r.redact_text("https://bob:pw12345@git.corp.example/x and ann@corp.example") == \
+        "https://<user-1>:<secret-1>@<host-4>/x and <email-1>"
     # Not in the domain: stays.
     assert r.redact_text("deb.debian.org and corp.example.com.au") == "deb.debian.org and corp.example.com.au"
     r2 = Redactor()
