@@ -114,14 +114,15 @@ class FilePane(QWidget):
         self.transfers = QTreeWidget()
         self.transfers.setHeaderLabels(["Transfer", "Progress", "", "Status"])
         self.transfers.setRootIsDecorated(False)
+        # The pane is narrow: the name takes what is left, the bar says "42% of 400.0 MiB", the status is one word
+        # (its message is in the tooltip and the line below the buttons).
         header = self.transfers.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(1, 170)
+        header.resizeSection(1, 130)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(3, 90)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         split.addWidget(self.transfers)
         split.setSizes([400, 110])
         lay.addWidget(split, 1)
@@ -136,11 +137,15 @@ class FilePane(QWidget):
         self.change_target = QPushButton("Change…")
         self.change_target.clicked.connect(self._choose_download_dir)
         self.target_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.target_label.setMinimumWidth(60)
         actions.addWidget(self.download_button)
         actions.addWidget(self.upload_button)
-        actions.addWidget(self.target_label, 1)
-        actions.addWidget(self.change_target)
+        actions.addStretch(1)
         lay.addLayout(actions)
+        target_row = QHBoxLayout()
+        target_row.addWidget(self.target_label, 1)
+        target_row.addWidget(self.change_target)
+        lay.addLayout(target_row)
         self.status = QLabel("Drop local files here to upload them to the folder shown.")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
@@ -290,7 +295,8 @@ class FilePane(QWidget):
         if total:
             t.bar.setRange(0, 1000)
             t.bar.setValue(int(1000 * done / total))
-            t.bar.setFormat(f"%p%  {human_size(done)} of {human_size(total)}")
+            t.bar.setFormat(f"%p% of {human_size(total)}")
+            t.bar.setToolTip(f"{human_size(done)} of {human_size(total)}")
         t.item.setText(3, "running")
 
     def _on_finished(self, tid: int, status: str, message: str) -> None:
@@ -307,8 +313,10 @@ class FilePane(QWidget):
         else:
             if t.bar.maximum() == 0:
                 t.bar.setRange(0, 1000)
-            t.item.setText(3, f"{status}: {message}" if message else status)
+            t.item.setText(3, status)
             t.item.setToolTip(3, plain_tooltip(message))
+            name = posixpath.basename(t.source.rstrip("/")) if not t.upload else Path(t.source).name
+            self.status.setText(f"{name}: {status}: {message}" if message else f"{name}: {status}")
             t.button.setText("Resume")
             t.button.setEnabled(True)
         self.transfer_done.emit(tid, status, message)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -68,7 +69,18 @@ class TunnelsPanel(QWidget):
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["Tunnel", "State", ""])
         self.list.setRootIsDecorated(False)
+        header = self.list.header()  # the Stop button stays in view however long the description is
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.list, 1)
+        self.message = QLabel()  # why the last tunnel failed, in full
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828;")
+        self.message.hide()
+        lay.addWidget(self.message)
         session.forward_changed.connect(self._on_changed)
 
     def _kind_changed(self) -> None:
@@ -88,6 +100,7 @@ class TunnelsPanel(QWidget):
         if kind != "D":
             desc += f" -> {spec['dest_host']}:{spec['dest_port']}"
         item = QTreeWidgetItem([desc, "starting", ""])
+        item.setToolTip(0, plain_tooltip(desc))
         self.list.addTopLevelItem(item)
         stop = QPushButton("Stop")
         stop.clicked.connect(lambda: self.session.stop_forward(fid))
@@ -106,9 +119,12 @@ class TunnelsPanel(QWidget):
             return
         if state == "running" and message:
             item.setText(0, message)
-        item.setText(1, state if state != "failed" else f"failed: {message}")
+            item.setToolTip(0, plain_tooltip(message))
+        item.setText(1, state)
         item.setToolTip(1, plain_tooltip(message))
         item.setForeground(1, Qt.GlobalColor.darkGreen if state == "running" else Qt.GlobalColor.darkRed)
-        self.list.resizeColumnToContents(0)
+        if state == "failed":
+            self.message.setText(f"{item.text(0)}: {message}" if message else f"{item.text(0)} failed")
+            self.message.show()
         if state in ("stopped", "failed"):
             self._stop_buttons[fid].setEnabled(False)

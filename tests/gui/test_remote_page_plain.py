@@ -13,7 +13,7 @@ import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton, QStyle, QTreeWidget, QTreeWidgetItem
 
 from remote.hosts import AddressBook, HostProfile, import_ssh_config
 from ui.remote_hosts import AddressBookPanel
@@ -177,3 +177,45 @@ def test_a_new_terminal_starts_its_shell_with_the_size_shown(qtbot, view: Sessio
         vp = term.viewport()
         cw, ch = term.cellSize()
         assert term.cols() == int((vp.width() - 2) // cw) and term.rows() == int((vp.height() - 2) // ch)
+
+
+def _fits(tree: QTreeWidget, item: QTreeWidgetItem, col: int) -> bool:
+    """The column is as wide as its text plus the margins Qt's item delegate adds, so nothing is elided."""
+    margin = tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+    need = tree.fontMetrics().horizontalAdvance(item.text(col)) + 2 * margin
+    return tree.header().sectionSize(col) >= need
+
+
+def test_transfers_and_tunnels_fit_the_side_pane(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
+    """At the width the side pane gets in a normal window, a transfer's name and state, a tunnel's Stop button
+    and the download folder are readable: nothing cut, no sideways scrolling (seen cut: '↓ b…', 'S', 'Downloac')."""
+    view.resize(900, 640)
+    files = view.files
+    tid = files.download("/srv/logs/big.bin")
+    view.session.transfer_progress.emit(tid, 300 * 2**20, 400 * 2**20)
+    qtbot.waitUntil(lambda: files.transfer_state(tid) == "running")
+    view.session.transfer_finished.emit(tid, "cancelled", "cancelled; the partial file is kept and can be resumed")
+    qtbot.waitUntil(lambda: files.transfer_state(tid) == "cancelled")
+    t = files._transfers[tid]
+    tree = files.transfers
+    assert _fits(tree, t.item, 0) and _fits(tree, t.item, 3), (tree.header().sectionSize(0), t.item.text(0))
+    assert sum(tree.header().sectionSize(c) for c in range(4)) <= tree.viewport().width()
+    assert t.bar.text() == "75% of 400.0 MiB"
+    assert files.status.text() == "big.bin: cancelled: cancelled; the partial file is kept and can be resumed"
+    label = files.target_label
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width(), label.text()
+
+    view.side.setCurrentWidget(view.tunnels)
+    tun = view.tunnels
+    fid = tun.start_tunnel()
+    view.session.forward_changed.emit(fid, "running", "-L 127.0.0.1:48213 -> internal-build-server.example:8443")
+    qtbot.waitUntil(lambda: tun.state(fid) == "running")
+    stop = tun._stop_buttons[fid]
+    assert stop.isVisible()
+    right = stop.mapTo(tun.list.viewport(), stop.rect().topRight()).x()
+    assert right <= tun.list.viewport().width(), (right, tun.list.viewport().width())
+    assert _fits(tun.list, tun._items[fid], 1)
+    fid2 = tun.start_tunnel()
+    view.session.forward_changed.emit(fid2, "failed", "cannot listen on 127.0.0.1:8080: address already in use")
+    qtbot.waitUntil(lambda: tun.state(fid2) == "failed")
+    assert tun.message.isVisible() and "address already in use" in tun.message.text()
