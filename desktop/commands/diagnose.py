@@ -137,6 +137,9 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     if args.list_collectors:
         return _list_collectors()
+    if args.only is not None and not _names(args.only):  # `--only ""` must not quietly mean "everything"
+        print("deskside: --only needs at least one collector name (see --list-collectors)", file=sys.stderr)
+        return EXIT_UNKNOWN
     from diagnostics.cancel import CancelToken
     from diagnostics.model import Report
     from diagnostics.render.text import render_text

@@ -165,3 +165,9 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_an_empty_only_list_is_an_error_not_everything() -> None:
+    res = deskside("diagnose", "--only", " , ")
+    assert res.returncode == 3 and "--only needs at least one collector name" in res.stderr
+    assert res.stdout == ""
