@@ -23,6 +23,12 @@ from .commands.tickets import config_table, make_service, secret_store
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 
+def _every_secret_field(klass: Any) -> list[str]:
+    """Every secret a backend of this type may have stored, whatever its settings were (for clean-up)."""
+    known = {"token", "password", "signing_key", "api_key", "api_token", "app_token", "user_token"}
+    return sorted(set(klass.secret_fields) | known)
+
+
 class TicketsHub:
     def __init__(self, secrets: SecretStore | None = None) -> None:
         self._lock = threading.RLock()
@@ -121,6 +127,12 @@ class TicketsHub:
                 config["tickets"] = tcfg
             path = settings.save(config)
             self._svc = None
+            if old_name and old_name != name:  # renamed: no credential stays behind under the old name
+                for f in _every_secret_field(klass):
+                    try:
+                        store.delete(old_name, f)
+                    except SecretUnavailable:
+                        pass
         try:
             missing = [f for f in needed if f not in done and not store.get(name, f)]
         except SecretUnavailable as exc:
@@ -150,8 +162,7 @@ class TicketsHub:
         removed = []
         try:
             klass = connector_class(str(table.get("type", "")))
-            fields = set(klass.secret_fields) | {"token", "password", "signing_key"}
-            for f in sorted(fields):
+            for f in _every_secret_field(klass):
                 if store.delete(name, f):
                     removed.append(f)
         except (ConfigError, ImportError, SecretUnavailable):

@@ -115,3 +115,21 @@ def test_cli_without_any_keyring_says_so(tmp_path: Path) -> None:
     f = data_dir / "secrets.json"
     assert stat.S_IMODE(f.stat().st_mode) == 0o600
     assert b"tok-123" in f.read_bytes()
+
+
+def test_renaming_a_backend_moves_its_token_and_leaves_none_behind() -> None:
+    """Settings: renaming helpdesk -> desk keeps the token under the new name and removes it under the old one
+    (an orphaned credential nobody sees any more is still a credential)."""
+    from desktop.tickets_hub import TicketsHub
+
+    store = SecretStore(backend=_need_secret_service())
+    hub = TicketsHub(secrets=store)
+    table = {"type": "rt", "url": "http://127.0.0.1:9", "queue": "General"}
+    hub.save_backend("helpdesk", table, {"token": "rename-me-token"})
+    assert store.get("helpdesk", "token") == "rename-me-token"
+    hub.save_backend("desk", table, {}, old_name="helpdesk")
+    assert store.get("desk", "token") == "rename-me-token"
+    assert store.get("helpdesk", "token") is None
+    assert "rename-me-token" not in (Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml").read_text()
+    hub.remove_backend("desk")
+    assert store.get("desk", "token") is None
