@@ -316,7 +316,8 @@ class FilePane(QWidget):
             t.item.setText(3, status)
             t.item.setToolTip(3, plain_tooltip(message))
             name = posixpath.basename(t.source.rstrip("/")) if not t.upload else Path(t.source).name
-            self.status.setText(f"{name}: {status}: {message}" if message else f"{name}: {status}")
+            said = message if message.startswith(status) else f"{status}: {message}" if message else status
+            self.status.setText(f"{name}: {said}")
             t.button.setText("Resume")
             t.button.setEnabled(True)
         self.transfer_done.emit(tid, status, message)

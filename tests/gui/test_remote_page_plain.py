@@ -136,6 +136,7 @@ def test_tunnel_and_transfer_messages_are_shown_literally(qtbot, view: SessionVi
     qtbot.waitUntil(lambda: view.files.transfer_state(tid).startswith("failed"))
     item = view.files._transfers[tid].item
     assert shown(item.toolTip(3)) == f"no such file: {HOSTILE}"
+    assert view.files.status.text() == f"{HOSTILE}.txt: failed: no such file: {HOSTILE}"
     assert shown(item.toolTip(0)).startswith(f"/srv/{HOSTILE}.txt")
 
 
@@ -201,7 +202,7 @@ def test_transfers_and_tunnels_fit_the_side_pane(qtbot, view: SessionView) -> No
     assert _fits(tree, t.item, 0) and _fits(tree, t.item, 3), (tree.header().sectionSize(0), t.item.text(0))
     assert sum(tree.header().sectionSize(c) for c in range(4)) <= tree.viewport().width()
     assert t.bar.text() == "75% of 400.0 MiB"
-    assert files.status.text() == "big.bin: cancelled: cancelled; the partial file is kept and can be resumed"
+    assert files.status.text() == "big.bin: cancelled; the partial file is kept and can be resumed"
     label = files.target_label
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width(), label.text()
 
