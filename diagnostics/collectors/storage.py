@@ -42,7 +42,11 @@ READ_ONLY_BY_DESIGN = frozenset({"iso9660", "udf", "erofs", "cramfs", "squashfs"
 
 def read_text(host: Host, path: str, max_bytes: int = 1 << 20) -> str | None:
     raw = host.read_file(path, max_bytes)
-    return None if raw is None else decode(raw)
+    if raw is None:
+        return None
+    # Locally, keep the exact bytes of a path that is not UTF-8 (surrogateescape), so os.statvfs() finds the mount;
+    # the runner shows such bytes as U+FFFD in the report.
+    return raw.decode("utf-8", "surrogateescape") if host.is_local else decode(raw)
 
 
 def _unescape(field: str) -> str:

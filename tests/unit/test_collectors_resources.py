@@ -562,3 +562,43 @@ def test_real_full_disk_exhausted_inodes_and_read_only_mount(tmp_path: Path) -> 
     assert findings[("storage.read_only_mount", "warning")]["title"] == f"Disk {tmp_path / 'ro'} has become read-only"
     # nothing leaked out of the namespace
     assert str(tmp_path) not in Path("/proc/self/mounts").read_text()
+
+
+BAD_NAME_DRIVER = r'''
+import json, os, subprocess, sys
+from diagnostics.collectors import select
+from diagnostics.collectors.base import CollectContext
+from diagnostics.host import LocalHost
+from diagnostics.render.json import dumps
+from diagnostics.runner import run_collectors
+d = sys.argv[1]
+bad = os.fsencode(d) + b"/usb-\xff\xfe"
+os.makedirs(f"{d}/src")
+os.mkdir(bad)
+subprocess.run([b"mount", b"--bind", os.fsencode(d) + b"/src", bad], check=True)
+report = run_collectors(select(only=["storage"]), CollectContext(host=LocalHost()), apply_rules=False)
+s = report.sections["storage"]
+print(json.dumps({"mounts": [m for m in s.data["mounts"] if m["mountpoint"].startswith(d + "/usb-")],
+                  "skips": [k.reason for k in s.skips], "json_ok": bool(dumps(report).encode("utf-8"))}))
+'''
+
+
+@linux_only
+@pytest.mark.root
+def test_a_mount_point_that_is_not_utf8_is_measured(tmp_path: Path) -> None:
+    """A mount point with bytes that are not UTF-8 was decoded with U+FFFD before os.statvfs(), so the real folder
+    was not found ("could not be measured: No such file or directory")."""
+    need(os.geteuid() == 0, "root (to bind-mount a folder)")
+    need(shutil.which("unshare") is not None, "unshare")
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"], capture_output=True, check=False)
+    need(probe.returncode == 0, f"mount namespaces ({probe.stderr.decode().strip()})")
+    (tmp_path / "driver.py").write_text(BAD_NAME_DRIVER)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, str(tmp_path / "driver.py"),
+                        str(tmp_path)], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    (m,) = out["mounts"]
+    assert m["mountpoint"] == f"{tmp_path}/usb-\ufffd\ufffd"
+    assert m["total"] > 0 and m["percent"] is not None  # measured
+    assert not any("could not be measured" in k for k in out["skips"]) and out["json_ok"]
