@@ -136,7 +136,7 @@ def test_tunnel_and_transfer_messages_are_shown_literally(qtbot, view: SessionVi
     qtbot.waitUntil(lambda: view.files.transfer_state(tid).startswith("failed"))
     item = view.files._transfers[tid].item
     assert shown(item.toolTip(3)) == f"no such file: {HOSTILE}"
-    assert view.files.status.text() == f"{HOSTILE}.txt: failed: no such file: {HOSTILE}"
+    assert view.files.status.text() == f"{HOSTILE.rsplit('/', 1)[1]}.txt: failed: no such file: {HOSTILE}"
     assert shown(item.toolTip(0)).startswith(f"/srv/{HOSTILE}.txt")
 
 
