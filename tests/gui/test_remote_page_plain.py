@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6 import QtGui
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QMessageBox, QPushButton, QStyle, QTreeWidget, QTreeWidgetItem
 
@@ -220,3 +220,54 @@ def test_transfers_and_tunnels_fit_the_side_pane(qtbot, view: SessionView) -> No
     view.session.forward_changed.emit(fid2, "failed", "cannot listen on 127.0.0.1:8080: address already in use")
     qtbot.waitUntil(lambda: tun.state(fid2) == "failed")
     assert tun.message.isVisible() and "address already in use" in tun.message.text()
+
+
+def test_the_window_keeps_working_while_a_server_never_answers(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A real connection (paramiko, one worker thread) to a port that accepts but never says a word: the page
+    returns at once, the event loop keeps turning while the worker waits, and Disconnect ends it long before the
+    connect timeout."""
+    import socket
+
+    from desktop.connection_worker import ConnectionWorker
+    from remote.connection import Connection
+    from remote.trust import HostKeyStore
+    from ui.remote_page import RemotePage
+    from ui.remote_services import RemoteServices
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # the kernel completes the handshake; nobody ever reads or writes
+    workers: list[ConnectionWorker] = []
+
+    def new_session(profile: HostProfile) -> ConnectionWorker:
+        w = ConnectionWorker(profile, lambda: Connection(HostKeyStore([], tmp_path / "known_hosts"),
+                                                         use_agent=False, default_identity_dir=tmp_path),
+                             timeout=120)  # fmt: skip
+        workers.append(w)
+        return w
+
+    book = AddressBook(tmp_path / "hosts.toml")
+    page = RemotePage(RemoteServices(book=book, new_session=new_session, import_ssh_config=import_ssh_config,
+                                     ssh_config_path=tmp_path / "ssh_config", download_dir=tmp_path / "dl"))  # fmt: skip
+    qtbot.addWidget(page)
+    page.show()
+    try:
+        port = silent.getsockname()[1]
+        view = page.connect_to(HostProfile(name="silent", hostname="127.0.0.1", port=port, user="nobody"))
+        qtbot.waitUntil(lambda: view.state == "connecting")
+        ticks = [0]
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+        timer.start(10)
+        qtbot.waitUntil(lambda: ticks[0] >= 100, timeout=30000)  # the GUI thread runs its loop all along...
+        timer.stop()
+        assert view.state == "connecting"  # ...while the worker still waits for the server
+        assert view.disconnect_button.isEnabled()
+        view.disconnect_button.click()
+        qtbot.waitUntil(lambda: view.state == "closed", timeout=30000)  # not the 120 s connect timeout
+        assert workers[0].wait(10)
+    finally:
+        for w in workers:
+            w.close()
+            w.wait(10)
+        silent.close()
