@@ -139,7 +139,8 @@ class LogsCollector(Collector):
                                                "[\"/var/log/syslog\"]; the usual log files are read. Fix "
                                                "[diagnostics.logs] paths in config.toml")
             paths = DEFAULT_PATHS
-        tail_bytes = int(number_option(ctx, section, "logs", "tail_mib", 4.0, minimum=0.001) * 1024 * 1024)
+        tail_bytes = int(number_option(ctx, section, "logs", "tail_mib", 4.0, minimum=0.001, maximum=1024)
+                         * 1024 * 1024)
         now = dt.datetime.now(dt.UTC)
         since = now - dt.timedelta(hours=hours) if hours > 0 else None
         events: list[LogEvent] = []
@@ -251,9 +252,9 @@ class LogsCollector(Collector):
 
 
 def number_option(ctx: CollectContext, section: Section, collector: str, key: str, default: float,
-                  minimum: float = 0) -> float:
-    """A numeric setting of `[diagnostics.<collector>]`; a value that is not a number (or too small) is noted as a
-    skip naming the setting, and the default is used."""
+                  minimum: float = 0, maximum: float = 1e6) -> float:
+    """A numeric setting of `[diagnostics.<collector>]`; a value that is not a number (or too small, or absurdly
+    large: a window of 1e12 hours overflows a date) is noted as a skip naming the setting, and the default is used."""
     value = ctx.opt(collector, key, default)
     try:
         number = float(value)
@@ -262,6 +263,11 @@ def number_option(ctx: CollectContext, section: Section, collector: str, key: st
     except (TypeError, ValueError):
         section.skip(f"setting {collector}.{key}",
                      f"{value!r} is not a number of at least {minimum:g}; using {default:g}. "
+                     f"Fix [diagnostics.{collector}] {key} in config.toml")
+        return float(default)
+    if number > maximum:
+        section.skip(f"setting {collector}.{key}",
+                     f"{value!r} is more than {maximum:g}; using {default:g}. "
                      f"Fix [diagnostics.{collector}] {key} in config.toml")
         return float(default)
     return number

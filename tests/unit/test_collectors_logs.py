@@ -561,3 +561,20 @@ def test_logs_nothing_readable_is_skipped_with_every_reason_not_zero_errors() ->
     assert "skipped" in summary and "0 errors" not in summary
     text = " ".join(render_text(report).split())
     assert "journal: the systemd journal has no log files" in text and "kernel log (dmesg): needs root" in text
+
+
+def test_absurdly_large_numbers_are_named_not_an_overflow_error() -> None:
+    """since_days = 1e12 ended the crashes collector with "OverflowError: date value out of range"."""
+    def responder(argv: list[str]) -> CommandResult | None:
+        if argv[0] == "find":
+            return ok(argv, "", "No such file or directory", rc=1)
+        if argv[0] == "coredumpctl":
+            return ok(argv, "", "No coredumps found.\n", rc=1)
+        return None
+
+    report = run_collectors([CrashesCollector()], CollectContext(
+        host=FakeHost("linux", responder), options={"crashes": {"since_days": 1e12}}), apply_rules=False)
+    s = report.sections["crashes"]
+    assert s.status != SectionStatus.ERROR, s.error
+    assert "setting crashes.since_days: 1000000000000.0 is more than 1e+06; using 7" in reasons(s)
+    assert s.data["since_days"] == 7
