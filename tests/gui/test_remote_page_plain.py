@@ -247,8 +247,9 @@ def test_the_window_keeps_working_while_a_server_never_answers(qtbot, tmp_path: 
         return w
 
     book = AddressBook(tmp_path / "hosts.toml")
-    page = RemotePage(RemoteServices(book=book, new_session=new_session, import_ssh_config=import_ssh_config,
-                                     ssh_config_path=tmp_path / "ssh_config", download_dir=tmp_path / "dl"))  # fmt: skip
+    services = RemoteServices(book=book, new_session=new_session, import_ssh_config=import_ssh_config,
+                              ssh_config_path=tmp_path / "ssh_config", download_dir=tmp_path / "dl")  # fmt: skip
+    page = RemotePage(services)
     qtbot.addWidget(page)
     page.show()
     try:
