@@ -417,6 +417,20 @@ def test_http_errors_are_typed(status: int, exc: type[Exception], text: str) -> 
         assert info.value.maybe_sent == (status == 500)
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_a_clear_settings_error_not_an_endless_retry(status: int) -> None:
+    """http -> https or a moved helpdesk: redirects are not followed (credentials stay with the configured
+    server), and the answer says where to point url instead of retrying a non-JSON answer forever."""
+    transport = httpx.MockTransport(lambda r: httpx.Response(
+        status, headers={"Location": "https://rt.example.org/rt/REST/2.0/ticket"}, text="Moved"))
+    c = make_connector("rt", {"type": "rt", "url": "https://rt.example.org", "queue": "General"},
+                       {"token": "tok"}, transport=transport)
+    with pytest.raises(RejectedError, match=r"redirect.*https://rt.example.org/rt/REST/2.0/ticket.*url = "):
+        c.submit(ticket())
+    with pytest.raises(RejectedError, match="redirect"):
+        c.test()
+
+
 def test_connection_refused_is_transient_and_not_sent() -> None:
     def refuse(req: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=req)

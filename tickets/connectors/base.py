@@ -240,9 +240,15 @@ class Connector:
 
     def raise_for_status(self, resp: httpx.Response, req: HttpRequest) -> None:
         code = resp.status_code
+        what = f"{self.title} ({self.name})"
+        if 300 <= code < 400 and code != 304:
+            # Not followed on purpose: the credentials go only to the configured server.
+            where = resp.headers.get("location", "")
+            raise RejectedError(f"{what} answered with a redirect (HTTP {code}) to {where or 'another address'}; "
+                                f"if that is the right server, put its base address in url = ... of "
+                                f"[backends.{self.name}]")
         if code < 400:
             return
-        what = f"{self.title} ({self.name})"
         detail = error_detail(resp)
         if code == 401:
             raise AuthError(f"{what} refused the credentials (HTTP 401{': ' + detail if detail else ''}); "
