@@ -50,7 +50,7 @@ class AuthRequest:
     kind: str
     fields: dict[str, Any]
     _event: threading.Event = field(default_factory=threading.Event, repr=False)
-    _answer: Any = None
+    _answer: Any = field(default=None, repr=False)  # a password or passphrase: never in a repr or a log line
 
     def answer(self, value: Any) -> None:
         """Called on the GUI thread with the user's answer (None = cancelled); wakes the worker."""

@@ -272,3 +272,31 @@ def test_the_window_keeps_working_while_a_server_never_answers(qtbot, tmp_path: 
             w.close()
             w.wait(10)
         silent.close()
+
+
+def test_an_answered_password_question_does_not_show_the_password(caplog: pytest.LogCaptureFixture) -> None:
+    """The worker's question object holds the password until the worker takes it: printing or logging it (a
+    debug line, a crash report) must not reveal it."""
+    import logging
+    import threading
+
+    from desktop.connection_worker import GuiAuthCallbacks
+
+    secret = "hunter2-" + "x" * 8
+    asked: list[Any] = []
+    callbacks = GuiAuthCallbacks(asked.append, threading.Event())
+    got: list[str | None] = []
+    worker = threading.Thread(target=lambda: got.append(callbacks.ask_password("Password:")))
+    worker.start()
+    for _ in range(500):
+        if asked:
+            break
+        threading.Event().wait(0.01)
+    request = asked[0]
+    request.answer(secret)
+    worker.join(10)
+    assert got == [secret]  # the worker got it...
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("deskside.test").debug("question %s / %r", request, request)
+    assert secret not in repr(request) and secret not in str(request)  # ...and it shows nowhere else
+    assert secret not in caplog.text
