@@ -87,6 +87,19 @@ def test_unknown_queue_gives_a_clear_error(rt: RT, tmp_path: Path, monkeypatch: 
     assert rt.search_marker(entry.uid) == []
 
 
+def test_a_url_that_is_not_rts_base_address_says_so(rt: RT, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """url = .../rt (RT's web UI answers with an HTML 404): not 'the queue does not exist', and no page dumped."""
+    monkeypatch.setenv("DESKSIDE_SECRET_HELPDESK_TOKEN", rt.token)
+    svc = TicketService(backends={"helpdesk": {"type": "rt", "url": rt.url + "/rt", "queue": "General"}},
+                        data_dir=tmp_path / "data")
+    with pytest.raises(RejectedError, match=r"does not lead to RT's REST2 API.*without /REST/2\.0"):
+        svc.test_backend("helpdesk")
+    entry = svc.submit(svc.build_preview(Draft(summary="wrong base URL")), timeout=30)
+    assert entry.state == "failed"
+    assert "a web page titled 'Page not found', not an API answer: is the URL right?" in entry.last_error
+    assert "<" not in entry.last_error and "EmailAddress" not in entry.last_error
+
+
 def test_server_stopped_mid_request_then_exactly_one_ticket(rt: RT, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGSTOP: the request reaches the socket but no answer comes; RT may create the ticket when it resumes.

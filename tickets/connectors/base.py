@@ -6,8 +6,10 @@ token, an upload token, the new ticket's id) appear in build()'s output as `{pla
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
+import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -290,9 +292,19 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
+def is_html(resp: httpx.Response) -> bool:
+    """A web page, not an API answer (a wrong base URL usually lands on the web UI)."""
+    return "html" in resp.headers.get("content-type", "").lower() or resp.text.lstrip()[:15].lower().startswith(
+        ("<!doctype html", "<html"))
+
+
 def error_detail(resp: httpx.Response) -> str:
-    """The backend's own error message, short."""
+    """The backend's own error message, short. A web page is named by its title, not dumped."""
     text = resp.text.strip()
+    if is_html(resp):
+        m = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+        title = " ".join(html.unescape(m.group(1)).split())[:120] if m else ""
+        return f"a web page{' titled ' + repr(title) if title else ''}, not an API answer: is the URL right?"
     try:
         data = json.loads(text)
     except ValueError:

@@ -13,7 +13,17 @@ import httpx
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError
 from ..model import Ticket
-from .base import Connector, FilePart, HttpRequest, Request, Submitted, basic_auth, error_detail, json_of
+from .base import (
+    Connector,
+    FilePart,
+    HttpRequest,
+    Request,
+    Submitted,
+    basic_auth,
+    error_detail,
+    is_html,
+    json_of,
+)
 
 DEFAULT_PRIORITIES = {"1": 90, "2": 70, "3": 50, "4": 30, "5": 10}
 
@@ -160,6 +170,10 @@ class RTConnector(Connector):
                           step="queue lookup")
 
         def on_status(resp: httpx.Response) -> None:
+            if resp.status_code == 404 and is_html(resp):
+                raise RejectedError(f"Request Tracker ({self.name}): {self.config['url']} does not lead to RT's "
+                                    "REST2 API (a web page answered); url = ... must be RT's base address, the one "
+                                    "its web interface uses, without /REST/2.0")
             if resp.status_code in (403, 404):
                 raise RejectedError(f"Request Tracker ({self.name}): the queue {self.config['queue']!r} does not "
                                     "exist or this account cannot see it; check queue = ... and the account's rights")
