@@ -216,7 +216,8 @@ class SessionView(QWidget):
     def _set_title(self, term: TerminalWidget, title: str) -> None:
         idx = self.terminal_tabs.indexOf(term)
         if idx >= 0 and title:
-            self.terminal_tabs.setTabText(idx, title[:40])
+            # A tab text treats "&" as a mnemonic (hidden, and Alt+letter would switch tabs): show it as typed.
+            self.terminal_tabs.setTabText(idx, title[:40].replace("&", "&&"))
             self.terminal_tabs.setTabToolTip(idx, plain_tooltip(title))  # the remote program chose it
 
     def current_terminal(self) -> TerminalWidget | None:

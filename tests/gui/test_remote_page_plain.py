@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QKeySequence, QTextDocument
 from PySide6.QtWidgets import QMessageBox, QPushButton, QStyle, QTreeWidget, QTreeWidgetItem
 
 from remote.hosts import AddressBook, HostProfile, import_ssh_config
@@ -123,6 +123,11 @@ def test_a_window_title_set_by_the_remote_program_is_shown_literally(qtbot, view
     idx = view.terminal_tabs.indexOf(term)
     qtbot.waitUntil(lambda: view.terminal_tabs.tabText(idx) == HOSTILE)
     assert shown(view.terminal_tabs.tabToolTip(idx)) == HOSTILE
+    view.session.shell_output.emit(sid, b"\x1b]0;vim - R&D notes\x07")
+    qtbot.waitUntil(lambda: "R&" in view.terminal_tabs.tabText(idx))
+    text = view.terminal_tabs.tabText(idx)
+    assert QKeySequence.mnemonic(text).isEmpty()  # no hidden "&", no Alt+D shortcut made by the remote side
+    assert text.replace("&&", "&") == "vim - R&D notes"
 
 
 def test_tunnel_and_transfer_messages_are_shown_literally(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
