@@ -209,7 +209,7 @@ def render_html(ticket: Ticket, report: Mapping[str, Any] | None, logs: Mapping[
 
 
 def _member_name(name: str) -> str:
-    return re.sub(r"<((?:[a-z]+)-\d+)>", r"\1", name).replace("<", "_").replace(">", "_")
+    return re.sub(r"<([a-z0-9]+-\d+)>", r"\1", name).replace("<", "_").replace(">", "_")
 
 
 def _zip(files: Mapping[str, bytes]) -> bytes:

@@ -139,7 +139,10 @@ class Redactor:
         serials: Iterable[str] = (),
         secrets: Iterable[str] = (),
         domains: Iterable[str] = (),
+        earlier: Mapping[str, str] | None = None,
     ) -> None:
+        """`earlier`: placeholder -> value from this machine's earlier tickets, so that a value keeps its
+        placeholder from one ticket to the next (see `TicketService`)."""
         self._known: dict[str, str] = {}  # normalized value -> kind
         self._known_re: re.Pattern[str] | None = None
         # The organisation's DNS domains (e.g. corp.example): every name in them is a host name to mask.
@@ -148,6 +151,18 @@ class Redactor:
         self._placeholders: dict[tuple[str, str], str] = {}  # (kind, normalized) -> placeholder
         self._values: dict[str, str] = {}  # placeholder -> original value
         self._counters: dict[str, int] = {}
+        self._used: set[str] = set()  # placeholders given out for this ticket (the rest came from `earlier`)
+        for ph, value in (earlier or {}).items():
+            m = re.fullmatch(r"<([a-z0-9]+)-(\d+)>", ph)
+            if m is None or m.group(1) not in KINDS or not isinstance(value, str):
+                continue
+            kind, n = m.group(1), int(m.group(2))
+            key = (kind, _normalize(kind, value))
+            if key in self._placeholders:
+                continue
+            self._placeholders[key] = ph
+            self._values[ph] = value
+            self._counters[kind] = max(self._counters.get(kind, 0), n)
         # The user's own keywords match anywhere (also inside words), case-insensitively.
         self._keywords = sorted({k.strip() for k in keywords if len(k.strip()) >= 2}, key=len, reverse=True)
         for kind, values in (("user", users), ("host", hosts), ("serial", serials),
@@ -319,6 +334,7 @@ class Redactor:
             ph = f"<{kind}-{n}>"
             self._placeholders[key] = ph
             self._values[ph] = value
+        self._used.add(ph)
         return ph
 
     # ---- applying -----------------------------------------------------------------------------------------
@@ -415,8 +431,9 @@ class Redactor:
         return sorted(items.values(), key=lambda i: (KINDS.index(i.kind), int(i.placeholder.rsplit("-", 1)[1][:-1])))
 
     def mapping(self) -> dict[str, str]:
-        """placeholder -> original value. Keep it on this machine; never attach it to a ticket."""
-        return dict(self._values)
+        """placeholder -> original value of this ticket's placeholders. Keep it on this machine; never attach
+        it to a ticket."""
+        return {ph: v for ph, v in self._values.items() if ph in self._used}
 
 
 _VERSION_KEY = re.compile(r"(?i)version|candidate|installed|available|release|build|kernel|package|pkg")

@@ -475,8 +475,12 @@ def test_open_ticket_opens_only_web_pages(qtbot: Any, task_runner: TaskRunner, t
     for url, allowed in (("file:///tmp/evil.desktop", False), ("https://desk.example.org/T-1", True)):
         with sqlite3.connect(db_path) as db:
             db.execute("UPDATE tickets SET state='sent', remote_id='T-1', remote_url=? WHERE id=?", (url, entry.id))
-        page.outbox.refresh()
-        qtbot.waitUntil(lambda u=url: any(e.remote_url == u for e in page.outbox.entries), timeout=10_000)
+
+        def shows(u: str) -> bool:
+            page.outbox.refresh()  # (skipped while an earlier refresh still runs: so ask until it shows)
+            return any(e.remote_url == u for e in page.outbox.entries)
+
+        qtbot.waitUntil(lambda u=url: shows(u), timeout=10_000)
         page.outbox.select(entry.id)
         assert page.outbox.link_button.isEnabled() == allowed
         page.outbox.open_link()

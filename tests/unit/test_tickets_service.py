@@ -97,3 +97,28 @@ def test_next_due_at_tells_a_scheduler_when_to_retry(tmp_path: Path) -> None:
     assert svc.next_due_at() is None  # held tickets wait for the user, not for a timer
     e = svc.outbox.add(svc.make_ticket(Draft(summary="queued")), "desk")
     assert svc.next_due_at() == now[0] and e.state == "queued"
+
+
+def test_a_value_keeps_its_placeholder_from_one_ticket_to_the_next(tmp_path: Path) -> None:
+    """'The same value always gets the same placeholder': also across tickets from this machine, so the support
+    team can tell that two tickets are about the same server. Each ticket's own map lists only its values."""
+    import stat
+
+    svc = TicketService(data_dir=tmp_path / "data")
+    first = svc.build_preview(Draft(summary="x", description="gateway 10.1.2.3 down"))
+    e1 = svc.submit(first)
+    assert "<ipv4-1>" in first.ticket.description
+    # A new process (a restart), a new ticket: the old address keeps <ipv4-1>, a new one gets <ipv4-2>.
+    svc2 = TicketService(data_dir=tmp_path / "data")
+    second = svc2.build_preview(Draft(summary="y", description="now 10.9.9.9 and again 10.1.2.3"))
+    assert second.ticket.description.endswith("now <ipv4-2> and again <ipv4-1>")
+    e2 = svc2.submit(second)
+    maps = tmp_path / "data" / "redaction-maps"
+    assert json.loads((maps / f"{e1.uid}.json").read_text()) == {"<ipv4-1>": "10.1.2.3"}
+    assert json.loads((maps / f"{e2.uid}.json").read_text()) == {"<ipv4-1>": "10.1.2.3", "<ipv4-2>": "10.9.9.9"}
+    for f in maps.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+    # A preview alone (not sent) hands out nothing for good.
+    svc2.build_preview(Draft(summary="z", description="10.7.7.7"))
+    third = svc2.build_preview(Draft(summary="z", description="10.8.8.8"))
+    assert third.ticket.description == "<ipv4-3>"
