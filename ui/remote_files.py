@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -83,6 +85,7 @@ class FilePane(QWidget):
         self.path = "."
         self._pending_list: int | None = None
         self._transfers: dict[int, _Transfer] = {}
+        self.replace_question: QMessageBox | None = None  # the last 'Replace files?' asked (tests watch it)
         self.setAcceptDrops(True)
 
         lay = QVBoxLayout(self)
@@ -211,7 +214,7 @@ class FilePane(QWidget):
         if item.data(0, DIR_ROLE):
             self.open_dir(self._remote(name))
         else:
-            self.download(self._remote(name))
+            self.download_files([name])
 
     # -- transfers -----------------------------------------------------------------------------------------------
     def _update_target_label(self) -> None:
@@ -225,8 +228,41 @@ class FilePane(QWidget):
             self._update_target_label()
 
     def download_selected(self) -> None:
-        for item in self.listing.selectedItems():
-            self.download(self._remote(str(item.data(0, NAME_ROLE))))
+        self.download_files([str(item.data(0, NAME_ROLE)) for item in self.listing.selectedItems()])
+
+    def download_files(self, names: list[str]) -> None:
+        """Download entries of the folder shown; asks first when that would replace local files."""
+        existing = [n for n in names if (self.download_dir / n).exists()]
+        self._unless_declined(existing, str(self.download_dir),
+                              lambda: [self.download(self._remote(n)) for n in names])  # fmt: skip
+
+    def upload_files(self, paths: list[Path]) -> None:
+        """Upload into the folder shown; asks first when that would replace files there."""
+        listed = set(self.names())
+        existing = [p.name for p in paths if p.name in listed]
+        self._unless_declined(existing, self.path, lambda: [self.upload(p) for p in paths])
+
+    def _unless_declined(self, existing: list[str], where: str, go: Callable[[], object]) -> None:
+        """Run `go` now, or, when it would replace `existing` files, once the user said Replace (default: No)."""
+        if not existing:
+            go()
+            return
+        shown = "\n".join(existing[:10]) + (f"\n… and {len(existing) - 10} more" if len(existing) > 10 else "")
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
+                          f"{len(existing)} item(s) already exist in {where}:\n\n{shown}\n\nReplace them?",
+                          QMessageBox.StandardButton.No, self)  # fmt: skip
+        box.setTextFormat(Qt.TextFormat.PlainText)  # names come from the remote side
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is replace:
+                go()
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.replace_question = box
+        box.open()
 
     def download(self, remote_path: str, resume: bool = False, target: str | None = None) -> int:
         target = target or str(self.download_dir)
@@ -238,8 +274,8 @@ class FilePane(QWidget):
 
     def choose_upload(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Upload files", str(Path.home()))
-        for f in files:
-            self.upload(Path(f))
+        if files:
+            self.upload_files([Path(f) for f in files])
 
     def upload(self, local: Path, resume: bool = False, target: str | None = None) -> int:
         target = target or self.path
@@ -333,6 +369,6 @@ class FilePane(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        for p in paths:
-            self.upload(p)
+        if paths:
+            self.upload_files(paths)
         event.acceptProposedAction()

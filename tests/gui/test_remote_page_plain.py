@@ -305,3 +305,58 @@ def test_an_answered_password_question_does_not_show_the_password(caplog: pytest
         logging.getLogger("deskside.test").debug("question %s / %r", request, request)
     assert secret not in repr(request) and secret not in str(request)  # ...and it shows nowhere else
     assert secret not in caplog.text
+
+
+def test_a_transfer_that_would_replace_a_file_asks_first(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
+    """A double click on report.txt when ~/Downloads has a report.txt of the user's, or a dropped notes.txt when
+    the remote folder has one: nothing is replaced unless the user says Replace (No is the default)."""
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    session = view.session
+    assert isinstance(session, StubSession)
+    files = view.files
+    files.download_dir.mkdir(parents=True, exist_ok=True)
+    mine = files.download_dir / "report.txt"
+    mine.write_text("the user's own report\n")
+    entries = [type("E", (), {"name": n, "is_dir": False, "size": 10, "mtime": 0})() for n in
+               ("report.txt", "notes.txt", "new.txt")]  # fmt: skip
+    files.open_dir("/srv")
+    session.listed.emit(files._pending_list, "/srv", entries, "")
+    qtbot.waitUntil(lambda: files.names() == ["new.txt", "notes.txt", "report.txt"])
+
+    def gets() -> list[tuple[Any, ...]]:
+        return [c for c in session.calls if c[0] in ("get", "put")]
+
+    item = files.listing.findItems("report.txt", Qt.MatchFlag.MatchExactly, 0)[0]
+    files._double_clicked(item, 0)
+    box = files.replace_question
+    assert box is not None and box.isVisible() and "report.txt" in box.text()
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+    assert gets() == []  # nothing started before the answer
+    box.button(QMessageBox.StandardButton.No).click()
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert gets() == [] and mine.read_text() == "the user's own report\n"
+
+    item = files.listing.findItems("new.txt", Qt.MatchFlag.MatchExactly, 0)[0]
+    files._double_clicked(item, 0)  # nothing to replace: no question
+    assert gets() == [("get", "/srv/new.txt", str(files.download_dir), False)]
+
+    local = files.download_dir / "notes.txt"
+    local.write_text("local notes\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(local))])
+    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(files, enter)
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(files, drop)
+    box = files.replace_question
+    assert box is not None and box.isVisible() and "notes.txt" in box.text() and "/srv" in box.text()
+    assert len(gets()) == 1
+    replace = next(b for b in box.buttons() if b.text() == "Replace")
+    replace.click()
+    qtbot.waitUntil(lambda: len(gets()) == 2)
+    assert gets()[1] == ("put", str(local), "/srv", False)
