@@ -7,13 +7,14 @@ Secrets never go to config.toml: they go to the `SecretStore` (the system keyrin
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from typing import Any
 
 from tickets.connectors import connector_class, make_connector
 from tickets.errors import ConfigError, SecretUnavailable
-from tickets.secrets import SecretStore, keyring_problem
+from tickets.secrets import SecretStore, env_name, keyring_problem
 from tickets.service import TicketService
 from ui.get_help_services import BackendRow, BackendsInfo
 
@@ -79,12 +80,15 @@ class TicketsHub:
                 row.secret_fields = klass.required_secrets(cfg)
             except (ConfigError, ImportError) as exc:
                 row.problem = str(exc) if isinstance(exc, ConfigError) else f"type {row.type!r} is not available"
-            if keyring_ok:
-                for f in row.secret_fields:
-                    try:
-                        row.secrets_stored[f] = bool(store.get(row.name, f))
-                    except SecretUnavailable:
-                        row.secrets_stored[f] = False
+            for f in row.secret_fields:
+                if os.environ.get(env_name(row.name, f)):  # used before the keyring (headless set-ups)
+                    row.secrets_from_env.add(f)
+                    row.secrets_stored[f] = True
+                    continue
+                try:
+                    row.secrets_stored[f] = keyring_ok and bool(store.get(row.name, f))
+                except SecretUnavailable:
+                    row.secrets_stored[f] = False
             rows.append(row)
         return BackendsInfo(rows, default, where, keyring_ok, path)
 

@@ -399,6 +399,12 @@ class BackendEditor(QDialog):
         self.accept()
 
 
+def _secret_state(row: BackendRow, name: str) -> str:
+    if name in row.secrets_from_env:
+        return "from the environment"
+    return "stored" if row.secrets_stored.get(name) else "MISSING"
+
+
 class BackendsDialog(QDialog):
     settings_changed = Signal()
 
@@ -486,8 +492,7 @@ class BackendsDialog(QDialog):
             self.keyring_label.setStyleSheet("")
         self.tree.clear()
         for row in info.rows:
-            creds = ", ".join(f"{f} {'stored' if row.secrets_stored.get(f) else 'MISSING'}"
-                              for f in row.secret_fields) or "none needed"
+            creds = ", ".join(f"{f} {_secret_state(row, f)}" for f in row.secret_fields) or "none needed"
             item = QTreeWidgetItem([row.name, row.type, "✔" if row.default else "", creds,
                                     row.problem or "ok"])
             item.setData(0, Qt.ItemDataRole.UserRole, row.name)

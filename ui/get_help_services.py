@@ -26,6 +26,7 @@ class BackendRow:
     problem: str = ""  # validation error, "" when valid
     secret_fields: tuple[str, ...] = ()
     secrets_stored: dict[str, bool] = field(default_factory=dict)
+    secrets_from_env: set[str] = field(default_factory=set)  # given by DESKSIDE_SECRET_<NAME>_<FIELD> instead
     default: bool = False
 
 

@@ -79,6 +79,19 @@ def test_lists_configured_backends_with_their_state(qtbot: Any, task_runner: Tas
     assert str(paths.config_file()) in d.keyring_label.text()
 
 
+def test_a_token_given_in_the_environment_is_not_shown_missing(qtbot: Any, task_runner: TaskRunner,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headless set-ups give the token as DESKSIDE_SECRET_<NAME>_TOKEN (used before the keyring, and sending
+    works): the list said 'token MISSING', also when no keyring exists at all."""
+    monkeypatch.setenv("DESKSIDE_SECRET_HELPDESK_TOKEN", "from-env")
+    write_config('[backends.helpdesk]\ntype = "rt"\nurl = "http://127.0.0.1:9/"\nqueue = "General"\n'
+                 '[backends.other]\ntype = "rt"\nurl = "http://127.0.0.1:9/"\nqueue = "General"\n')
+    d = dialog(qtbot, task_runner, TicketsHub(secrets=SecretStore(backend=fail.Keyring())))
+    table = {r[0]: r for r in rows(d)}
+    assert table["helpdesk"][3] == "token from the environment"
+    assert table["other"][3] == "token MISSING"
+
+
 def test_test_connection_to_a_hanging_backend_fails_clearly_without_freezing(qtbot: Any, task_runner: TaskRunner,
                                                                              hung_port: int) -> None:
     d = dialog(qtbot, task_runner, timeout=2.0)
