@@ -46,6 +46,17 @@ STATE_COLOURS = {
 }
 
 
+def first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _notice(text: str) -> bytes:
+    """A line for the terminal: yellow, on a line of its own; a message of several lines stays in its column."""
+    text = text.strip().replace("\r\n", "\n").replace("\n", "\r\n")
+    return f"\r\n\x1b[0;33m[{text}]\x1b[0m\r\n".encode()
+
+
 class SessionView(QWidget):
     """One connection: status bar, terminal tabs, files and tunnels."""
 
@@ -131,8 +142,9 @@ class SessionView(QWidget):
     def _on_state(self, state: str, message: str) -> None:
         self.state, self.message = state, message
         colour = STATE_COLOURS.get(state, "#5b6272")
-        text = message or state
-        self.status.setText(f"● {text}")
+        # One line here (a refused host key's explanation has six; the dialog shows them), all of it on hover.
+        self.status.setText(f"● {first_line(message) or state}")
+        self.status.setToolTip(plain_tooltip(message.strip()) if "\n" in message.strip() else "")
         self.status.setStyleSheet(f"color: {colour};")
         if state == "connected":
             if self._want_terminal and all(t.isReadOnly() for t in self.terminals.values()):
@@ -144,7 +156,7 @@ class SessionView(QWidget):
                 self.dialog.reject()
             for term in self.terminals.values():
                 if not term.isReadOnly():
-                    term.feed(f"\r\n\x1b[0;33m[{message or state}]\x1b[0m\r\n".encode())
+                    term.feed(_notice(message or state))
                     term.setReadOnly(True)
         if state == "refused":
             dlg = HostKeyRefusedDialog(message, self)
@@ -238,7 +250,7 @@ class SessionView(QWidget):
     def _on_shell_closed(self, sid: int, why: str) -> None:
         term = self.terminals.get(sid)
         if term is not None and not term.isReadOnly():
-            term.feed(f"\r\n\x1b[0;33m[{why}]\x1b[0m\r\n".encode())
+            term.feed(_notice(why))
             term.setReadOnly(True)
 
     def _close_terminal_tab(self, idx: int) -> None:
@@ -327,7 +339,7 @@ class RemotePage(QWidget):
 
     def _tab_state(self, view: SessionView, state: str) -> None:
         name = view.session.profile.name
-        self.status_message.emit(f"{name}: {view.message or state}")
+        self.status_message.emit(f"{name}: {first_line(view.message) or state}")  # the status bar has one line
         idx = self.sessions.indexOf(view)
         if idx >= 0:
             self.sessions.setTabText(idx, name if state == "connected" else f"{name} ({state})")

@@ -360,3 +360,44 @@ def test_a_transfer_that_would_replace_a_file_asks_first(qtbot, view: SessionVie
     replace.click()
     qtbot.waitUntil(lambda: len(gets()) == 2)
     assert gets()[1] == ("put", str(local), "/srv", False)
+
+
+def test_a_long_message_takes_one_line_in_the_page_and_the_status_bar(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A refused host key explains itself in six lines (they are in its dialog): the line above the terminals and
+    the window's status bar show the first, the rest is a hover away; in a terminal a message of several lines
+    does not run down in a staircase."""
+    from ui.remote_dialogs import HostKeyRefusedDialog
+    from ui.remote_page import RemotePage
+    from ui.remote_services import RemoteServices
+
+    book = AddressBook(tmp_path / "hosts.toml")
+    services = RemoteServices(book=book, new_session=StubSession, import_ssh_config=import_ssh_config,  # type: ignore[arg-type]
+                              ssh_config_path=tmp_path / "ssh_config", download_dir=tmp_path / "dl")  # fmt: skip
+    page = RemotePage(services)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    said: list[str] = []
+    page.status_message.connect(said.append)
+    view = page.connect_to(HostProfile(name="web1", hostname="127.0.0.1"))
+    view.session.state_changed.emit("connected", "connected to 127.0.0.1")
+    qtbot.waitUntil(lambda: view.current_terminal() is not None)
+    term = view.current_terminal()
+    assert term is not None
+    view.session.state_changed.emit("lost", "connection to 127.0.0.1 lost:\nno answer to 3 keepalives")
+    qtbot.waitUntil(lambda: view.state == "lost")
+    lines = term.text().splitlines()
+    assert "no answer to 3 keepalives]" in lines, lines  # at the start of its line
+
+    refused = ("WARNING: the host key of 127.0.0.1 has CHANGED.\nThe server now offers SHA256:abc\n"
+               "If you have confirmed the change, remove the old key with:\n  ssh-keygen -R 127.0.0.1\n")  # fmt: skip
+    view.reconnect()
+    view.session.state_changed.emit("refused", refused)
+    qtbot.waitUntil(lambda: isinstance(view.dialog, HostKeyRefusedDialog))
+    assert view.status.text() == "● WARNING: the host key of 127.0.0.1 has CHANGED."
+    assert shown(view.status.toolTip()) == refused.strip()
+    assert said[-1] == "web1: WARNING: the host key of 127.0.0.1 has CHANGED."
+    dialog = view.dialog
+    assert isinstance(dialog, HostKeyRefusedDialog)
+    assert "ssh-keygen -R 127.0.0.1" in dialog.details.toPlainText()  # the whole explanation is in the dialog
+    dialog.reject()
