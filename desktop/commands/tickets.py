@@ -243,15 +243,32 @@ def _load_report(args: argparse.Namespace, svc: TicketService | None = None
     return None, {}
 
 
+def _read_log_tail(path: Path) -> str:
+    """A `--log FILE`: the whole file up to MAX_EXCERPT_BYTES, else its end (where the latest errors are)."""
+    from tickets.bundle import MAX_EXCERPT_BYTES
+
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - MAX_EXCERPT_BYTES))
+            raw = fh.read(MAX_EXCERPT_BYTES)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the log file {path}: {exc.strerror or exc}") from exc
+    text = raw.decode("utf-8", errors="replace")
+    if size > MAX_EXCERPT_BYTES:
+        text = text.split("\n", 1)[-1]  # from the first whole line
+        print(f"note: {path} has {size // 1024} KB; its last {MAX_EXCERPT_BYTES // 1024} KB are attached",
+              file=sys.stderr)
+        return f"# the last {len(text.encode()) // 1024} KB of {path} ({size // 1024} KB in all)\n{text}"
+    return text
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     try:
         svc = make_service()
         report, logs = _load_report(args, svc)
         for lf in args.log or []:
-            try:
-                logs[f"logs/{Path(lf).name}"] = Path(lf).read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                raise ConfigError(f"cannot read the log file {lf}: {exc}") from exc
+            logs[f"logs/{Path(lf).name}"] = _read_log_tail(Path(lf))
         draft = Draft(summary=args.summary, description=args.description or "", incident_type=args.type,
                       impact=args.impact, urgency=args.urgency, category=args.category or "",
                       requester_name=args.requester_name or "", requester_email=args.requester_email or "",

@@ -299,3 +299,24 @@ def test_mask_adds_the_users_own_words_for_this_ticket() -> None:
         (stored,) = db.execute("SELECT ticket_json FROM tickets").fetchone()
     assert "<keyword-1>-ci cannot reach the <keyword-2> vault" in json.loads(stored)["description"]
     assert "kestrel" not in stored.lower() and "acme" not in stored.lower()  # what would be sent
+
+
+def test_a_big_log_is_attached_by_its_end_not_read_whole(tmp_path: Path) -> None:
+    import zipfile
+
+    big = tmp_path / "huge.log"
+    with big.open("w") as fh:
+        for i in range(200_000):  # about 6 MB
+            fh.write(f"line {i:06d} something happened\n")
+        fh.write("LAST LINE: the crash\n")
+    r = deskside("ticket", "new", "--summary", "x", "--log", str(big), "--yes")
+    assert r.returncode == 3, r.stderr
+    assert "its last 256 KB are attached" in r.stderr
+    m = re.search(r"The support bundle was saved to (\S+)", r.stdout)
+    assert m
+    text = zipfile.ZipFile(m.group(1)).read("logs/huge.log").decode()
+    assert text.endswith("LAST LINE: the crash\n") and len(text) <= 256 * 1024 + 200
+    assert text.splitlines()[1].startswith("line ")  # starts at a whole line
+    assert "line 000000" not in text
+    r = deskside("ticket", "new", "--summary", "x", "--log", str(tmp_path / "nope.log"), "--yes")
+    assert r.returncode == 2 and "cannot read the log file" in r.stderr and "No such file" in r.stderr
