@@ -45,6 +45,7 @@ WRITE_SIZE = 128 * 1024  # trimmed to whole SSH packets in _put_file; measured b
 MAX_OUTSTANDING = 64
 SFTP_WRITE_OVERHEAD = 64  # length, type, id, handle, offset and data length of an SSH_FXP_WRITE, with room
 PROGRESS_INTERVAL = 0.1
+DRAIN_LIMIT = 5.0  # seconds to collect the answers still in flight after a cancel
 PART_SUFFIX = ".part"
 
 ProgressCallback = Callable[[int, int, str], None]  # (bytes done, bytes total, current file)
@@ -432,8 +433,8 @@ class SftpClient:
             if isinstance(exc, SftpError):
                 raise
             raise self._wrap(exc, f"download of {entry.path} failed ({written} bytes kept in {part})") from exc
-        except BaseException:
-            self._drain(resp, pending)
+        except BaseException as exc:
+            self._drain(resp, pending, exc)
             raise
         finally:
             os.close(fd)
@@ -445,19 +446,46 @@ class SftpClient:
         result.files += 1
         result.paths.append(str(dest))
 
-    def _drain(self, resp: _Responses, pending: dict[int, Any], limit: float = 5.0) -> None:
-        """Read the answers to requests still in flight so the session stays usable after a cancel."""
+    def _drain(self, resp: _Responses, pending: dict[int, Any], why: BaseException | None = None,
+               limit: float | None = None) -> None:
+        """Read the answers to requests still in flight so the session stays usable after a cancel.
+
+        Never blocks beyond `limit` seconds: each read waits at most the time left. When the answers do not all come
+        in time, or the stop was an asynchronous KeyboardInterrupt (it can land in the middle of reading a message,
+        so the stream is no longer in step), the SFTP channel is closed instead: the session is over, the caller's
+        error stands, and nothing hangs."""
+        limit = DRAIN_LIMIT if limit is None else limit
+        chan: Any = getattr(self._sftp, "sock", None)
+        if isinstance(why, KeyboardInterrupt) or chan is None:
+            self._abandon(chan)
+            return
         end = time.monotonic() + limit
+        old_timeout = chan.gettimeout()
         try:
-            while pending and time.monotonic() < end:
+            while pending:
                 for num in list(resp.got):
                     pending.pop(num, None)
                     del resp.got[num]
-                if pending:
-                    sftp_any: Any = self._sftp
-                    sftp_any._read_response()
+                if not pending:
+                    break
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("the server did not answer the requests in flight")
+                chan.settimeout(left)
+                sftp_any: Any = self._sftp
+                sftp_any._read_response()
         except Exception:
+            self._abandon(chan)
             return
+        finally:
+            with contextlib.suppress(Exception):
+                chan.settimeout(old_timeout)
+
+    @staticmethod
+    def _abandon(chan: Any) -> None:
+        if chan is not None:
+            with contextlib.suppress(Exception):
+                chan.close()
 
     # -- upload -----------------------------------------------------------------------------------------------
     def put(
@@ -591,8 +619,8 @@ class SftpClient:
             if isinstance(exc, SftpError):
                 raise
             raise self._wrap(exc, f"upload of {src} failed") from exc
-        except BaseException:
-            self._drain(resp, pending)
+        except BaseException as exc:
+            self._drain(resp, pending, exc)
             raise
         finally:
             with contextlib.suppress(Exception):

@@ -211,3 +211,83 @@ def test_download_cut_by_a_dead_connection_resumes_on_a_new_one(ssh_env: SshEnv,
         assert digest(out / src.name) == digest(src)
     finally:
         src.unlink(missing_ok=True)
+
+
+def test_ctrl_c_in_the_middle_of_a_read_does_not_hang(ssh_env: SshEnv, sshd_server: Sshd, tmp_path: Path,
+                                                     monkeypatch) -> None:
+    # Ctrl-C raises KeyboardInterrupt wherever the main thread is: here just after an answer was read off the
+    # channel and before it was filed. Collecting the answers in flight then waited forever for that one
+    # (`deskside sftp get` hung after Ctrl-C). After a KeyboardInterrupt the SFTP channel is closed instead.
+    from remote.sftp import _Responses
+
+    src = Path(f"/home/{ssh_env.user}/ctrlc-{secrets.token_hex(3)}.bin")
+    src.write_bytes(os.urandom(24 * 1024 * 1024))
+    chown_tree(src, ssh_env.user)
+    out = tmp_path / "dl"
+    out.mkdir()
+    real_read = _Responses._async_response
+    calls = {"n": 0}
+
+    def read(self: _Responses, t: int, msg: object, num: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        real_read(self, t, msg, num)
+
+    conn = ssh_env.connect(sshd_server)
+    try:
+        with conn.sftp() as sftp:
+            monkeypatch.setattr(_Responses, "_async_response", read)
+            with pytest.raises(KeyboardInterrupt):
+                sftp.get(str(src), out)
+            monkeypatch.setattr(_Responses, "_async_response", real_read)
+        kept = (out / (src.name + PART_SUFFIX)).stat().st_size  # kept for --resume
+        assert kept > 0
+        assert conn.exec("echo still-usable", timeout=20).stdout == b"still-usable\n"  # the connection is fine
+        with conn.sftp() as sftp:
+            assert sftp.get(str(src), out, resume=True).resumed_from == kept
+        assert digest(out / src.name) == digest(src)
+    finally:
+        conn.close()
+        src.unlink(missing_ok=True)
+
+
+def test_cancel_while_the_server_is_frozen_returns(ssh_env: SshEnv, fresh_sshd: Sshd, tmp_path: Path,
+                                                   monkeypatch) -> None:
+    # Cancelling collects the answers still in flight; a server that stopped answering must not keep it waiting
+    # past DRAIN_LIMIT (no keepalive here, so nothing else would end the wait).
+    import signal
+    import threading
+
+    monkeypatch.setattr("remote.sftp.PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr("remote.sftp.DRAIN_LIMIT", 1.0, raising=False)
+    src = Path(f"/home/{ssh_env.user}/frozen-{secrets.token_hex(3)}.bin")
+    src.write_bytes(os.urandom(48 * 1024 * 1024))
+    chown_tree(src, ssh_env.user)
+    out = tmp_path / "dl"
+    out.mkdir()
+    conn = ssh_env.connect(fresh_sshd, keepalive_interval=0)
+    cancel = CancelToken()
+    frozen: list[int] = []
+
+    def freeze_then_cancel(done: int, total: int, name: str) -> None:
+        if done > total // 4 and not frozen:
+            frozen.extend(fresh_sshd.signal_sessions(signal.SIGSTOP))
+            cancel.cancel()
+
+    ended = threading.Event()
+    try:
+        with conn.sftp() as sftp:
+            def run() -> None:
+                with pytest.raises(Cancelled):
+                    sftp.get(str(src), out, progress=freeze_then_cancel, cancel=cancel)
+                ended.set()
+
+            t = threading.Thread(target=run, daemon=True)
+            t.start()
+            assert ended.wait(30), "the cancelled download hung on a frozen server"
+            assert frozen
+    finally:
+        fresh_sshd.signal_sessions(signal.SIGCONT)
+        conn.close()
+        src.unlink(missing_ok=True)
