@@ -591,4 +591,5 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         resolve=lambda text: resolve_target(text, book, cli.ssh_config_path()),
         save_secrets=remembered,
         set_save_secrets=set_save_secrets,
+        secrets_problem=lambda: secrets.problem,
     )

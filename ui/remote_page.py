@@ -319,9 +319,21 @@ class RemotePage(QWidget):
         lay.addWidget(split)
 
     def _save_secrets_toggled(self, on: bool) -> None:
-        if self.services.set_save_secrets is not None:
-            problem = self.services.set_save_secrets(on)
-            self.book_panel._show_error(problem)
+        problem = self.services.set_save_secrets(on) if self.services.set_save_secrets is not None else ""
+        self.book_panel._show_error(problem or self._keyring_note())
+
+    def _keyring_note(self) -> str:
+        """When passwords should be remembered but the keyring does not work, say so (once a connection found
+        out), rather than asking for the password every time without a word."""
+        problem = self.services.secrets_problem() if self.services.secrets_problem is not None else ""
+        if problem and self.book_panel.save_secrets.isChecked():
+            return f"Passwords are not remembered: {problem}."
+        return ""
+
+    def _show_keyring_note(self) -> None:
+        note = self._keyring_note()
+        if note:
+            self.book_panel._show_error(note)
 
     def connect_to(self, profile: HostProfile) -> SessionView:
         session = self.services.new_session(profile)
@@ -338,6 +350,8 @@ class RemotePage(QWidget):
         return view
 
     def _tab_state(self, view: SessionView, state: str) -> None:
+        if state in ("connected", "failed"):
+            self._show_keyring_note()
         name = view.session.profile.name
         self.status_message.emit(f"{name}: {first_line(view.message) or state}")  # the status bar has one line
         idx = self.sessions.indexOf(view)

@@ -54,3 +54,6 @@ class RemoteServices:
     resolve: Callable[[str], HostProfile] | None = None
     save_secrets: bool = False
     set_save_secrets: Callable[[bool], str] | None = None  # stores the choice; returns "" or an error to show
+    # Why remembered secrets cannot work (a missing or locked system keyring), "" when nothing went wrong so far.
+    # Reads what the connections found; never touches the keyring itself (that could block the GUI thread).
+    secrets_problem: Callable[[], str] | None = None

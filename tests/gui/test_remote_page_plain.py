@@ -401,3 +401,47 @@ def test_a_long_message_takes_one_line_in_the_page_and_the_status_bar(qtbot, tmp
     assert isinstance(dialog, HostKeyRefusedDialog)
     assert "ssh-keygen -R 127.0.0.1" in dialog.details.toPlainText()  # the whole explanation is in the dialog
     dialog.reject()
+
+
+def test_remembering_passwords_without_a_working_keyring_is_explained(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """"Remember passwords in the keyring" ticked while the system keyring does not work (no Secret Service in the
+    session, say): the page says why passwords keep being asked, next to the check box. The real keyring library
+    with its failing backend tells the app's wiring what went wrong."""
+    import keyring
+    import keyring.backends.fail
+
+    from desktop.connection_worker import build_remote_services
+    from ui.remote_page import RemotePage
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        services = build_remote_services()
+        assert services.secrets_problem is not None and services.secrets_problem() == ""  # nothing known yet
+        session = services.new_session(HostProfile(name="web1", hostname="127.0.0.1"))
+        connection = session._factory()  # type: ignore[attr-defined]
+        assert connection.secrets.get("deskside-probe") is None  # what a login does first with save_secrets on
+        problem = services.secrets_problem()
+        assert "keyring is not usable" in problem
+    finally:
+        keyring.set_keyring(previous)
+
+    services.new_session = StubSession  # type: ignore[assignment]
+    page = RemotePage(services)
+    qtbot.addWidget(page)
+    page.show()
+    box, error = page.book_panel.save_secrets, page.book_panel.error
+    if box.isChecked():
+        box.click()
+    assert not error.isVisible()
+    box.click()  # on
+    assert error.isVisible() and error.text() == f"Passwords are not remembered: {problem}."
+    box.click()  # off: nothing to explain
+    assert not error.isVisible()
+    box.click()
+    page.book_panel._show_error("")
+    view = page.connect_to(HostProfile(name="web1", hostname="127.0.0.1"))
+    view.session.state_changed.emit("connected", "connected to 127.0.0.1")
+    qtbot.waitUntil(lambda: error.isVisible())
+    assert "keyring is not usable" in error.text()
