@@ -403,8 +403,7 @@ def test_a_long_message_takes_one_line_in_the_page_and_the_status_bar(qtbot, tmp
     dialog.reject()
 
 
-def test_remembering_passwords_without_a_working_keyring_is_explained(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_remembering_passwords_without_a_working_keyring_is_explained(qtbot) -> None:  # type: ignore[no-untyped-def]
     """"Remember passwords in the keyring" ticked while the system keyring does not work (no Secret Service in the
     session, say): the page says why passwords keep being asked, next to the check box. The real keyring library
     with its failing backend tells the app's wiring what went wrong."""
