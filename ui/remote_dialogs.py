@@ -278,6 +278,9 @@ class ImportDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if p.name not in existing else Qt.CheckState.Unchecked)
             self.list.addItem(item)
+        # Wide enough for the entries (host, address, jump hosts) without sideways scrolling, within reason.
+        widest = self.list.sizeHintForColumn(0) if self.list.count() else 0
+        self.list.setMinimumWidth(min(max(420, widest + 2 * self.list.frameWidth() + 24), 900))
         lay.addWidget(self.list)
         if not_honoured:
             lay.addWidget(_plain("Not honoured by Deskside:"))

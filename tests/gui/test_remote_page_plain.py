@@ -444,3 +444,17 @@ def test_remembering_passwords_without_a_working_keyring_is_explained(qtbot) -> 
     view.session.state_changed.emit("connected", "connected to 127.0.0.1")
     qtbot.waitUntil(lambda: error.isVisible())
     assert "keyring is not usable" in error.text()
+
+
+def test_the_import_list_shows_whole_entries(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The ~/.ssh/config import dialog was 278 px wide: a host with a long name and a jump host was cut off."""
+    from ui.remote_dialogs import ImportDialog
+
+    profiles = [HostProfile(name="db-primary", hostname="db-primary.eu-west-1.internal.example.com", user="postgres",
+                            port=2222, proxy_jump=["admin@bastion.eu-west-1.example.com:2022"])]  # fmt: skip
+    dlg = ImportDialog(profiles, [], set())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    text = dlg.list.item(0).text()
+    assert dlg.list.fontMetrics().horizontalAdvance(text) <= dlg.list.viewport().width(), (text, dlg.width())
