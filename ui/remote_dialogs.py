@@ -6,8 +6,8 @@ question when `finished` fires (the worker thread waits, the GUI thread does not
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QShowEvent
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QFont, QFontDatabase, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -41,6 +41,28 @@ def _mono(text: str) -> QLabel:
     label.setFont(font)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+class _HeldKeysFilter(QObject):
+    """Swallows auto-repeated Enter/Return/Escape: a key still held down from before the question appeared (Enter
+    in the quick-connect field, say) must not answer it. A fresh key press still does."""
+
+    KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
+            if event.isAutoRepeat() and event.key() in self.KEYS:
+                event.accept()
+                return True
+        return False
+
+
+def ignore_held_keys(dialog: QDialog) -> None:
+    """Install the filter on the dialog and every widget in it (the focused one gets the key first)."""
+    f = _HeldKeysFilter(dialog)
+    dialog.installEventFilter(f)
+    for w in dialog.findChildren(QWidget):
+        w.installEventFilter(f)
 
 
 def host_entry(hostname: str, port: int) -> str:
@@ -99,6 +121,7 @@ class HostKeyDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        ignore_held_keys(self)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -147,6 +170,7 @@ class SecretDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.edit.setFocus()
+        ignore_held_keys(self)
 
     def value(self) -> str:
         return self.edit.text()
@@ -177,6 +201,7 @@ class KeyboardInteractiveDialog(QDialog):
         lay.addWidget(buttons)
         if self.edits:
             self.edits[0].setFocus()
+        ignore_held_keys(self)
 
     def values(self) -> list[str]:
         return [e.text() for e in self.edits]

@@ -13,7 +13,7 @@ import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QTextDocument
-from PySide6.QtWidgets import QMessageBox, QPushButton, QStyle, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QStyle, QTreeWidget, QTreeWidgetItem
 
 from remote.hosts import AddressBook, HostProfile, import_ssh_config
 from ui.remote_hosts import AddressBookPanel
@@ -458,3 +458,33 @@ def test_the_import_list_shows_whole_entries(qtbot, tmp_path: Path) -> None:  # 
     qtbot.waitExposed(dlg)
     text = dlg.list.item(0).text()
     assert dlg.list.fontMetrics().horizontalAdvance(text) <= dlg.list.viewport().width(), (text, dlg.width())
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Escape])
+def test_a_key_held_from_before_does_not_answer_a_login_question(qtbot, key: Qt.Key) -> None:  # type: ignore[no-untyped-def]
+    """Seen on X11: Enter still held (auto-repeat) when the host-key question popped up cancelled it at once ('the
+    host key was not accepted') before it was even drawn; in a password dialog it would send an empty password.
+    Auto-repeated Enter/Escape are ignored; a fresh press still answers (Enter = Cancel on the host-key dialog)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ui.remote_dialogs import HostKeyDialog, KeyboardInteractiveDialog, SecretDialog
+
+    text = "\r" if key == Qt.Key.Key_Return else "\x1b"
+    for dlg in (HostKeyDialog("127.0.0.1", 22, "ssh-ed25519", "SHA256:" + "A" * 43),
+                SecretDialog("Password", "ops@127.0.0.1's password:"),
+                KeyboardInteractiveDialog("", "", [("Verification code:", False)])):  # fmt: skip
+        qtbot.addWidget(dlg)
+        dlg.open()
+        qtbot.waitExposed(dlg)
+        focus = QApplication.focusWidget() or dlg
+        for kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            QApplication.sendEvent(focus, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text, True, 2))
+        qtbot.wait(50)
+        assert dlg.isVisible() and dlg.result() == 0, type(dlg).__name__  # still asking
+        qtbot.keyClick(focus, key)  # a real press
+        qtbot.waitUntil(lambda d=dlg: not d.isVisible())
+        expected = QDialog.DialogCode.Rejected if (key == Qt.Key.Key_Escape or isinstance(dlg, HostKeyDialog)) \
+            else QDialog.DialogCode.Accepted  # fmt: skip
+        assert dlg.result() == expected, type(dlg).__name__
