@@ -12,6 +12,7 @@ placeholders the user switched off.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -34,13 +35,10 @@ _VALUE = r"(?:\"(?P<q1>[^\"\n]*)\"|'(?P<q2>[^'\n]*)'|(?P<v>[^\s,;&\"'}<>\]]+))"
 # (kind, pattern). Named groups: v/q1/q2 = the value to mask (else the whole match); u = a user name too.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("secret", re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
-        re.S)),
-    ("secret", re.compile(
         r"(?im)\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?"
         r"(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey)\s+)?(?P<v>[^\r\n\"']+)")),
     ("secret", re.compile(r"(?im)\b(?:set-)?cookie\b[\"']?\s*[:=]\s*[\"']?(?P<v>[^\r\n\"']+)")),
-    ("secret", re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://(?P<u>[^\s:/@]+):(?P<v>[^\s@/]+)@")),
+    ("secret", re.compile(r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://(?P<u>[^\s:/@]+):(?P<v>[^\s@/]+)@")),
     ("secret", re.compile(
         r"(?i)[?&;](?:[a-z0-9]+[_-])*(?:api[_-]?key|apikey|access[_-]?token|id[_-]?token|refresh[_-]?token|token|auth|"
         r"key|secret|password|passwd|pwd|sig|signature|credential|client[_-]?secret|session(?:id)?|sid|code)"
@@ -51,7 +49,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"auth[_-]?token)(?:=|\s+)|\bsshpass\s+-p\s*)" + _VALUE)),
     # A bare bearer token (e.g. pasted from a curl command without its header name).
     ("secret", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")),
-    ("secret", re.compile(rf"(?i)(?<![A-Za-z0-9])(?:export\s+)?{_SENSITIVE_NAMES}[\"']?\s*[:=]\s*{_VALUE}")),
+    ("secret", re.compile(rf"(?i)(?<![A-Za-z0-9_.-])(?:export\s+)?{_SENSITIVE_NAMES}[\"']?\s*[:=]\s*{_VALUE}")),
     ("secret", re.compile(
         r"\b(?:gh[opsur]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|"
         r"xox[abprs]-[A-Za-z0-9-]{10,}|npm_[A-Za-z0-9]{36}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9_-]{20,}|"
@@ -275,6 +273,8 @@ class Redactor:
                 if not self._accept(kind, value):
                     continue
                 cands.append((_RANK[kind], start, end, kind, value))
+        for s, e in _pem_spans(text):
+            cands.append((_RANK["secret"], s, e, "secret", text[s:e]))
         for kw in self._keywords:
             for m in re.finditer(re.escape(kw), text, re.I):
                 cands.append((_RANK["keyword"], m.start(), m.end(), "keyword", m.group(0)))
@@ -293,12 +293,16 @@ class Redactor:
             for m in domains.finditer(text):
                 cands.append((_RANK["known"], m.start(), m.end(), "host", m.group(0)))
         cands.sort(key=lambda c: (-c[0], c[1], -(c[2] - c[1])))
+        # The taken spans never overlap, so sorted by start a new span can only collide with its two
+        # neighbours (bisect): n log n, where scanning every taken span was quadratic on a busy log.
+        starts: list[int] = []
         taken: list[tuple[int, int, str, str]] = []
         for _rank, s, e, kind, value in cands:
-            if any(s < te and ts < e for ts, te, _, _ in taken):
+            i = bisect.bisect_right(starts, s)
+            if (i > 0 and taken[i - 1][1] > s) or (i < len(taken) and taken[i][0] < e):
                 continue
-            taken.append((s, e, kind, value))
-        taken.sort()
+            starts.insert(i, s)
+            taken.insert(i, (s, e, kind, value))
         return taken
 
     def _accept(self, kind: str, value: str) -> bool:
@@ -448,6 +452,59 @@ def _skip_for(key: str | None, value: str) -> frozenset[str]:
     if key and _VERSION_KEY.search(key) and _VERSION_VALUE.fullmatch(value.strip()):
         return frozenset({"ipv4"})
     return frozenset()
+
+
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/=]+|[A-Za-z-]+: .*|")  # base64, a header (Proc-Type: ...), blank
+
+
+def _pem_spans(text: str) -> list[tuple[int, int]]:
+    """Private key blocks, whole; also a block cut by an excerpt's edge (BEGIN without END: up to where the
+    key's lines stop; END without BEGIN: back to where they start). Linear in the text (no regex backtracking
+    over a BEGIN that never ends)."""
+    begins = list(_PEM_BEGIN.finditer(text))
+    ends = list(_PEM_END.finditer(text))
+    spans: list[tuple[int, int]] = []
+    used_ends: set[int] = set()
+    for i, b in enumerate(begins):
+        limit = begins[i + 1].start() if i + 1 < len(begins) else len(text)
+        end = next((e for e in ends if b.end() <= e.start() < limit and e.start() not in used_ends), None)
+        if end is not None:
+            used_ends.add(end.start())
+            spans.append((b.start(), end.end()))
+            continue
+        pos = stop = b.end()
+        if pos < len(text) and text[pos] != "\n":  # more on BEGIN's own line (an escaped "\\n" key): all of it
+            nl = text.find("\n", pos)
+            stop = len(text) if nl < 0 else nl
+        while pos < len(text) and text[pos] == "\n":  # the key's own lines after BEGIN
+            nl = text.find("\n", pos + 1)
+            line_end = len(text) if nl < 0 else nl
+            line = text[pos + 1:line_end].strip()
+            if not line or not _PEM_BODY.fullmatch(line):
+                break
+            stop = pos = line_end
+        spans.append((b.start(), stop))
+    for e in ends:
+        if e.start() in used_ends:
+            continue
+        start = e.start()
+        line_start = text.rfind("\n", 0, start) + 1
+        if text[line_start:start].strip():  # more before END on its line (an escaped key): that word, whole
+            word = max(text.rfind(c, line_start, start) for c in " \t") + 1
+            spans.append((max(word, line_start), e.end()))
+            continue
+        pos = line_start
+        while pos > 0:  # the key's own lines before END
+            prev = text.rfind("\n", 0, pos - 1) + 1
+            line = text[prev:pos - 1].strip()
+            if not line or not _PEM_BODY.fullmatch(line):
+                break
+            start = pos = prev
+        if start < line_start:
+            spans.append((start, e.end()))
+    return spans
 
 
 def _value_of(m: re.Match[str]) -> tuple[str, int, int] | None:

@@ -154,3 +154,21 @@ def test_names_in_the_organisations_domain_are_masked() -> None:
     r3 = Redactor()
     r3.scan({"log": r"open \\fs9\x" + "\nping fs9.corp.example"})
     assert "fs9" not in r3.redact_text("ping fs9.corp.example")
+
+
+def test_a_private_key_cut_by_an_excerpt_is_still_masked() -> None:
+    """Log excerpts are cut (40 lines around a line, 256 KB): a key block may lose its END or its BEGIN there. The
+    key material must not go out because the block is incomplete."""
+    body = "MIIEowIBAAKCAQEAzQ2\nb3BlbnNzaC1rZXktdjEAAAAA\nZm9vYmFyYmF6cXV4\n"
+    r = Redactor()
+    cut_end = "before\n-----BEGIN RSA PRIVATE KEY-----\n" + body + "Nov 24 10:00:01 host app[1]: next line\n"
+    assert r.redact_text(cut_end) == "before\n<secret-1>\nNov 24 10:00:01 host app[1]: next line\n"
+    cut_begin = "# excerpt of x, lines 5-9\n" + body + "-----END OPENSSH PRIVATE KEY-----\nafter\n"
+    assert r.redact_text(cut_begin) == "# excerpt of x, lines 5-9\n<secret-2>\nafter\n"
+    escaped = 'cfg: {"key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\nkqhkiG9w0B'
+    assert r.redact_text(escaped) == 'cfg: {"key": "<secret-3>'
+    escaped_end = 'tail: kqhkiG9w0B\\nAQEFAAOC\\n-----END PRIVATE KEY-----"} ok'
+    assert r.redact_text(escaped_end) == 'tail: <secret-4>"} ok'
+    for part in ("MIIEowIBAAKCAQEAzQ2", "b3BlbnNzaC1rZXktdjEAAAAA", "Zm9vYmFyYmF6cXV4", "kqhkiG9w0B"):
+        assert part not in r.redact_text(cut_end + cut_begin + escaped + escaped_end)
+
