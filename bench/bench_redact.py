@@ -19,14 +19,18 @@ SHAPES = {
     "dotted numbers": "1.",
     "word-dash run": "ab1-",
     "BEGIN without END": "-----BEGIN RSA PRIVATE KEY-----\n",
+    "one long auth line": "for user ",
     "syslog lines": "Nov 24 09:12:02 wks sshd[812]: Accepted publickey for alice from 192.168.44.17 port 51234\n",
 }
 N = 64 * 1024
 
 
 def redact_time(text: str) -> float:
+    """The preview's scan (with where and context per match) and the redaction itself."""
     start = time.perf_counter()
-    Redactor().redact_text(text)
+    r = Redactor()
+    r.scan({"x.log": text})
+    r.redact_text(text)
     return time.perf_counter() - start
 
 

@@ -412,15 +412,19 @@ class Redactor:
             item.occurrences.append(occ)
 
         for name, text in texts.items():
-            lines = text.splitlines() or [""]
-            starts = [0]
-            for ln in lines[:-1]:
-                starts.append(starts[-1] + len(ln) + 1)
+            # Line starts by "\n" alone (splitlines() also splits at \r, \f... and CRLF text drifted).
+            starts = [0, *(m.end() for m in re.finditer("\n", text))]
             for start, end, kind, value in self._matches(text):
                 lineno = _line_of(starts, start)
-                line = text[starts[lineno - 1]:].split("\n", 1)[0]
-                col = start - starts[lineno - 1]
-                ctx = line if "\n" in value else line[:col] + "«" + value + "»" + line[col + (end - start):]
+                ls = starts[lineno - 1]
+                le = text.find("\n", ls)
+                le = len(text) if le < 0 else le
+                if "\n" in value:
+                    ctx = text[ls:min(le, ls + 200)]
+                else:  # a window around the value: a long line must not cost its whole length per match
+                    a, b = max(ls, start - 60), min(le, end + 100)
+                    ctx = (("…" if a > ls else "") + text[a:start] + "«" + value + "»" + text[end:b]
+                           + ("…" if b < le else "")).rstrip("\r")
                 add(kind, value, Occurrence(f"{name}:{lineno}", lineno, _clip(ctx)))
         for name, o in objs.items():
             for path, sval in _walk_strings(o, with_keys=True):

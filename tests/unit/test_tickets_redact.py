@@ -172,3 +172,14 @@ def test_a_private_key_cut_by_an_excerpt_is_still_masked() -> None:
     for part in ("MIIEowIBAAKCAQEAzQ2", "b3BlbnNzaC1rZXktdjEAAAAA", "Zm9vYmFyYmF6cXV4", "kqhkiG9w0B"):
         assert part not in r.redact_text(cut_end + cut_begin + escaped + escaped_end)
 
+
+
+def test_preview_lines_are_right_in_crlf_text() -> None:
+    """Windows logs end lines with CRLF: the preview's line numbers and context must not drift."""
+    r = Redactor()
+    text = "one\r\ntwo\r\nthree 10.1.2.3 here\r\nfour\r\nfive ann@example.org\r\n"
+    by = {i.kind: i for i in r.scan({"app.log": text})}
+    assert by["ipv4"].occurrences[0].where == "app.log:3"
+    assert by["ipv4"].occurrences[0].context == "three «10.1.2.3» here"
+    assert by["email"].occurrences[0].where == "app.log:5"
+    assert by["email"].occurrences[0].context == "five «ann@example.org»"
