@@ -81,6 +81,27 @@ class _CancelGuard:
         self._done.set()
 
 
+class _CallbackError(Exception):
+    """Carries an exception raised by a caller's output callback through the network error handling unchanged."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _own_errors(callback: Callable[[bytes], None] | None) -> Callable[[bytes], None] | None:
+    if callback is None:
+        return None
+
+    def call(data: bytes) -> None:
+        try:
+            callback(data)
+        except Exception as exc:
+            raise _CallbackError(exc) from exc
+
+    return call
+
+
 def default_jump_resolver(text: str) -> HostProfile:
     user, host, port = parse_target(text)
     return HostProfile(name=host, hostname=host, user=user, port=port or 22)
@@ -400,9 +421,11 @@ class Connection:
         try:
             try:
                 res = run_command(
-                    t, command, timeout=timeout, cancel=cancel, on_stdout=on_stdout, on_stderr=on_stderr,
-                    stdin=stdin, lost=self.lost_error,
+                    t, command, timeout=timeout, cancel=cancel, on_stdout=_own_errors(on_stdout),
+                    on_stderr=_own_errors(on_stderr), stdin=stdin, lost=self.lost_error,
                 )
+            except _CallbackError as exc:  # the caller's own error (e.g. its stdout pipe closed): not the network's
+                raise exc.error from None
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 raise self._net_error(exc, "cannot run the command") from exc
             status = res.exit_status

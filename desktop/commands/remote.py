@@ -3,8 +3,8 @@
 HOST is an address-book name, an ~/.ssh/config alias, or [user@]host[:port], as for `ssh`.
 
 Exit codes: `ssh HOST -- COMMAND` returns the remote command's exit status; 0 success; 1 a transfer or forward
-failed; 2 bad usage or an unknown host name; 124 a command timed out; 130 interrupted (Ctrl-C); 255 the connection,
-the host key check or the login failed (as `ssh` does).
+failed; 2 bad usage or an unknown host name; 124 a command timed out; 130 interrupted (Ctrl-C); 141 the reader of
+the output went away (`| head`); 255 the connection, the host key check or the login failed (as `ssh` does).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
 EXIT_INTERRUPTED = 130
 EXIT_SSH = 255
+EXIT_SIGPIPE = 141  # 128 + SIGPIPE, what a shell reports for a program whose output pipe closed
 
 
 # -- locations ----------------------------------------------------------------------------------------------
@@ -360,6 +361,10 @@ def run_command(conn: Any, command: str, timeout: float | None) -> int:
     except ExecTimeout as exc:
         err(str(exc))
         return EXIT_TIMEOUT
+    except BrokenPipeError:  # `deskside ssh HOST -- cmd | head`: the reader has enough; stop quietly, as ssh does
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_SIGPIPE
     if res.exit_status < 0:
         err("the remote command ended without an exit status (killed by a signal?)")
         return EXIT_SSH

@@ -228,3 +228,17 @@ def test_sftp_names_with_control_characters_are_shown_not_obeyed(ssh_env: SshEnv
         assert (dl / remote.name / "evil\x1b]0;PWNED\x07\x1b[2J name").read_text() == "x"  # the file itself is kept
     finally:
         shutil.rmtree(remote)
+
+
+def test_ssh_output_into_a_pipe_closed_early_ends_quietly(ssh_env: SshEnv, sshd_server: Sshd,
+                                                         cli_env: dict[str, str]) -> None:
+    target = f"{ssh_env.user}@127.0.0.1:{sshd_server.port}"
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "ssh", "--accept-new", "-i",
+                             str(ssh_env.client_key), target, "--", "seq 1 5000000"], env=cli_env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"1\n"
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141
+    assert "lost" not in err and "Traceback" not in err and "unexpected error" not in err

@@ -198,3 +198,20 @@ def test_connect_to_a_hung_server_times_out_or_is_cancelled(ssh_env: SshEnv, fre
         assert time.monotonic() - t0 < 5
     finally:
         os.kill(fresh_sshd.proc.pid, signal.SIGCONT)
+
+
+def test_an_error_in_the_callers_output_callback_is_not_a_lost_connection(ssh_env: SshEnv, sshd_server: Sshd) -> None:
+    # e.g. the CLI's stdout pipe closed (`| head`): that used to be reported as "connection lost" and the
+    # connection was closed
+    conn = ssh_env.connect(sshd_server)
+
+    def closed_pipe(data: bytes) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    try:
+        with pytest.raises(BrokenPipeError):
+            conn.exec("seq 1 100000", timeout=20, on_stdout=closed_pipe)
+        assert conn.connected
+        assert conn.exec("echo still-here", timeout=20).stdout == b"still-here\n"
+    finally:
+        conn.close()
