@@ -82,8 +82,8 @@ def make_service(config: dict[str, Any] | None = None, secrets: SecretStore | No
     extra_hosts = _words(redaction, "hosts", "[tickets.redaction]")
     keywords = _words(redaction, "keywords", "[tickets.redaction]")
     domains = _words(redaction, "domains", "[tickets.redaction]")
-    # This machine's names; its DNS domain (wks7.corp.example -> corp.example) is learned from the FQDN.
-    hosts = {socket.gethostname(), socket.getfqdn()} - {"localhost", ""}
+    # This machine's name; its DNS domains come from resolv.conf (local_domains), never from a DNS query.
+    hosts = {socket.gethostname()} - {"localhost", ""}
     try:
         data_dir = paths.ensure(paths.data_dir())
     except OSError as exc:
@@ -99,8 +99,23 @@ def make_service(config: dict[str, Any] | None = None, secrets: SecretStore | No
         users=[getpass.getuser(), *users],
         hosts=[*hosts, *extra_hosts],
         keywords=keywords,
-        domains=domains,
+        domains=[*local_domains(), *domains],
     )
+
+
+def local_domains(resolv_conf: Path = Path("/etc/resolv.conf")) -> list[str]:
+    """This machine's own DNS domains (`domain` and `search` in resolv.conf): names in them are masked. Read from
+    the file, not asked of DNS (socket.getfqdn() may send a query off the machine)."""
+    out: list[str] = []
+    try:
+        text = resolv_conf.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        parts = line.split("#", 1)[0].split()
+        if parts and parts[0] in ("domain", "search"):
+            out.extend(d.strip(".").lower() for d in parts[1:] if "." in d.strip("."))
+    return out
 
 
 def _progress(message: str, fraction: float | None = None) -> None:

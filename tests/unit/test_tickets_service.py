@@ -122,3 +122,18 @@ def test_a_value_keeps_its_placeholder_from_one_ticket_to_the_next(tmp_path: Pat
     svc2.build_preview(Draft(summary="z", description="10.7.7.7"))
     third = svc2.build_preview(Draft(summary="z", description="10.8.8.8"))
     assert third.ticket.description == "<ipv4-3>"
+
+
+def test_this_machines_dns_domains_come_from_resolv_conf(tmp_path: Path) -> None:
+    """Read from the file (socket.getfqdn() may query a DNS server off the machine); one-label names are no
+    domain to mask."""
+    from desktop.commands.tickets import local_domains
+
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("# generated\nnameserver 10.0.0.53\ndomain Corp.Example.\nsearch branch.corp.example lan\n"
+                    "options ndots:2 # search fake.example\n")
+    assert local_domains(conf) == ["corp.example", "branch.corp.example"]
+    assert local_domains(tmp_path / "missing.conf") == []
+    svc = TicketService(data_dir=tmp_path / "data", domains=local_domains(conf))
+    p = svc.build_preview(Draft(summary="x", description="printer01.branch.corp.example is offline"))
+    assert p.ticket.description == "<host-1> is offline"
