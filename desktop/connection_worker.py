@@ -536,11 +536,8 @@ def build_remote_services(parent: QObject | None = None) -> Any:
     """The Remote page's services, with the same files as the CLI (desktop/commands/remote.py): the address book,
     ~/.ssh/config import, and one ConnectionWorker per connection, each with a Connection that trusts
     ~/.ssh/known_hosts plus Deskside's own store, keeps secrets in the keyring and writes the audit log."""
-    from remote.audit import AuditLog
     from remote.auth import KeyringSecrets
-    from remote.connection import Connection
     from remote.hosts import AddressBook, import_ssh_config, resolve_target
-    from remote.trust import HostKeyStore
     from ui.remote_services import RemoteServices
 
     from .commands import remote as cli
@@ -571,13 +568,8 @@ def build_remote_services(parent: QObject | None = None) -> Any:
             return f"The choice applies until Deskside quits; it could not be saved: {exc}"
         return ""
 
-    def resolve_jump(text: str) -> HostProfile:
-        return resolve_target(text, book, cli.ssh_config_path())
-
     def connection_factory() -> Any:
-        trust = HostKeyStore([cli.ssh_dir() / "known_hosts"], cli.known_hosts_store_path())
-        return Connection(trust, secrets=secrets, audit=AuditLog(cli.audit_log_path()), resolve_jump=resolve_jump,
-                          default_identity_dir=cli.ssh_dir(), save_secrets=state["save_secrets"])  # fmt: skip
+        return cli.new_connection(book, secrets=secrets, save_secrets=state["save_secrets"])
 
     def new_session(profile: HostProfile) -> ConnectionWorker:
         return ConnectionWorker(profile, connection_factory, parent=parent)

@@ -25,7 +25,7 @@ from typing import Any
 
 from desktop import paths
 from remote.audit import AuditLog
-from remote.auth import AuthError, KeyringSecrets
+from remote.auth import AuthError, KeyringSecrets, SecretStore
 from remote.cancel import Cancelled
 from remote.hosts import AddressBook, HostProfile, HostsError, import_ssh_config, parse_target, resolve_target
 from remote.trust import HostKeyStore, TrustError, UnknownHostKey
@@ -183,20 +183,27 @@ def build_profile(args: argparse.Namespace) -> tuple[HostProfile, AddressBook]:
     return profile, book
 
 
-def open_connection(args: argparse.Namespace) -> Any:
+def new_connection(book: AddressBook, *, secrets: SecretStore | None = None, use_agent: bool = True,
+                   save_secrets: bool = False) -> Any:
+    """A new, unconnected Connection with the files every face of Deskside uses (the CLI, the Remote page): trust in
+    ~/.ssh/known_hosts plus Deskside's own store, the audit log, ~/.ssh for default keys, and jump hosts resolved
+    through the address book and ~/.ssh/config."""
     from remote.connection import Connection
 
-    profile, book = build_profile(args)
-    trust = HostKeyStore([ssh_dir() / "known_hosts"], known_hosts_store_path())
-    conn = Connection(
-        trust,
-        secrets=KeyringSecrets(),
+    return Connection(
+        HostKeyStore([ssh_dir() / "known_hosts"], known_hosts_store_path()),
+        secrets=secrets if secrets is not None else KeyringSecrets(),
         audit=AuditLog(audit_log_path()),
         resolve_jump=lambda text: resolve_target(text, book, ssh_config_path()),
-        use_agent=not args.no_agent,
+        use_agent=use_agent,
         default_identity_dir=ssh_dir(),
-        save_secrets=args.save_secrets,
+        save_secrets=save_secrets,
     )
+
+
+def open_connection(args: argparse.Namespace) -> Any:
+    profile, book = build_profile(args)
+    conn = new_connection(book, use_agent=not args.no_agent, save_secrets=args.save_secrets)
     conn.connect(profile, TerminalCallbacks(args.accept_new), timeout=args.connect_timeout)
     return conn
 

@@ -110,3 +110,24 @@ def test_server_text_is_shown_without_control_characters() -> None:
     assert shown("line one\nline two\tx") == "line one\nline two\tx"
     assert shown("new\nline", one_line=True) == "new\\nline"
     assert shown("naïve ☃") == "naïve ☃"
+
+
+def test_one_connection_factory_for_cli_and_gui(home: Path) -> None:
+    # the CLI and the Remote page (desktop/connection_worker.py) build their connections with this one function
+    from desktop import paths
+    from desktop.commands.remote import new_connection
+    from remote.auth import NoSecrets
+    from remote.hosts import AddressBook, HostProfile
+
+    book = AddressBook(paths.config_dir() / "hosts.toml")
+    book.add(HostProfile(name="jumpy", hostname="127.0.0.9", port=2222, user="ops"))
+    conn = new_connection(book, secrets=NoSecrets(), save_secrets=True)
+    assert conn.trust.known_hosts_paths == [home / ".ssh" / "known_hosts"]
+    assert conn.trust.own_store_path == paths.data_dir() / "known_hosts"
+    assert conn.audit.path == paths.log_dir() / "remote-audit.jsonl"
+    assert conn.default_identity_dir == home / ".ssh"
+    assert (conn.save_secrets, conn.use_agent) == (True, True)
+    jump = conn.resolve_jump("jumpy")
+    assert (jump.hostname, jump.port, jump.user) == ("127.0.0.9", 2222, "ops")
+    src = (Path(__file__).parents[2] / "desktop" / "connection_worker.py").read_text()
+    assert "cli.new_connection(" in src and "HostKeyStore(" not in src
