@@ -25,7 +25,7 @@ from typing import Any
 
 from desktop import paths
 from remote.audit import AuditLog
-from remote.auth import AuthError, KeyringSecrets, SecretStore
+from remote.auth import AuthCancelled, AuthError, KeyringSecrets, SecretStore
 from remote.cancel import Cancelled
 from remote.hosts import AddressBook, HostProfile, HostsError, import_ssh_config, parse_target, resolve_target
 from remote.trust import HostKeyStore, TrustError, UnknownHostKey
@@ -227,6 +227,14 @@ def run_guarded(fn: Any, args: argparse.Namespace) -> int:
         return EXIT_SSH
     except TrustError as exc:
         err(str(exc))
+        return EXIT_SSH
+    except AuthCancelled as exc:
+        if sys.stdin.isatty():
+            err(str(exc))
+        else:  # nobody cancelled: there was no terminal to ask the server's question (a password, a code) on
+            tried = "; ".join(exc.tried) or "nothing usable"
+            err(f"the login needs an answer (a password or a one-time code) and there is no terminal to ask on. "
+                f"Tried: {tried}. Run it on a terminal, or log in with a key (-i KEY) or ssh-agent")
         return EXIT_SSH
     except AuthError as exc:
         err(str(exc))

@@ -242,3 +242,12 @@ def test_ssh_output_into_a_pipe_closed_early_ends_quietly(ssh_env: SshEnv, sshd_
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 141
     assert "lost" not in err and "Traceback" not in err and "unexpected error" not in err
+
+
+def test_login_needing_a_password_without_a_terminal_says_so(ssh_env: SshEnv, sshd_server: Sshd,
+                                                              cli_env: dict[str, str]) -> None:
+    target = f"{ssh_env.user}@127.0.0.1:{sshd_server.port}"
+    r = deskside(cli_env, "ssh", "--accept-new", "--no-agent", "-i", "/nonexistent-key", target, "--", "true")
+    assert r.returncode == 255
+    assert "cancelled by the user" not in r.stderr  # nobody cancelled anything
+    assert "there is no terminal to ask on" in r.stderr and "key file /nonexistent-key (not found)" in r.stderr
