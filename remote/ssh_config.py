@@ -48,9 +48,13 @@ class Block:
     options: list[Option] = field(default_factory=list)
     is_match: bool = False
     where: str = ""
+    # Host pattern lists of the blocks an `Include` sat in: a file included inside `Host a` counts only for a
+    conditions: list[list[str]] = field(default_factory=list)
 
     def applies_to(self, host: str) -> bool:
         if self.is_match:
+            return False
+        if not all(host_matches(host, c) for c in self.conditions):
             return False
         if not self.patterns:
             return True
@@ -113,7 +117,8 @@ class SshConfig:
             self._seen_notes.add(text)
             self.not_honoured.append(text)
 
-    def _read(self, path: Path, depth: int) -> None:
+    def _read(self, path: Path, depth: int, conditions: list[list[str]] | None = None) -> None:
+        conditions = conditions or []
         if depth > MAX_INCLUDE_DEPTH:
             self._note(f"{path}: Include nested deeper than {MAX_INCLUDE_DEPTH} levels, not read")
             return
@@ -130,13 +135,22 @@ class SshConfig:
             lkey = key.lower()
             where = f"{path}:{lineno}"
             if lkey == "host":
-                self.blocks.append(Block(patterns=_words(value), where=where))
+                self.blocks.append(Block(patterns=_words(value), where=where, conditions=conditions))
             elif lkey == "match":
-                self.blocks.append(Block(patterns=[], is_match=True, where=where))
+                self.blocks.append(Block(patterns=[], is_match=True, where=where, conditions=conditions))
                 self._note(f"{where}: Match {value} - Match blocks are not honoured; their options are ignored")
             elif lkey == "include":
+                # As OpenSSH: an Include inside a Host block counts only for that block's hosts (Host lines in the
+                # included file narrow it further), and the lines after it belong to that block again.
+                outer = self.blocks[-1]
+                if outer.is_match:
+                    self._note(f"{where}: Include {value} - inside a Match block, which is not honoured; not read")
+                    continue
+                inner = conditions + ([outer.patterns] if outer.patterns else [])
                 for word in _words(value):
-                    self._include(word, depth)
+                    self._include(word, depth, inner)
+                if self.blocks[-1] is not outer:
+                    self.blocks.append(Block(patterns=outer.patterns, where=outer.where, conditions=outer.conditions))
             else:
                 current = self.blocks[-1]
                 if current.is_match:
@@ -146,7 +160,7 @@ class SshConfig:
                     continue
                 current.options.append(Option(lkey, value, where))
 
-    def _include(self, word: str, depth: int) -> None:
+    def _include(self, word: str, depth: int, conditions: list[list[str]]) -> None:
         pattern = os.path.expanduser(word)
         if not os.path.isabs(pattern):
             base = self.path.parent if self.path is not None else Path.home() / ".ssh"
@@ -154,7 +168,8 @@ class SshConfig:
         for match in sorted(glob.glob(pattern)):
             p = Path(match)
             if p.is_file():
-                self._read(p, depth + 1)
+                self.blocks.append(Block(patterns=[], where=f"{p}:0", conditions=conditions))
+                self._read(p, depth + 1, conditions)
 
     # -- lookups --------------------------------------------------------------------------------------------
     def aliases(self) -> list[str]:

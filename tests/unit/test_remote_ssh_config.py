@@ -118,3 +118,31 @@ def test_values_ssh_would_reject_are_errors_with_file_and_line(tmp_path: Path) -
     assert [n.split(":")[0] for n in notes] == [
         "host 'badport' not imported", "host 'badalive' not imported", "host 'nohost' not imported"]
     assert f"{cfg}:3: Port 'abc'" in notes[0]
+
+
+def test_include_inside_a_host_block_agrees_with_openssh(tmp_path: Path) -> None:
+    # An Include inside `Host a` counts only for a, and the lines after it still belong to `Host a`. They used to be
+    # attached to the last Host block of the included file: `a` lost its Port and User, and `b` got them.
+    import shutil
+    import subprocess
+
+    from tests.conftest import need
+
+    write(tmp_path / "inc.conf", "Host b\n  User bob\n  Port 2202\nHost *\n  User inc-star\n")
+    write(tmp_path / "top.conf", "User top-user\n")
+    cfg = write(
+        tmp_path / "config",
+        f"Host a\n  Include {tmp_path}/inc.conf\n  User alice\n  Port 2201\n"
+        f"Host c\n  Include {tmp_path}/top.conf\n  Port 2203\n"
+        "Host *\n  Port 2299\n",
+    )
+    ours = {h: resolve_target(h, None, cfg) for h in ("a", "b", "c", "d")}
+    assert {h: (p.user, p.port) for h, p in ours.items() if h != "d"} == {
+        "a": ("inc-star", 2201), "b": ("", 2299), "c": ("top-user", 2203)}
+    need(shutil.which("ssh") is not None, "OpenSSH client (ssh -G)")
+    for host, p in ours.items():
+        out = subprocess.run(["ssh", "-G", "-F", str(cfg), host], capture_output=True, text=True, check=True).stdout
+        got = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+        assert int(got["port"]) == p.port, host
+        if p.user:
+            assert got["user"] == p.user, host
