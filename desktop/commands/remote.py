@@ -90,6 +90,15 @@ def read_line() -> str:
         out += b
 
 
+def openssh_key_label(key_type: str) -> str:
+    """The key type as `ssh` names it in "ED25519 key fingerprint is ...": ED25519, RSA, ECDSA, DSA, ED25519-SK..."""
+    labels = {"ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA",
+              "sk-ssh-ed25519@openssh.com": "ED25519-SK", "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK"}
+    if key_type.startswith("ecdsa-sha2-"):
+        return "ECDSA"
+    return labels.get(key_type, key_type.replace("ssh-", "").upper())
+
+
 # -- the terminal as AuthCallbacks --------------------------------------------------------------------------
 class TerminalCallbacks:
     """Asks on the terminal. Without a terminal: never trusts a new key (unless --accept-new), asks no secret."""
@@ -100,7 +109,7 @@ class TerminalCallbacks:
 
     def confirm_host_key(self, hostname: str, port: int, key_type: str, fingerprint: str) -> bool:
         where = hostname if port == 22 else f"[{hostname}]:{port}"
-        algo = key_type.replace("ssh-", "").upper()
+        algo = openssh_key_label(key_type)
         if self.accept_new:
             print(f"Warning: permanently added {where} ({algo} {fingerprint}) to the list of known hosts "
                   "(--accept-new).", file=sys.stderr)

@@ -131,3 +131,11 @@ def test_one_connection_factory_for_cli_and_gui(home: Path) -> None:
     assert (jump.hostname, jump.port, jump.user) == ("127.0.0.9", 2222, "ops")
     src = (Path(__file__).parents[2] / "desktop" / "connection_worker.py").read_text()
     assert "cli.new_connection(" in src and "HostKeyStore(" not in src
+
+
+@pytest.mark.parametrize(("key_type", "label"), [("ssh-ed25519", "ED25519"), ("ssh-rsa", "RSA"),
+                                                  ("ecdsa-sha2-nistp256", "ECDSA"), ("ecdsa-sha2-nistp521", "ECDSA")])
+def test_host_key_question_names_the_type_as_ssh_does(key_type: str, label: str) -> None:
+    from desktop.commands.remote import openssh_key_label
+
+    assert openssh_key_label(key_type) == label  # was "ECDSA-SHA2-NISTP256" where ssh says "ECDSA"
