@@ -127,6 +127,16 @@ def _open_local_for_write(path: Path, append: bool) -> int:
         raise SftpError(f"cannot write {path}: {exc.strerror}") from exc
 
 
+def _make_local_dir(d: Path) -> None:
+    if d.exists() and not d.is_dir():
+        raise SftpError(f"cannot create the folder {d}: a file of that name is in the way here; move it or pick "
+                        "another target folder")
+    try:
+        d.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise SftpError(f"cannot create the folder {d}: {exc.strerror or exc}") from exc
+
+
 # -- data ---------------------------------------------------------------------------------------------------
 @dataclass
 class RemoteEntry:
@@ -330,13 +340,13 @@ class SftpClient:
             total = sum(e.size for e, _ in plan)
             prog = _Progress(progress, total)
             dest_dir = safe_local_path(root, [name])
-            dest_dir.mkdir(exist_ok=True)
+            _make_local_dir(dest_dir)
             for e, parts in plan:
                 if cancel is not None:
                     cancel.raise_if_cancelled()
                 if e.is_dir:
                     d = safe_local_path(root, parts)
-                    d.mkdir(exist_ok=True)
+                    _make_local_dir(d)
                     continue
                 self._get_file(e, safe_local_path(root, parts), resume, prog, cancel, result)
             prog.add(0, "", force=True)
@@ -374,6 +384,10 @@ class SftpClient:
         part = dest.with_name(dest.name + PART_SUFFIX)
         if part.is_symlink() or dest.is_symlink():
             raise UnsafePath(f"refused {dest}: a symlink is in the way")
+        for p in (dest, part):  # found before any byte is fetched, not after the whole file came
+            if p.is_dir():
+                raise SftpError(f"cannot download {entry.path} to {dest}: there is a folder {p} in the way here; "
+                                "move it or pick another target folder")
         start = 0
         if resume and part.exists():
             start = part.stat().st_size
@@ -440,9 +454,12 @@ class SftpClient:
             os.close(fd)
             with contextlib.suppress(Exception):
                 rf.close()
-        os.replace(part, dest)
-        if entry.mtime:
-            os.utime(dest, (entry.mtime, entry.mtime))
+        try:
+            os.replace(part, dest)
+            if entry.mtime:
+                os.utime(dest, (entry.mtime, entry.mtime))
+        except OSError as exc:
+            raise SftpError(f"cannot finish {dest} (the data is in {part}): {exc.strerror or exc}") from exc
         result.files += 1
         result.paths.append(str(dest))
 

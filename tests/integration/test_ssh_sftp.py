@@ -291,3 +291,26 @@ def test_cancel_while_the_server_is_frozen_returns(ssh_env: SshEnv, fresh_sshd: 
         fresh_sshd.signal_sessions(signal.SIGCONT)
         conn.close()
         src.unlink(missing_ok=True)
+
+
+def test_local_file_or_folder_in_the_way_is_a_clear_error(ssh_env: SshEnv, sshd_server: Sshd, remote_dir: Path,
+                                                          tmp_path: Path) -> None:
+    # These were OSErrors (reported as a Deskside bug), the first one only after the whole file had come.
+    (remote_dir / "f.bin").write_bytes(b"x" * 100_000)
+    (remote_dir / "tree" / "sub").mkdir(parents=True)
+    chown_tree(remote_dir, ssh_env.user)
+    out = tmp_path / "out"
+    (out / "f.bin").mkdir(parents=True)  # a folder where the file goes
+    (out / "tree").mkdir()
+    (out / "tree" / "sub").write_text("a file where the folder goes")
+    conn = ssh_env.connect(sshd_server)
+    try:
+        with conn.sftp() as sftp:
+            with pytest.raises(SftpError, match=r"there is a folder .*f\.bin in the way"):
+                sftp.get(str(remote_dir / "f.bin"), out)
+            assert not (out / ("f.bin" + PART_SUFFIX)).exists()  # nothing was fetched for it
+            with pytest.raises(SftpError, match=r"cannot create the folder .*tree/sub: a file of that name"):
+                sftp.get(str(remote_dir / "tree"), out)
+            assert (out / "tree" / "sub").read_text() == "a file where the folder goes"
+    finally:
+        conn.close()
