@@ -257,6 +257,10 @@ def run_guarded(fn: Any, args: argparse.Namespace) -> int:
     except Cancelled as exc:
         err(str(exc))
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a local file or folder problem the core did not word itself (disk full, permissions)
+        where = f" ({exc.filename})" if exc.filename else ""
+        err(f"{exc.strerror or exc}{where}")
+        return EXIT_FAIL
     except KeyboardInterrupt:
         err("interrupted")
         return EXIT_INTERRUPTED

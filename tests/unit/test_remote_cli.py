@@ -139,3 +139,13 @@ def test_host_key_question_names_the_type_as_ssh_does(key_type: str, label: str)
     from desktop.commands.remote import openssh_key_label
 
     assert openssh_key_label(key_type) == label  # was "ECDSA-SHA2-NISTP256" where ssh says "ECDSA"
+
+
+def test_a_local_file_problem_is_one_line_not_a_bug_report(capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.commands.remote import EXIT_FAIL, run_guarded
+
+    def full_disk(args: argparse.Namespace) -> int:
+        raise OSError(28, "No space left on device", "/tmp/x.part")
+
+    assert run_guarded(full_disk, argparse.Namespace()) == EXIT_FAIL
+    assert capsys.readouterr().err == "deskside: No space left on device (/tmp/x.part)\n"
