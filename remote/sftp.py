@@ -90,8 +90,27 @@ def tune_allocator() -> bool:
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
 
-def check_remote_name(name: str) -> str:
-    """Return `name` when it is one safe path component, else raise UnsafePath."""
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", *(f"COM{i}" for i in range(10)),
+                    *(f"LPT{i}" for i in range(10)), "COM\u00b9", "COM\u00b2", "COM\u00b3", "LPT\u00b9", "LPT\u00b2",
+                    "LPT\u00b3"}
+
+
+def check_remote_name(name: str, windows: bool = os.name == "nt") -> str:
+    """Return `name` when it is one safe path component, else raise UnsafePath.
+
+    On Windows also refused: a `:` anywhere (drive-relative paths, alternate data streams), a trailing dot or space
+    (Windows drops them, so `...` or `x.` would name another entry), and device names such as `CON` or `nul.txt`,
+    which open a device instead of a file in the folder."""
+    if windows:
+        stem = name.split(".", 1)[0].rstrip(" ").upper()
+        if ":" in name:
+            raise UnsafePath(f"refused the remote name {name!r}: it contains ':', which Windows reads as a drive or "
+                             "a data stream")
+        if name.endswith((".", " ")) and name not in (".", ".."):
+            raise UnsafePath(f"refused the remote name {name!r}: Windows drops a trailing dot or space, so it "
+                             "would name another entry")
+        if stem in _WINDOWS_DEVICES:
+            raise UnsafePath(f"refused the remote name {name!r}: it is a Windows device name")
     if name in ("", ".", ".."):
         raise UnsafePath(f"refused the remote name {name!r}: it is not a file name")
     for bad, what in (("/", "a slash"), ("\\", "a backslash"), ("\0", "a NUL byte")):

@@ -83,3 +83,19 @@ def test_crafted_listing_only_plans_safe_entries() -> None:
     assert [parts for _, parts in plan] == [["d", "gooddir"], ["d", "gooddir", "inner"], ["d", "good"]]
     assert len(result.skipped) == 5
     assert any("link: a symbolic link" in s for s in result.skipped)
+
+
+@pytest.mark.parametrize("name", ["CON", "nul.txt", "Com1.log", "aux ", "LPT9", "x:stream", "file.txt:Zone",
+                                  "evil.", "...", "trailing ", "COM\u00b9"])
+def test_names_windows_would_misread_are_refused_there(name: str) -> None:
+    # On Windows these open a device, write an alternate data stream, or lose their trailing dot/space and so name
+    # another entry; elsewhere they are ordinary names
+    with pytest.raises(UnsafePath):
+        check_remote_name(name, windows=True)
+    if ":" not in name[:2]:
+        assert check_remote_name(name, windows=False) == name
+
+
+@pytest.mark.parametrize("name", ["console.txt", "con-fig", "a.b.c", "nul_", "com10"])
+def test_ordinary_names_pass_on_windows_too(name: str) -> None:
+    assert check_remote_name(name, windows=True) == name
