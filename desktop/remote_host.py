@@ -73,7 +73,12 @@ def _channel_refused(exc: BaseException) -> bool:
     """Did the server refuse to open a channel (rather than the connection failing)?"""
     import paramiko
 
-    return isinstance(exc.__cause__, paramiko.ChannelException)
+    cause = exc.__cause__
+    if isinstance(cause, paramiko.ChannelException):
+        return True
+    # When several threads open channels at once, paramiko can hand the refusal to another waiter and report
+    # this one only as "Unable to open channel." (transport.open_channel); the connection itself is fine.
+    return isinstance(cause, paramiko.SSHException) and str(cause) == "Unable to open channel."
 
 
 class _Enough(Exception):
