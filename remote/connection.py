@@ -395,7 +395,15 @@ class Connection:
         if lost is None and self._transports and isinstance(exc, (OSError, EOFError)):
             self._transports[-1].close()  # a socket error means the link is unusable
             lost = self.lost_error()
-        return lost or ConnectError(f"{what}: {exc}")
+        if lost is not None:
+            return lost
+        import paramiko
+
+        if isinstance(exc, paramiko.ChannelException) or str(exc) == "Unable to open channel.":
+            return ConnectError(f"{what}: the server refused to open another channel on this connection; it limits "
+                                "how many can be open at once (sshd MaxSessions). Close a terminal or transfer, or "
+                                "try again")
+        return ConnectError(f"{what}: {exc}")
 
     def _ensure(self) -> None:
         if not self._transports:

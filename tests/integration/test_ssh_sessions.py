@@ -14,7 +14,7 @@ import pytest
 
 from remote.audit import AuditLog
 from remote.cancel import Cancelled, CancelToken
-from remote.connection import Connection, ConnectionLost
+from remote.connection import ConnectError, Connection, ConnectionLost
 from remote.exec import ExecTimeout
 from remote.hosts import HostProfile
 from tests.integration.sshd import Answers, Sshd, SshEnv
@@ -215,3 +215,17 @@ def test_an_error_in_the_callers_output_callback_is_not_a_lost_connection(ssh_en
         assert conn.exec("echo still-here", timeout=20).stdout == b"still-here\n"
     finally:
         conn.close()
+
+
+def test_a_refused_channel_says_what_limits_it(ssh_env: SshEnv) -> None:
+    server = ssh_env.sshd("onesession", extra="MaxSessions 1")
+    conn = ssh_env.connect(server)
+    try:
+        sh = conn.open_shell()  # the one session the server allows
+        with pytest.raises(ConnectError) as err:
+            conn.exec("true", timeout=20)
+        assert "refused to open another channel" in str(err.value) and "MaxSessions" in str(err.value)
+        sh.close()
+    finally:
+        conn.close()
+        server.stop()
