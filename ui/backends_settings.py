@@ -38,6 +38,7 @@ from tickets.errors import TicketError
 
 from .get_help_services import BackendRow, BackendsInfo, TicketsHub, ticket_job
 from .services import TaskHandle, TaskStarter
+from .style import plain_tooltip
 
 OK_COLOUR, ERROR_COLOUR = "#2e7d32", "#c62828"
 
@@ -144,7 +145,7 @@ class _Field:
             else:
                 edit.setPlaceholderText(desc)
             self.widget = edit
-        self.widget.setToolTip(desc)
+        self.widget.setToolTip(plain_tooltip(desc))
         self.widget.setAccessibleName(key)
 
     def connect(self, slot: Callable[[], None]) -> None:
@@ -496,7 +497,7 @@ class BackendsDialog(QDialog):
             item = QTreeWidgetItem([row.name, row.type, "✔" if row.default else "", creds,
                                     row.problem or "ok"])
             item.setData(0, Qt.ItemDataRole.UserRole, row.name)
-            item.setToolTip(4, row.problem or "The settings are valid")
+            item.setToolTip(4, plain_tooltip(row.problem or "The settings are valid"))
             if row.problem:
                 item.setForeground(4, _brush(ERROR_COLOUR))
             self.tree.addTopLevelItem(item)

@@ -49,7 +49,7 @@ from .get_help_services import ReportMaterial, TicketsHub, prepare_material, tic
 from .outbox_view import STATE_LABELS, OutboxView, safe_link
 from .redaction_preview import RedactionPreview
 from .services import TaskHandle, TaskStarter
-from .style import severity_icon
+from .style import plain_tooltip, severity_icon
 
 AUTO_RETRY_MS = 60_000
 STEP_FORM, STEP_PREVIEW, STEP_RESULT = range(3)
@@ -390,7 +390,7 @@ class GetHelpPage(QWidget):
                                   f"{found}.{again}")
         for f in r.sorted_findings():
             item = QListWidgetItem(severity_icon(f.severity), f.title)
-            item.setToolTip("\n".join([f.title, *f.evidence[:5]]))
+            item.setToolTip(plain_tooltip("\n".join([f.title, *f.evidence[:5]])))
             self.findings_list.addItem(item)
         rows = min(max(n, 1), 5)
         self.findings_list.setFixedHeight(max(self.findings_list.sizeHintForRow(0), 20) * rows

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .style import app_icon
+from .style import app_icon, plain_tooltip
 
 DEFAULT_SIZE = QSize(1100, 720)
 
@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         if key in self._pages:
             raise ValueError(f"a page named {key!r} is already registered")
         item = QListWidgetItem(icon or QIcon(), title)
-        item.setToolTip(tooltip or title)
+        item.setToolTip(plain_tooltip(tooltip or title))
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.nav.addItem(item)
         self.stack.addWidget(widget)

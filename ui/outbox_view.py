@@ -30,6 +30,7 @@ from tickets.outbox import OPEN_STATES, OutboxEntry, OutboxError
 
 from .get_help_services import TicketsHub, ticket_job
 from .services import TaskHandle, TaskStarter
+from .style import plain_tooltip
 
 STATE_LABELS = {
     "held": "waiting for a backend",
@@ -152,8 +153,8 @@ class OutboxView(QWidget):
             row = QTreeWidgetItem([str(e.id), e.summary, STATE_LABELS.get(e.state, e.state), str(e.attempts),
                                    e.backend or "—", e.remote_url, details_text(e)])
             row.setData(COL_ID, Qt.ItemDataRole.UserRole, e.id)
-            row.setToolTip(COL_DETAILS, e.describe_state())
-            row.setToolTip(COL_SUMMARY, e.summary)
+            row.setToolTip(COL_DETAILS, plain_tooltip(e.describe_state()))
+            row.setToolTip(COL_SUMMARY, plain_tooltip(e.summary))
             colour = STATE_COLOURS.get(e.state)
             if colour:
                 row.setForeground(COL_STATE, _brush(colour))

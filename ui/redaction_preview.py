@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 from tickets.redact import RedactionItem
 from tickets.service import Preview
 
+from .style import plain_tooltip
+
 KIND_LABELS = {"secret": "secret", "email": "e-mail", "user": "user name", "host": "host name",
                "ipv4": "IPv4 address", "ipv6": "IPv6 address", "mac": "MAC address", "serial": "serial number",
                "keyword": "your word"}
@@ -169,7 +171,7 @@ class RedactionPreview(QWidget):
             masked = item.placeholder not in preview.disabled
             row.setCheckState(COL_MASK, Qt.CheckState.Checked if masked else Qt.CheckState.Unchecked)
             row.setToolTip(COL_MASK, "Ticked: replaced by this placeholder. Untick to send the value as it is.")
-            row.setToolTip(COL_WHERE, "\n".join(o.where for o in item.occurrences[:20]))
+            row.setToolTip(COL_WHERE, plain_tooltip("\n".join(o.where for o in item.occurrences[:20])))
             self.items_view.addTopLevelItem(row)
             if item.placeholder == current_ph:
                 select = row
