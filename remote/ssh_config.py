@@ -2,7 +2,7 @@
 
 Honoured: Host (patterns with `*`, `?` and `!negation`), HostName (with %h), User, Port, IdentityFile (with ~, %d,
 %u, %h, %r, %p), ProxyJump (chains, `none`), ServerAliveInterval, ServerAliveCountMax, Include (globs, relative to
-~/.ssh). For each keyword the first value obtained wins, as in OpenSSH (IdentityFile accumulates).
+~/.ssh), HashKnownHosts. For each keyword the first value obtained wins, as in OpenSSH (IdentityFile accumulates).
 Everything else (Match blocks, ProxyCommand, LocalForward, ...) is reported as "not honoured" with its file and
 line, never silently dropped.
 """
@@ -27,6 +27,7 @@ HONOURED = {
     "serveraliveinterval",
     "serveralivecountmax",
     "include",
+    "hashknownhosts",
 }
 MAX_INCLUDE_DEPTH = 16
 

@@ -14,6 +14,7 @@ import hmac
 import os
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,13 @@ def fingerprint_sha256(key_blob: bytes) -> str:
 def host_entry(hostname: str, port: int) -> str:
     """The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise."""
     return hostname if port == 22 else f"[{hostname}]:{port}"
+
+
+def hashed_host_entry(entry: str, salt: bytes | None = None) -> str:
+    """`|1|base64(salt)|base64(HMAC-SHA1(salt, entry))`, as `ssh-keygen -H` and HashKnownHosts write it."""
+    salt = salt if salt is not None else os.urandom(20)
+    digest = hmac.new(salt, entry.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
 
 
 def _hashed_match(pattern: str, entry: str) -> bool:
@@ -182,9 +190,12 @@ def read_known_hosts(path: Path, entry: str) -> list[KnownKey]:
 class HostKeyStore:
     """Reads known_hosts files (e.g. ~/.ssh/known_hosts) and Deskside's own store; accepting writes to the store."""
 
-    def __init__(self, known_hosts_paths: list[Path | str], own_store_path: Path | str | None) -> None:
+    def __init__(self, known_hosts_paths: list[Path | str], own_store_path: Path | str | None,
+                 hash_hostnames: Callable[[str], bool] | bool = False) -> None:
         self.known_hosts_paths = [Path(p).expanduser() for p in known_hosts_paths]
         self.own_store_path = Path(own_store_path) if own_store_path else None
+        # ssh_config's HashKnownHosts: write `|1|salt|hash` instead of the host name (per host when a callable)
+        self.hash_hostnames = hash_hostnames
 
     def _paths(self) -> list[Path]:
         paths = list(self.known_hosts_paths)
@@ -228,7 +239,9 @@ class HostKeyStore:
         target = self.own_store_path or (self.known_hosts_paths[0] if self.known_hosts_paths else None)
         if target is None:
             raise TrustError("no file to record trusted host keys in")
-        line = f"{host_entry(hostname, port)} {key_type} {base64.b64encode(key_blob).decode('ascii')}\n"
+        hashed = self.hash_hostnames(hostname) if callable(self.hash_hostnames) else self.hash_hostnames
+        entry = hashed_host_entry(host_entry(hostname, port)) if hashed else host_entry(hostname, port)
+        line = f"{entry} {key_type} {base64.b64encode(key_blob).decode('ascii')}\n"
         prefix = ""
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -199,8 +199,14 @@ def new_connection(book: AddressBook, *, secrets: SecretStore | None = None, use
     through the address book and ~/.ssh/config."""
     from remote.connection import Connection
 
+    def hash_hostnames(hostname: str) -> bool:  # ssh_config's HashKnownHosts, for the host being accepted
+        from remote.ssh_config import SshConfig
+
+        values = SshConfig(ssh_config_path()).lookup(hostname).get("hashknownhosts", ["no"])
+        return values[0].strip().lower() == "yes"
+
     return Connection(
-        HostKeyStore([ssh_dir() / "known_hosts"], known_hosts_store_path()),
+        HostKeyStore([ssh_dir() / "known_hosts"], known_hosts_store_path(), hash_hostnames=hash_hostnames),
         secrets=secrets if secrets is not None else KeyringSecrets(),
         audit=AuditLog(audit_log_path()),
         resolve_jump=lambda text: resolve_target(text, book, ssh_config_path()),

@@ -119,3 +119,25 @@ def test_host_known_by_its_rsa_key_is_not_asked_about_its_ed25519_key(ssh_env: S
         assert fresh.asked == [("host_key", ("127.0.0.1", srv.port, "ssh-ed25519", srv.fingerprint()))]
     finally:
         srv.stop()
+
+
+def test_hash_known_hosts_writes_a_hashed_line_that_openssh_accepts(ssh_env: SshEnv, sshd_server: Sshd,
+                                                                     tmp_path) -> None:
+    from remote.trust import HostKeyStore
+
+    store = HostKeyStore([], tmp_path / "own", hash_hostnames=True)
+    ssh_env.connect(sshd_server, Answers(accept=True), store=store).close()
+    line = store.own_store_path.read_text()
+    assert line.startswith("|1|") and "127.0.0.1" not in line
+    assert line.split()[1:] == sshd_server.host_pub_line.split()[:2]
+    r = subprocess.run(
+        ["ssh", "-F", "/dev/null", "-o", f"UserKnownHostsFile={store.own_store_path}",
+         "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+         "-o", "IdentitiesOnly=yes", "-i", str(ssh_env.client_key),
+         "-p", str(sshd_server.port), f"{ssh_env.user}@127.0.0.1", "echo", "openssh-agrees"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    again = Answers(accept=False)  # and Deskside itself finds the hashed entry
+    ssh_env.connect(sshd_server, again, store=store).close()
+    assert again.asked == []

@@ -149,3 +149,16 @@ def test_a_local_file_problem_is_one_line_not_a_bug_report(capsys: pytest.Captur
 
     assert run_guarded(full_disk, argparse.Namespace()) == EXIT_FAIL
     assert capsys.readouterr().err == "deskside: No space left on device (/tmp/x.part)\n"
+
+
+def test_hash_known_hosts_from_the_ssh_config_is_followed(home: Path) -> None:
+    from desktop.commands.remote import new_connection
+    from remote.auth import NoSecrets
+    from remote.hosts import AddressBook
+
+    (home / ".ssh" / "config").write_text("Host 127.0.0.2\n  HashKnownHosts yes\n")
+    conn = new_connection(AddressBook(home / "hosts.toml"), secrets=NoSecrets())
+    path = conn.trust.accept("127.0.0.2", 22, "ssh-ed25519", b"\0\0\0\x0bssh-ed25519")
+    conn.trust.accept("127.0.0.3", 2222, "ssh-ed25519", b"\0\0\0\x0bssh-ed25519")
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("|1|") and lines[1].startswith("[127.0.0.3]:2222 ")
