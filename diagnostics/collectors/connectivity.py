@@ -26,9 +26,18 @@ class ConnectivityCollector(Collector):
     def collect(self, ctx: CollectContext, section: Section) -> None:
         opts = ctx.options.get("connectivity", {})
         cfg, problems = checks.ConnectivityConfig.from_options(opts if isinstance(opts, dict) else {})
+        proxy_url = self._proxy_url(ctx, cfg.proxy)
+        # a URL password from the settings never reaches the report: targets, summaries, errors, skips
+        known = [v for v in (cfg.internet_url, cfg.tls_url, cfg.ip_endpoint, cfg.ntp_server, cfg.proxy,
+                             proxy_url or "", *(opts.values() if isinstance(opts, dict) else ()))
+                 if isinstance(v, str) and v]
+
+        def safe(value: Any) -> Any:
+            return proxy.scrub(value, known)
+
         for p in problems:
-            section.skip("setting", p)
-        section.data["config"] = cfg.public_dict()
+            section.skip("setting", safe(p))
+        section.data["config"] = safe(cfg.public_dict())
         results: dict[str, checks.CheckResult] = {}
         section.data["checks"] = results
         tasks: dict[str, Callable[[], checks.CheckResult]] = {}
@@ -59,8 +68,8 @@ class ConnectivityCollector(Collector):
                 tasks["ip"] = partial(checks.check_tcp, host, port, cfg.timeout_for("ip"), cancel,
                                       f"The internet address {cfg.ip_endpoint}")
             except ValueError:
-                section.skip("ip", f"ip_endpoint {cfg.ip_endpoint!r} is not 'address:port'; fix it in "
-                             "[diagnostics.connectivity] in config.toml")
+                section.skip("ip", safe(f"ip_endpoint {cfg.ip_endpoint!r} is not 'address:port'; fix it in "
+                                        "[diagnostics.connectivity] in config.toml"))
         # TLS
         if cfg.tls_url:
             tasks["tls"] = partial(checks.check_tls, cfg.tls_url, cfg.timeout_for("tls"), cancel, cfg.ca_file)
@@ -68,7 +77,6 @@ class ConnectivityCollector(Collector):
         if cfg.ntp_server:
             tasks["ntp"] = partial(checks.check_ntp, cfg.ntp_server, cfg.timeout_for("ntp"), cancel)
         # Proxy
-        proxy_url = self._proxy_url(ctx, cfg.proxy)
         if proxy_url:
             ep = proxy.endpoint(proxy_url)
             if ep is None:
@@ -84,10 +92,11 @@ class ConnectivityCollector(Collector):
                 tasks["proxy"] = proxy_check
 
         wait_limit = max([cfg.timeout_for(n) for n in tasks] or [cfg.timeout]) + 1.0
-        checks.run_parallel(tasks, cancel, results.__setitem__, wait_limit)
+        checks.run_parallel(tasks, cancel, lambda name, res: results.__setitem__(name, safe(res)), wait_limit)
 
-        results["clock"] = checks.clock_from_checks(results)
-        section.data["verdict"], section.data["reasons"] = checks.verdict(results)
+        results["clock"] = safe(checks.clock_from_checks(results))
+        verdict, reasons = checks.verdict(results)
+        section.data["verdict"], section.data["reasons"] = verdict, safe(reasons)
 
     # -- targets from this machine's configuration (no traffic) ---------------------------------------------
     @staticmethod

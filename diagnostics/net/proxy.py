@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +50,32 @@ def redact(value: str) -> str:
     if not colon or not password or "/" in user:
         return value
     return f"{prefix}{user}:***@{rest[at + 1:]}"
+
+
+# 'scheme://user:password@' in free text: the password runs to the last '@' before a space, quote, '/', '?' or '#'
+_USERINFO_IN_TEXT = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'"]*):[^\s/?#'"]*@""")
+
+
+def redact_text(text: str, known: Iterable[str] = ()) -> str:
+    """`text` (a summary, an error, a target) with every URL password masked as '***': first each of the `known`
+    settings wherever it appears (also a proxy written without a scheme, 'user:pw@host:port'), then any
+    'scheme://user:password@' (a redirect from a server, a URL quoted in an error)."""
+    for value in known:
+        if value and (masked := redact(value)) != value:
+            text = text.replace(value, masked)
+    return _USERINFO_IN_TEXT.sub(r"\1:***@", text)
+
+
+def scrub(value: Any, known: Iterable[str] = ()) -> Any:
+    """`value` (report data: dicts, lists, strings) with `redact_text` applied to every string in it."""
+    known = tuple(known)
+    if isinstance(value, str):
+        return redact_text(value, known)
+    if isinstance(value, dict):
+        return {k: scrub(v, known) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(scrub(v, known) for v in value)
+    return value
 
 
 def endpoint(value: str) -> tuple[str, int] | None:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import wraps
 from typing import Any
 
 from ..model import Finding, Report, Severity
+from ..net.proxy import redact_text
 from .helpers import data
 
 CLOCK_WARN_S = 60
@@ -230,5 +233,15 @@ def captive_portal(report: Report) -> Iterable[Finding]:
         )
 
 
-RULES = [no_dns, no_gateway, gateway_unreachable, verdict, tls_failed, clock_skew, default_interface_down,
-         interface_errors, proxy_unreachable, captive_portal]
+def _no_passwords(rule: Callable[[Report], Iterable[Finding]]) -> Callable[[Report], Iterable[Finding]]:
+    """The rule's findings with any URL password ('scheme://user:pw@') in the title or evidence masked as '***':
+    the collector masks its data already, but a report from elsewhere (an older version, another host) may not."""
+    @wraps(rule)
+    def safe(report: Report) -> Iterable[Finding]:
+        for f in rule(report):
+            yield replace(f, title=redact_text(f.title), evidence=[redact_text(e) for e in f.evidence])
+    return safe
+
+
+RULES = [_no_passwords(r) for r in (no_dns, no_gateway, gateway_unreachable, verdict, tls_failed, clock_skew,
+                                    default_interface_down, interface_errors, proxy_unreachable, captive_portal)]

@@ -478,3 +478,39 @@ def test_the_guard_stops_the_public_defaults() -> None:
     s = _collect({"connectivity": {"dns_name": "", "proxy": ""}})
     for name in ("gateway", "internet", "ip", "tls"):
         assert "test tried to" in s.data["checks"][name]["summary"], (name, s.data["checks"][name])
+
+
+PASSWORD = "Pw-s3cr3t-71"
+
+
+def test_url_passwords_from_the_settings_never_reach_the_report(base: dict[str, Any], closed_tcp_port: int) -> None:
+    """internet_url, tls_url and proxy with 'user:password@' (one answering, one failing, one refused): the
+    password is masked as *** in the targets, summaries, reasons, config and the findings; the rest stays."""
+    http_port, closed = base["http_port"], closed_tcp_port
+    opts = _options(**base, internet_url=f"http://user:{PASSWORD}@127.0.0.1:{http_port}/generate_204",
+                    tls_url=f"https://user:{PASSWORD}@127.0.0.1:{http_port}/",  # plain HTTP: the handshake fails
+                    proxy=f"user:{PASSWORD}@127.0.0.1:{closed}")  # no scheme, refused
+    s = _collect(opts)
+    checks = s.data["checks"]
+    assert checks["internet"]["ok"] is True
+    assert checks["internet"]["target"] == f"http://user:***@127.0.0.1:{http_port}/generate_204"
+    assert checks["tls"]["ok"] is False and f"https://user:***@127.0.0.1:{http_port}/" == checks["tls"]["target"]
+    assert checks["proxy"]["ok"] is False and checks["proxy"]["proxy"] == f"user:***@127.0.0.1:{closed}"
+    assert s.data["config"]["internet_url"] == f"http://user:***@127.0.0.1:{http_port}/generate_204"
+    report = _report(s)
+    findings = {f.id: f for f in evaluate(report)}
+    assert {"network.tls_failed", "network.proxy_unreachable"} <= set(findings)
+    assert f"endpoint: https://user:***@127.0.0.1:{http_port}/" in findings["network.tls_failed"].evidence
+    assert f"proxy setting: user:***@127.0.0.1:{closed}" in findings["network.proxy_unreachable"].evidence
+    everything = str(report.to_dict()) + str([f.to_dict() for f in findings.values()])
+    assert PASSWORD not in everything
+
+
+def test_a_url_password_in_a_rejected_setting_is_masked_in_the_skip(base: dict[str, Any],
+                                                                    closed_tcp_port: int) -> None:
+    s = _collect(_options(**base, internet_url=f"ftp://user:{PASSWORD}@127.0.0.1:{closed_tcp_port}/",
+                          tls_url=f"http://user:{PASSWORD}@127.0.0.1:{closed_tcp_port}/"))
+    reasons = [k.reason for k in s.skips]
+    assert any(f"ftp://user:***@127.0.0.1:{closed_tcp_port}/" in r for r in reasons), reasons
+    assert any(f"http://user:***@127.0.0.1:{closed_tcp_port}/" in r for r in reasons), reasons
+    assert PASSWORD not in str(s.to_dict())

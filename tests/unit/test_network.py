@@ -337,3 +337,19 @@ def test_parse_http_head() -> None:
 ])
 def test_redact_masks_the_password_of_any_setting_even_a_malformed_one(setting: str, masked: str) -> None:
     assert proxy.redact(setting) == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("It redirects to http://guest:pw@portal/login: a sign-in page",
+     "It redirects to http://guest:***@portal/login: a sign-in page"),
+    ("internet_url 'ftp://u:p@ss@h:21/' is not", "internet_url 'ftp://u:***@h:21/' is not"),
+    ("https://u@h/ and http://h/a@b stay", "https://u@h/ and http://h/a@b stay"),  # no password to mask
+])
+def test_redact_text_masks_every_url_password_in_free_text(text: str, masked: str) -> None:
+    assert proxy.redact_text(text) == masked
+
+
+def test_redact_text_masks_a_known_setting_without_a_scheme() -> None:
+    assert proxy.redact_text("The proxy bob:pw@proxy:3128 does not answer", ["bob:pw@proxy:3128"]) \
+        == "The proxy bob:***@proxy:3128 does not answer"
+    assert proxy.scrub({"a": ["x http://u:pw@h/"], "b": 3}) == {"a": ["x http://u:***@h/"], "b": 3}

@@ -141,3 +141,19 @@ def test_proxy_unreachable_and_captive_portal() -> None:
     found = _all(_report(connectivity=conn))
     assert "proxy setting: http://u:***@proxy:3128" in found["network.proxy_unreachable"].evidence
     assert "redirect to: http://login.hotel/" in found["network.captive_portal"].evidence
+
+
+def test_a_url_password_in_an_older_report_is_masked_in_the_findings() -> None:
+    """A report from another version or host may still hold 'user:password@' in the connectivity data: the
+    findings (captive portal redirect, TLS endpoint, proxy) mask it."""
+    conn = {"verdict": "limited", "reasons": ["x"], "checks": {
+        "internet": _c(True, captive_portal_suspected=True, redirect="http://guest:Wifi-pw@portal.local/login"),
+        "tls": _c(False, target="https://bob:hunter2@tls.local/", summary="failed for https://bob:hunter2@tls.local/"),
+        "proxy": _c(False, proxy="http://u:p@ss@proxy.local:3128"),
+    }}
+    found = _all(_report(HEALTHY_NET, conn))
+    text = str([f.to_dict() for f in found.values()])
+    assert "redirect to: http://guest:***@portal.local/login" in found["network.captive_portal"].evidence
+    assert "endpoint: https://bob:***@tls.local/" in found["network.tls_failed"].evidence
+    assert "proxy setting: http://u:***@proxy.local:3128" in found["network.proxy_unreachable"].evidence
+    assert "Wifi-pw" not in text and "hunter2" not in text and "p@ss" not in text
