@@ -70,7 +70,12 @@ class AuthError(Exception):
 
 
 class AuthCancelled(AuthError):
-    pass
+    """The user (or the lack of anyone to ask) gave no answer to a login question. `where` is user@host:port."""
+
+    def __init__(self, message: str, tried: list[str] | None = None, allowed: list[str] | None = None,
+                 where: str = ""):
+        super().__init__(message, tried, allowed)
+        self.where = where
 
 
 # -- secrets ------------------------------------------------------------------------------------------------
@@ -343,7 +348,7 @@ class Authenticator:
                 return "keyboard-interactive"
             if cancelled:
                 raise AuthCancelled(
-                    f"login as {where} cancelled by the user. Tried: {'; '.join(tried)}", tried, allowed
+                    f"login as {where} cancelled by the user. Tried: {'; '.join(tried)}", tried, allowed, where
                 )
         # 3. password: keyring first, then ask
         if "password" in allowed:

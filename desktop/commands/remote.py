@@ -248,7 +248,8 @@ def run_guarded(fn: Any, args: argparse.Namespace) -> int:
             err(str(exc))
         else:  # nobody cancelled: there was no terminal to ask the server's question (a password, a code) on
             tried = "; ".join(exc.tried) or "nothing usable"
-            err(f"the login needs an answer (a password or a one-time code) and there is no terminal to ask on. "
+            err(f"login as {exc.where or 'the host'} needs an answer (a password or a one-time code) and there is "
+                f"no terminal to ask on. "
                 f"Tried: {tried}. Run it on a terminal, or log in with a key (-i KEY) or ssh-agent")
         return EXIT_SSH
     except AuthError as exc:
