@@ -60,13 +60,15 @@ class AppContext:
     list_collectors: Callable[[bool], list[tuple[str, str]]] = list_collectors
     collector_names: list[str] | None = None
     test_connection: bool = False  # "Test my connection" ticked at start ([gui] test_connection in config.toml)
+    updates_network: bool = False  # [diagnostics.updates] allow_network: the update check contacts its servers
     extra: dict[str, object] = field(default_factory=dict)
     tickets: TicketsHub = field(default_factory=TicketsHub)  # the Get Help page's services ([backends.*])
 
 
 def _diagnostics_page(ctx: AppContext) -> QWidget:
     return DiagnosticsPage(ctx.run_diagnostics, ctx.tasks, ctx.list_collectors, ctx.collector_names,
-                           save_dir=Path.home(), test_connection=ctx.test_connection)
+                           save_dir=Path.home(), test_connection=ctx.test_connection,
+                           updates_network=ctx.updates_network)
 
 
 def _remote_page() -> QWidget:
@@ -116,6 +118,19 @@ def gui_settings(config: dict[str, Any] | None = None) -> tuple[dict[str, Any], 
         problems.append(f"[gui] test_connection in config.toml must be true or false, not {value!r}; "
                         "using false")
     return out, problems
+
+
+def updates_network_allowed(config: dict[str, Any] | None = None) -> bool:
+    """Whether `[diagnostics.updates] allow_network = true` lets the update check contact its servers (only a real
+    true counts, as in the collector); an unreadable config.toml counts as false (the run reports it)."""
+    if config is None:
+        try:
+            config = settings.load()
+        except settings.ConfigError:
+            return False
+    diag = config.get("diagnostics", {})
+    updates = diag.get("updates", {}) if isinstance(diag, dict) else {}
+    return isinstance(updates, dict) and updates.get("allow_network") is True
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -182,7 +197,8 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     tasks = TaskRunner()
     app.aboutToQuit.connect(lambda: tasks.shutdown())
     gui, problems = gui_settings()
-    ctx = AppContext(tasks=tasks, collector_names=collector_names, test_connection=gui["test_connection"])
+    ctx = AppContext(tasks=tasks, collector_names=collector_names, test_connection=gui["test_connection"],
+                     updates_network=updates_network_allowed())
     window = build_window(ctx)
     if problems:
         window.status_text.setText(" ".join(problems))

@@ -41,6 +41,16 @@ from .services import DiagnosticsProgress, ListCollectors, RunDiagnostics, TaskH
 
 FINISHED_STATES = {"ok", "partial", "skipped", "timeout", "error", "cancelled"}
 LIST_KEY = "*collectors*"  # progress item carrying the list of collectors of this run
+LOCAL = "this computer"  # what a run with the page's own service checks
+
+
+def privacy_note(updates_network: bool) -> str:
+    """What the page promises about traffic; true with and without `[diagnostics.updates] allow_network`."""
+    if updates_network:
+        return ("The update check asks the Flatpak, Snap or Software Update servers for new versions "
+                "([diagnostics.updates] allow_network is on in config.toml); apart from that, nothing leaves your "
+                "computer unless you tick “Test my connection”.")
+    return "Nothing leaves your computer unless you tick “Test my connection”."
 
 
 def _plain(text: str = "", *, wrap: bool = False) -> QLabel:
@@ -97,6 +107,7 @@ class DiagnosticsPage(QWidget):
         save_dir: Path | None = None,
         test_connection: bool = False,
         parent: QWidget | None = None,
+        updates_network: bool = False,
     ) -> None:
         super().__init__(parent)
         self._run_diagnostics = run_diagnostics
@@ -108,6 +119,10 @@ class DiagnosticsPage(QWidget):
         self._save_task: TaskHandle | None = None
         self._cancel_requested = False
         self._next_service: RunDiagnostics | None = None  # run_with(): one run with another service
+        self._next_where = LOCAL
+        self._running_where = LOCAL
+        self._updates_network = updates_network  # the update check may contact its servers
+        self.report_subject = LOCAL  # which machine the shown report (or the first run's progress) is about
         self.report: Report | None = None
         self.save_error_box: QMessageBox | None = None
         self._build()
@@ -144,9 +159,11 @@ class DiagnosticsPage(QWidget):
         hf.setBold(True)
         heading.setFont(hf)
         outer.addWidget(heading)
-        intro = _plain("Checks this computer for common problems and tells you how to fix them. "
-                       "Nothing leaves your computer unless you tick “Test my connection”.", wrap=True)
-        outer.addWidget(intro)
+        self.heading = heading
+        self.intro = _plain(wrap=True)
+        self.intro.setObjectName("diagnosticsIntro")
+        outer.addWidget(self.intro)
+        self._show_subject(LOCAL)
 
         bar = QHBoxLayout()
         bar.setSpacing(8)
@@ -277,6 +294,9 @@ class DiagnosticsPage(QWidget):
         self.progress_bar.setVisible(True)
         self._cancel_requested = False
         service, self._next_service = self._next_service or self._run_diagnostics, None
+        self._running_where, self._next_where = self._next_where, LOCAL
+        if self.report is None:
+            self._show_subject(self._running_where)
         lister = self._list_collectors
         names = list(self._collector_names) if self._collector_names else None
 
@@ -315,9 +335,22 @@ class DiagnosticsPage(QWidget):
             return
         if service is None:
             return
-        self._next_service = service
+        self._next_service, self._next_where = service, where
         self.run()
         self._status(f"Collecting on {where}…")
+
+    def _show_subject(self, where: str) -> None:
+        """Header and intro name the machine the shown report is about."""
+        self.report_subject = where
+        if where == LOCAL:
+            self.heading.setText("Diagnostics")
+            self.intro.setText("Checks this computer for common problems and tells you how to fix them. "
+                               + privacy_note(self._updates_network))
+        else:
+            self.heading.setText(f"Diagnostics of {where}")
+            self.intro.setText(f"This report is about {where}, checked over SSH from the Remote page (not this "
+                               "computer). Press Run (F5) to check this computer again. "
+                               + privacy_note(self._updates_network))
 
     def cancel(self) -> None:
         if not self.is_running or self._task is None:
@@ -351,6 +384,7 @@ class DiagnosticsPage(QWidget):
             self._on_failed(f"the diagnostics service returned {type(result).__name__}, not a report")
             return
         self.report = result
+        self._show_subject(self._running_where)
         self._set_running(False)
         self.collector_status.apply_report(result)
         if result.cancelled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from pathlib import Path
@@ -368,3 +369,45 @@ def test_the_status_line_names_checks_that_did_not_finish(qtbot: Any, task_runne
     page = make_page(qtbot, task_runner, FakeService(r))
     run_and_wait(qtbot, page)
     assert page.status_label.text() == "Done in 8.0 s on testhost: no problems found; Updates did not finish"
+
+
+def test_the_page_names_the_host_its_report_is_about(qtbot: Any, task_runner: TaskRunner) -> None:
+    """A run on a remote host (Remote page -> run_with) shows that host in the header and intro; a failed remote
+    run leaves the shown (local) report's subject alone; Run checks this computer again and says so."""
+    page = make_page(qtbot, task_runner, FakeService())
+    assert page.heading.text() == "Diagnostics" and page.intro.text().startswith("Checks this computer")
+    with qtbot.waitSignal(page.run_finished, timeout=60_000):
+        page.run_with(FakeService(), "alice@build-7:2222")
+    assert page.report_subject == "alice@build-7:2222"
+    assert page.heading.text() == "Diagnostics of alice@build-7:2222"
+    assert page.intro.text().startswith("This report is about alice@build-7:2222, checked over SSH")
+    run_and_wait(qtbot, page)  # Run: this computer again
+    assert page.report_subject == "this computer" and page.heading.text() == "Diagnostics"
+    assert page.intro.text().startswith("Checks this computer")
+    with qtbot.waitSignal(page.run_finished, timeout=60_000):
+        page.run_with(FakeService(fail="Connection refused"), "bob@gone")
+    assert page.heading.text() == "Diagnostics" and "bob@gone" not in page.intro.text()  # the local report stays
+
+
+@pytest.mark.parametrize(("config", "sends"), [
+    ("", False),
+    ("[diagnostics.updates]\nallow_network = false\n", False),
+    ('[diagnostics.updates]\nallow_network = "true"\n', False),  # not a boolean: the collector stays offline too
+    ("[diagnostics.updates]\nallow_network = true\n", True),
+])
+def test_the_privacy_note_is_true_with_and_without_the_online_update_check(qtbot: Any, task_runner: TaskRunner,
+                                                                           config: str, sends: bool) -> None:
+    (Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml").write_text(config, encoding="utf-8")
+    ctx = desktop_app.AppContext(tasks=task_runner, run_diagnostics=FakeService(),
+                                 updates_network=desktop_app.updates_network_allowed())
+    w = desktop_app.build_window(ctx)
+    qtbot.addWidget(w)
+    page = w.page("diagnostics")
+    assert isinstance(page, DiagnosticsPage)
+    intro = page.intro.text()
+    if sends:
+        assert "The update check asks the Flatpak, Snap or Software Update servers" in intro
+        assert "allow_network is on" in intro and "apart from that, nothing leaves" in intro
+    else:
+        assert intro.endswith(" Nothing leaves your computer unless you tick “Test my connection”.")
+        assert "update check" not in intro
