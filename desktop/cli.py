@@ -93,6 +93,17 @@ def main(argv: list[str] | None = None) -> int:
         return _report_bug(exc, argv)
 
 
+def _command_for_log(argv: list[str]) -> str:
+    """The command and its option names, never their values (`-- mysql -pSECRET`, a token, a path with a name)."""
+    words = [argv[0]] if argv else []
+    for a in argv[1:]:
+        if a == "--":
+            break
+        if a.startswith("-"):
+            words.append(a.split("=", 1)[0])
+    return " ".join(words) + " (values not logged)"
+
+
 def _report_bug(exc: Exception, argv: list[str]) -> int:
     """Last resort for an error no command expected: one plain line for the user, the traceback in a log file."""
     import datetime as dt
@@ -105,7 +116,7 @@ def _report_bug(exc: Exception, argv: list[str]) -> int:
         log = paths.ensure(paths.log_dir()) / "crash.log"
         with open(log, "a", encoding="utf-8", errors="replace") as fh:
             fh.write(f"--- {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} deskside {__version__}: "
-                     f"{' '.join(argv)}\n{details}")
+                     f"{_command_for_log(argv)}\n{details}")
         where = f"the details are in {log}"
     except OSError:
         where = "the details follow"

@@ -28,7 +28,17 @@ def test_a_bug_is_one_line_for_the_user_and_a_traceback_in_the_log(
                           "This is a bug in Deskside: please report it; the details are in ")
     assert str(log) in err and "Traceback" not in err and err.count("\n") == 1
     text = log.read_text()
-    assert "Traceback (most recent call last)" in text and "in _boom" in text and "diagnose --only system" in text
+    assert "Traceback (most recent call last)" in text and "in _boom" in text
+    assert "diagnose --only (values not logged)" in text and "system" not in text.splitlines()[0]
+
+
+def test_the_crash_log_never_holds_option_values_or_remote_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DESKSIDE_DEBUG", raising=False)
+    monkeypatch.setattr(diagnose, "run", _boom)
+    cli.main(["diagnose", "--html=/home/alice/secret-report.html", "--only", "system", "--", "mysql", "-pS3cret"])
+    text = (Path(os.environ["DESKSIDE_LOG_DIR"]) / "crash.log").read_text()
+    assert "S3cret" not in text and "alice" not in text and "mysql" not in text
+    assert "diagnose --html --only (values not logged)" in text
 
 
 def test_deskside_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
