@@ -13,13 +13,13 @@ import json
 import zipfile
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
 from tickets.connectors import TYPES, HttpRequest, MailRequest, connector_class, make_connector
-from tickets.connectors.base import Submitted
+from tickets.connectors.base import Submitted, UploadThenCreate
 from tickets.errors import AuthError, ConfigError, RejectedError, TransientError
 from tickets.model import Attachment, IncidentType, Ticket
 
@@ -309,6 +309,81 @@ def test_redmine_plan() -> None:
     assert (issue["project_id"], issue["priority_id"], issue["tracker_id"]) == ("support", 4, 1)
     assert issue["uploads"] == [{"token": "{upload_token}", "filename": "deskside-bundle-1.zip",
                                  "content_type": "application/zip"}]
+
+
+# ---- the shared upload-then-create step (Redmine, Zendesk, GitLab) ------------------------------------------
+class _TwoStep(UploadThenCreate):
+    """A made-up backend: POST /up answers {"upload": {"token": ...}}, POST /new creates with the tokens."""
+
+    type = "twostep"
+    title = "Two Step desk"
+    short_title = "TwoStep"
+    creates = "case"
+    schema: ClassVar[dict[str, Any]] = {"required": ["url"], "properties": {"url": {"type": "string"}}}
+
+    def upload_requests(self, ticket: Ticket) -> list[HttpRequest]:
+        return [HttpRequest("POST", f"{self.config['url']}/up", content=a.data, params={"filename": a.filename},
+                            step="upload") for a in ticket.attachments]
+
+    def create_request(self, ticket: Ticket, refs: list[str]) -> HttpRequest:
+        return HttpRequest("POST", f"{self.config['url']}/new", json={"subject": ticket.subject, "files": refs},
+                           step="create")
+
+    def on_create_status(self, resp: httpx.Response) -> None:
+        if resp.status_code == 409:
+            raise TransientError("already there", maybe_sent=True)
+
+
+def _two_attachments() -> Ticket:
+    return ticket(attachments=[Attachment("a.zip", "application/zip", b"A"), Attachment("b.zip", "application/zip",
+                                                                                         b"B")])
+
+
+def test_upload_then_create_plan_names_each_upload_by_a_placeholder() -> None:
+    c = _TwoStep("t", {"url": "https://desk.example.org"})
+    reqs = c.build(_two_attachments())
+    assert [(r.step, r.url) for r in reqs if isinstance(r, HttpRequest)] == [
+        ("upload", "https://desk.example.org/up"), ("upload", "https://desk.example.org/up"),
+        ("create", "https://desk.example.org/new")]
+    assert isinstance(reqs[-1], HttpRequest) and reqs[-1].json["files"] == ["{upload_token}", "{upload_token}"]
+
+
+def test_upload_then_create_passes_each_answered_token_in_order() -> None:
+    seen: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req.url.path)
+        if req.url.path == "/up":
+            return httpx.Response(201, json={"upload": {"token": f"tok-{req.read().decode()}"}})
+        assert json.loads(req.read())["files"] == ["tok-A", "tok-B"]
+        return httpx.Response(201, json={"case": {"id": 7}})
+
+    c = _TwoStep("t", {"url": "https://desk.example.org"}, transport=httpx.MockTransport(handler))
+    steps: list[str] = []
+    answer = c.upload_then_create(_two_attachments(), timeout=5, cancel=None,
+                                  progress=lambda text, _frac: steps.append(text))
+    assert answer == {"case": {"id": 7}}
+    assert seen == ["/up", "/up", "/new"]
+    assert steps == ["TwoStep: uploading the bundle", "TwoStep: uploading the bundle", "TwoStep: creating the case"]
+
+
+def test_upload_then_create_stops_at_a_failed_upload_and_lets_the_backend_judge_the_create() -> None:
+    def refuse_upload(req: httpx.Request) -> httpx.Response:
+        assert req.url.path == "/up", "nothing is created when the bundle could not be uploaded"
+        return httpx.Response(413, json={"message": "too large"})
+
+    c = _TwoStep("t", {"url": "https://desk.example.org"}, transport=httpx.MockTransport(refuse_upload))
+    with pytest.raises(RejectedError, match=r"rejected the upload .*too large"):
+        c.upload_then_create(_two_attachments(), timeout=5, cancel=None, progress=None)
+
+    def conflict(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/up":
+            return httpx.Response(201, json={"upload": {"token": "t"}})
+        return httpx.Response(409, json={"message": "exists"})
+
+    c = _TwoStep("t", {"url": "https://desk.example.org"}, transport=httpx.MockTransport(conflict))
+    with pytest.raises(TransientError, match="already there"):  # the backend's own hook ran first
+        c.upload_then_create(_two_attachments(), timeout=5, cancel=None, progress=None)
 
 
 # ---- GitHub / GitLab -----------------------------------------------------------------------------------------

@@ -279,6 +279,54 @@ class Connector:
         return out
 
 
+
+class UploadThenCreate(Connector):
+    """A backend that takes the bundle first (each upload answers with a reference: a token, a link), then creates
+    the ticket naming those references (Redmine, Zendesk, GitLab). Subclasses give the two requests and say where
+    the reference is in an upload's answer; `build()` and the sending are here, once."""
+
+    #: Stands for an upload's reference in build()'s output (it is only known once the upload has answered).
+    upload_placeholder: ClassVar[str] = "{upload_token}"
+    #: What the create request makes, for the progress text ("creating the issue").
+    creates: ClassVar[str] = "ticket"
+    #: The backend's name in progress texts and error messages, when `title` is longer ("GitLab issues").
+    short_title: ClassVar[str] = ""
+
+    @property
+    def who(self) -> str:
+        return self.short_title or self.title
+
+    def upload_requests(self, ticket: Ticket) -> list[HttpRequest]:
+        raise NotImplementedError
+
+    def create_request(self, ticket: Ticket, refs: list[str]) -> HttpRequest:
+        raise NotImplementedError
+
+    def upload_ref(self, answer: Any) -> str:
+        """The reference in an upload's answer; by default `{"upload": {"token": ...}}`."""
+        return str((answer.get("upload") or {}).get("token", ""))
+
+    def on_create_status(self, resp: httpx.Response) -> None:
+        """May raise a more precise error for the create request's answer before the generic status mapping."""
+
+    def build(self, ticket: Ticket) -> list[Request]:
+        ups: list[Request] = list(self.upload_requests(ticket))
+        return [*ups, self.create_request(ticket, [self.upload_placeholder] * len(ups))]
+
+    def upload_then_create(self, ticket: Ticket, *, timeout: float, cancel: CancelToken | None,
+                           progress: Progress | None) -> Any:
+        """Send the uploads, then the create request with the references they answered; returns the create
+        request's JSON answer (the subclass reads the new ticket's id from it)."""
+        progress = progress or no_progress
+        with self._client(timeout) as client:
+            refs = []
+            for up in self.upload_requests(ticket):
+                progress(f"{self.who}: uploading the bundle", 0.2)
+                refs.append(self.upload_ref(json_of(self.send(client, up, cancel), self.who)))
+            progress(f"{self.who}: creating the {self.creates}", 0.6)
+            create = self.create_request(ticket, refs)
+            return json_of(self.send(client, create, cancel, self.on_create_status), self.who)
+
 def _origin(url: str) -> str:
     p = urlsplit(url)
     return f"{p.scheme}://{p.netloc}"

@@ -7,17 +7,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from ..cancel import CancelToken, Progress, no_progress
+from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
 from ..model import IncidentType, Ticket
-from .base import Connector, FilePart, HttpRequest, Request, Submitted, json_of
-
-MARKDOWN = "{upload_markdown}"
+from .base import FilePart, HttpRequest, Submitted, UploadThenCreate, json_of
 
 
-class GitLabConnector(Connector):
+class GitLabConnector(UploadThenCreate):
     type = "gitlab"
     title = "GitLab issues"
+    short_title = "GitLab"
+    creates = "issue"
+    upload_placeholder = "{upload_markdown}"
     searchable = True
     secret_fields = ("token",)
     attachments = "link"
@@ -63,21 +64,12 @@ class GitLabConnector(Connector):
                                  "confidential": self.config["confidential"],
                                  "issue_type": "incident" if incident else "issue"}, step="create")
 
-    def build(self, ticket: Ticket) -> list[Request]:
-        ups: list[Request] = list(self.upload_requests(ticket))
-        return [*ups, self.create_request(ticket, [MARKDOWN] * len(ups))]
+    def upload_ref(self, answer: Any) -> str:
+        return str(answer.get("markdown", ""))
 
     def submit(self, ticket: Ticket, *, timeout: float = 30.0, cancel: CancelToken | None = None,
                progress: Progress | None = None) -> Submitted:
-        progress = progress or no_progress
-        with self._client(timeout) as client:
-            links = []
-            for up in self.upload_requests(ticket):
-                progress("GitLab: uploading the bundle", 0.2)
-                data = json_of(self.send(client, up, cancel), "GitLab")
-                links.append(str(data.get("markdown", "")))
-            progress("GitLab: creating the issue", 0.6)
-            data = json_of(self.send(client, self.create_request(ticket, links), cancel), "GitLab")
+        data = self.upload_then_create(ticket, timeout=timeout, cancel=cancel, progress=progress)
         if not isinstance(data, dict) or "iid" not in data:
             raise RejectedError(f"GitLab ({self.name}) answered without an issue number: {str(data)[:200]}")
         return Submitted(str(data["iid"]), str(data.get("web_url", "")))

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..cancel import CancelToken, Progress, no_progress
+from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
 from ..model import Ticket
-from .base import Connector, HttpRequest, Request, Submitted, json_of
+from .base import HttpRequest, Submitted, UploadThenCreate, json_of
 
 # Redmine's default priorities: 1 Low, 2 Normal, 3 High, 4 Urgent, 5 Immediate.
 DEFAULT_PRIORITIES = {"1": 5, "2": 4, "3": 2, "4": 1, "5": 1}
-UPLOAD_TOKEN = "{upload_token}"  # noqa: S105 (a placeholder in build())
 
 
-class RedmineConnector(Connector):
+class RedmineConnector(UploadThenCreate):
     type = "redmine"
     title = "Redmine"
+    creates = "issue"
     searchable = True
     secret_fields = ("api_key",)
     schema: ClassVar[dict[str, Any]] = {
@@ -61,21 +61,9 @@ class RedmineConnector(Connector):
                            {**self._headers(), "Content-Type": "application/json"}, json={"issue": issue},
                            step="create")
 
-    def build(self, ticket: Ticket) -> list[Request]:
-        ups: list[Request] = list(self.upload_requests(ticket))
-        return [*ups, self.create_request(ticket, [UPLOAD_TOKEN] * len(ups))]
-
     def submit(self, ticket: Ticket, *, timeout: float = 30.0, cancel: CancelToken | None = None,
                progress: Progress | None = None) -> Submitted:
-        progress = progress or no_progress
-        with self._client(timeout) as client:
-            tokens = []
-            for up in self.upload_requests(ticket):
-                progress("Redmine: uploading the bundle", 0.2)
-                data = json_of(self.send(client, up, cancel), "Redmine")
-                tokens.append(str((data.get("upload") or {}).get("token", "")))
-            progress("Redmine: creating the issue", 0.6)
-            data = json_of(self.send(client, self.create_request(ticket, tokens), cancel), "Redmine")
+        data = self.upload_then_create(ticket, timeout=timeout, cancel=cancel, progress=progress)
         iid = str((data.get("issue") or {}).get("id", "")) if isinstance(data, dict) else ""
         if not iid:
             raise RejectedError(f"Redmine ({self.name}) answered without an issue id: {str(data)[:200]}")

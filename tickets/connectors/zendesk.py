@@ -9,18 +9,17 @@ from urllib.parse import quote
 
 import httpx
 
-from ..cancel import CancelToken, Progress, no_progress
+from ..cancel import CancelToken, Progress
 from ..errors import AuthError, ConfigError, RejectedError, TransientError
 from ..model import IncidentType, Ticket
-from .base import Connector, HttpRequest, Request, Submitted, basic_auth, error_detail, json_of
+from .base import HttpRequest, Submitted, UploadThenCreate, basic_auth, error_detail, json_of
 
 DEFAULT_PRIORITIES = {"1": "urgent", "2": "high", "3": "normal", "4": "low", "5": "low"}
 DEFAULT_TYPES = {IncidentType.SECURITY_BREACH.value: "incident", IncidentType.TECHNICAL_FAILURE.value: "incident",
                  IncidentType.SOFTWARE_PROBLEM.value: "problem", IncidentType.REQUEST.value: "task"}
-UPLOAD_TOKEN = "{upload_token}"  # noqa: S105 (a placeholder in build())
 
 
-class ZendeskConnector(Connector):
+class ZendeskConnector(UploadThenCreate):
     type = "zendesk"
     title = "Zendesk"
     idempotent = True
@@ -77,11 +76,7 @@ class ZendeskConnector(Connector):
                            {**self._headers(), "Content-Type": "application/json", "Idempotency-Key": ticket.uid},
                            json={"ticket": t}, step="create")
 
-    def build(self, ticket: Ticket) -> list[Request]:
-        ups: list[Request] = list(self.upload_requests(ticket))
-        return [*ups, self.create_request(ticket, [UPLOAD_TOKEN] * len(ups))]
-
-    def _on_create(self, resp: httpx.Response) -> None:
+    def on_create_status(self, resp: httpx.Response) -> None:
         if resp.status_code == 400 and "idempotent" in resp.text.lower():
             # Same key, different payload (a new upload token): the first attempt did create it; the search
             # index will show it shortly.
@@ -90,15 +85,7 @@ class ZendeskConnector(Connector):
 
     def submit(self, ticket: Ticket, *, timeout: float = 30.0, cancel: CancelToken | None = None,
                progress: Progress | None = None) -> Submitted:
-        progress = progress or no_progress
-        with self._client(timeout) as client:
-            tokens = []
-            for up in self.upload_requests(ticket):
-                progress("Zendesk: uploading the bundle", 0.2)
-                data = json_of(self.send(client, up, cancel), "Zendesk")
-                tokens.append(str((data.get("upload") or {}).get("token", "")))
-            progress("Zendesk: creating the ticket", 0.6)
-            data = json_of(self.send(client, self.create_request(ticket, tokens), cancel, self._on_create), "Zendesk")
+        data = self.upload_then_create(ticket, timeout=timeout, cancel=cancel, progress=progress)
         tid = str((data.get("ticket") or {}).get("id", "")) if isinstance(data, dict) else ""
         if not tid:
             raise RejectedError(f"Zendesk ({self.name}) answered without a ticket id: {str(data)[:200]}")
