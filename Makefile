@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint unit bench system-deps screenshot clean
+.PHONY: run test lint docs unit bench system-deps screenshot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mkdocs build --strict --quiet
+
+# The documentation site (docs/, mkdocs.yml) into site/; --strict turns a broken link or anchor into an error.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
 
 test: $(STAMP) system-deps lint
 	@bash scripts/run-tests.sh
@@ -38,4 +43,4 @@ screenshot: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/deskside gui --run --screenshot docs/screenshots/diagnostics.png
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .mypy_cache .ruff_cache
