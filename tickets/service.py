@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -29,6 +27,7 @@ from .errors import ConfigError, SecretUnavailable
 from .model import Attachment, IncidentType, SlaTarget, Ticket, parse_level, sla_policy
 from .outbox import Outbox, OutboxEntry, OutboxError
 from .redact import RedactionItem, Redactor
+from .redact_placeholders import PlaceholderStore
 from .secrets import SecretStore
 
 
@@ -111,6 +110,7 @@ class TicketService:
             raise ConfigError(f"[tickets] backend = {default_backend!r} but there is no [backends.{default_backend}]")
         self._default = default_backend
         self.outbox = Outbox(self.data_dir / "outbox.sqlite3", clock=clock)
+        self.placeholders = PlaceholderStore(self.data_dir)
 
     # ---- backends -------------------------------------------------------------------------------------------
     def backend_names(self) -> list[str]:
@@ -181,7 +181,7 @@ class TicketService:
             base.uid = uid
         off = frozenset(disabled)
         red = Redactor(users=self.users, hosts=self.hosts, keywords=[*self.keywords, *keywords],
-                       domains=self.domains, earlier=self._earlier_placeholders())
+                       domains=self.domains, earlier=self.placeholders.earlier())
         logs = dict(logs or {})
         texts = {"summary": draft.summary, "description": base.description, **logs}
         if logs:
@@ -207,8 +207,8 @@ class TicketService:
         try:
             if preview.bundle is not None:
                 bundle_path = str(save_bundle(preview.bundle, self.data_dir / "bundles"))
-            self._save_mapping(t.uid, preview.mapping)
-            self._remember_placeholders(preview.mapping)
+            self.placeholders.save_ticket(t.uid, preview.mapping)
+            self.placeholders.remember(preview.mapping)
             entry = self.outbox.add(t, preview.backend, bundle_path)
         except (OSError, sqlite3.Error) as exc:
             raise OutboxError(f"the ticket could not be saved in {self.data_dir} ({exc}), so nothing was sent: is "
@@ -220,40 +220,6 @@ class TicketService:
         except (ConfigError, SecretUnavailable) as exc:
             return self.outbox.mark_failed(entry.id, str(exc))
         return self.outbox.attempt(entry.id, conn, timeout=timeout, cancel=cancel, progress=progress)
-
-    @property
-    def _placeholders_file(self) -> Path:
-        return self.data_dir / "redaction-maps" / "placeholders.json"
-
-    def _earlier_placeholders(self) -> dict[str, str]:
-        """placeholder -> value given out in this machine's earlier tickets (the same value keeps its
-        placeholder across tickets). A missing or unreadable file just starts the numbering afresh."""
-        try:
-            data = json.loads(self._placeholders_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-    def _remember_placeholders(self, mapping: Mapping[str, str]) -> None:
-        known = self._earlier_placeholders()
-        taken = set(known)
-        for ph, value in mapping.items():
-            if ph not in taken:  # a placeholder another process gave out meanwhile keeps its first value
-                known[ph] = value
-        self._write_private(self._placeholders_file, known)
-
-    def _write_private(self, path: Path, data: Mapping[str, str]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(dict(data), fh, indent=1)
-        tmp.replace(path)
-
-    def _save_mapping(self, uid: str, mapping: Mapping[str, str]) -> Path:
-        path = self.data_dir / "redaction-maps" / f"{uid}.json"
-        self._write_private(path, mapping)
-        return path
 
     # ---- outbox ---------------------------------------------------------------------------------------------
     def outbox_list(self, include_closed: bool = True) -> list[OutboxEntry]:
