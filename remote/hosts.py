@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import getpass
+import os
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -17,7 +18,8 @@ from typing import Any
 
 import tomli_w
 
-from .ssh_config import SshConfig, expand_tokens
+from .ssh_config import SshConfig
+from .ssh_config_tokens import TokenContext, TokenError, expand_for
 
 
 class HostsError(Exception):
@@ -194,15 +196,20 @@ _KEYWORDS = {"hostname": "HostName", "user": "User", "port": "Port", "proxyjump"
              "serveraliveinterval": "ServerAliveInterval", "serveralivecountmax": "ServerAliveCountMax"}
 
 
-def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None) -> HostProfile:
-    """The profile ssh would use for `alias`. A value ssh would reject (Port abc, an empty HostName) raises
-    HostsError naming the file and line; it is never replaced by a default."""
-    opts = cfg.lookup_options(alias)
+def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None,
+                            user: str | None = None) -> HostProfile:
+    """The profile ssh would use for `alias` (`user`: one given on the command line, which Match user sees). A
+    value ssh would reject (Port abc, an empty HostName, extra words) raises HostsError naming the file and line; it
+    is never replaced by a default."""
+    opts = cfg.lookup_options(alias, user=user or None)
 
     def first(key: str, default: str = "") -> str:
         vals = opts.get(key)
         if not vals:
             return default
+        if vals[0].error:
+            raise HostsError(f"{vals[0].where}: {_KEYWORDS.get(key, key)} {vals[0].value!r}: {vals[0].error} "
+                             f"(host {alias!r}); fix the ssh config file")
         if not vals[0].value.strip():
             raise HostsError(f"{vals[0].where}: {_KEYWORDS.get(key, key)} has no value (host {alias!r}); fix "
                              "the ssh config file")
@@ -220,15 +227,17 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None)
                              f"from {low} to {high}")
         return value
 
-    raw_hostname = first("hostname", alias)
-    hostname = raw_hostname.replace("%h", alias).replace("%%", "%")
+    hostname = first("hostname", alias.lower())
     user = first("user")
     port = number("port", 22, 1, 65535)
     login = user or getpass.getuser()
-    idents = [
-        expand_tokens(o.value, host=alias, hostname=hostname, user=login, port=port)
-        for o in opts.get("identityfile", [])
-    ]
+    ctx = TokenContext(host=alias, hostname=hostname, user=login, port=port)
+    idents = []
+    for o in opts.get("identityfile", []):
+        try:
+            idents.append(expand_for("identityfile", o.value, ctx))
+        except TokenError as exc:
+            raise HostsError(f"{o.where}: IdentityFile {exc} (host {alias!r})") from None
     jump_raw = first("proxyjump")
     jumps = [] if not jump_raw or jump_raw.lower() == "none" else [j.strip() for j in jump_raw.split(",") if j.strip()]
     interval = number("serveraliveinterval", 0, 0, 2**31 - 1)
@@ -246,21 +255,32 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None)
     )
 
 
-def import_ssh_config(path: Path | str) -> tuple[list[HostProfile], list[str]]:
+def import_ssh_config(path: Path | str, *, allow_exec: bool | None = None) -> tuple[list[HostProfile], list[str]]:
     """Profiles for each concrete alias in the file (and its Includes), plus what Deskside does not honour (a host
     with a value ssh would reject is left out and named there too)."""
-    cfg = SshConfig(path)
+    cfg = SshConfig(path, allow_exec=match_exec_allowed(allow_exec))
     profiles: list[HostProfile] = []
-    notes = list(cfg.not_honoured)
+    problems: list[str] = []
     for alias in cfg.aliases():
         try:
             profile = profile_from_ssh_config(cfg, alias)
             validate_profile(profile)
         except HostsError as exc:
-            notes.append(f"host {alias!r} not imported: {exc}")
+            problems.append(f"host {alias!r} not imported: {exc}")
             continue
         profiles.append(profile)
-    return profiles, notes
+    return profiles, list(cfg.not_honoured) + problems
+
+
+MATCH_EXEC_ENV = "DESKSIDE_SSH_MATCH_EXEC"
+
+
+def match_exec_allowed(allow: bool | None = None) -> bool:
+    """`Match exec` runs a command on this machine for every lookup: only when the caller says so, or when the
+    environment variable DESKSIDE_SSH_MATCH_EXEC is `yes` (or 1)."""
+    if allow is not None:
+        return allow
+    return os.environ.get(MATCH_EXEC_ENV, "").strip().lower() in ("1", "yes", "true")
 
 
 # -- what the user typed -------------------------------------------------------------------------------------
@@ -285,7 +305,8 @@ def parse_target(text: str) -> tuple[str, str, int | None]:
     return m.group("user") or "", host, port
 
 
-def resolve_target(text: str, book: AddressBook | None, ssh_config_path: Path | str | None) -> HostProfile:
+def resolve_target(text: str, book: AddressBook | None, ssh_config_path: Path | str | None, *,
+                   allow_exec: bool | None = None) -> HostProfile:
     """An address-book name, else an ~/.ssh/config alias, else `[user@]host[:port]` (config still applies)."""
     if book is not None:
         p = book.get(text)
@@ -299,8 +320,8 @@ def resolve_target(text: str, book: AddressBook | None, ssh_config_path: Path | 
             p.user = user or p.user
             p.port = port or p.port
             return p
-    cfg = SshConfig(ssh_config_path) if ssh_config_path else SshConfig(None)
-    profile = profile_from_ssh_config(cfg, host, name=host)
+    cfg = SshConfig(ssh_config_path or None, allow_exec=match_exec_allowed(allow_exec))
+    profile = profile_from_ssh_config(cfg, host, name=host, user=user)
     profile.group = "ssh-config" if cfg.has_alias(host) else ""
     if user:
         profile.user = user

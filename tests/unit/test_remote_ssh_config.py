@@ -17,8 +17,11 @@ def write(p: Path, text: str) -> Path:
     return p
 
 
-def test_import_honours_fields_includes_and_patterns(tmp_path: Path) -> None:
-    write(tmp_path / "conf.d" / "10-bastion.conf", "Host bastion\n  HostName 127.0.0.1\n  Port 2201\n  User ops\n")
+def test_import_honours_fields_includes_and_patterns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a relative Include is read from ~/.ssh even when the file itself is elsewhere (as `ssh -F file` does)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    write(tmp_path / "home" / ".ssh" / "conf.d" / "10-bastion.conf",
+          "Host bastion\n  HostName 127.0.0.1\n  Port 2201\n  User ops\n")
     cfg = write(
         tmp_path / "config",
         "Include conf.d/*.conf\n"
@@ -53,17 +56,20 @@ def test_import_honours_fields_includes_and_patterns(tmp_path: Path) -> None:
     assert notes == [f"{cfg}:15: ForwardAgent yes - not honoured by Deskside"]
 
 
-def test_match_blocks_and_unknown_keywords_are_named(tmp_path: Path) -> None:
+def test_match_blocks_apply_and_unknown_keywords_are_named(tmp_path: Path) -> None:
+    import getpass
+
     cfg = write(
         tmp_path / "config",
         "Host a\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n  LocalForward 8080 127.0.0.1:80\n"
-        "Match user root\n  Port 9999\n",
+        "Match user someone-else\n  Port 1111\n"
+        f"Match user {getpass.getuser()}\n  Port 9999\n",
     )
     profiles, notes = import_ssh_config(cfg)
-    assert profiles[0].port == 22  # the Match block's Port is not applied
+    assert profiles[0].port == 9999  # the matching Match block applies (it used to be ignored)
     assert f"{cfg}:3: ProxyCommand nc %h %p - not honoured by Deskside" in notes
     assert f"{cfg}:4: LocalForward 8080 127.0.0.1:80 - not honoured by Deskside" in notes
-    assert any("Match user root - Match blocks are not honoured" in n for n in notes)
+    assert not any("Match" in n for n in notes)
 
 
 def test_patterns_negation_and_literal_brackets() -> None:
@@ -74,7 +80,7 @@ def test_patterns_negation_and_literal_brackets() -> None:
 
 
 def test_include_loops_do_not_hang(tmp_path: Path) -> None:
-    cfg = write(tmp_path / "config", "Include config\nHost x\n  Port 2\n")
+    cfg = write(tmp_path / "config", f"Include {tmp_path}/config\nHost x\n  Port 2\n")
     parsed = SshConfig(cfg)
     assert parsed.lookup("x")["port"] == ["2"]
     assert any("nested deeper" in n for n in parsed.not_honoured)
