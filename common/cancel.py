@@ -26,6 +26,12 @@ class CancelToken:
         if self._event.is_set():
             raise Cancelled("cancelled by the user")
 
+    @property
+    def event(self) -> threading.Event:
+        """The token as a `threading.Event`, set once it is cancelled, for code that waits on an Event (setting
+        the Event cancels the token)."""
+        return self._event
+
     def wait(self, timeout: float) -> bool:
         """Sleep up to `timeout` seconds; return True early if cancelled."""
         return self._event.wait(timeout)

@@ -29,7 +29,7 @@ from ui.main_window import MainWindow
 from ui.placeholder_page import PlaceholderPage
 from ui.style import app_icon
 
-from . import services, settings
+from . import settings, wiring
 from .tasks import TaskRunner
 from .tickets_hub import TicketsHub
 
@@ -41,8 +41,8 @@ APP_ID = "io.github.deskside.Deskside"
 def run_diagnostics(names: list[str] | None, include_connectivity: bool, cancel: CancelToken,
                     progress: ProgressCallback) -> Report:
     """The Diagnostics page's service: the same call `deskside diagnose` makes (runs on a worker thread)."""
-    return services.run_diagnostics(only=names, include_connectivity=include_connectivity, cancel=cancel,
-                                    progress=progress)
+    return wiring.run_diagnostics(only=names, include_connectivity=include_connectivity, cancel=cancel,
+                                  progress=progress)
 
 
 def list_collectors(include_connectivity: bool) -> list[tuple[str, str]]:

@@ -540,7 +540,7 @@ def build_remote_services(parent: QObject | None = None) -> Any:
     from remote.hosts import AddressBook, import_ssh_config, resolve_target
     from ui.remote_services import RemoteServices
 
-    from .commands import remote as cli
+    from . import wiring as cli  # the wiring the CLI uses too
 
     book = AddressBook(cli.address_book_path())
     try:

@@ -1,6 +1,8 @@
-"""Where Deskside keeps its files (platformdirs), overridable for tests and portable installs.
+"""Where Deskside keeps its files (platformdirs), overridable for tests and portable installs, and where it reads
+the user's OpenSSH files.
 
-DESKSIDE_CONFIG_DIR, DESKSIDE_DATA_DIR, DESKSIDE_CACHE_DIR and DESKSIDE_LOG_DIR override the defaults.
+DESKSIDE_CONFIG_DIR, DESKSIDE_DATA_DIR, DESKSIDE_CACHE_DIR and DESKSIDE_LOG_DIR override the defaults;
+DESKSIDE_SSH_CONFIG overrides ~/.ssh/config.
 """
 
 from __future__ import annotations
@@ -41,3 +43,26 @@ def config_file() -> Path:
 def ensure(p: Path) -> Path:
     p.mkdir(parents=True, exist_ok=True, mode=0o700)
     return p
+
+
+# -- the SSH files (the CLI and the Remote page use the same ones) ---------------------------------------------
+def ssh_dir() -> Path:
+    """~/.ssh: known_hosts and the default keys, as OpenSSH reads them."""
+    return Path(os.path.expanduser("~")) / ".ssh"
+
+
+def ssh_config_path() -> Path:
+    return Path(os.environ.get("DESKSIDE_SSH_CONFIG") or ssh_dir() / "config")
+
+
+def address_book_path() -> Path:
+    return config_dir() / "hosts.toml"
+
+
+def known_hosts_store_path() -> Path:
+    """Deskside's own store of trusted host keys (read together with ~/.ssh/known_hosts)."""
+    return data_dir() / "known_hosts"
+
+
+def audit_log_path() -> Path:
+    return log_dir() / "remote-audit.jsonl"

@@ -35,8 +35,6 @@ from typing import TYPE_CHECKING
 
 from diagnostics.cancel import Cancelled, CancelToken
 from diagnostics.host import MAX_OUTPUT, CommandResult, decode
-from remote.cancel import Cancelled as RemoteCancelled
-from remote.cancel import CancelToken as RemoteCancelToken
 
 if TYPE_CHECKING:
     from remote.connection import Connection
@@ -55,18 +53,6 @@ PLATFORMS = {"linux": "linux", "darwin": "darwin"}
 
 class RemoteHostError(Exception):
     """The remote host cannot be diagnosed (e.g. no POSIX shell tools); the message says why."""
-
-
-class LinkedCancel(RemoteCancelToken):
-    """A remote.cancel token that reads a diagnostics.cancel token (the two packages may not share one)."""
-
-    def __init__(self, source: CancelToken | None) -> None:
-        super().__init__()
-        self.source = source
-
-    @property
-    def cancelled(self) -> bool:
-        return super().cancelled or (self.source is not None and self.source.cancelled)
 
 
 def _channel_refused(exc: BaseException) -> bool:
@@ -209,9 +195,9 @@ class SshHost:
                 buf.extend(data)
             return add
 
-        linked = LinkedCancel(cancel)
+        token = cancel if cancel is not None else CancelToken()  # diagnostics and remote share one token type
         while not self._slots.acquire(timeout=0.1):  # waiting for a free channel stays cancellable
-            if linked.cancelled:
+            if token.cancelled:
                 raise Cancelled(f"cancelled before it ran on {self.target}: {command}")
         keep_slot = True  # False: this slot is given up for good, because the server allows fewer channels
         with self._lock:
@@ -227,14 +213,12 @@ class SshHost:
                 with self._lock:
                     self.commands_run += 1
                 try:
-                    res = self.conn.exec(command, timeout=timeout, cancel=linked,
+                    res = self.conn.exec(command, timeout=timeout, cancel=token,
                                          on_stdout=keep(out), on_stderr=keep(err))
                 except _Enough:
                     return 0, bytes(out), bytes(err), False, True
                 except ExecTimeout:
                     return -9, bytes(out), bytes(err), True, False
-                except RemoteCancelled as exc:
-                    raise Cancelled(str(exc)) from None
                 except ConnectError as exc:
                     if not self.conn.connected:
                         raise
@@ -245,7 +229,7 @@ class SshHost:
                             if keep_slot and self.max_channels > 1 and self._open > 1:
                                 self.max_channels -= 1
                                 keep_slot = False
-                        if linked.cancelled:
+                        if token.cancelled:
                             raise Cancelled(f"cancelled by the user: {command}") from None
                         time.sleep(min(0.05 * attempt, 0.5))
                         out.clear()

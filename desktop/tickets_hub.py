@@ -19,7 +19,7 @@ from tickets.service import TicketService
 from ui.get_help_services import BackendRow, BackendsInfo
 
 from . import paths, settings
-from .commands.tickets import config_table, make_service, secret_store
+from .wiring import config_table, secret_store, ticket_service
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
@@ -41,11 +41,11 @@ class TicketsHub:
         return self._secrets if self._secrets is not None else secret_store(config)
 
     def service(self) -> TicketService:
-        """The same service `deskside ticket` builds (one place: commands.tickets.make_service)."""
+        """The same service `deskside ticket` builds (one place: wiring.ticket_service)."""
         with self._lock:
             if self._svc is None:
                 config = self._load()
-                self._svc = make_service(config, secrets=self._store(config))
+                self._svc = ticket_service(config, secrets=self._store(config))
             return self._svc
 
     # ---- settings -------------------------------------------------------------------------------------------

@@ -145,14 +145,13 @@ def run(args: argparse.Namespace) -> int:
     from diagnostics.render.text import render_text
 
     from .. import settings
-    from ..services import run_diagnostics
+    from ..wiring import diagnostics_options, run_diagnostics
 
     try:
         config = settings.load()
     except settings.ConfigError as exc:
         print(f"deskside: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN
-    from ..services import diagnostics_options
 
     cancel = CancelToken()
     progress = _Progress(sys.stderr.isatty() and not args.no_progress)

@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from desktop import paths
-from remote.audit import AuditLog
-from remote.auth import AuthCancelled, AuthError, KeyringSecrets, SecretStore
+from desktop.wiring import load_address_book, new_connection, ssh_config_path
+from remote.auth import AuthCancelled, AuthError
 from remote.cancel import Cancelled
 from remote.hosts import AddressBook, HostProfile, HostsError, import_ssh_config, parse_target, resolve_target
-from remote.trust import HostKeyStore, TrustError, UnknownHostKey
+from remote.trust import TrustError, UnknownHostKey
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -36,31 +35,6 @@ EXIT_TIMEOUT = 124
 EXIT_INTERRUPTED = 130
 EXIT_SSH = 255
 EXIT_SIGPIPE = 141  # 128 + SIGPIPE, what a shell reports for a program whose output pipe closed
-
-
-# -- locations ----------------------------------------------------------------------------------------------
-def ssh_dir() -> Path:
-    return Path(os.path.expanduser("~")) / ".ssh"
-
-
-def ssh_config_path() -> Path:
-    return Path(os.environ.get("DESKSIDE_SSH_CONFIG") or ssh_dir() / "config")
-
-
-def address_book_path() -> Path:
-    return paths.config_dir() / "hosts.toml"
-
-
-def known_hosts_store_path() -> Path:
-    return paths.data_dir() / "known_hosts"
-
-
-def audit_log_path() -> Path:
-    return paths.log_dir() / "remote-audit.jsonl"
-
-
-def load_book() -> AddressBook:
-    return AddressBook(address_book_path()).load()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -181,7 +155,7 @@ def add_connect_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_profile(args: argparse.Namespace) -> tuple[HostProfile, AddressBook]:
-    book = load_book()
+    book = load_address_book()
     profile = resolve_target(args.host, book, ssh_config_path())
     if args.identity:
         profile.identity_files = [os.path.expanduser(i) for i in args.identity]
@@ -190,30 +164,6 @@ def build_profile(args: argparse.Namespace) -> tuple[HostProfile, AddressBook]:
     if args.keepalive is not None:
         profile.keepalive_interval = max(0, args.keepalive)
     return profile, book
-
-
-def new_connection(book: AddressBook, *, secrets: SecretStore | None = None, use_agent: bool = True,
-                   save_secrets: bool = False) -> Any:
-    """A new, unconnected Connection with the files every face of Deskside uses (the CLI, the Remote page): trust in
-    ~/.ssh/known_hosts plus Deskside's own store, the audit log, ~/.ssh for default keys, and jump hosts resolved
-    through the address book and ~/.ssh/config."""
-    from remote.connection import Connection
-
-    def hash_hostnames(hostname: str) -> bool:  # ssh_config's HashKnownHosts, for the host being accepted
-        from remote.ssh_config import SshConfig
-
-        values = SshConfig(ssh_config_path()).lookup(hostname).get("hashknownhosts", ["no"])
-        return values[0].strip().lower() == "yes"
-
-    return Connection(
-        HostKeyStore([ssh_dir() / "known_hosts"], known_hosts_store_path(), hash_hostnames=hash_hostnames),
-        secrets=secrets if secrets is not None else KeyringSecrets(),
-        audit=AuditLog(audit_log_path()),
-        resolve_jump=lambda text: resolve_target(text, book, ssh_config_path()),
-        use_agent=use_agent,
-        default_identity_dir=ssh_dir(),
-        save_secrets=save_secrets,
-    )
 
 
 def open_connection(args: argparse.Namespace) -> Any:
@@ -275,7 +225,7 @@ def run_guarded(fn: Any, args: argparse.Namespace) -> int:
 
 # -- hosts --------------------------------------------------------------------------------------------------
 def cmd_hosts_list(args: argparse.Namespace) -> int:
-    book = load_book()
+    book = load_address_book()
     hosts = book.search(args.search) if args.search else book.all()
     if args.json:
         print(json.dumps([h.to_dict() for h in hosts], indent=2))
@@ -297,7 +247,7 @@ def cmd_hosts_list(args: argparse.Namespace) -> int:
 
 
 def cmd_hosts_add(args: argparse.Namespace) -> int:
-    book = load_book()
+    book = load_address_book()
     user, host, port = parse_target(args.target)
     profile = HostProfile(
         name=args.name, hostname=host, user=user, port=port or 22,
@@ -312,7 +262,7 @@ def cmd_hosts_add(args: argparse.Namespace) -> int:
 
 
 def cmd_hosts_remove(args: argparse.Namespace) -> int:
-    book = load_book()
+    book = load_address_book()
     book.remove(args.name)
     book.save()
     print(f"removed {args.name} from {book.path}")
@@ -325,7 +275,7 @@ def cmd_hosts_import(args: argparse.Namespace) -> int:
         err(f"{path} does not exist; give the file with --from")
         return EXIT_USAGE
     profiles, notes = import_ssh_config(path)
-    book = load_book()
+    book = load_address_book()
     added, skipped = [], []
     for p in profiles:
         if p.name in book and not args.replace:

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from desktop import paths, settings
+from desktop.wiring import run_diagnostics, ticket_service
 from tickets.cancel import Cancelled
 from tickets.errors import AuthError, ConfigError, RejectedError, SecretUnavailable, TicketError, TransientError
 from tickets.outbox import OutboxEntry, OutboxError
-from tickets.secrets import SecretStore, keyring_problem
+from tickets.secrets import keyring_problem
 from tickets.service import Draft, Preview, TicketService
 
 EXIT_OK, EXIT_DECLINED, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED, EXIT_UNCERTAIN = 0, 1, 2, 3, 4, 5
@@ -33,89 +34,6 @@ EXIT_OK, EXIT_DECLINED, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED, EXIT_UNCERTAIN = 0
 
 def _err(msg: str) -> None:
     print(f"deskside: {msg}", file=sys.stderr)
-
-
-def config_table(cfg: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = cfg.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table ({where} with key = value lines below it), not "
-                          f"{key} = {value!r}; fix {paths.config_file()}")
-    return value
-
-
-def _words(table: dict[str, Any], key: str, where: str) -> list[str]:
-    value = table.get(key, [])
-    if isinstance(value, str):
-        raise ConfigError(f"{where} {key} must be a list: write {key} = [{json.dumps(value)}]")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where} {key} must be a list of strings, e.g. {key} = [\"one\", \"two\"]")
-    return value
-
-
-def secret_store(config: dict[str, Any]) -> SecretStore:
-    """The system keyring; a 0600 plaintext file only if the user asked ([secrets] plaintext_fallback = true)."""
-    scfg = config_table(config, "secrets", "[secrets]")
-    fallback = scfg.get("plaintext_fallback", False)
-    if not isinstance(fallback, bool):
-        raise ConfigError("[secrets] plaintext_fallback must be true or false")
-    return SecretStore(plaintext_file=paths.data_dir() / "secrets.json" if fallback else None)
-
-
-def make_service(config: dict[str, Any] | None = None, secrets: SecretStore | None = None) -> TicketService:
-    """Build the service from config.toml ([backends.*], [tickets], [secrets]) and the data dir. Every wrongly
-    shaped value is a ConfigError that says what to write instead."""
-    cfg = settings.load() if config is None else config
-    tcfg = config_table(cfg, "tickets", "[tickets]")
-    backends = config_table(cfg, "backends", "[backends]")
-    for name in backends:
-        config_table(backends, name, f"[backends.{name}]")
-    default = tcfg.get("backend")
-    if default is not None and not isinstance(default, str):
-        raise ConfigError("[tickets] backend must be the name of a [backends.NAME] table, e.g. backend = \"helpdesk\"")
-    scale = tcfg.get("scale", 3)
-    if scale not in (3, 5) or isinstance(scale, bool):
-        raise ConfigError("[tickets] scale must be 3 or 5 (the size of the impact x urgency matrix)")
-    redaction = config_table(tcfg, "redaction", "[tickets.redaction]")
-    users = _words(redaction, "users", "[tickets.redaction]")
-    extra_hosts = _words(redaction, "hosts", "[tickets.redaction]")
-    keywords = _words(redaction, "keywords", "[tickets.redaction]")
-    domains = _words(redaction, "domains", "[tickets.redaction]")
-    # This machine's name; its DNS domains come from resolv.conf (local_domains), never from a DNS query.
-    hosts = {socket.gethostname()} - {"localhost", ""}
-    try:
-        data_dir = paths.ensure(paths.data_dir())
-    except OSError as exc:
-        raise ConfigError(f"the data folder {paths.data_dir()} cannot be created ({exc.strerror or exc}); make it "
-                          "writable or set DESKSIDE_DATA_DIR to a folder that is") from exc
-    return TicketService(
-        backends=backends,
-        data_dir=data_dir,
-        secrets=secrets if secrets is not None else secret_store(cfg),
-        default_backend=default,
-        sla=config_table(tcfg, "sla", "[tickets.sla]"),
-        scale=int(scale),
-        users=[getpass.getuser(), *users],
-        hosts=[*hosts, *extra_hosts],
-        keywords=keywords,
-        domains=[*local_domains(), *domains],
-    )
-
-
-def local_domains(resolv_conf: Path = Path("/etc/resolv.conf")) -> list[str]:
-    """This machine's own DNS domains (`domain` and `search` in resolv.conf): names in them are masked. Read from
-    the file, not asked of DNS (socket.getfqdn() may send a query off the machine)."""
-    out: list[str] = []
-    try:
-        text = resolv_conf.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return out
-    for line in text.splitlines():
-        parts = line.split("#", 1)[0].split()
-        if parts and parts[0] in ("domain", "search"):
-            out.extend(d.strip(".").lower() for d in parts[1:] if "." in d.strip("."))
-    return out
 
 
 def _progress(message: str, fraction: float | None = None) -> None:
@@ -188,7 +106,6 @@ def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> tuple
     log excerpts its findings point to are read on HOST too, over the same connection."""
     from tickets.bundle import log_excerpts
 
-    from ..services import run_diagnostics
     from .diagnose import connect_host
 
     host, _ = connect_host(args)  # prints why when it cannot connect
@@ -245,15 +162,10 @@ def _load_report(args: argparse.Namespace, svc: TicketService | None = None
             raise ConfigError(f"the report file {path} does not hold a JSON object")
         return data, _local_logs(data)
     if args.attach_diagnostics:
-        # desktop joins diagnostics and tickets: the report travels as a plain dict.
-        from diagnostics.collectors import select
-        from diagnostics.collectors.base import CollectContext
-        from diagnostics.host import LocalHost
-        from diagnostics.runner import run_collectors
-
+        # desktop joins diagnostics and tickets: the report travels as a plain dict. The run is `deskside
+        # diagnose`'s: the [diagnostics] settings and the collectors' cache.
         print("Collecting diagnostics…", file=sys.stderr)
-        report = run_collectors(select(), CollectContext(host=LocalHost()))
-        data = report.to_dict()
+        data = run_diagnostics().to_dict()
         return data, _local_logs(data)
     return None, {}
 
@@ -280,7 +192,7 @@ def _read_log_tail(path: Path) -> str:
 
 def cmd_new(args: argparse.Namespace) -> int:
     try:
-        svc = make_service()
+        svc = ticket_service()
         report, logs = _load_report(args, svc)
         for lf in args.log or []:
             logs[f"logs/{Path(lf).name}"] = _read_log_tail(Path(lf))
@@ -326,7 +238,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     try:
-        svc = make_service()
+        svc = ticket_service()
         action = args.action or "list"
         if action == "list":
             entries = svc.outbox_list(include_closed=args.all)
@@ -398,7 +310,7 @@ def _retry_due(svc: TicketService, args: argparse.Namespace) -> int:
 
 def cmd_backend_test(args: argparse.Namespace) -> int:
     try:
-        svc = make_service()
+        svc = ticket_service()
         print(svc.test_backend(args.name, timeout=args.timeout))
         return EXIT_OK
     except (AuthError, RejectedError) as exc:
@@ -414,7 +326,7 @@ def cmd_backend_test(args: argparse.Namespace) -> int:
 
 def cmd_backend_list(args: argparse.Namespace) -> int:
     try:
-        svc = make_service()
+        svc = ticket_service()
     except (TicketError, settings.ConfigError) as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -438,7 +350,7 @@ def cmd_backend_list(args: argparse.Namespace) -> int:
 
 def cmd_set_secret(args: argparse.Namespace) -> int:
     try:
-        svc = make_service()
+        svc = ticket_service()
         fields = svc.secret_fields(args.name)
         field = args.field or (fields[0] if fields else None)
         if field is None:
@@ -522,5 +434,3 @@ def register(subparsers: Any) -> None:
     pbl = bsub.add_parser("list", help="the configured backends and whether their settings are valid")
     pbl.set_defaults(func=cmd_backend_list)
 
-
-__all__ = ["config_table", "make_service", "register", "secret_store"]

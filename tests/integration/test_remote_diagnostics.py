@@ -25,7 +25,7 @@ import pytest
 
 import tests.integration.sshd as sshd_mod
 from desktop.remote_host import SshHost
-from desktop.services import run_diagnostics
+from desktop.wiring import run_diagnostics
 from diagnostics.cancel import Cancelled, CancelToken
 from diagnostics.render.json import dumps
 from diagnostics.schema import validation_errors

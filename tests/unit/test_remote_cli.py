@@ -93,7 +93,7 @@ def test_options_between_host_and_command() -> None:
 
 
 def test_address_book_with_a_wrong_type_is_one_clear_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from desktop.commands.remote import address_book_path
+    from desktop.paths import address_book_path
 
     path = address_book_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,9 +113,10 @@ def test_server_text_is_shown_without_control_characters() -> None:
 
 
 def test_one_connection_factory_for_cli_and_gui(home: Path) -> None:
-    # the CLI and the Remote page (desktop/connection_worker.py) build their connections with this one function
+    # the CLI, the Remote page (desktop/connection_worker.py) and its "Run diagnostics"
+    # (desktop/remote_diagnostics_gui.py) build their connections with this one function
     from desktop import paths
-    from desktop.commands.remote import new_connection
+    from desktop.wiring import new_connection
     from remote.auth import NoSecrets
     from remote.hosts import AddressBook, HostProfile
 
@@ -129,8 +130,9 @@ def test_one_connection_factory_for_cli_and_gui(home: Path) -> None:
     assert (conn.save_secrets, conn.use_agent) == (True, True)
     jump = conn.resolve_jump("jumpy")
     assert (jump.hostname, jump.port, jump.user) == ("127.0.0.9", 2222, "ops")
-    src = (Path(__file__).parents[2] / "desktop" / "connection_worker.py").read_text()
-    assert "cli.new_connection(" in src and "HostKeyStore(" not in src
+    for module in ("connection_worker.py", "remote_diagnostics_gui.py"):
+        src = (Path(__file__).parents[2] / "desktop" / module).read_text()
+        assert "new_connection" in src and "HostKeyStore(" not in src
 
 
 @pytest.mark.parametrize(("key_type", "label"), [("ssh-ed25519", "ED25519"), ("ssh-rsa", "RSA"),
@@ -152,7 +154,7 @@ def test_a_local_file_problem_is_one_line_not_a_bug_report(capsys: pytest.Captur
 
 
 def test_hash_known_hosts_from_the_ssh_config_is_followed(home: Path) -> None:
-    from desktop.commands.remote import new_connection
+    from desktop.wiring import new_connection
     from remote.auth import NoSecrets
     from remote.hosts import AddressBook
 

@@ -127,7 +127,7 @@ def test_a_value_keeps_its_placeholder_from_one_ticket_to_the_next(tmp_path: Pat
 def test_this_machines_dns_domains_come_from_resolv_conf(tmp_path: Path) -> None:
     """Read from the file (socket.getfqdn() may query a DNS server off the machine); one-label names are no
     domain to mask."""
-    from desktop.commands.tickets import local_domains
+    from desktop.wiring import local_domains
 
     conf = tmp_path / "resolv.conf"
     conf.write_text("# generated\nnameserver 10.0.0.53\ndomain Corp.Example.\nsearch branch.corp.example lan\n"
