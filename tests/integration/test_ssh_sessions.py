@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -25,24 +28,33 @@ pytestmark = [pytest.mark.integration, pytest.mark.root]
 def test_exec_streams_stdout_and_stderr_apart(ssh_env: SshEnv, sshd_server: Sshd, tmp_path) -> None:
     audit = AuditLog(tmp_path / "audit.jsonl")
     conn = ssh_env.connect(sshd_server, audit=audit)
-    seen: list[tuple[str, bytes, float]] = []
+    seen: list[tuple[str, bytes]] = []
+    # The command prints "one", then waits until the test has SEEN "one" (it creates the flag file from the output
+    # callback): if the output were not streamed as it came, the command would never end and exec would time out.
+    flag_dir = Path(tempfile.mkdtemp(prefix="deskside-stream-"))
+    flag_dir.chmod(0o755)
+    flag = flag_dir / "seen-one"
+
+    def on_stdout(b: bytes) -> None:
+        seen.append(("out", b))
+        if b"one" in b:
+            flag.touch()
+
     try:
-        t0 = time.monotonic()
         r = conn.exec(
-            "echo one; echo warn >&2; sleep 1; echo two; exit 7",
+            f"echo one; echo warn >&2; while [ ! -e {flag} ]; do sleep 0.05; done; echo two; exit 7",
             timeout=30,
-            on_stdout=lambda b: seen.append(("out", b, time.monotonic() - t0)),
-            on_stderr=lambda b: seen.append(("err", b, time.monotonic() - t0)),
+            on_stdout=on_stdout,
+            on_stderr=lambda b: seen.append(("err", b)),
         )
-        ended = time.monotonic() - t0
     finally:
         conn.close()
+        shutil.rmtree(flag_dir, ignore_errors=True)
     assert r.exit_status == 7
     assert r.stdout == b"one\ntwo\n"
     assert r.stderr == b"warn\n"
     first = next(s for s in seen if s[0] == "out")
-    assert first[1].startswith(b"one")
-    assert ended - first[2] >= 0.8  # streamed as it came, a second before the command ended
+    assert first[1].startswith(b"one")  # streamed as it came: "one" arrived on its own, before "two" was written
     entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert entries[-1]["host"] == "127.0.0.1" and entries[-1]["user"] == ssh_env.user
     assert entries[-1]["exit_status"] == 7 and entries[-1]["command"].startswith("echo one")
@@ -56,11 +68,9 @@ def test_exec_timeout_and_cancel_stop_the_command(ssh_env: SshEnv, sshd_server: 
         assert err.value.stdout == b"started\n"
         assert "did not finish within 1 s" in str(err.value)
         token = CancelToken()
-        threading.Timer(0.5, token.cancel).start()
-        t0 = time.monotonic()
+        # cancelled once the command runs; without the cancel it would end normally after 30 s, with no exception
         with pytest.raises(Cancelled):
-            conn.exec("sleep 30", cancel=token)
-        assert time.monotonic() - t0 < 10
+            conn.exec("echo running; sleep 30", cancel=token, on_stdout=lambda b: token.cancel())
         assert conn.exec("echo still-usable").stdout == b"still-usable\n"
     finally:
         conn.close()
@@ -97,22 +107,32 @@ def test_pty_shell_runs_commands_and_resizes(ssh_env: SshEnv, sshd_server: Sshd)
         conn.close()
 
 
-def test_dead_peer_detected_within_interval_times_count(ssh_env: SshEnv, fresh_sshd: Sshd) -> None:
+def test_dead_peer_is_detected_by_unanswered_keepalives(ssh_env: SshEnv, fresh_sshd: Sshd) -> None:
+    # How fast the dead peer is found, against OpenSSH's ServerAliveInterval, is measured in bench/bench_session.py.
+    off = fresh_sshd.log_size()
     conn = ssh_env.connect(fresh_sshd, keepalive_interval=1, keepalive_count_max=2)
     lost: list[str] = []
-    conn.on_lost = lost.append
+    found = threading.Event()
+
+    def on_lost(reason: str) -> None:
+        lost.append(reason)
+        found.set()
+
+    conn.on_lost = on_lost
     try:
         assert conn.exec("echo alive").stdout == b"alive\n"
-        time.sleep(1.5)  # a few keepalives answered: not lost
-        assert conn.lost_error() is None
+        # A keepalive is only sent once the one before it was answered: two in the server's log mean one answered.
+        def keepalives_seen() -> int:
+            return fresh_sshd.log.read_bytes()[off:].count(b"rtype keepalive@openssh.com")
+
+        deadline = time.monotonic() + 60  # only against a hang: this waits on the server's log, not on a clock
+        while keepalives_seen() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert keepalives_seen() >= 2
+        assert conn.lost_error() is None and not lost
         stopped = fresh_sshd.signal_sessions(signal.SIGSTOP)  # the server stops answering, TCP stays up
         assert stopped
-        t0 = time.monotonic()
-        while not lost and time.monotonic() - t0 < 15:
-            time.sleep(0.1)
-        took = time.monotonic() - t0
-        assert lost, "the dead peer was not detected"
-        assert 1.5 <= took <= 2 * 1 + 2.5  # interval x count, plus at most one interval of phase
+        assert found.wait(60), "the dead peer was not detected"
         assert "no answer from the server to 2 keepalives" in lost[0]
         with pytest.raises(ConnectionLost) as err:
             conn.exec("echo x", timeout=5)
@@ -185,17 +205,13 @@ def test_connect_to_a_hung_server_times_out_or_is_cancelled(ssh_env: SshEnv, fre
     assert fresh_sshd.proc is not None
     os.kill(fresh_sshd.proc.pid, signal.SIGSTOP)  # TCP connects (kernel backlog), but no SSH banner ever comes
     try:
-        t0 = time.monotonic()
-        with pytest.raises(ConnectError) as err:
+        with pytest.raises(ConnectError) as err:  # the handshake's own deadline, not a hang
             ssh_env.connect_with(fresh_sshd, timeout=1.5)
-        assert time.monotonic() - t0 < 6
         assert "did not complete the SSH handshake in time" in str(err.value)
         token = CancelToken()
         threading.Timer(0.5, token.cancel).start()
-        t0 = time.monotonic()
-        with pytest.raises(Cancelled):
+        with pytest.raises(Cancelled):  # long before the 60 s deadline, which would raise ConnectError instead
             ssh_env.connect_with(fresh_sshd, timeout=60, cancel=token)
-        assert time.monotonic() - t0 < 5
     finally:
         os.kill(fresh_sshd.proc.pid, signal.SIGCONT)
 
