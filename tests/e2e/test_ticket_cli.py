@@ -167,12 +167,17 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
     import json
     import signal
     import time
+    from urllib.parse import urlsplit
 
+    from tests.e2e.http_watch import HttpWatch
     from tests.integration.rt_server import rt_or_skip
 
     rt = rt_or_skip()
     env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
-    config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{rt.url}"\nqueue = "General"\n')
+    parsed = urlsplit(rt.url)
+    watch = HttpWatch(parsed.hostname or "127.0.0.1", parsed.port or 80)  # tells when the request is in RT's socket
+    created = watch.handed_over("POST", "/REST/2.0/ticket")
+    config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{watch.url}{parsed.path.rstrip("/")}"\nqueue = "General"\n')
     full = {**os.environ, **env}
     full.pop("DISPLAY", None)
     rt.stop()
@@ -180,12 +185,9 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
         proc = subprocess.Popen([DESKSIDE, "ticket", "new", "--summary", "Killed while sending", "--yes",
                                  "--timeout", "120"], env=full, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):  # until the ticket is in the outbox and being sent
-            r = deskside("ticket", "outbox", "list", "--json")
-            if r.returncode == 0 and '"sending"' in r.stdout:
-                break
-            time.sleep(0.1)
-        time.sleep(1.0)  # the request is in RT's socket
+        assert created.wait(60), "the create request never reached RT"
+        r = deskside("ticket", "outbox", "list", "--json")
+        assert '"sending"' in r.stdout, r.stdout  # in the outbox and being sent
         # Meanwhile a retry from another process leaves the live attempt alone, and says so.
         r = deskside("ticket", "outbox", "retry", "1", env=env)
         assert r.returncode == 3 and "#1 is being sent right now by another Deskside process" in r.stdout, r
@@ -205,6 +207,7 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert rt.search_marker(entry["uid"]) == [re.search(r"Sent: ticket (\d+)", r.stdout).group(1)]  # type: ignore[union-attr]
     assert "marker search" in deskside("ticket", "outbox", "show", "1").stdout
+    watch.close()
 
 
 def test_log_excerpts_come_only_from_the_machine_the_report_was_made_on(tmp_path: Path) -> None:
