@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +27,10 @@ class Receiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.created: dict[str, dict[str, Any]] = {}  # Idempotency-Key -> ticket
         self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.delay_next = 0.0
+        # The test holds the next answer until it sets this Event (the ticket exists; the answer comes late, after
+        # the client gave up); `answered` is set once that held request's handler is done.
+        self.hold_next: threading.Event | None = None
+        self.answered = threading.Event()
 
     @property
     def url(self) -> str:
@@ -51,8 +53,9 @@ class Handler(BaseHTTPRequestHandler):
         key = self.headers["Idempotency-Key"]
         if key not in self.server.created:  # an idempotent receiver: one ticket per key
             self.server.created[key] = {"id": f"T{len(self.server.created) + 1}", "payload": json.loads(body)}
-        delay, self.server.delay_next = self.server.delay_next, 0.0
-        time.sleep(delay)  # the ticket exists; the answer comes late (or the client gave up)
+        hold, self.server.hold_next = self.server.hold_next, None
+        if hold is not None:
+            assert hold.wait(60), "the test never released the held answer"
         t = self.server.created[key]
         out = json.dumps({"id": t["id"], "url": f"https://desk.example/{t['id']}"}).encode()
         try:
@@ -63,6 +66,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(out)
         except OSError:
             pass
+        finally:
+            if hold is not None:
+                self.server.answered.set()
 
 
 @pytest.fixture
@@ -105,10 +111,11 @@ def test_webhook_delivers_payload_signature_and_bundle(receiver: Receiver, tmp_p
 def test_lost_answer_idempotent_receiver_gets_one_ticket(receiver: Receiver, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     svc = _svc(tmp_path, monkeypatch, receiver.url, idempotent=True)
-    receiver.delay_next = 4.0
-    e = svc.submit(svc.build_preview(Draft(summary="slow receiver")), timeout=1)
+    receiver.hold_next = release = threading.Event()
+    e = svc.submit(svc.build_preview(Draft(summary="slow receiver")), timeout=1)  # gives up waiting for the answer
     assert e.state == "retry" and e.maybe_sent
-    time.sleep(3.5)
+    release.set()  # the late answer goes to a client that is no longer listening
+    assert receiver.answered.wait(30)
     e = svc.retry(e.id, timeout=10)
     assert e.state == "sent" and e.remote_id == "T1"
     assert len(receiver.requests) == 2 and len(receiver.created) == 1
@@ -117,9 +124,11 @@ def test_lost_answer_idempotent_receiver_gets_one_ticket(receiver: Receiver, tmp
 def test_lost_answer_plain_receiver_is_uncertain_not_duplicated(receiver: Receiver, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     svc = _svc(tmp_path, monkeypatch, receiver.url)  # idempotent = false: we cannot know
-    receiver.delay_next = 4.0
-    e = svc.submit(svc.build_preview(Draft(summary="slow receiver")), timeout=1)
+    receiver.hold_next = release = threading.Event()
+    e = svc.submit(svc.build_preview(Draft(summary="slow receiver")), timeout=1)  # gives up waiting for the answer
     assert e.state == "uncertain" and "may have been created" in e.last_error
     assert svc.process_due() == []  # never retried on its own
-    time.sleep(3.5)
+    release.set()
+    assert receiver.answered.wait(30)
+    assert svc.process_due() == []  # not even once the receiver has answered (to nobody)
     assert len(receiver.requests) == 1
