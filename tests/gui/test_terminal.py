@@ -140,9 +140,9 @@ def test_colours_are_parsed_and_painted(qtbot, term, shell) -> None:  # type: ig
 def test_arrows_escape_function_and_ctrl_keys_reach_the_program(qtbot, term, tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "keys.bin"
     # The program sees the raw bytes: no echo, no line editing, no signals.
-    pty = LocalPty(term, ["sh", "-c", f"stty raw -echo; head -c 40 > {out}; echo DONE"], tmp_path)
+    pty = LocalPty(term, ["sh", "-c", f"stty raw -echo; printf RAW-READY; head -c 40 > {out}; echo DONE"], tmp_path)
     try:
-        qtbot.wait(300)
+        wait_text(qtbot, term, "RAW-READY")  # printed once the terminal is in raw mode: keys typed now arrive raw
         for key, mods in [
             (Qt.Key.Key_Up, Qt.KeyboardModifier.NoModifier),
             (Qt.Key.Key_Left, Qt.KeyboardModifier.NoModifier),
