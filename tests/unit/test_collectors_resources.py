@@ -389,7 +389,10 @@ def zombie() -> Iterator[subprocess.Popen[bytes]]:
 @pytest.fixture
 def busy_child() -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    time.sleep(0.3)
+    burner = psutil.Process(child.pid)
+    deadline = time.monotonic() + 30
+    while sum(burner.cpu_times()[:2]) == 0 and time.monotonic() < deadline:  # until it has started burning
+        time.sleep(0.02)
     yield child
     child.kill()
     child.wait()
@@ -410,12 +413,27 @@ def test_processes_lists_a_zombie_with_its_parent(zombie: subprocess.Popen[bytes
 
 
 @linux_only
-def test_processes_top_cpu_shows_a_busy_program(busy_child: subprocess.Popen[bytes]) -> None:
+def test_processes_top_cpu_shows_a_busy_program(busy_child: subprocess.Popen[bytes],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a loaded machine other programs may burn more than ours, so every busy process is listed here (the cut to
+    # the top 5 is tested on recorded `ps` output); what must hold is that ours is found, busy, with a sane figure,
+    # not how much CPU a shared machine gave it.
+    from diagnostics.collectors import processes
+
+    monkeypatch.setattr(processes, "TOP_N", 100_000)
+    burner = psutil.Process(busy_child.pid)
+    before = sum(burner.cpu_times()[:2])
     s = collect(ProcessesCollector())
+    assert sum(burner.cpu_times()[:2]) > before  # it was burning CPU while the collector sampled
     top = {p["pid"]: p for p in s.data["top_cpu"]}
     assert busy_child.pid in top
-    assert top[busy_child.pid]["cpu_percent"] > 20.0
+    assert 0.0 < top[busy_child.pid]["cpu_percent"] <= 100.0 * (psutil.cpu_count() or 1)
+    assert all(0.0 <= p["cpu_percent"] <= 100.0 * (psutil.cpu_count() or 1) for p in s.data["top_cpu"])
+    cpu = [p["cpu_percent"] for p in s.data["top_cpu"]]
+    assert cpu == sorted(cpu, reverse=True)
     assert top[busy_child.pid]["username"] == psutil.Process().username()
+    monkeypatch.setattr(processes, "TOP_N", 5)
+    s = collect(ProcessesCollector())
     assert len(s.data["top_memory"]) == 5
     rss = [p["rss"] for p in s.data["top_memory"]]
     assert rss == sorted(rss, reverse=True)
