@@ -3,13 +3,17 @@ a Report (partial when cancelled or timed out) with durations and skips."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
-import queue
-import threading
+import functools
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
+
+from common.deadline import Ended, start, watch
 
 from . import __version__
 from .cancel import Cancelled, CancelToken
@@ -66,6 +70,22 @@ def _finish_status(section: Section) -> SectionStatus:
     return SectionStatus.OK
 
 
+@dataclass
+class _Running:
+    """One collector of a run: its section, its own cancel token, its thread's future, the runner's verdict."""
+
+    collector: Collector
+    section: Section
+    token: CancelToken
+    begun: float
+    future: Future[None] | None = None
+    stopped: SectionStatus | None = None  # timeout/cancelled, set by the runner; a late thread must not change it
+
+    @property
+    def deadline(self) -> float:
+        return self.begun + self.collector.timeout_s
+
+
 def run_collectors(
     collectors: Sequence[Collector],
     ctx: CollectContext,
@@ -81,19 +101,12 @@ def run_collectors(
         deskside_version=__version__,
     )
     total = len(collectors)
-    done_q: queue.Queue[str] = queue.Queue()
-    sections: dict[str, Section] = {}
-    tokens: dict[str, CancelToken] = {}
-    deadlines: dict[str, float] = {}
-    begun: dict[str, float] = {}
-    finished: set[str] = set()
-    threads: dict[str, threading.Thread] = {}
-    stopped: dict[str, SectionStatus] = {}  # the runner's verdict; a stopped thread must not overwrite it
+    finished = 0
 
     def emit(name: str, state: str) -> None:
         if progress is not None:
             try:
-                progress(name, state, len(finished), total)
+                progress(name, state, finished, total)
             except Exception:  # noqa: S110 - a broken progress display must never break a run
                 pass
 
@@ -119,63 +132,45 @@ def run_collectors(
         except Exception as exc:
             section.status = SectionStatus.ERROR
             section.error = _one_line(exc)
-        finally:
-            done_q.put(c.name)
 
+    runs: dict[str, _Running] = {}
     for c in collectors:
-        section = Section(name=c.name, title=c.title)
-        sections[c.name] = section
-        tokens[c.name] = CancelToken()
-        sub = dataclasses.replace(ctx, cancel=tokens[c.name])
-        begun[c.name] = time.monotonic()
-        deadlines[c.name] = begun[c.name] + c.timeout_s
-        threads[c.name] = threading.Thread(target=work, args=(c, sub, section), name=f"collector-{c.name}",
-                                           daemon=True)
-        threads[c.name].start()
+        run = runs[c.name] = _Running(c, Section(name=c.name, title=c.title), CancelToken(), time.monotonic())
+        sub = dataclasses.replace(ctx, cancel=run.token)
+        run.future = start(functools.partial(work, c, sub, run.section), name=f"collector-{c.name}")
         emit(c.name, "running")
 
-    pending = {c.name for c in collectors}
-    while pending:
-        try:
-            name = done_q.get(timeout=0.05)
-        except queue.Empty:
-            name = None
-        now = time.monotonic()
-        if name is not None and name in pending:
-            pending.discard(name)
-            section = sections[name]
-            section.duration_s = now - begun[name]
-            section.status = _finish_status(section)
-            finished.add(name)
-            emit(name, section.status.value)
-        if ctx.cancel.cancelled:
-            report.cancelled = True
-            for n in list(pending):
-                tokens[n].cancel()
-                sections[n].status = stopped[n] = SectionStatus.CANCELLED
-                sections[n].duration_s = now - begun[n]
-                pending.discard(n)
-                finished.add(n)
-                emit(n, "cancelled")
-        for n in list(pending):
-            if now >= deadlines[n]:
-                tokens[n].cancel()
-                s = sections[n]
-                s.status = stopped[n] = SectionStatus.TIMEOUT
-                s.duration_s = now - begun[n]
-                s.skip(n, f"did not finish within its {next(c.timeout_s for c in collectors if c.name == n):g} s "
-                          "timeout; what was ready is kept")
-                pending.discard(n)
-                finished.add(n)
-                emit(n, "timeout")
+    futures = {name: run.future for name, run in runs.items() if run.future is not None}
+    deadlines = {name: run.deadline for name, run in runs.items()}
+    for name, ended in watch(futures, until=deadlines, cancel=ctx.cancel):
+        run = runs[name]
+        run.section.duration_s = time.monotonic() - run.begun
+        if ended is Ended.DONE:
+            run.section.status = _finish_status(run.section)
+        else:
+            # Stopped by the runner: its thread is told to stop, and its late writes never change this verdict.
+            run.token.cancel()
+            if ended is Ended.CANCELLED:
+                report.cancelled = True
+                run.stopped = SectionStatus.CANCELLED
+            else:
+                run.stopped = SectionStatus.TIMEOUT
+                run.section.skip(name, f"did not finish within its {run.collector.timeout_s:g} s timeout; what was "
+                                       "ready is kept")
+            run.section.status = run.stopped
+        finished += 1
+        emit(name, run.section.status.value)
+    if ctx.cancel.cancelled:
+        report.cancelled = True
 
-    grace_end = time.monotonic() + STOP_GRACE_S
-    for n in stopped:
-        threads[n].join(max(0.0, grace_end - time.monotonic()))
+    stopped = [run.future for run in runs.values() if run.stopped is not None and run.future is not None]
+    if stopped:
+        concurrent.futures.wait(stopped, timeout=STOP_GRACE_S)
     # Snapshot (a deep copy) so a late collector thread cannot change the report under us.
-    for name, s in sections.items():
+    for name, run in runs.items():
+        s = run.section
         report.sections[name] = dataclasses.replace(
-            s, status=stopped.get(name, s.status), data=_clean(dict(s.data)),
+            s, status=run.stopped or s.status, data=_clean(dict(s.data)),
             skips=[Skip(_text(k.item), _text(k.reason)) for k in list(s.skips)],
             error=_text(s.error) if s.error is not None else None,
         )

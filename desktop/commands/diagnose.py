@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from common.deadline import start, wait_for
+
 EXIT = {"ok": 0, "info": 0, "warning": 1, "critical": 2}
 EXIT_UNKNOWN = 3
 EXIT_CANCELLED = 130
@@ -175,16 +177,13 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if host is not None:
                 host.conn.close()
-            done.set()
 
-    # An Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread marked as stopped.
-    done = threading.Event()
-    worker = threading.Thread(target=work, name="diagnose", daemon=True)
-    worker.start()
+    # Waiting on the future, not Thread.join: a Ctrl-C that interrupts join() can leave the thread marked as stopped.
+    worker = start(work, name="diagnose")
     interrupted = False
-    while not done.is_set():
+    while not worker.done():
         try:
-            done.wait(0.1)
+            wait_for(worker)
         except KeyboardInterrupt:
             if interrupted:
                 progress.clear()

@@ -10,11 +10,14 @@ Local machine: /proc/self/mounts (Linux) or psutil (Windows, macOS) plus os.stat
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import threading
 import time
+from collections.abc import Callable
 from typing import Any
+
+from common.deadline import Ended, start, watch
 
 from ..cancel import Cancelled, CancelToken
 from ..host import Host, decode
@@ -136,59 +139,33 @@ def parse_df(text: str) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def _join_all(threads: list[threading.Thread], timeout: float, cancel: CancelToken | None) -> None:
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        while t.is_alive() and time.monotonic() < deadline:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled("cancelled by the user")
-            t.join(min(0.05, max(0.0, deadline - time.monotonic())))
+def _measure_all(measure: Callable[[str], Any], what: str, paths: list[str], timeout: float,
+                 cancel: CancelToken | None) -> dict[str, Any]:
+    """`measure(path)` for every path, each in its own daemon thread (a hung NFS mount must not keep the process
+    alive): path -> its value or its OSError; a path that has not answered within `timeout` seconds is left out."""
+    running = {p: start(functools.partial(measure, p), name=f"{what}:{p}") for p in paths}
+    results: dict[str, Any] = {}
+    for p, ended in watch(running, until=time.monotonic() + timeout, cancel=cancel):
+        if ended is Ended.CANCELLED:
+            raise Cancelled("cancelled by the user")
+        if ended is Ended.DONE:
+            try:
+                results[p] = running[p].result()
+            except OSError as exc:
+                results[p] = exc
+    return results
 
 
 def _statvfs_all(paths: list[str], timeout: float, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """statvfs every path in its own daemon thread (a hung NFS mount must not keep the process alive)."""
-    results: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def one(p: str) -> None:
-        try:
-            r: Any = os.statvfs(p)
-        except OSError as exc:
-            r = exc
-        with lock:
-            results[p] = r
-
-    threads = []
-    for p in paths:
-        t = threading.Thread(target=one, args=(p,), name=f"statvfs:{p}", daemon=True)
-        t.start()
-        threads.append(t)
-    _join_all(threads, timeout, cancel)
-    with lock:
-        return dict(results)
+    """statvfs every path (see `_measure_all`)."""
+    return _measure_all(os.statvfs, "statvfs", paths, timeout, cancel)
 
 
 def _disk_usage_all(paths: list[str], timeout: float, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """psutil.disk_usage (Windows has no statvfs), each in its own daemon thread."""
+    """psutil.disk_usage (Windows has no statvfs) for every path (see `_measure_all`)."""
     import psutil
 
-    results: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def one(p: str) -> None:
-        try:
-            r: Any = psutil.disk_usage(p)
-        except OSError as exc:
-            r = exc
-        with lock:
-            results[p] = r
-
-    threads = [threading.Thread(target=one, args=(p,), daemon=True) for p in paths]
-    for t in threads:
-        t.start()
-    _join_all(threads, timeout, cancel)
-    with lock:
-        return dict(results)
+    return _measure_all(psutil.disk_usage, "disk_usage", paths, timeout, cancel)
 
 
 class StorageCollector(Collector):

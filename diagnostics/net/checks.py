@@ -8,18 +8,20 @@ of a hang. A check returns a plain dict (JSON-ready) with at least:
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
-import queue
 import socket
 import ssl
 import struct
-import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from common.deadline import DeadlineExceeded, Ended, call_with_deadline, start, watch
 
 from ..cancel import Cancelled, CancelToken
 from .dnsconf import server_address
@@ -180,26 +182,18 @@ def resolve(host: str, port: int, dl: Deadline) -> list[tuple[Any, ...]]:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError):
         pass
-    box: queue.Queue[Any] = queue.Queue()
 
-    def work() -> None:
-        try:
-            box.put(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except (OSError, UnicodeError) as exc:
-            box.put(exc)
+    def work() -> list[tuple[Any, ...]]:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
-    threading.Thread(target=work, name=f"resolve-{host}", daemon=True).start()
-    while True:
-        try:
-            got = box.get(timeout=min(0.05, dl.left()))
-        except queue.Empty:
-            continue
-        except CheckFailed:
-            raise CheckFailed(f"the name {host} could not be resolved within {dl.timeout:g} s") from None
-        if isinstance(got, Exception):
-            msg = got.strerror if isinstance(got, OSError) and got.strerror else str(got)
-            raise CheckFailed(f"the name {host} could not be resolved ({msg})")
-        return list(got)
+    try:
+        return list(call_with_deadline(work, timeout=max(0.0, dl.end - time.monotonic()), cancel=dl.cancel,
+                                       name=f"resolve-{host}"))
+    except DeadlineExceeded:
+        raise CheckFailed(f"the name {host} could not be resolved within {dl.timeout:g} s") from None
+    except (OSError, UnicodeError) as exc:
+        msg = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CheckFailed(f"the name {host} could not be resolved ({msg})") from None
 
 
 def connect(host: str, port: int, dl: Deadline, what: str) -> socket.socket:
@@ -308,9 +302,8 @@ def check_dns(name: str, servers: list[str], timeout: float, cancel: CancelToken
     import dns.rdatatype
 
     dl = Deadline(timeout, cancel)
-    answers: queue.Queue[tuple[str, bool, str, list[str]]] = queue.Queue()
 
-    def ask(server: str) -> None:
+    def ask(server: str) -> tuple[bool, str, list[str]]:
         try:
             addr, port = server_address(server)
             q = dns.message.make_query(name, dns.rdatatype.A)
@@ -319,37 +312,31 @@ def check_dns(name: str, servers: list[str], timeout: float, cancel: CancelToken
             rcode = resp.rcode()
             ips = [r.to_text() for rrset in resp.answer for r in rrset if rrset.rdtype == dns.rdatatype.A]
             if rcode == dns.rcode.NOERROR:
-                answers.put((server, True, f"answered {', '.join(ips) or '(no IPv4 address)'}", ips))
-            elif rcode == dns.rcode.NXDOMAIN:
-                answers.put((server, False, f"says {name} does not exist (NXDOMAIN)", []))
-            elif rcode == dns.rcode.SERVFAIL:
-                answers.put((server, False, "could not resolve it (SERVFAIL: its own upstream servers may be "
-                                            "unreachable)", []))
-            else:
-                answers.put((server, False, f"refused to answer ({dns.rcode.to_text(rcode)})", []))
+                return True, f"answered {', '.join(ips) or '(no IPv4 address)'}", ips
+            if rcode == dns.rcode.NXDOMAIN:
+                return False, f"says {name} does not exist (NXDOMAIN)", []
+            if rcode == dns.rcode.SERVFAIL:
+                return False, "could not resolve it (SERVFAIL: its own upstream servers may be unreachable)", []
+            return False, f"refused to answer ({dns.rcode.to_text(rcode)})", []
         except dns.exception.Timeout:
-            answers.put((server, False, f"did not answer within {timeout:g} s", []))
+            return False, f"did not answer within {timeout:g} s", []
         except (OSError, ValueError, dns.exception.DNSException) as exc:
             reason = _os_reason(exc, "it", timeout) if isinstance(exc, OSError) else str(exc)
-            answers.put((server, False, f"failed: {reason}", []))
+            return False, f"failed: {reason}", []
 
-    for s in servers:
-        threading.Thread(target=ask, args=(s,), name=f"dns-{s}", daemon=True).start()
+    asked = {s: start(functools.partial(ask, s), name=f"dns-{s}") for s in servers}
     per_server: dict[str, str] = {}
     addresses: list[str] = []
     ok = False
-    while len(per_server) < len(servers) and not ok:
-        try:
-            server, good, text, ips = answers.get(timeout=min(0.05, max(0.0, dl.end + 0.2 - time.monotonic())))
-        except queue.Empty:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled("cancelled by the user") from None
-            if time.monotonic() > dl.end + 0.2:
+    for server, ended in watch(asked, until=dl.end + 0.2, cancel=cancel):
+        if ended is Ended.CANCELLED:
+            raise Cancelled("cancelled by the user")
+        if ended is Ended.DONE:
+            good, text, ips = asked[server].result()
+            per_server[server] = text
+            if good:
+                ok, addresses = True, ips
                 break
-            continue
-        per_server[server] = text
-        if good:
-            ok, addresses = True, ips
     for s in servers:
         per_server.setdefault(s, f"did not answer within {timeout:g} s")
     if ok:
@@ -642,32 +629,24 @@ def run_parallel(tasks: Mapping[str, Callable[[], CheckResult]], cancel: CancelT
                  on_done: Callable[[str, CheckResult], None], wait_limit: float) -> None:
     """Run the checks in daemon threads; call on_done as each finishes. Raises Cancelled promptly on cancel;
     a check still running after `wait_limit` seconds is recorded as timed out."""
-    done: queue.Queue[tuple[str, CheckResult]] = queue.Queue()
-
-    def wrap(name: str, fn: Callable[[], CheckResult]) -> None:
+    def outcome(future: Future[CheckResult]) -> CheckResult:
         try:
-            done.put((name, fn()))
+            return future.result()
         except Cancelled:
-            done.put((name, not_run("", "cancelled")))
+            return not_run("", "cancelled")
         except Exception as exc:  # a bug in one check must not lose the others
-            done.put((name, {"ok": None, "target": "", "summary": f"The check failed unexpectedly: "
-                             f"{type(exc).__name__}: {exc}", "duration_s": 0.0}))
+            return {"ok": None, "target": "", "summary": f"The check failed unexpectedly: "
+                    f"{type(exc).__name__}: {exc}", "duration_s": 0.0}
 
-    for name, fn in tasks.items():
-        threading.Thread(target=wrap, args=(name, fn), name=f"check-{name}", daemon=True).start()
-    pending = set(tasks)
-    end = time.monotonic() + wait_limit
-    while pending:
-        if cancel.cancelled:
+    running = {name: start(fn, name=f"check-{name}") for name, fn in tasks.items()}
+    timed_out: list[str] = []
+    for name, ended in watch(running, until=time.monotonic() + wait_limit, cancel=cancel):
+        if ended is Ended.CANCELLED:
             raise Cancelled("cancelled by the user")
-        try:
-            name, res = done.get(timeout=0.05)
-        except queue.Empty:
-            if time.monotonic() > end:
-                for n in sorted(pending):
-                    on_done(n, {"ok": False, "target": "", "summary": f"The check did not finish within "
-                                f"{wait_limit:g} s.", "duration_s": round(wait_limit, 3)})
-                return
-            continue
-        pending.discard(name)
-        on_done(name, res)
+        if ended is Ended.TIMEOUT:
+            timed_out.append(name)
+        else:
+            on_done(name, outcome(running[name]))
+    for name in sorted(timed_out):
+        on_done(name, {"ok": False, "target": "", "summary": f"The check did not finish within {wait_limit:g} s.",
+                       "duration_s": round(wait_limit, 3)})
