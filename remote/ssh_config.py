@@ -264,12 +264,13 @@ class SshConfig:
                 hn[0] = Option("hostname", hn[0].value, hn[0].where, hn[0].args, error=str(exc))
         name = name.lower()
         mode = _canon_mode(ev.first("canonicalizehostname"))
-        canon_where = (ev.out.get("canonicalizehostname") or [Option("", "", "")])[0].where
-        if mode != "no":
+        canon_where = (ev.out.get("canonicalizehostname") or ev.out.get("canonicalizepermittedcnames")
+                       or [Option("", "", "")])[0].where
+        if mode != "no" or "canonicalizepermittedcnames" in ev.out:
             name, problem = canonicalize(name, _canon_options(ev, mode), self.resolver)
             if problem:
                 ev.notes.append(f"{canon_where}: {problem} (ssh stops here)")
-            ev.want_final = True
+        ev.want_final |= mode != "no"
         if ev.want_final:
             where = hn[0].where if hn else canon_where
             ev.out["hostname"] = [Option("hostname", name, where, [name])]

@@ -169,17 +169,27 @@ def _follow_cname(name: str, cname: str | None, co: CanonOptions) -> str:
 
 
 def canonicalize(host: str, co: CanonOptions, resolver: Resolver) -> tuple[str, str | None]:
-    """The canonical name for `host` (as ssh.c resolve_canonicalize) and an error when ssh would stop: no
-    CanonicalDomains suffix resolved and CanonicalizeFallbackLocal is no."""
+    """The canonical name for `host` (ssh.c resolve_canonicalize, then the CanonicalizePermittedCNAMEs lookup of the
+    bare name when nothing resolved) and an error when ssh would stop there."""
+    name, resolved, problem = _canonicalize(host, co, resolver)
+    if problem or resolved or not co.permitted_cnames or not (co.direct or co.mode == "always"):
+        return name, problem
+    cname = resolver(name)
+    if cname is None:
+        return name, f"Could not resolve hostname {name!r} (CanonicalizePermittedCNAMEs is set)" if co.direct else None
+    return _follow_cname(name, cname, co), None
+
+
+def _canonicalize(host: str, co: CanonOptions, resolver: Resolver) -> tuple[str, bool, str | None]:
     if co.mode == "no" or (not co.direct and co.mode != "always"):
-        return host, None
+        return host, False, None
+    addr, pct, scope = host.partition("%")
     try:
-        return str(ipaddress.ip_address(host.split("%", 1)[0])).lower() + (
-            "%" + host.split("%", 1)[1] if "%" in host else ""), None
+        return str(ipaddress.ip_address(addr)).lower() + pct + scope, True, None
     except ValueError:
         pass
     if host.count(".") > co.max_dots:
-        return host, None
+        return host, False, None
     for domain in co.domains:
         if domain.lower() == "none":
             break
@@ -187,8 +197,8 @@ def canonicalize(host: str, co: CanonOptions, resolver: Resolver) -> tuple[str, 
         cname = resolver(full + ".")
         if cname is None:
             continue
-        return _follow_cname(full, cname, co), None
+        return _follow_cname(full, cname, co), True, None
     if not co.fallback_local:
-        return host, f"Could not resolve host {host!r} in any CanonicalDomains ({' '.join(co.domains)}) and " \
-                     "CanonicalizeFallbackLocal is no"
-    return host, None
+        return host, False, (f"Could not resolve host {host!r} in any CanonicalDomains ({' '.join(co.domains)}) "
+                             "and CanonicalizeFallbackLocal is no")
+    return host, False, None
