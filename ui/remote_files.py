@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .remote_services import RemoteSession
+from .remote_services import RemoteSession, TransferStatus
 from .style import plain_tooltip
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -76,7 +76,7 @@ class _Transfer:
 class FilePane(QWidget):
     """Remote folder listing plus transfers. Local files dropped on it are uploaded to the folder shown."""
 
-    transfer_done = Signal(int, str, str)  # id, status, message (re-emitted for whoever wants to know)
+    transfer_done = Signal(int, object, str)  # id, TransferStatus, message (re-emitted for whoever wants to know)
 
     def __init__(self, session: RemoteSession, download_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -335,11 +335,12 @@ class FilePane(QWidget):
             t.bar.setToolTip(f"{human_size(done)} of {human_size(total)}")
         t.item.setText(3, "running")
 
-    def _on_finished(self, tid: int, status: str, message: str) -> None:
+    def _on_finished(self, tid: int, status: TransferStatus | str, message: str) -> None:
+        status = TransferStatus(status)
         t = self._transfers.get(tid)
         if t is None:
             return
-        if status == "ok":
+        if status is TransferStatus.OK:
             t.button.setEnabled(False)
             t.bar.setRange(0, 1000)
             t.bar.setValue(1000)

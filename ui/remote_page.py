@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
@@ -31,18 +30,18 @@ from remote.hosts import HostProfile
 from .remote_dialogs import HostKeyDialog, HostKeyRefusedDialog, KeyboardInteractiveDialog, SecretDialog
 from .remote_files import FilePane
 from .remote_hosts import AddressBookPanel
-from .remote_services import RemoteServices, RemoteSession
+from .remote_services import AuthKind, AuthQuestion, RemoteServices, RemoteSession, SessionState
 from .remote_tunnels import TunnelsPanel
 from .style import plain_tooltip
 from .terminal import TerminalWidget
 
 STATE_COLOURS = {
-    "connecting": "#1e88e5",
-    "connected": "#2e7d32",
-    "failed": "#c62828",
-    "refused": "#c62828",
-    "lost": "#ef8f00",
-    "closed": "#5b6272",
+    SessionState.CONNECTING: "#1e88e5",
+    SessionState.CONNECTED: "#2e7d32",
+    SessionState.FAILED: "#c62828",
+    SessionState.REFUSED: "#c62828",
+    SessionState.LOST: "#ef8f00",
+    SessionState.CLOSED: "#5b6272",
 }
 
 
@@ -60,14 +59,14 @@ def _notice(text: str) -> bytes:
 class SessionView(QWidget):
     """One connection: status bar, terminal tabs, files and tunnels."""
 
-    state_changed = Signal(str, str)
+    state_changed = Signal(object, str)  # SessionState, message
     dialog_opened = Signal(object)  # the dialog, for whoever wants to watch (tests, screenshots)
     diagnose_requested = Signal(object)  # this view: "Run diagnostics" on its host (desktop/ runs them)
 
     def __init__(self, session: RemoteSession, download_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.state = "new"
+        self.state = SessionState.NEW
         self.message = ""
         self.terminals: dict[int, TerminalWidget] = {}
         self.dialog: QDialog | None = None
@@ -139,37 +138,38 @@ class SessionView(QWidget):
         self._want_terminal = False
         self.session.close()
 
-    def _on_state(self, state: str, message: str) -> None:
+    def _on_state(self, state: SessionState | str, message: str) -> None:
+        state = SessionState(state)
         self.state, self.message = state, message
         colour = STATE_COLOURS.get(state, "#5b6272")
         # One line here (a refused host key's explanation has six; the dialog shows them), all of it on hover.
         self.status.setText(f"● {first_line(message) or state}")
         self.status.setToolTip(plain_tooltip(message.strip()) if "\n" in message.strip() else "")
         self.status.setStyleSheet(f"color: {colour};")
-        if state == "connected":
+        if state is SessionState.CONNECTED:
             if self._want_terminal and all(t.isReadOnly() for t in self.terminals.values()):
                 self.new_terminal()
             self._want_terminal = False
             self.files.refresh()
-        elif state in ("lost", "closed", "failed", "refused"):
+        elif state.ended:
             if self.dialog is not None:
                 self.dialog.reject()
             for term in self.terminals.values():
                 if not term.isReadOnly():
                     term.feed(_notice(message or state))
                     term.setReadOnly(True)
-        if state == "refused":
+        if state is SessionState.REFUSED:
             dlg = HostKeyRefusedDialog(message, self)
             self._show(dlg)
         self._update_buttons()
         self.state_changed.emit(state, message)
 
     def _update_buttons(self) -> None:
-        connected = self.state == "connected"
+        connected = self.state is SessionState.CONNECTED
         self.new_terminal_button.setEnabled(connected)
         self.diagnose_button.setEnabled(connected)
-        self.reconnect_button.setEnabled(self.state in ("failed", "lost", "refused"))
-        self.disconnect_button.setEnabled(self.state in ("connecting", "connected"))
+        self.reconnect_button.setEnabled(self.state.ended and self.state is not SessionState.CLOSED)
+        self.disconnect_button.setEnabled(self.state in (SessionState.CONNECTING, SessionState.CONNECTED))
         self.files.setEnabled(connected)
         self.tunnels.setEnabled(connected)
 
@@ -185,19 +185,19 @@ class SessionView(QWidget):
             self.dialog = None
         dlg.deleteLater()
 
-    def _on_auth(self, req: Any) -> None:
+    def _on_auth(self, req: AuthQuestion) -> None:
         f = req.fields
         dlg: QDialog
-        if req.kind == "host_key":
+        if req.kind == AuthKind.HOST_KEY:
             dlg = HostKeyDialog(f["hostname"], int(f["port"]), f["key_type"], f["fingerprint"], self)
             dlg.finished.connect(lambda r: req.answer(r == QDialog.DialogCode.Accepted))
-        elif req.kind == "password":
+        elif req.kind == AuthKind.PASSWORD:
             dlg = SecretDialog("Password", f.get("prompt") or "Password:", self)
             dlg.finished.connect(lambda r: req.answer(dlg.value() if r == QDialog.DialogCode.Accepted else None))
-        elif req.kind == "passphrase":
+        elif req.kind == AuthKind.PASSPHRASE:
             dlg = SecretDialog("Key passphrase", f"Passphrase for the key {f['key_path']}:", self)
             dlg.finished.connect(lambda r: req.answer(dlg.value() if r == QDialog.DialogCode.Accepted else None))
-        elif req.kind == "keyboard_interactive":
+        elif req.kind == AuthKind.KEYBOARD_INTERACTIVE:
             dlg = KeyboardInteractiveDialog(f.get("title", ""), f.get("instructions", ""), f.get("prompts", []), self)
             dlg.finished.connect(lambda r: req.answer(dlg.values() if r == QDialog.DialogCode.Accepted else None))
         else:
@@ -349,14 +349,14 @@ class RemotePage(QWidget):
         view.start()
         return view
 
-    def _tab_state(self, view: SessionView, state: str) -> None:
-        if state in ("connected", "failed"):
+    def _tab_state(self, view: SessionView, state: SessionState) -> None:
+        if state in (SessionState.CONNECTED, SessionState.FAILED):
             self._show_keyring_note()
         name = view.session.profile.name
         self.status_message.emit(f"{name}: {first_line(view.message) or state}")  # the status bar has one line
         idx = self.sessions.indexOf(view)
         if idx >= 0:
-            self.sessions.setTabText(idx, name if state == "connected" else f"{name} ({state})")
+            self.sessions.setTabText(idx, name if state is SessionState.CONNECTED else f"{name} ({state})")
 
     def close_session(self, idx: int) -> None:
         view = self.sessions.widget(idx)

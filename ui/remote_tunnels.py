@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .remote_services import RemoteSession
+from .remote_services import ForwardKind, ForwardSpec, ForwardState, RemoteSession
 from .style import plain_tooltip
 
 KINDS = [
-    ("L", "Local (-L): a port here reaches a host:port seen from the server"),
-    ("R", "Remote (-R): a port on the server reaches a host:port seen from here"),
-    ("D", "Dynamic (-D): a SOCKS5 proxy here, connections leave from the server"),
+    (ForwardKind.LOCAL, "Local (-L): a port here reaches a host:port seen from the server"),
+    (ForwardKind.REMOTE, "Remote (-R): a port on the server reaches a host:port seen from here"),
+    (ForwardKind.DYNAMIC, "Dynamic (-D): a SOCKS5 proxy here, connections leave from the server"),
 ]
 
 
@@ -84,21 +84,18 @@ class TunnelsPanel(QWidget):
         session.forward_changed.connect(self._on_changed)
 
     def _kind_changed(self) -> None:
-        dynamic = self.kind.currentData() == "D"
+        dynamic = self.kind.currentData() == ForwardKind.DYNAMIC
         for w in (self.dest_host, self.dest_port, self.dest_host_label, self.dest_port_label):
             w.setVisible(not dynamic)
 
     def start_tunnel(self) -> int:
-        kind = str(self.kind.currentData())
-        spec: dict[str, object] = {"bind_host": self.bind_host.text().strip() or "127.0.0.1",
-                                   "bind_port": self.bind_port.value()}  # fmt: skip
-        if kind != "D":
-            spec["dest_host"] = self.dest_host.text().strip() or "127.0.0.1"
-            spec["dest_port"] = self.dest_port.value()
-        fid = self.session.start_forward(kind, spec)
-        desc = f"-{kind} {spec['bind_host']}:{spec['bind_port'] or '*'}"
-        if kind != "D":
-            desc += f" -> {spec['dest_host']}:{spec['dest_port']}"
+        kind = ForwardKind(self.kind.currentData())
+        spec = ForwardSpec(kind, self.bind_port.value(), self.bind_host.text().strip() or "127.0.0.1")
+        if kind is not ForwardKind.DYNAMIC:
+            spec = ForwardSpec(kind, spec.bind_port, spec.bind_host, self.dest_host.text().strip() or "127.0.0.1",
+                               self.dest_port.value())  # fmt: skip
+        fid = self.session.start_forward(spec)
+        desc = spec.describe()
         item = QTreeWidgetItem([desc, "starting", ""])
         item.setToolTip(0, plain_tooltip(desc))
         self.list.addTopLevelItem(item)
@@ -113,18 +110,19 @@ class TunnelsPanel(QWidget):
         item = self._items.get(fid)
         return item.text(1) if item else ""
 
-    def _on_changed(self, fid: int, state: str, message: str) -> None:
+    def _on_changed(self, fid: int, state: ForwardState | str, message: str) -> None:
+        state = ForwardState(state)
         item = self._items.get(fid)
         if item is None:
             return
-        if state == "running" and message:
+        if state is ForwardState.RUNNING and message:
             item.setText(0, message)
             item.setToolTip(0, plain_tooltip(message))
         item.setText(1, state)
         item.setToolTip(1, plain_tooltip(message))
-        item.setForeground(1, Qt.GlobalColor.darkGreen if state == "running" else Qt.GlobalColor.darkRed)
-        if state == "failed":
+        item.setForeground(1, Qt.GlobalColor.darkGreen if state is ForwardState.RUNNING else Qt.GlobalColor.darkRed)
+        if state is ForwardState.FAILED:
             self.message.setText(f"{item.text(0)}: {message}" if message else f"{item.text(0)} failed")
             self.message.show()
-        if state in ("stopped", "failed"):
+        if state in (ForwardState.STOPPED, ForwardState.FAILED):
             self._stop_buttons[fid].setEnabled(False)

@@ -283,7 +283,7 @@ def test_download_cancel_and_resume(qtbot, page: RemotePage, env: Env, sshd_serv
     # Report and relay every chunk: with the 0.1 s throttles an idle, fast machine's only report with bytes in it
     # can be the final one, and then there is nothing left to cancel.
     monkeypatch.setattr("remote.sftp.PROGRESS_INTERVAL", 0.0)
-    monkeypatch.setattr("desktop.connection_worker.PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr("desktop.ssh_worker.transfers.PROGRESS_INTERVAL", 0.0)
     home = _home(env)
     big = home / "big.bin"
     data = os.urandom(64 * 1024 * 1024)

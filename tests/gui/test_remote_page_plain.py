@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QStyle, QTreeWi
 from remote.hosts import AddressBook, HostProfile, import_ssh_config
 from ui.remote_hosts import AddressBookPanel
 from ui.remote_page import SessionView
+from ui.remote_services import ForwardSpec, SessionState
 
 pytestmark = pytest.mark.gui
 
@@ -37,15 +38,15 @@ def shown(text: str) -> str:
 class StubSession(QObject):
     """The RemoteSession protocol: records what the page asks for; the test emits what the server would say."""
 
-    state_changed = Signal(str, str)
+    state_changed = Signal(object, str)  # SessionState (or its word: the page takes either), message
     auth_requested = Signal(object)
     shell_opened = Signal(int)
     shell_output = Signal(int, bytes)
     shell_closed = Signal(int, str)
     listed = Signal(int, str, object, str)
     transfer_progress = Signal(int, object, object)
-    transfer_finished = Signal(int, str, str)
-    forward_changed = Signal(int, str, str)
+    transfer_finished = Signal(int, object, str)
+    forward_changed = Signal(int, object, str)
 
     def __init__(self, profile: HostProfile) -> None:
         super().__init__()
@@ -91,8 +92,8 @@ class StubSession(QObject):
     def cancel_transfer(self, transfer_id: int) -> None:
         self.calls.append(("cancel", transfer_id))
 
-    def start_forward(self, kind: str, spec: dict[str, Any]) -> int:
-        self.calls.append(("forward", kind, spec))
+    def start_forward(self, spec: ForwardSpec) -> int:
+        self.calls.append(("forward", spec))
         return self._id()
 
     def stop_forward(self, forward_id: int) -> None:
@@ -110,7 +111,7 @@ def view(qtbot, tmp_path: Path) -> SessionView:  # type: ignore[no-untyped-def]
     v.resize(1000, 640)
     v.show()
     qtbot.waitExposed(v)
-    session.state_changed.emit("connected", "connected to ops@127.0.0.1")
+    session.state_changed.emit(SessionState.CONNECTED, "connected to ops@127.0.0.1")
     qtbot.waitUntil(lambda: v.current_terminal() is not None)
     return v
 
