@@ -442,7 +442,7 @@ def test_dead_peer_is_detected_by_keepalive(qtbot, page: RemotePage, env: Env, f
 
 def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The connection's one worker thread runs the transfer AND keeps serving the terminal."""
+    """The terminal keeps being served while a transfer runs (the transfer has a thread of its own)."""
     import time
 
     from remote.sftp import SftpClient
@@ -540,6 +540,60 @@ def test_closing_the_tab_during_the_host_key_question_ends_the_worker(qtbot, pag
     assert worker.wait(10), "the connection's thread did not end"
     assert not env.store.exists()  # nothing was trusted
     assert page.sessions.count() == 0 and page.stack.currentWidget() is page.empty
+
+
+def test_a_folder_listing_is_not_queued_behind_a_download(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                          sshd_server: Sshd, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Transfers run on their own SFTP channel and thread: while a 1 GB download is held mid-way, another folder
+    is listed."""
+    from remote.sftp import SftpClient
+
+    real_get = SftpClient.get
+    started, release = threading.Event(), threading.Event()
+
+    def held_get(self, remote_path, local_dir, *, resume=False, progress=None, cancel=None):  # type: ignore[no-untyped-def]
+        def held(done: int, total: int, name: str) -> None:
+            if progress is not None:
+                progress(done, total, name)
+            if done > 0:
+                started.set()
+                release.wait(60)  # the download stays mid-file until the test lets it go on
+
+        return real_get(self, remote_path, local_dir, resume=resume, progress=held, cancel=cancel)
+
+    monkeypatch.setattr(SftpClient, "get", held_get)
+    home = _home(env)
+    tag = secrets.token_hex(3)
+    big = home / f"huge-{tag}.bin"
+    with open(big, "wb") as fh:
+        fh.truncate(1024**3)  # sparse: 1 GB to send, nothing on the disk
+    other = home / f"other-folder-{tag}"
+    other.mkdir()
+    (other / "inside.txt").write_text("listed while downloading\n")
+    try:
+        view = connect_trusted(qtbot, page, env, sshd_server)
+        files = view.files
+        qtbot.waitUntil(lambda: files.path == str(home), timeout=20000)
+        tid = files.download(str(big))
+        qtbot.waitUntil(started.is_set, timeout=20000)
+        assert files.transfer_state(tid) in ("starting", "running")
+        with qtbot.waitSignal(view.session.listed, timeout=20000) as listed:
+            rid = view.session.list_dir(str(other))
+        assert listed.args is not None
+        got_rid, path, entries, error = listed.args
+        assert (got_rid, path, error) == (rid, str(other), "")
+        assert [e.name for e in entries] == ["inside.txt"]
+        assert not release.is_set() and files.transfer_state(tid) in ("starting", "running")  # still held
+        files.cancel(tid)
+        release.set()
+        qtbot.waitUntil(lambda: files.transfer_state(tid).startswith("cancelled"), timeout=20000)
+    finally:
+        release.set()
+        big.unlink()
+        (other / "inside.txt").unlink()
+        other.rmdir()
+        for p in env.downloads.glob(f"huge-{tag}.bin*"):
+            p.unlink()
 
 
 def test_a_transfer_cut_by_a_dead_connection_is_marked_failed(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
