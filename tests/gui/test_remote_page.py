@@ -543,7 +543,7 @@ def test_closing_the_tab_during_the_host_key_question_ends_the_worker(qtbot, pag
 
 
 def test_a_folder_listing_is_not_queued_behind_a_download(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
-                                                          sshd_server: Sshd, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+                                                          sshd_server: Sshd, monkeypatch: pytest.MonkeyPatch) -> None:
     """Transfers run on their own SFTP channel and thread: while a 1 GB download is held mid-way, another folder
     is listed."""
     from remote.sftp import SftpClient
