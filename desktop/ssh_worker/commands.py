@@ -27,29 +27,30 @@ class Quit:
 
 
 @dataclass(frozen=True)
-class OpenShell:
-    shell_id: int
+class _ShellCommand:
+    shell_id: int  # chosen by the GUI thread when it asks for the shell
+
+
+@dataclass(frozen=True)
+class OpenShell(_ShellCommand):
     cols: int
     rows: int
-    term: str
+    term: str  # the TERM the shell gets, e.g. xterm-256color
 
 
 @dataclass(frozen=True)
-class Send:
-    shell_id: int
-    data: bytes
+class Send(_ShellCommand):
+    data: bytes  # typed keys or pasted text, already encoded
 
 
 @dataclass(frozen=True)
-class Resize:
-    shell_id: int
+class Resize(_ShellCommand):
     cols: int
     rows: int
 
 
-@dataclass(frozen=True)
-class CloseShell:
-    shell_id: int
+class CloseShell(_ShellCommand):
+    """Close one terminal's shell; the others and the connection stay."""
 
 
 @dataclass(frozen=True)
@@ -59,30 +60,33 @@ class ListDir:
 
 
 @dataclass(frozen=True)
-class Download:
+class _Transfer:
     transfer_id: int
-    remote_path: str
-    local_dir: str  # the file or folder is downloaded INTO this folder
-    resume: bool = False
+    source: str  # a file or folder
+    target_dir: str  # copied INTO this folder
+    resume: bool = False  # continue a partial copy
+
+
+class Download(_Transfer):
+    """source is on the server, target_dir here."""
+
+
+class Upload(_Transfer):
+    """source is here, target_dir on the server."""
 
 
 @dataclass(frozen=True)
-class Upload:
-    transfer_id: int
-    local_path: str
-    remote_dir: str  # the file or folder is uploaded INTO this folder
-    resume: bool = False
-
-
-@dataclass(frozen=True)
-class StartForward:
+class _ForwardCommand:
     forward_id: int
+
+
+@dataclass(frozen=True)
+class StartForward(_ForwardCommand):
     spec: ForwardSpec
 
 
-@dataclass(frozen=True)
-class StopForward:
-    forward_id: int
+class StopForward(_ForwardCommand):
+    """Stop one tunnel; connections it carries are closed."""
 
 
 Transfer = Download | Upload

@@ -121,10 +121,10 @@ class TransferLane:
             if self._sftp is None:
                 self._sftp = self._conn.sftp()
             if isinstance(job, Download):
-                self._sftp.get(job.remote_path, str(Path(job.local_dir)), resume=job.resume, progress=progress,
+                self._sftp.get(job.source, str(Path(job.target_dir)), resume=job.resume, progress=progress,
                                cancel=token)  # fmt: skip
             else:
-                self._sftp.put(job.local_path, job.remote_dir, resume=job.resume, progress=progress, cancel=token)
+                self._sftp.put(job.source, job.target_dir, resume=job.resume, progress=progress, cancel=token)
         except Cancelled:
             self._finished(tid, TransferStatus.CANCELLED, CANCELLED_MESSAGE)
         except Exception as exc:
@@ -139,6 +139,4 @@ class TransferLane:
 
 
 def describe(job: Transfer) -> str:
-    if isinstance(job, Upload):
-        return f"put {job.local_path} -> {job.remote_dir}"
-    return f"get {job.remote_path} -> {job.local_dir}"
+    return f"{'put' if isinstance(job, Upload) else 'get'} {job.source} -> {job.target_dir}"
