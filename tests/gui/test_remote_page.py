@@ -449,16 +449,18 @@ def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: 
 
     real_get = SftpClient.get
     slowed: list[str] = []
+    answered = threading.Event()  # set by the test once the terminal has answered
 
     def slow_get(self, remote_path, local_dir, *, resume=False, progress=None, cancel=None):  # type: ignore[no-untyped-def]
-        def slow_progress(done: int, total: int, name: str) -> None:
-            slowed.append(name)
-            time.sleep(0.05)
+        # The "transfer" goes on, reporting progress, until the terminal has answered (or a minute, against a hang):
+        # the answer can only have come while it was running.
+        deadline = time.monotonic() + 60
+        i = 0
+        while not answered.wait(0.05) and time.monotonic() < deadline:
+            slowed.append(remote_path)
             if progress is not None:
-                progress(done, total, name)
-
-        for i in range(60):  # ~3 s of "transfer" before the real one, reporting progress as it goes
-            slow_progress(i, 100, remote_path)
+                progress(i % 100, 100, remote_path)
+            i += 1
         return real_get(self, remote_path, local_dir, resume=resume, progress=progress, cancel=cancel)
 
     monkeypatch.setattr(SftpClient, "get", slow_get)
@@ -469,6 +471,7 @@ def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: 
     qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "running", timeout=20000)
     run_in_terminal(qtbot, view, "echo typed-while-transferring", "typed-while-transferring")
     assert view.files.transfer_state(tid) == "running"  # the answer came while the transfer was still going
+    answered.set()
     qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "done", timeout=30000)
     assert (env.downloads / "slow.txt").read_text() == "slow\n"
     (_home(env) / "slow.txt").unlink()

@@ -54,6 +54,16 @@ APP = textwrap.dedent(
         if "DONE" in term.text():
             QTimer.singleShot(100, app.quit)
 
+    focused = ready.with_name("focused")
+
+    def check_focus():  # tells the test when typed keys will reach the terminal
+        if term.isActiveWindow() and term.hasFocus() and not focused.exists():
+            focused.write_text("yes")
+
+    focus_timer = QTimer()
+    focus_timer.timeout.connect(check_focus)
+    focus_timer.start(20)
+
     notifier = QSocketNotifier(master, QSocketNotifier.Type.Read)
     notifier.activated.connect(readable)
     term.bytes_to_send.connect(lambda b: os.write(master, b))
@@ -103,7 +113,10 @@ def test_keys_typed_on_a_real_x_server_reach_the_program(tmp_path: Path) -> None
             time.sleep(0.1)
         wid = ready.read_text().strip()
         subprocess.run(["xdotool", "windowfocus", "--sync", wid], env=env, check=True, timeout=30)
-        time.sleep(0.3)
+        while not (tmp_path / "focused").exists():  # the app says the terminal has the keyboard focus
+            assert app.poll() is None, app.stdout.read().decode() if app.stdout else ""
+            assert time.monotonic() < deadline, "the terminal window never got the focus"
+            time.sleep(0.05)
         for name, _ in KEYS:
             subprocess.run(["xdotool", "key", "--clearmodifiers", name], env=env, check=True, timeout=30)
         app.wait(timeout=60)
