@@ -611,8 +611,8 @@ def test_a_transfer_cut_by_a_dead_connection_is_marked_failed(qtbot, page: Remot
         qtbot.waitUntil(lambda: len(view.files.names()) > 0, timeout=20000)  # the SFTP session is open
         fresh_sshd.signal_sessions(signal.SIGSTOP)  # the server freezes...
         tid = view.files.download(str(big))
-        qtbot.wait(300)
-        assert view.files.transfer_state(tid) == "starting"  # ...so the transfer waits on it
+        # ...so the transfer waits on it (it cannot get further than "starting" while the server is frozen)
+        qtbot.waitUntil(lambda: view.files.transfer_state(tid) == "starting", timeout=20000)
         fresh_sshd.signal_sessions(signal.SIGKILL)  # ...and dies
         qtbot.waitUntil(lambda: view.files.transfer_state(tid) not in ("", "starting", "running"), timeout=30000)
         assert view.files.transfer_state(tid).startswith("failed"), view.files.transfer_state(tid)

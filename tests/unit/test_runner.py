@@ -89,7 +89,7 @@ def test_timeout_keeps_partial_data_and_others_finish() -> None:
     assert sleepy.data == {"first": "ready"}
     assert "timeout" in sleepy.skips[-1].reason
     assert report.sections["quick"].status == SectionStatus.OK
-    assert 0.25 < sleepy.duration_s < 5
+    assert sleepy.duration_s >= Sleepy.timeout_s  # it ran until its deadline (how long after: bench/, not here)
 
 
 def test_collectors_run_in_parallel() -> None:
