@@ -155,7 +155,8 @@ class SshConfig:
                  system: bool = False, local_user: str | None = None) -> None:
         self.path = Path(path).expanduser() if path else None
         self.allow_exec = allow_exec
-        self.resolver: Resolver = resolver or system_resolver
+        self._resolve_name: Resolver = resolver or system_resolver
+        self._resolved: dict[str, str | None] = {}  # one DNS lookup per name for this file's lifetime
         self.system = system
         self.local_user = local_user or getpass.getuser()
         self.not_honoured: list[str] = []
@@ -163,6 +164,11 @@ class SshConfig:
         self.entries: list[_Entry] = []
         if self.path is not None and self.path.exists():
             self.entries = self._read(self.path, depth=0)
+
+    def resolver(self, name: str) -> str | None:
+        if name not in self._resolved:
+            self._resolved[name] = self._resolve_name(name)
+        return self._resolved[name]
 
     # -- parsing --------------------------------------------------------------------------------------------
     def _note(self, text: str) -> None:

@@ -85,9 +85,15 @@ def model(ours: dict[str, list[str]], target: str, home: str) -> dict[str, Any]:
     pj, pc = first("proxyjump", "none"), first("proxycommand", "none")
     out["proxyjump"] = None if pj.lower() == "none" else pj
     out["proxycommand"] = None if pc.lower() == "none" else pc
+    ctx = TokenContext(host=alias, hostname=hostname, user=user, port=int(port), home=pw.pw_dir,
+                       host_key_alias=first("hostkeyalias", ""))
+    env = dict(os.environ, HOME=home)
     if "controlpath" in ours:
-        ctx = TokenContext(host=alias, hostname=hostname, user=user, port=int(port), home=pw.pw_dir)
-        out["controlpath"] = expand_for("controlpath", ours["controlpath"][0], ctx, dict(os.environ, HOME=home))
+        out["controlpath"] = expand_for("controlpath", ours["controlpath"][0], ctx, env)
+    if "remotecommand" in ours:
+        out["remotecommand"] = expand_for("remotecommand", ours["remotecommand"][0], ctx, env)
+    known = ours.get("userknownhostsfile", ["~/.ssh/known_hosts ~/.ssh/known_hosts2"])[0].split()
+    out["userknownhostsfile"] = " ".join(expand_for("userknownhostsfile", k, ctx, env) for k in known)
     return out
 
 
