@@ -202,6 +202,8 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None,
     value ssh would reject (Port abc, an empty HostName, extra words) raises HostsError naming the file and line; it
     is never replaced by a default."""
     opts = cfg.lookup_options(alias, user=user or None)
+    if alias in cfg.refused:
+        raise HostsError(f"{cfg.refused[alias]}: ssh would not connect to {alias!r} either")
 
     def first(key: str, default: str = "") -> str:
         vals = opts.get(key)

@@ -162,6 +162,7 @@ class SshConfig:
         self.not_honoured: list[str] = []
         self._seen_notes: set[str] = set()
         self.entries: list[_Entry] = []
+        self.refused: dict[str, str] = {}  # host -> why ssh would stop before connecting (set by resolve)
         if self.path is not None and self.path.exists():
             self.entries = self._read(self.path, depth=0)
 
@@ -258,6 +259,7 @@ class SshConfig:
         """Every option that applies to `host` as `ssh -G [user@]host` would find them. `hostname` holds the final
         (expanded, lower-cased, canonicalised) name; `user` the command-line user when one is given."""
         ev = _Eval(host=host, original=original_host or host, final=False, allow_exec=self.allow_exec)
+        self.refused.pop(host, None)
         if user:
             ev.out["user"] = [Option("user", user, "command line", [user])]
         self._walk(self.entries, ev, True, False)
@@ -276,6 +278,7 @@ class SshConfig:
             name, problem = canonicalize(name, _canon_options(ev, mode), self.resolver)
             if problem:
                 ev.notes.append(f"{canon_where}: {problem} (ssh stops here)")
+                self.refused[host] = f"{canon_where}: {problem}"
         ev.want_final |= mode != "no"
         if ev.want_final:
             where = hn[0].where if hn else canon_where

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from remote.hosts import HostsError, import_ssh_config, resolve_target
+from remote.hosts import HostsError, import_ssh_config, profile_from_ssh_config, resolve_target
 from remote.ssh_config import SshConfig
 from remote.ssh_config_tokens import TokenContext, TokenError, expand_env, expand_for, expand_percent
 
@@ -120,6 +120,9 @@ def test_canonicalisation_failure_without_fallback_is_named(tmp_path: Path) -> N
     c = SshConfig(cfg, resolver=zone({}))
     c.lookup("nowhere")
     assert any("Could not resolve host 'nowhere'" in n and "ssh stops here" in n for n in c.not_honoured)
+    # Deskside does not connect where ssh would not: the host is refused with the reason, not sent elsewhere
+    with pytest.raises(HostsError, match=rf"{cfg}:1: Could not resolve host 'nowhere'.*would not connect"):
+        profile_from_ssh_config(SshConfig(cfg, resolver=zone({})), "nowhere")
 
 
 def test_tokens_and_connection_hash() -> None:
