@@ -323,3 +323,18 @@ def test_a_big_log_is_attached_by_its_end_not_read_whole(tmp_path: Path) -> None
     assert "line 000000" not in text
     r = deskside("ticket", "new", "--summary", "x", "--log", str(tmp_path / "nope.log"), "--yes")
     assert r.returncode == 2 and "cannot read the log file" in r.stderr and "No such file" in r.stderr
+
+
+def test_attach_diagnostics_runs_with_the_diagnostics_settings() -> None:
+    """`ticket new --attach-diagnostics` runs the diagnostics as `deskside diagnose` does (desktop/wiring.py): with
+    the [diagnostics] settings of config.toml and the collectors' cache."""
+    import zipfile
+
+    config("[diagnostics.crashes]\nsince_days = 3\n")
+    r = deskside("ticket", "new", "--summary", "apps crash", "--attach-diagnostics", "--yes")
+    assert r.returncode == 3, r.stderr
+    m = re.search(r"The support bundle was saved to (\S+)", r.stdout)
+    assert m, r.stdout
+    report = json.loads(zipfile.ZipFile(m.group(1)).read("report.json"))
+    assert report["sections"]["crashes"]["data"]["since_days"] == 3  # the default is 7
+    assert (Path(os.environ["DESKSIDE_CACHE_DIR"]) / "diagnostics").is_dir()

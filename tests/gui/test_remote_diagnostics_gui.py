@@ -4,7 +4,9 @@ the Diagnostics page, questions of the diagnostics connection are asked by the s
 # ruff: noqa: F811 (the sshd fixtures are imported from tests/integration/sshd.py and used as arguments)
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.integration]
 class Rig:
     """A Remote page and a Diagnostics page wired as in the app, with throwaway SSH files."""
 
-    def __init__(self, qtbot: Any, tmp: Path, ssh: SshEnv, runner: Any) -> None:
+    def __init__(self, qtbot: Any, tmp: Path, ssh: SshEnv, runner: Any, *, wired: bool = False) -> None:
         self.tmp, self.ssh = tmp, ssh
         self.store = tmp / "known_hosts"
         self.audit = tmp / "audit.jsonl"
@@ -49,7 +51,10 @@ class Rig:
             w.resize(1100, 700)
             w.show()
         self.shown: list[str] = []
-        connect_pages(self.remote, self.diag, lambda: self.shown.append("diagnostics"), self.factory)
+        if wired:  # the diagnostics connection as the app builds it (desktop/wiring.py), with the user's files
+            connect_pages(self.remote, self.diag, lambda: self.shown.append("diagnostics"))
+        else:
+            connect_pages(self.remote, self.diag, lambda: self.shown.append("diagnostics"), self.factory)
 
     def local_service(self, *args: object) -> Report:
         self.local_calls.append(args)
@@ -188,3 +193,72 @@ def test_service_passes_the_cancel_token(tmp_path: Path) -> None:
                                  lambda: NoNetwork())  # fmt: skip
     with pytest.raises(ConnectError, match="Connection refused"):
         service(None, False, CancelToken(), lambda *a: None)
+
+
+def test_run_diagnostics_follows_hash_known_hosts_and_remember_passwords(
+        qtbot: Any, tmp_path: Path, ssh_env: SshEnv, task_runner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the app's real connection factory (desktop/wiring.py) on the "Run diagnostics" path: with
+    `HashKnownHosts yes` in the ssh_config the accepted host key is written hashed, and with "Remember passwords"
+    on ([remote] save_secrets) the password that worked lands in the system keyring (a real Secret Service)."""
+    import subprocess
+
+    from desktop import paths
+    from remote.auth import KEYRING_SERVICE, password_key
+    from tests.conftest import need
+    from ui.remote_dialogs import HostKeyDialog
+
+    need(os.environ.get("DESKSIDE_TEST_KEYRING") == "1", "a real Secret Service keyring (run via scripts/run-tests.sh)")
+    import keyring
+    import keyring.errors
+
+    need("SecretService" in type(keyring.get_keyring()).__module__, "the SecretService keyring backend")
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # a password login, whatever keys an agent may hold
+    monkeypatch.setenv("DESKSIDE_SSH_CONFIG", str(home / ".ssh" / "config"))
+    (home / ".ssh" / "config").write_text("Host 127.0.0.1\n  HashKnownHosts yes\n")
+    paths.config_file().write_text("[remote]\nsave_secrets = true\n")
+
+    server = ssh_env.sshd(f"wired-{os.getpid()}", extra="KbdInteractiveAuthentication no", authorize=False)
+    key = password_key(ssh_env.user, "127.0.0.1", server.port)
+    (tmp_path / "rig").mkdir()
+    rig = Rig(qtbot, tmp_path / "rig", ssh_env, task_runner, wired=True)
+    try:
+        rig.trust(server)  # the session's own connection (the rig's factory); the diagnostics one trusts nothing yet
+        view = rig.connect(qtbot, server, key=False)
+        qtbot.waitUntil(lambda: isinstance(view.dialog, SecretDialog), timeout=20_000)
+        view.dialog.edit.setText(ssh_env.password)
+        view.dialog.accept()
+        qtbot.waitUntil(lambda: view.state == "connected", timeout=20_000)
+        assert keyring.get_password(KEYRING_SERVICE, key) is None
+
+        results: list[object] = []
+        rig.diag.run_finished.connect(results.append)
+        view.diagnose_button.click()
+        qtbot.waitUntil(lambda: isinstance(view.dialog, HostKeyDialog), timeout=20_000)
+        view.dialog.accept_button.click()
+        qtbot.waitUntil(lambda: isinstance(view.dialog, SecretDialog) or bool(results), timeout=20_000)
+        assert isinstance(view.dialog, SecretDialog), rig.diag.status_label.text()
+        view.dialog.edit.setText(ssh_env.password)
+        view.dialog.accept()
+        qtbot.waitUntil(lambda: bool(results), timeout=90_000)
+        report = results[0]
+        assert isinstance(report, Report) and not report.cancelled, rig.diag.status_label.text()
+
+        store = paths.known_hosts_store_path()  # Deskside's own store, read together with ~/.ssh/known_hosts
+        lines = store.read_text().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("|1|") and "127.0.0.1" not in lines[0]
+        kind, blob = server.host_pub_line.split()[:2]
+        assert lines[0].split()[1:] == [kind, blob]
+        found = subprocess.run(["ssh-keygen", "-F", f"[127.0.0.1]:{server.port}", "-f", str(store)],
+                               capture_output=True, text=True)  # OpenSSH finds the host in the hashed line
+        assert found.returncode == 0 and blob in found.stdout, found.stdout + found.stderr
+        assert keyring.get_password(KEYRING_SERVICE, key) == ssh_env.password
+        audit = [json.loads(line) for line in paths.audit_log_path().read_text().splitlines()]
+        assert any("/etc/os-release" in e["command"] and e["port"] == server.port for e in audit)
+    finally:
+        rig.close()
+        server.stop()
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+            keyring.delete_password(KEYRING_SERVICE, key)
