@@ -218,17 +218,17 @@ def test_ctrl_c_in_the_middle_of_a_read_does_not_hang(ssh_env: SshEnv, sshd_serv
     # Ctrl-C raises KeyboardInterrupt wherever the main thread is: here just after an answer was read off the
     # channel and before it was filed. Collecting the answers in flight then waited forever for that one
     # (`deskside sftp get` hung after Ctrl-C). After a KeyboardInterrupt the SFTP channel is closed instead.
-    from remote.sftp import _Responses
+    from remote.sftp_wire import Pipeline
 
     src = Path(f"/home/{ssh_env.user}/ctrlc-{secrets.token_hex(3)}.bin")
     src.write_bytes(os.urandom(24 * 1024 * 1024))
     chown_tree(src, ssh_env.user)
     out = tmp_path / "dl"
     out.mkdir()
-    real_read = _Responses._async_response
+    real_read = Pipeline._async_response
     calls = {"n": 0}
 
-    def read(self: _Responses, t: int, msg: object, num: int) -> None:
+    def read(self: Pipeline, t: int, msg: object, num: int) -> None:
         calls["n"] += 1
         if calls["n"] == 30:
             raise KeyboardInterrupt
@@ -237,10 +237,10 @@ def test_ctrl_c_in_the_middle_of_a_read_does_not_hang(ssh_env: SshEnv, sshd_serv
     conn = ssh_env.connect(sshd_server)
     try:
         with conn.sftp() as sftp:
-            monkeypatch.setattr(_Responses, "_async_response", read)
+            monkeypatch.setattr(Pipeline, "_async_response", read)
             with pytest.raises(KeyboardInterrupt):
                 sftp.get(str(src), out)
-            monkeypatch.setattr(_Responses, "_async_response", real_read)
+            monkeypatch.setattr(Pipeline, "_async_response", real_read)
         kept = (out / (src.name + PART_SUFFIX)).stat().st_size  # kept for --resume
         assert kept > 0
         assert conn.exec("echo still-usable", timeout=20).stdout == b"still-usable\n"  # the connection is fine
@@ -260,7 +260,7 @@ def test_cancel_while_the_server_is_frozen_returns(ssh_env: SshEnv, fresh_sshd: 
     import threading
 
     monkeypatch.setattr("remote.sftp.PROGRESS_INTERVAL", 0.0)
-    monkeypatch.setattr("remote.sftp.DRAIN_LIMIT", 1.0, raising=False)
+    monkeypatch.setattr("remote.sftp_wire.DRAIN_LIMIT", 1.0)
     src = Path(f"/home/{ssh_env.user}/frozen-{secrets.token_hex(3)}.bin")
     src.write_bytes(os.urandom(48 * 1024 * 1024))
     chown_tree(src, ssh_env.user)
