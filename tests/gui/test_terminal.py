@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QGuiApplication
 
 from tests.conftest import need
 from ui.terminal import TerminalWidget
-from ui.terminal.widget import ANSI_COLOURS
+from ui.terminal.render import ANSI_COLOURS
 
 pytestmark = pytest.mark.gui
 
@@ -286,7 +286,7 @@ def _cell_point(cw: float, ch: float, col: int, row: int):  # type: ignore[no-un
 
 
 def test_a_flood_is_parsed_in_slices_and_skipped_beyond_the_limit(qtbot, term) -> None:  # type: ignore[no-untyped-def]
-    from ui.terminal import widget as w
+    from ui.terminal import feed as w
 
     line = b"flood line with some text in it\r\n"
     burst = line * (w.FLOOD_LIMIT // len(line) + 20000)  # more than the flood limit at once

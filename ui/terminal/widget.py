@@ -2,13 +2,15 @@
 
 Transport-agnostic: bytes from the program go into `feed()`, key presses and pastes come out of `bytes_to_send`,
 and a size change comes out of `resized(cols, rows)`. The owner wires these to a PTY, an SSH shell, or anything else.
+
+The widget routes Qt's events to its parts: feed.py (output and the flood guard), render.py (colours, painting),
+selection.py, scrollback.py (which lines are in view) and mouse.py (mouse reports to the program); keys.py turns key
+presses into bytes and screen.py holds the screen model.
 """
 
 from __future__ import annotations
 
-import math
-
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QClipboard,
@@ -17,7 +19,6 @@ from PySide6.QtGui import (
     QFocusEvent,
     QFont,
     QFontDatabase,
-    QFontMetricsF,
     QGuiApplication,
     QInputMethodEvent,
     QKeyEvent,
@@ -31,53 +32,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
 from pyte.screens import Char
 
+from .feed import FeedQueue
 from .keys import key_to_bytes
-from .screen import Line, TerminalEmulator
-
-# The 16 ANSI colours (a dark theme close to xterm's), by pyte's names.
-ANSI_COLOURS: dict[str, str] = {
-    "black": "#000000",
-    "red": "#cd3131",
-    "green": "#0dbc79",
-    "brown": "#e5e510",
-    "blue": "#2472c8",
-    "magenta": "#bc3fbc",
-    "cyan": "#11a8cd",
-    "white": "#e5e5e5",
-    "brightblack": "#666666",
-    "brightred": "#f14c4c",
-    "brightgreen": "#23d18b",
-    "brightbrown": "#f5f543",
-    "brightblue": "#3b8eea",
-    "brightmagenta": "#d670d6",
-    "brightcyan": "#29b8db",
-    "brightwhite": "#ffffff",
-}
-_BRIGHT = {name: "bright" + name for name in ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")}
-DEFAULT_FG = "#d4d4d4"
-DEFAULT_BG = "#1e1e1e"
-SELECTION_BG = "#264f78"
-CURSOR_COLOUR = "#aeafad"
-
-_colour_cache: dict[str, QColor] = {}
-FEED_SLICE = 32 * 1024  # bytes parsed per event-loop turn during a flood (about 30 ms of work)
-FLOOD_LIMIT = 4 * 1024 * 1024  # unparsed output beyond this (~2-4 s of parsing) is skipped, keeping the last FLOOD_KEEP
-FLOOD_KEEP = 256 * 1024
-
-
-def colour(name: str, default: str) -> QColor:
-    """A pyte colour (a name, "default", or "rrggbb" for 256-colour and truecolour) as a QColor."""
-    key = default if name == "default" else name
-    c = _colour_cache.get(key)
-    if c is None:
-        if key in ANSI_COLOURS:
-            c = QColor(ANSI_COLOURS[key])
-        elif len(key) == 6 and all(ch in "0123456789abcdefABCDEF" for ch in key):
-            c = QColor("#" + key)
-        else:
-            c = QColor(key) if QColor.isValidColorName(key) else QColor(default)
-        _colour_cache[key] = c
-    return c
+from .mouse import WHEEL_DOWN, WHEEL_UP, MouseReports, button_code
+from .render import CellFont, Renderer, cell_colours
+from .screen import TerminalEmulator
+from .scrollback import ScrollView
+from .selection import Selection
 
 
 class TerminalWidget(QAbstractScrollArea):
@@ -93,24 +54,18 @@ class TerminalWidget(QAbstractScrollArea):
         self.emulator = TerminalEmulator(cols, rows, scrollback)
         self.term = self.emulator.screen
         self.term.reply = self._reply
-        self._scroll = 0  # lines scrolled back from the bottom
-        self._sel_anchor: tuple[int, int] | None = None  # (absolute line, column)
-        self._sel_end: tuple[int, int] | None = None
-        self._selecting = False
         self._title = ""
         self._read_only = False
-        self._backlog = bytearray()
-        self._backlog_scheduled = False
-        self.skipped_bytes = 0  # output dropped by the flood guard (see feed)
-        self._mouse_buttons: set[int] = set()  # buttons pressed while the program takes mouse reports
-        self._last_report_cell: tuple[int, int] | None = None
+        self._feed = FeedQueue(self._parse, self)
+        self._selection = Selection()
+        self._mouse = MouseReports()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         self.viewport().setAutoFillBackground(False)
-        self.verticalScrollBar().valueChanged.connect(self._scrollbar_moved)
+        self._view = ScrollView(self.term, self.verticalScrollBar(), self.viewport().update)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSize(10)
@@ -119,53 +74,17 @@ class TerminalWidget(QAbstractScrollArea):
 
     # -- public API --------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        """Bytes from the program (UTF-8 and escape sequences).
-
-        Parsing runs at about 1-2 MB/s, so a flood (`cat` of a big log) is parsed in slices of FEED_SLICE bytes
-        with the event loop running in between: the window stays responsive and Ctrl+C gets through. Small
-        amounts with nothing pending are parsed at once."""
-        if not self._backlog and len(data) <= FEED_SLICE:
-            self._parse(data)
-            return
-        self._backlog += data
-        if len(self._backlog) > FLOOD_LIMIT:
-            # Far more output than can be shown: skip to the last FLOOD_KEEP bytes (from a line start) and say so.
-            cut = self._backlog.find(b"\n", len(self._backlog) - FLOOD_KEEP)
-            cut = len(self._backlog) - FLOOD_KEEP if cut < 0 else cut + 1
-            self.skipped_bytes += cut
-            notice = f"\r\n\x1b[0;33m[{cut / 1e6:.1f} MB of output skipped to keep up]\x1b[0m\r\n".encode()
-            self._backlog[:cut] = notice
-        if not self._backlog_scheduled:
-            self._backlog_scheduled = True
-            QTimer.singleShot(0, self._drain_backlog)
+        """Bytes from the program (UTF-8 and escape sequences); a flood is parsed in slices (see feed.py)."""
+        self._feed.feed(data)
 
     def pending_bytes(self) -> int:
         """Bytes received but not parsed yet (only during a flood)."""
-        return len(self._backlog)
+        return self._feed.pending()
 
-    def _drain_backlog(self) -> None:
-        self._backlog_scheduled = False
-        if not self._backlog:
-            return
-        chunk = bytes(self._backlog[:FEED_SLICE])
-        del self._backlog[:FEED_SLICE]
-        self._parse(chunk)
-        if self._backlog:
-            self._backlog_scheduled = True
-            QTimer.singleShot(0, self._drain_backlog)
-
-    def _parse(self, data: bytes) -> None:
-        self.emulator.feed(data)
-        scrolled = self.term.take_scrolled()
-        if scrolled:
-            self._clear_selection()
-            if self._scroll:  # reading the scrollback: keep the same lines in view while output arrives
-                self._scroll = min(self._scroll + scrolled, len(self.term.scrollback))
-        if self.term.title != self._title:
-            self._title = self.term.title
-            self.title_changed.emit(self._title)
-        self._update_scrollbar()
-        self.viewport().update()
+    @property
+    def skipped_bytes(self) -> int:
+        """Output dropped by the flood guard."""
+        return self._feed.skipped_bytes
 
     def cols(self) -> int:
         return int(self.term.columns)
@@ -188,20 +107,20 @@ class TerminalWidget(QAbstractScrollArea):
 
     def cell_colours(self, x: int, y: int) -> tuple[QColor, QColor]:
         """(foreground, background) as painted, reverse video applied."""
-        return self._cell_colours(self.cell(x, y), selected=False)
+        return cell_colours(self.cell(x, y), selected=False)
 
     def cursor_position(self) -> tuple[int, int]:
         return int(self.term.cursor.x), int(self.term.cursor.y)
 
     def scroll_offset(self) -> int:
-        return self._scroll
+        return self._view.offset
 
     def scroll_lines(self, n: int) -> None:
         """Scroll the view back (n > 0) or forward (n < 0) through the scrollback."""
-        self._set_scroll(self._scroll + n)
+        self._view.scroll_to(self._view.offset + n)
 
     def scroll_to_bottom(self) -> None:
-        self._set_scroll(0)
+        self._view.scroll_to(0)
 
     def setReadOnly(self, read_only: bool) -> None:
         """A read-only terminal (the program ended) shows its text but sends no keys."""
@@ -212,25 +131,18 @@ class TerminalWidget(QAbstractScrollArea):
         return self._read_only
 
     def setTerminalFont(self, font: QFont) -> None:
-        font.setKerning(False)
-        font.setFixedPitch(True)
-        self._font = QFont(font)
-        self._bold_font = QFont(font)
-        self._bold_font.setBold(True)
-        fm = QFontMetricsF(self._font)
-        self._cw = fm.horizontalAdvance("M")
-        self._ch = float(math.ceil(fm.height()))
-        self._ascent = fm.ascent()
+        self._metrics = CellFont(font)
+        self._renderer = Renderer(self._metrics)
         self.verticalScrollBar().setSingleStep(1)
         if self.isVisible():  # a hidden widget keeps 80x24 until it is laid out and shown
             self._fit_to_viewport()
 
     def cellSize(self) -> tuple[float, float]:
-        return self._cw, self._ch
+        return self._metrics.cw, self._metrics.ch
 
     def sizeHint(self) -> QSize:
         sb = self.verticalScrollBar().sizeHint().width()
-        return QSize(int(80 * self._cw) + sb + 4, int(24 * self._ch) + 4)
+        return QSize(int(80 * self._metrics.cw) + sb + 4, int(24 * self._metrics.ch) + 4)
 
     def copy(self) -> None:
         text = self.selected_text()
@@ -249,27 +161,17 @@ class TerminalWidget(QAbstractScrollArea):
         self._send(text.encode("utf-8"))
 
     def selected_text(self) -> str:
-        if self._sel_anchor is None or self._sel_end is None or self._sel_anchor == self._sel_end:
-            return ""
-        (l0, c0), (l1, c1) = sorted([self._sel_anchor, self._sel_end])
-        out = []
-        for ln in range(l0, l1 + 1):
-            text = self.term.text_line(self._abs_line(ln))
-            start = c0 if ln == l0 else 0
-            end = c1 if ln == l1 else len(text)
-            out.append(text[start:end].rstrip())
-        return "\n".join(out)
+        return self._selection.text(self._view.text)
 
     def select_all(self) -> None:
-        total = len(self.term.scrollback) + self.term.lines
-        self._sel_anchor, self._sel_end = (0, 0), (total - 1, self.term.columns)
+        self._selection.set((0, 0), (self._view.total_lines() - 1, self.term.columns))
         self.viewport().update()
 
     def clear_scrollback(self) -> None:
         self.term.scrollback.clear()
-        self._scroll = 0
+        self._view.offset = 0
         self._clear_selection()
-        self._update_scrollbar()
+        self._view.sync_bar()
         self.viewport().update()
 
     # -- internals ---------------------------------------------------------------------------------------------
@@ -285,76 +187,53 @@ class TerminalWidget(QAbstractScrollArea):
         self.clear_action = QAction("Clear scrollback", self)
         self.clear_action.triggered.connect(self.clear_scrollback)
 
+    def _parse(self, data: bytes) -> None:
+        self.emulator.feed(data)
+        scrolled = self.term.take_scrolled()
+        if scrolled:
+            self._clear_selection()
+            self._view.output_scrolled(scrolled)
+        if self.term.title != self._title:
+            self._title = self.term.title
+            self.title_changed.emit(self._title)
+        self._view.sync_bar()
+        self.viewport().update()
+
     def _reply(self, data: str) -> None:
         if not self._read_only:
             self.bytes_to_send.emit(data.encode("utf-8"))
 
     def _send(self, data: bytes) -> None:
         if data and not self._read_only:
-            if self._scroll:
+            if self._view.offset:
                 self.scroll_to_bottom()
             self.bytes_to_send.emit(data)
 
-    def _abs_line(self, ln: int) -> Line:
-        """Line `ln` counting from the oldest scrollback line."""
-        hist = self.term.scrollback
-        if ln < len(hist):
-            return hist[ln]
-        return self.term.line(ln - len(hist))
-
-    def _set_scroll(self, n: int) -> None:
-        n = max(0, min(n, len(self.term.scrollback)))
-        if n != self._scroll:
-            self._scroll = n
-            self._update_scrollbar()
-            self.viewport().update()
-
-    def _update_scrollbar(self) -> None:
-        sb = self.verticalScrollBar()
-        hist = len(self.term.scrollback)
-        sb.blockSignals(True)
-        sb.setRange(0, hist)
-        sb.setPageStep(self.term.lines)
-        sb.setValue(hist - self._scroll)
-        sb.blockSignals(False)
-
-    def _scrollbar_moved(self, value: int) -> None:
-        self._set_scroll(len(self.term.scrollback) - value)
-
     def _clear_selection(self) -> None:
-        if self._sel_anchor is not None:
-            self._sel_anchor = self._sel_end = None
+        if self._selection.clear():
             self.viewport().update()
 
     def _fit_to_viewport(self) -> None:
         vp = self.viewport()
-        cols = max(2, int((vp.width() - 2) // self._cw))
-        rows = max(1, int((vp.height() - 2) // self._ch))
+        cols = max(2, int((vp.width() - 2) // self._metrics.cw))
+        rows = max(1, int((vp.height() - 2) // self._metrics.ch))
         if (cols, rows) != (self.term.columns, self.term.lines):
             self.term.resize(rows, cols)
-            self._scroll = min(self._scroll, len(self.term.scrollback))
+            self._view.clamp()
             self._clear_selection()
-            self._update_scrollbar()
+            self._view.sync_bar()
             self.resized.emit(cols, rows)
         self.viewport().update()
 
     def _cell_at(self, pos: QPoint) -> tuple[int, int]:
-        col = max(0, min(self.term.columns, round((pos.x() - 1) / self._cw)))
-        row = max(0, min(self.term.lines - 1, int((pos.y() - 1) // self._ch)))
-        first_visible = len(self.term.scrollback) - self._scroll
-        return first_visible + row, col
+        """The absolute cell under `pos` (a column may be one past the last: a selection's end is exclusive)."""
+        col = max(0, min(self.term.columns, round((pos.x() - 1) / self._metrics.cw)))
+        row = max(0, min(self.term.lines - 1, int((pos.y() - 1) // self._metrics.ch)))
+        return self._view.first_visible() + row, col
 
-    def _cell_colours(self, ch: Char, selected: bool) -> tuple[QColor, QColor]:
-        fg_name = ch.fg
-        if ch.bold and fg_name in _BRIGHT:
-            fg_name = _BRIGHT[fg_name]
-        fg = colour(fg_name, DEFAULT_FG)
-        bg = colour(ch.bg, DEFAULT_BG)
-        if ch.reverse:
-            fg, bg = bg, fg
-        if selected:
-            bg = QColor(SELECTION_BG)
-        return fg, bg
+    def _screen_cell(self, pos: QPoint) -> tuple[int, int]:
+        """The (column, screen row) under `pos`, unclamped."""
+        return int((pos.x() - 1) // self._metrics.cw), int((pos.y() - 1) // self._metrics.ch)
 
     # -- events ------------------------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -363,79 +242,10 @@ class TerminalWidget(QAbstractScrollArea):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self.viewport())
-        p.fillRect(self.viewport().rect(), QColor(DEFAULT_BG))
-        screen = self.term
-        chh = self._ch
-        hist = screen.scrollback
-        first = len(hist) - self._scroll
-        sel = None
-        if self._sel_anchor is not None and self._sel_end is not None and self._sel_anchor != self._sel_end:
-            sel = tuple(sorted([self._sel_anchor, self._sel_end]))
-        default = screen.default_char
-        for row in range(screen.lines):
-            ln = first + row
-            line = self._abs_line(ln)
-            y = 1 + row * chh
-            x = 0
-            while x < screen.columns:
-                ch = line.get(x, default)
-                selected = sel is not None and _in_selection(sel, ln, x)
-                style = (ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.strikethrough, ch.reverse, selected)
-                start = x
-                chars = [ch.data]
-                wide = False
-                x += 1
-                if x < screen.columns and line.get(x, default).data == "":
-                    wide = True  # a double-width character and its stub cell
-                    x += 1
-                while not wide and x < screen.columns:
-                    nxt = line.get(x, default)
-                    nsel = sel is not None and _in_selection(sel, ln, x)
-                    nstyle = (nxt.fg, nxt.bg, nxt.bold, nxt.italics, nxt.underscore, nxt.strikethrough,
-                              nxt.reverse, nsel)  # fmt: skip
-                    if nstyle != style or (x + 1 < screen.columns and line.get(x + 1, default).data == ""):
-                        break
-                    chars.append(nxt.data)
-                    x += 1
-                self._paint_run(p, ch, selected, start, x, y, "".join(chars))
-        self._paint_cursor(p, first)
+        cursor = "" if self._read_only else "block" if self.hasFocus() else "outline"
+        self._renderer.paint(p, self.viewport().rect(), self.term, self._view.line, self._view.first_visible(),
+                             self._selection, cursor)  # fmt: skip
         p.end()
-
-    def _paint_run(self, p: QPainter, ch: Char, selected: bool, start: int, end: int, y: float, text: str) -> None:
-        fg, bg = self._cell_colours(ch, selected)
-        rect = QRectF(1 + start * self._cw, y, (end - start) * self._cw, self._ch)
-        if bg != QColor(DEFAULT_BG):
-            p.fillRect(rect, bg)
-        if text.strip() or ch.underscore or ch.strikethrough:
-            font = self._bold_font if ch.bold else self._font
-            if ch.italics or ch.underscore or ch.strikethrough:
-                font = QFont(font)
-                font.setItalic(ch.italics)
-                font.setUnderline(ch.underscore)
-                font.setStrikeOut(ch.strikethrough)
-            p.setFont(font)
-            p.setPen(fg)
-            p.drawText(QPointF(rect.x(), y + self._ascent), text)
-
-    def _paint_cursor(self, p: QPainter, first_visible: int) -> None:
-        screen = self.term
-        if screen.cursor.hidden or self._read_only:
-            return
-        cy = len(screen.scrollback) + screen.cursor.y - first_visible
-        if not 0 <= cy < screen.lines:
-            return
-        cx = min(screen.cursor.x, screen.columns - 1)
-        rect = QRectF(1 + cx * self._cw, 1 + cy * self._ch, self._cw, self._ch)
-        if self.hasFocus():
-            p.fillRect(rect, QColor(CURSOR_COLOUR))
-            ch = self.cell(cx, screen.cursor.y)
-            if ch.data.strip():
-                p.setFont(self._bold_font if ch.bold else self._font)
-                p.setPen(QColor(DEFAULT_BG))
-                p.drawText(QPointF(rect.x(), rect.y() + self._ascent), ch.data)
-        else:
-            p.setPen(QColor(CURSOR_COLOUR))
-            p.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
 
     def event(self, event: object) -> bool:
         # Let the terminal have every key it is given (Ctrl+letters, Tab...) before any window shortcut.
@@ -472,7 +282,7 @@ class TerminalWidget(QAbstractScrollArea):
             self.scroll_lines(page if key == Qt.Key.Key_PageUp else -page)
             return
         if shift and not ctrl and key in (Qt.Key.Key_Home, Qt.Key.Key_End) and not self.term.alternate_screen:
-            self._set_scroll(len(self.term.scrollback) if key == Qt.Key.Key_Home else 0)
+            self._view.scroll_to(len(self.term.scrollback) if key == Qt.Key.Key_Home else 0)
             return
         data = key_to_bytes(key, mods, event.text(), self.term.application_cursor_keys)
         if data:
@@ -487,40 +297,26 @@ class TerminalWidget(QAbstractScrollArea):
             self._send(event.commitString().encode("utf-8"))
         event.accept()
 
-    # -- mouse reports to the program (xterm modes 1000/1002/1003, SGR 1006); Shift+mouse always selects --------
+    # -- the mouse: reports to the program while it asks for them (see mouse.py); Shift+mouse always selects -----
     def _reporting(self, event: QMouseEvent | QWheelEvent) -> bool:
         return (self.term.mouse_tracking and not self._read_only
                 and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
 
     def _report_mouse(self, code: int, pos: QPoint, mods: Qt.KeyboardModifier, release: bool = False) -> None:
-        col = max(0, min(self.term.columns - 1, int((pos.x() - 1) // self._cw)))
-        row = max(0, min(self.term.lines - 1, int((pos.y() - 1) // self._ch)))
-        if mods & Qt.KeyboardModifier.AltModifier:
-            code += 8
-        if mods & Qt.KeyboardModifier.ControlModifier:
-            code += 16
-        if self.term.mouse_sgr:
-            data = f"\x1b[<{code};{col + 1};{row + 1}{'m' if release else 'M'}".encode()
-        else:
-            if release:
-                code = (code & ~3) | 3
-            if col + 1 > 222 or row + 1 > 222:
-                return  # the old encoding cannot say where
-            data = bytes([27, 91, 77, 32 + code, 33 + col, 33 + row])
-        self._last_report_cell = (col, row)
-        self._send(data)
-
-    @staticmethod
-    def _button_code(button: Qt.MouseButton) -> int | None:
-        return {Qt.MouseButton.LeftButton: 0, Qt.MouseButton.MiddleButton: 1,
-                Qt.MouseButton.RightButton: 2}.get(button)  # fmt: skip
+        x, y = self._screen_cell(pos)
+        col = max(0, min(self.term.columns - 1, x))
+        row = max(0, min(self.term.lines - 1, y))
+        data = self._mouse.encode(code, col, row, mods, self.term.mouse_sgr, release)
+        if data is not None:
+            self._send(data)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         lines = round(steps * 3) or (1 if steps > 0 else -1 if steps < 0 else 0)
         if self._reporting(event) and lines:
             for _ in range(max(1, abs(round(steps)))):
-                self._report_mouse(64 if lines > 0 else 65, event.position().toPoint(), event.modifiers())
+                self._report_mouse(WHEEL_UP if lines > 0 else WHEEL_DOWN, event.position().toPoint(),
+                                   event.modifiers())  # fmt: skip
         elif self.term.alternate_screen:
             # Full-screen programs (less, vi, top) get arrow keys, as xterm's alternateScroll does.
             arrow = Qt.Key.Key_Up if lines > 0 else Qt.Key.Key_Down
@@ -532,15 +328,13 @@ class TerminalWidget(QAbstractScrollArea):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
-        code = self._button_code(event.button())
+        code = button_code(event.button())
         if self._reporting(event) and code is not None:
-            self._mouse_buttons.add(code)
+            self._mouse.buttons.add(code)
             self._report_mouse(code, event.position().toPoint(), event.modifiers())
             return
         if event.button() == Qt.MouseButton.LeftButton:
-            pos = self._cell_at(event.position().toPoint())
-            self._sel_anchor = self._sel_end = pos
-            self._selecting = True
+            self._selection.start_at(self._cell_at(event.position().toPoint()))
             self.viewport().update()
         elif event.button() == Qt.MouseButton.MiddleButton:
             cb = QGuiApplication.clipboard()
@@ -548,29 +342,27 @@ class TerminalWidget(QAbstractScrollArea):
             self.paste_text(cb.text(mode))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._reporting(event) and not self._selecting:
+        if self._reporting(event) and not self._selection.dragging:
             motion = self.term.mouse_motion
-            if motion == "any" or (motion == "drag" and self._mouse_buttons):
+            if motion == "any" or (motion == "drag" and self._mouse.buttons):
                 pos = event.position().toPoint()
-                cell = (int((pos.x() - 1) // self._cw), int((pos.y() - 1) // self._ch))
-                if cell != self._last_report_cell:
-                    held = min(self._mouse_buttons) if self._mouse_buttons else 3
-                    self._report_mouse(32 + held, pos, event.modifiers())
+                if self._screen_cell(pos) != self._mouse.last_cell:
+                    self._report_mouse(self._mouse.motion_code(), pos, event.modifiers())
             return
-        if self._selecting:
-            self._sel_end = self._cell_at(event.position().toPoint())
+        if self._selection.dragging:
+            self._selection.extend_to(self._cell_at(event.position().toPoint()))
             self.viewport().update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        code = self._button_code(event.button())
-        if code is not None and code in self._mouse_buttons:
-            self._mouse_buttons.discard(code)
+        code = button_code(event.button())
+        if code is not None and code in self._mouse.buttons:
+            self._mouse.buttons.discard(code)
             if self._reporting(event):
                 self._report_mouse(code, event.position().toPoint(), event.modifiers(), release=True)
             return
-        if event.button() == Qt.MouseButton.LeftButton and self._selecting:
-            self._selecting = False
-            self._sel_end = self._cell_at(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and self._selection.dragging:
+            self._selection.dragging = False
+            self._selection.extend_to(self._cell_at(event.position().toPoint()))
             text = self.selected_text()
             cb = QGuiApplication.clipboard()
             if text and cb.supportsSelection():
@@ -582,18 +374,8 @@ class TerminalWidget(QAbstractScrollArea):
             self.mousePressEvent(event)  # a second click for the program, not a word selection
             return
         ln, col = self._cell_at(event.position().toPoint())
-        text = self.term.text_line(self._abs_line(ln))
-        if col >= len(text) or text[min(col, len(text) - 1)].isspace():
-            return
-        start = col
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        end = col
-        while end < len(text) and not text[end].isspace():
-            end += 1
-        self._sel_anchor, self._sel_end = (ln, start), (ln, end)
-        self._selecting = False
-        self.viewport().update()
+        if self._selection.select_word(ln, col, self._view.text(ln)):
+            self.viewport().update()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if self.term.mouse_tracking and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
@@ -612,16 +394,3 @@ class TerminalWidget(QAbstractScrollArea):
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.viewport().update()
-
-
-def _in_selection(sel: tuple[tuple[int, int], ...], ln: int, col: int) -> bool:
-    (l0, c0), (l1, c1) = sel
-    if ln < l0 or ln > l1:
-        return False
-    if l0 == l1:
-        return c0 <= col < c1
-    if ln == l0:
-        return col >= c0
-    if ln == l1:
-        return col < c1
-    return True
