@@ -5,7 +5,6 @@ The worker itself lives in desktop/ssh_worker/ (threads, channels, typed command
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,34 +17,22 @@ from .ssh_worker import AuthRequest, ConnectionWorker, GuiAuthCallbacks
 
 __all__ = ["AuthRequest", "ConnectionWorker", "GuiAuthCallbacks", "build_remote_services"]
 
-log = logging.getLogger(__name__)
-
 
 # -- wiring for the Remote page -------------------------------------------------------------------------------------
 def build_remote_services(parent: QObject | None = None) -> Any:
-    """The Remote page's services, with the same files as the CLI (desktop/commands/remote.py): the address book,
-    ~/.ssh/config import, and one ConnectionWorker per connection, each with a Connection that trusts
-    ~/.ssh/known_hosts plus Deskside's own store, keeps secrets in the keyring and writes the audit log."""
+    """The Remote page's services, built by desktop/wiring.py as for the CLI: the address book (a spare one when the
+    file is unreadable: it is never overwritten), ~/.ssh/config import, and one ConnectionWorker per connection, each
+    with a `wiring.new_connection` (known_hosts plus Deskside's own store, the keyring, the audit log), and the
+    "Remember passwords" choice ([remote] save_secrets)."""
     from remote.auth import KeyringSecrets
-    from remote.hosts import AddressBook, import_ssh_config, resolve_target
+    from remote.hosts import import_ssh_config, resolve_target
     from ui.remote_services import RemoteServices
 
-    from . import wiring as cli  # the wiring the CLI uses too
+    from . import settings, wiring
 
-    book = AddressBook(cli.address_book_path())
-    try:
-        book.load()
-    except Exception as exc:  # a broken file is left alone (never overwritten): the page works on a spare book
-        log.error("%s", exc)
-        book = AddressBook(cli.address_book_path().with_name("hosts.unreadable-fallback.toml"))
+    book = wiring.load_address_book(spare_if_unreadable=True)
     secrets = KeyringSecrets()
-    from . import settings
-
-    try:
-        remembered = bool(settings.load().get("remote", {}).get("save_secrets", False))
-    except settings.ConfigError as exc:
-        log.error("%s", exc)
-        remembered = False
+    remembered = wiring.save_secrets_setting()
     state = {"save_secrets": remembered}
 
     def set_save_secrets(on: bool) -> str:
@@ -59,7 +46,7 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         return ""
 
     def connection_factory() -> Connection:
-        return cli.new_connection(book, secrets=secrets, save_secrets=state["save_secrets"])
+        return wiring.new_connection(book, secrets=secrets, save_secrets=state["save_secrets"])
 
     def new_session(profile: HostProfile) -> ConnectionWorker:
         return ConnectionWorker(profile, connection_factory, parent=parent)
@@ -68,9 +55,9 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         book=book,
         new_session=new_session,
         import_ssh_config=import_ssh_config,
-        ssh_config_path=cli.ssh_config_path(),
+        ssh_config_path=wiring.ssh_config_path(),
         download_dir=Path.home() / "Downloads",
-        resolve=lambda text: resolve_target(text, book, cli.ssh_config_path()),
+        resolve=lambda text: resolve_target(text, book, wiring.ssh_config_path()),
         save_secrets=remembered,
         set_save_secrets=set_save_secrets,
         secrets_problem=lambda: secrets.problem,
