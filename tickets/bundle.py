@@ -6,7 +6,6 @@ The zip is deterministic (fixed timestamps, sorted names), so the same input giv
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -15,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from common.report_html import render_report_page
 
 from .model import Ticket
 from .redact import Redactor
@@ -104,59 +105,10 @@ def log_excerpts(
 
 
 # ---- HTML ------------------------------------------------------------------------------------------------------
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:60em}
-h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.5em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;
-text-align:left}th{background:#f3f3f3}.sev-critical,.sev-error{color:#a00;font-weight:bold}.sev-warning{color:#a60}
-pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;border:1px solid #ddd}dl{margin:0}dt{font-weight:bold}
-.note{color:#555;font-size:.9em}@media print{body{margin:0}}
-"""
-
-
-def _e(v: Any) -> str:
-    return html.escape(str(v), quote=True)
-
-
-def _value_html(v: Any, depth: int = 0) -> str:
-    if isinstance(v, Mapping):
-        if not v:
-            return "<i>(empty)</i>"
-        rows = "".join(f"<tr><th>{_e(k)}</th><td>{_value_html(x, depth + 1)}</td></tr>" for k, x in v.items())
-        return f"<table>{rows}</table>"
-    if isinstance(v, list | tuple):
-        if not v:
-            return "<i>(none)</i>"
-        if all(isinstance(x, Mapping) for x in v) and depth < 6:
-            keys: list[str] = []
-            for x in v:
-                for k in x:
-                    if k not in keys:
-                        keys.append(str(k))
-            if len(keys) <= 8:
-                head = "".join(f"<th>{_e(k)}</th>" for k in keys)
-                body = "".join(
-                    "<tr>" + "".join(f"<td>{_value_html(x.get(k, ''), depth + 1)}</td>" for k in keys) + "</tr>"
-                    for x in v
-                )
-                return f"<table><tr>{head}</tr>{body}</table>"
-        return "<ul>" + "".join(f"<li>{_value_html(x, depth + 1)}</li>" for x in v) + "</ul>"
-    if v is None:
-        return "<i>-</i>"
-    return _e(v)
-
-
 def render_html(ticket: Ticket, report: Mapping[str, Any] | None, logs: Mapping[str, str]) -> str:
-    """A self-contained, printable HTML page. Every value is escaped; no scripts, no external resources."""
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        f"<title>Support request: {_e(ticket.summary)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Support request: {_e(ticket.summary)}</h1>",
-        "<table>",
-    ]
-    for label, value in (
+    """A self-contained, printable HTML page: the ticket, the report and the log excerpts (the one report page of
+    `common.report_html`: every value escaped; no scripts, no external resources)."""
+    facts = [
         ("Incident type", ticket.incident_type.value),
         ("Impact", f"{ticket.level_name(ticket.impact)} ({ticket.impact}/{ticket.scale})"),
         ("Urgency", f"{ticket.level_name(ticket.urgency)} ({ticket.urgency}/{ticket.scale})"),
@@ -164,48 +116,11 @@ def render_html(ticket: Ticket, report: Mapping[str, Any] | None, logs: Mapping[
         ("SLA", ticket.sla.describe() if ticket.sla else ""),
         ("Category", ticket.category),
         ("Reference", ticket.marker),
-    ):
-        if value:
-            parts.append(f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>")
-    parts.append("</table>")
-    if ticket.description.strip():
-        parts.append(f"<h2>Description</h2><pre>{_e(ticket.description)}</pre>")
-    if report:
-        parts.append("<h2>Diagnostics</h2><table>")
-        for k in ("host", "platform", "generated_at", "deskside_version", "worst"):
-            if k in report:
-                parts.append(f"<tr><th>{_e(k)}</th><td>{_e(report[k])}</td></tr>")
-        parts.append("</table>")
-        findings = [f for f in report.get("findings", []) or [] if isinstance(f, Mapping)]
-        parts.append(f"<h2>Findings ({len(findings)})</h2>")
-        if findings:
-            parts.append("<table><tr><th>Severity</th><th>Finding</th><th>Evidence</th><th>Fix</th></tr>")
-            for f in findings:
-                sev = str(f.get("severity", ""))
-                ev = "".join(f"<li>{_e(x)}</li>" for x in f.get("evidence", []) or [])
-                parts.append(
-                    f'<tr><td class="sev-{_e(re.sub(r"[^a-z]", "", sev.lower()))}">{_e(sev)}</td>'
-                    f"<td>{_e(f.get('title', ''))}</td><td><ul>{ev}</ul></td><td>{_e(f.get('fix', ''))}</td></tr>"
-                )
-            parts.append("</table>")
-        sections = report.get("sections", {}) or {}
-        if isinstance(sections, Mapping):
-            for name, sec in sections.items():
-                if not isinstance(sec, Mapping):
-                    continue
-                title, status = _e(sec.get("title", name)), _e(sec.get("status", ""))
-                parts.append(f"<h2>{title} <span class=note>({status})</span></h2>")
-                if sec.get("error"):
-                    parts.append(f"<p>Error: {_e(sec['error'])}</p>")
-                parts.append(_value_html(sec.get("data", {})))
-                skips = sec.get("skips") or []
-                if skips:
-                    parts.append("<p class=note>Skipped:</p>" + _value_html(skips))
-    for name, text in logs.items():
-        parts.append(f"<h2>{_e(name)}</h2><pre>{_e(text)}</pre>")
-    parts.append("<p class=note>Personal data and secrets were replaced by placeholders such as &lt;host-1&gt; "
-                 "before this report left the machine.</p></body></html>")
-    return "\n".join(parts) + "\n"
+    ]
+    return render_report_page(
+        report or None, title=f"Support request: {ticket.summary}", facts=facts, description=ticket.description,
+        attachments=logs, note="Personal data and secrets were replaced by placeholders such as <host-1> before "
+        "this report left the machine.")
 
 
 def _member_name(name: str) -> str:

@@ -46,6 +46,9 @@ def test_text_output_lists_findings_then_summary(tmp_path: Path) -> None:
     assert f"HTML report written to {html}" in res.stdout
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") and "Deskside diagnostics report" in page
+    # the same page as the support bundle's: no script or outside resource may run in it
+    assert ("<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            in page)
     validate(json.loads(out.read_text()))
 
 
