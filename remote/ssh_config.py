@@ -132,8 +132,10 @@ class _Eval:
             return
         if key == "proxyjump" and ("proxycommand" in self.out or "proxyjump" in self.out):
             return  # whichever of ProxyJump / ProxyCommand comes first wins, as ssh -G shows
-        if key == "proxycommand" and self.first("proxyjump") not in (None, "none"):
-            return
+        if key == "proxycommand" and "proxycommand" not in self.out and "proxyjump" in self.out:
+            if self.first("proxyjump") != "none":
+                return
+            del self.out["proxyjump"]  # `ProxyJump none` does not stop a later ProxyCommand (ssh -G); one of them stays
         self.out.setdefault(key, [opt])
 
     def state(self, local_user: str) -> MatchState:

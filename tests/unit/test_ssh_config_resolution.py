@@ -151,3 +151,14 @@ def test_hostname_tokens_and_bad_identity_token(tmp_path: Path) -> None:
         resolve_target("bad", None, cfg)
     with pytest.raises(HostsError, match=r"IdentityFile .*unknown token %Z"):
         resolve_target("badid", None, cfg)
+
+
+def test_proxyjump_and_proxycommand_first_wins_as_ssh_g(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "config",
+                "Host a\n  ProxyJump none\n  ProxyCommand nc x\n  ProxyJump j\n"
+                "Host b\n  ProxyCommand none\n  ProxyJump j\n"
+                "Host c\n  ProxyJump j\n  ProxyCommand nc %h %p\n")
+    c = SshConfig(cfg)
+    assert c.lookup("a") == {"proxycommand": ["nc x"]}
+    assert c.lookup("b") == {"proxycommand": ["none"]}
+    assert c.lookup("c") == {"proxyjump": ["j"]}
