@@ -236,6 +236,9 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None,
     ctx = TokenContext(host=alias, hostname=hostname, user=login, port=port)
     idents = []
     for o in opts.get("identityfile", []):
+        if o.error:
+            raise HostsError(f"{o.where}: IdentityFile {o.value!r}: {o.error} (host {alias!r}); fix the ssh config "
+                             "file (quote a path with spaces)")
         try:
             idents.append(expand_for("identityfile", o.value, ctx))
         except TokenError as exc:

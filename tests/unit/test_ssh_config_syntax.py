@@ -88,3 +88,11 @@ def test_relative_include_is_read_from_dot_ssh(home: Path, tmp_path: Path) -> No
     assert SshConfig(elsewhere).lookup("inc")["port"] == ["2201"]
     system = write(tmp_path / "etc" / "ssh_config", "Include ~/x.conf\n")
     assert any("not allowed in a system file" in n for n in SshConfig(system, system=True).not_honoured)
+
+
+def test_unquoted_path_with_spaces_is_refused(home: Path) -> None:
+    from remote.hosts import HostsError
+
+    cfg = write(home / ".ssh" / "config", "Host k\n  IdentityFile ~/.ssh/my key\n")
+    with pytest.raises(HostsError, match=rf"{cfg}:2: IdentityFile '~/.ssh/my key': extra arguments.*quote a path"):
+        resolve_target("k", None, cfg)
