@@ -1,1 +1,4 @@
-"""Fleet patch compliance: inventories, scans, policy and scores, history, exports (Qt-free; never imports remote or tickets)."""
+"""Fleet patch compliance: inventories, scans, policy, scores, history, exports.
+
+Qt-free; never imports remote or tickets (desktop joins them).
+"""

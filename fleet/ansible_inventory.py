@@ -73,8 +73,8 @@ class _Inventory:
             if not member:
                 member = {UNGROUPED}
             merged: dict[str, Any] = dict(self.groups[ALL].vars) if ALL in self.groups else {}
-            for g in sorted(member, key=lambda n: (depth(n), n)):
-                merged.update(self.groups[g].vars if g in self.groups else {})
+            for gname in sorted(member, key=lambda n: (depth(n), n)):
+                merged.update(self.groups[gname].vars if gname in self.groups else {})
             merged.update(self.host_vars[name])
             hosts.append(host_from_vars(name, merged, member, self.path, self.host_line.get(name)))
         return hosts

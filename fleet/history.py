@@ -188,8 +188,8 @@ class History:
 
     def time_to_patch(self, security_only: bool = True) -> dict[str, float]:
         """Median days from first seen to gone, per group ("(none)" for hosts without a group)."""
-        rows = self._db.execute("SELECT first_seen, fixed_at, groups FROM closed_items WHERE key != 'reboot'"
-                                + (" AND security = 1" if security_only else ""))
+        rows = self._db.execute("SELECT first_seen, fixed_at, groups FROM closed_items WHERE key != 'reboot' "
+                                "AND security >= ?", (1 if security_only else 0,))
         per: dict[str, list[float]] = {}
         for first, fixed, groups in rows:
             days = (dt.datetime.fromisoformat(fixed) - dt.datetime.fromisoformat(first)).total_seconds() / 86400

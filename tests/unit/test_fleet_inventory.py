@@ -95,7 +95,7 @@ def test_select_by_name_glob_and_group() -> None:
     assert len(inventory.select(hosts, ["web0*"])) == 3
     assert len(inventory.select(hosts, ["@prod"])) == 6
     assert len(inventory.select(hosts, [])) == 7
-    with pytest.raises(KeyError, match="@dbs.*matches no host.*@db"):
+    with pytest.raises(KeyError, match=r"@dbs.*matches no host.*@db"):
         inventory.select(hosts, ["@dbs"])
 
 
