@@ -16,6 +16,7 @@ from .common import SourceResult, first_lines, list_dir
 from .posture import PendingUpdate
 
 NAME = "apt"
+LIST_ARGV = ("apt", "list", "--upgradable")  # also sent ahead by the posture snapshot (snapshot.py)
 LISTS_DIR = "/var/lib/apt/lists"
 DPKG_STATUS = "/var/lib/dpkg/status"
 UPDATE_STAMP = "/var/lib/apt/periodic/update-success-stamp"
@@ -129,7 +130,7 @@ def collect(host: Host, cancel: CancelToken | None = None, lists_dir: str = LIST
                             "cleaned): the pending list cannot be known")
         result.skip("no package lists: run `sudo apt update` to let Deskside see pending updates",
                     item="apt package lists")
-    res = host.run(["apt", "list", "--upgradable"], timeout=15.0, cancel=cancel)
+    res = host.run(list(LIST_ARGV), timeout=15.0, cancel=cancel)
     if not res.ok:
         result.ok = False
         return result.skip(res.why_failed() if res.missing or res.timed_out else

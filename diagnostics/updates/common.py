@@ -75,16 +75,24 @@ def stat_paths(
                 continue
             out[name] = (st.st_mtime, st.st_size)
         return out
-    if not paths and not globs:
+    argv = stat_argv(list(paths), globs)
+    if not argv:
         return out
-    # Literal paths are quoted; globs are our own constants and are left for the shell to expand.
-    words = " ".join([shlex.quote(p) for p in paths] + globs)
-    res = host.run(["sh", "-c", f"stat -c '%Y|%s|%n' -- {words} 2>/dev/null; true"], timeout=5.0, cancel=cancel)
+    res = host.run(argv, timeout=5.0, cancel=cancel)
     for line in res.stdout.splitlines():
         parts = line.split("|", 2)
         if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
             out[parts[2]] = (float(parts[0]), int(parts[1]))
     return out
+
+
+def stat_argv(paths: list[str], globs: list[str]) -> list[str]:
+    """The one command stat_paths runs on another host (also sent ahead by the posture snapshot); [] for nothing."""
+    if not paths and not globs:
+        return []
+    # Literal paths are quoted; globs are our own constants and are left for the shell to expand.
+    words = " ".join([shlex.quote(p) for p in paths] + globs)
+    return ["sh", "-c", f"stat -c '%Y|%s|%n' -- {words} 2>/dev/null; true"]
 
 
 def list_dir(host: Host, path: str, cancel: CancelToken | None = None) -> list[str] | None:

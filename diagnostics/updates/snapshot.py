@@ -1,0 +1,230 @@
+"""The patch posture of a remote host in one round trip.
+
+`scan_posture` asks its `Host` one question at a time (a file, a `command -v`, a command): about 24 round trips on a
+Debian host, each one a network latency. `take_snapshot` sends ONE shell script that answers, in advance, every
+question the posture scan of an apt host asks (and the common ones of the others), framed and base64-encoded; then
+`SnapshotHost` serves the parsers from it. The parsers stay the one truth; a question the script did not foresee
+is asked of the real host (correct, only slower) and recorded in `misses`, which the tests keep empty for apt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import json
+import shlex
+from dataclasses import dataclass, field
+
+from ..cancel import CancelToken
+from ..host import MAX_OUTPUT, CommandResult, Host, decode
+from . import apt
+from .common import stat_argv
+from .scan import _DETECT, SYSTEM_MANAGERS, Paths, _age_specs, _specs
+
+BEGIN, END = "DESKSIDE-SNAPSHOT-1", "DESKSIDE-SNAPSHOT-END"
+PROGRAMS = sorted({p for progs in _DETECT.values() for p in progs} | {"checkupdates", "rpm", "dpkg-query", "uname"})
+FILE_CAP = 1 << 20  # bytes kept of a file the script reads whole (distro-info tables, os-release)
+RELEASE_CAP = 4096  # apt reads the head of each Release file only
+
+
+class SnapshotError(Exception):
+    """The script's answer could not be read (no POSIX shell, no base64, output cut short)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A command the script runs ahead, and under which condition (a program that must exist)."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    needs: str = ""  # run only where `command -v needs` finds it
+    timeout_s: float = 30.0
+
+    @property
+    def key(self) -> str:
+        return json.dumps([list(self.argv), dict(self.env)])
+
+
+def _runs(paths: Paths) -> list[Run]:
+    runs = [Run(("uname", "-r")), Run(("ls", "-1A", "--", paths.apt_lists)), Run(("ls", "-1A", "--", paths.boot_dir))]
+    runs += [Run(("ls", "-1A", "--", d)) for d in paths.modules_dirs]
+    runs.append(_all_stats(paths))
+    runs.append(Run(tuple(apt.LIST_ARGV), needs="apt"))
+    return list(dict.fromkeys(runs))
+
+
+def _all_stats(paths: Paths) -> Run:
+    """One stat of everything any manager's fingerprint or cache age looks at: `SnapshotHost` answers each
+    narrower stat command of the scan from it."""
+    want_paths, want_globs = list(paths.os_release), []
+    for manager in _DETECT:
+        for p, g in (_specs(manager, paths), _age_specs(manager, paths) if manager in SYSTEM_MANAGERS else ([], [])):
+            want_paths += p
+            want_globs += g
+    return Run(tuple(stat_argv(list(dict.fromkeys(want_paths)), list(dict.fromkeys(want_globs)))))
+
+
+_STAT_HEAD, _STAT_TAIL = "stat -c '%Y|%s|%n' -- ", " 2>/dev/null; true"
+
+
+def _stat_words(argv: list[str]) -> list[str] | None:
+    """The words of a stat_argv command, or None when argv is not one."""
+    if len(argv) != 3 or argv[:2] != ["sh", "-c"] or not argv[2].startswith(_STAT_HEAD):
+        return None
+    if not argv[2].endswith(_STAT_TAIL):
+        return None
+    try:
+        return shlex.split(argv[2][len(_STAT_HEAD): -len(_STAT_TAIL)])
+    except ValueError:
+        return None
+
+
+def _glob_match(name: str, pattern: str) -> bool:
+    """A shell glob: `*` never crosses a `/`."""
+    a, b = name.split("/"), pattern.split("/")
+    return len(a) == len(b) and all(fnmatch.fnmatchcase(x, y) for x, y in zip(a, b, strict=True))
+
+
+_PRELUDE = r"""
+d=$(mktemp -d 2>/dev/null) || { d=/tmp/deskside-snap.$$; mkdir -m 700 "$d" || exit 90; }
+trap 'rm -rf "$d"' EXIT
+b() { base64 | tr -d '\n'; }
+e() { printf '%s' "$1" | b; }
+w() { printf 'W %s %s\n' "$1" "$(command -v -- "$1" 2>/dev/null | head -n 1 | b)"; }
+f() { if [ -f "$1" ] && [ -r "$1" ]; then printf 'F %s 0 ' "$(e "$1")"; head -c "$2" -- "$1" | b; echo;
+      else printf 'F %s 1 -\n' "$(e "$1")"; fi; }
+r() { k=$1; t=$2; shift 2
+      if command -v timeout >/dev/null 2>&1; then timeout "$t" "$@" >"$d/o" 2>"$d/e" </dev/null
+      else "$@" >"$d/o" 2>"$d/e" </dev/null; fi
+      rc=$?; printf 'R %s %s ' "$k" "$rc"; head -c %(cap)d "$d/o" | b; printf ' '; head -c 65536 "$d/e" | b; echo; }
+"""
+
+
+def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> tuple[str, list[Run]]:
+    """The script, and the runs it makes (their index is their id in the output)."""
+    paths = paths or Paths()
+    runs = _runs(paths) + list(extra or [])
+    lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT)), f"echo {BEGIN}"]
+    lines += [f"w {shlex.quote(p)}" for p in PROGRAMS]
+    for p in paths.os_release:
+        lines.append(f"f {shlex.quote(p)} 65536")
+    for name in ("reboot-required", "reboot-required.pkgs"):
+        lines.append(f"f {shlex.quote(paths.run_dir + '/' + name)} 65536")
+    lines.append(f'for x in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$x" ] && f "$x" {FILE_CAP}; done')
+    lines.append(f'for x in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$x" ] && f "$x" {RELEASE_CAP}; done')
+    for i, run in enumerate(runs):
+        words = [f"{k}={v}" for k, v in run.env]
+        cmd = shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
+        call = f"r {i} {int(run.timeout_s)} {cmd}"
+        lines.append(f"command -v {shlex.quote(run.needs)} >/dev/null 2>&1 && {call}" if run.needs else call)
+    lines.append(f"echo {END}")
+    return "\n".join(lines) + "\n", runs
+
+
+@dataclass
+class Snapshot:
+    which: dict[str, str | None] = field(default_factory=dict)
+    files: dict[str, bytes | None] = field(default_factory=dict)  # None: missing or unreadable
+    caps: dict[str, int] = field(default_factory=dict)
+    runs: dict[str, CommandResult] = field(default_factory=dict)
+    stat_key: str = ""  # the key of the one stat of everything
+
+
+def _b64(text: str) -> bytes:
+    if text in ("", "-"):
+        return b""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SnapshotError(f"a value in the answer is not base64 ({exc})") from None
+
+
+def parse(output: str, runs: list[Run], paths: Paths | None = None) -> Snapshot:
+    paths = paths or Paths()
+    lines = output.splitlines()
+    if BEGIN not in lines or END not in lines:
+        raise SnapshotError("the host's answer is incomplete (no POSIX shell with base64 and head, or it was cut "
+                            "short)")
+    snap = Snapshot(stat_key=_all_stats(paths).key)
+    for line in lines[lines.index(BEGIN) + 1: lines.index(END)]:
+        parts = line.split(" ")
+        kind = parts[0]
+        if kind == "W" and len(parts) == 3:
+            snap.which[parts[1]] = decode(_b64(parts[2])).strip() or None
+        elif kind == "F" and len(parts) == 4:
+            path = decode(_b64(parts[1]))
+            snap.files[path] = _b64(parts[3]) if parts[2] == "0" else None
+            snap.caps[path] = RELEASE_CAP if path.startswith(paths.apt_lists + "/") else FILE_CAP
+        elif kind == "R" and len(parts) == 5 and parts[1].isdigit() and int(parts[1]) < len(runs):
+            run = runs[int(parts[1])]
+            rc = int(parts[2]) if parts[2].lstrip("-").isdigit() else -1
+            out, err = decode(_b64(parts[3])), decode(_b64(parts[4]))
+            snap.runs[run.key] = CommandResult(list(run.argv), -9 if rc == 124 else rc, out, err, timed_out=rc == 124,
+                                               missing=rc == 127 and ("No such file" in err or "not found" in err))
+        else:
+            raise SnapshotError(f"an unexpected line in the host's answer: {line[:80]!r}")
+    for p in ("reboot-required", "reboot-required.pkgs"):  # capped at 64 KiB by the script
+        snap.caps[f"{paths.run_dir}/{p}"] = 65536
+    for p in paths.os_release:
+        snap.caps[p] = 65536
+    return snap
+
+
+def take_snapshot(host: Host, cancel: CancelToken | None = None, timeout: float = 120.0,
+                  extra: list[Run] | None = None, paths: Paths | None = None) -> Snapshot:
+    """Run the script on `host` (one command). Raises SnapshotError when its answer cannot be read."""
+    script, runs = build_script(paths, extra)
+    res = host.run(["sh", "-c", script], timeout=timeout, cancel=cancel)
+    if res.timed_out:
+        raise SnapshotError(f"the posture script did not finish within {timeout:.0f} s")
+    if res.truncated:
+        raise SnapshotError("the posture script's answer was larger than Deskside keeps")
+    return parse(res.stdout, runs, paths)
+
+
+class SnapshotHost:
+    """A `Host` that answers from a snapshot first and asks the real host only what the snapshot lacks."""
+
+    def __init__(self, host: Host, snapshot: Snapshot) -> None:
+        self.host = host
+        self.snapshot = snapshot
+        self.name = host.name
+        self.is_local = host.is_local
+        self.platform = host.platform
+        self.misses: list[str] = []  # what had to be asked of the real host
+
+    def run(self, argv: list[str], timeout: float = 10.0, cancel: CancelToken | None = None,
+            env: dict[str, str] | None = None) -> CommandResult:
+        key = Run(tuple(argv), tuple(sorted((env or {}).items()))).key
+        found = self.snapshot.runs.get(key)
+        if found is not None:
+            return found
+        words = _stat_words(argv) if not env else None
+        everything = self.snapshot.runs.get(self.snapshot.stat_key) if words is not None else None
+        if words is not None and everything is not None and everything.ok:
+            lines = [ln for ln in everything.stdout.splitlines()
+                     if any(ln.split("|", 2)[-1] == w or _glob_match(ln.split("|", 2)[-1], w) for w in words)]
+            return CommandResult(list(argv), 0, "".join(f"{ln}\n" for ln in lines), "")
+        self.misses.append(f"run {shlex.join(argv)}")
+        return self.host.run(argv, timeout=timeout, cancel=cancel, env=env)
+
+    def read_file(self, path: str, max_bytes: int = MAX_OUTPUT) -> bytes | None:
+        if path in self.snapshot.files:
+            data = self.snapshot.files[path]
+            if data is None:
+                return None
+            cap = self.snapshot.caps.get(path, 0)
+            if len(data) < cap or max_bytes <= cap:
+                return data[:max_bytes]
+        self.misses.append(f"read {path}")
+        return self.host.read_file(path, max_bytes)
+
+    def which(self, program: str) -> str | None:
+        if program in self.snapshot.which:
+            return self.snapshot.which[program]
+        self.misses.append(f"which {program}")
+        return self.host.which(program)
+
+
+__all__ = ["Run", "Snapshot", "SnapshotError", "SnapshotHost", "build_script", "parse", "take_snapshot"]

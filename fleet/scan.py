@@ -1,0 +1,183 @@
+"""Scan many hosts: bounded concurrency, a per-host timeout, cancel, progress, partial results.
+
+Each host's evidence is collected in one round trip after login (`diagnostics.updates.snapshot`), including the
+installed package names and the policy's command checks, then scored (`fleet.evaluate`). How a host is reached is
+not this module's business: `connect(host, cancel)` comes from `desktop` (SSH) and yields a `diagnostics.host.Host`.
+Any failure to reach or read a host makes it `unknown` with the reason; it never stops the scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from common.cancel import Cancelled, CancelToken
+from diagnostics.host import Host
+from diagnostics.updates.scan import scan_posture
+from diagnostics.updates.snapshot import Run, Snapshot, SnapshotError, SnapshotHost, take_snapshot
+
+from .evaluate import CheckOutcome, FleetTotals, HostEvidence, HostResult, evaluate, totals, unknown
+from .inventory import InventoryHost
+from .policy import Policy
+
+Connect = Callable[[InventoryHost, CancelToken], AbstractContextManager[Host]]
+Progress = Callable[[str, str, HostResult | None], None]  # host name, state, result when done
+
+INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Package}\\n"), needs="dpkg-query"),
+             "rpm": Run(("rpm", "-qa", "--qf", "%{NAME}\\n"), needs="rpm"),
+             "pacman": Run(("pacman", "-Qq"), needs="pacman")}
+REBOOT_SINCE = Run(("stat", "-c", "%Y", "/var/run/reboot-required"))
+
+
+class HostUnavailable(Exception):
+    """Raised by a `connect` function: the host cannot be scanned; the message is the reason the user reads."""
+
+
+def _check_run(command: str, timeout: float) -> Run:
+    return Run(("sh", "-c", command), timeout_s=timeout)
+
+
+def _installed(snap: Snapshot) -> list[str] | None:
+    for run in INSTALLED.values():
+        res = snap.runs.get(run.key)
+        if res is not None and res.ok:
+            return sorted({ln.strip() for ln in res.stdout.splitlines() if ln.strip()})
+    return None
+
+
+def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = None) -> tuple[HostEvidence, int]:
+    """The host's posture and what the policy needs, in one round trip where the host allows it. Returns the
+    evidence and how many extra questions had to be sent (0 on an apt host)."""
+    extra = [*INSTALLED.values(), REBOOT_SINCE, *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
+    try:
+        snap = take_snapshot(host, cancel=cancel, extra=extra)
+    except SnapshotError:
+        snap = None
+    if snap is None:  # no POSIX shell tools: ask one question at a time (Windows, a minimal host)
+        posture = scan_posture(host, cancel=cancel)
+        return HostEvidence(posture=posture, installed=None), -1
+    view = SnapshotHost(host, snap)
+    posture = scan_posture(view, cancel=cancel)
+    since = None
+    res = snap.runs.get(REBOOT_SINCE.key)
+    if res is not None and res.ok and res.stdout.strip().isdigit():
+        since = dt.datetime.fromtimestamp(int(res.stdout.strip()), dt.UTC).isoformat(timespec="seconds")
+    checks = {}
+    for check in policy.checks:
+        out = snap.runs.get(_check_run(check.command, check.timeout_s).key)
+        if out is None:
+            checks[check.name] = CheckOutcome(error="the host did not run it")
+        elif out.timed_out:
+            checks[check.name] = CheckOutcome(error=f"it did not finish within {check.timeout_s:.0f} s")
+        else:
+            checks[check.name] = CheckOutcome(exit_code=out.returncode, output=out.stdout)
+    return HostEvidence(posture=posture, installed=_installed(snap), reboot_since=since, checks=checks), \
+        len(view.misses)
+
+
+@dataclass
+class ScanResult:
+    results: list[HostResult] = field(default_factory=list)
+    totals: FleetTotals = field(default_factory=FleetTotals)
+    started_at: str = ""
+    finished_at: str = ""
+    cancelled: bool = False
+
+
+@contextlib.contextmanager
+def _deadline(parent: CancelToken, seconds: float) -> Iterator[tuple[CancelToken, threading.Event]]:
+    """A token cancelled when `parent` is or when `seconds` have passed (the event tells which)."""
+    token = CancelToken()
+    expired = threading.Event()
+    done = threading.Event()
+
+    def watch() -> None:
+        end = time.monotonic() + seconds
+        while not done.is_set():
+            if parent.cancelled:
+                token.cancel()
+                return
+            left = end - time.monotonic()
+            if left <= 0:
+                expired.set()
+                token.cancel()
+                return
+            done.wait(min(0.2, left))
+
+    t = threading.Thread(target=watch, name="scan-deadline", daemon=True)
+    t.start()
+    try:
+        yield token, expired
+    finally:
+        done.set()
+
+
+def scan_host(inv: InventoryHost, policy: Policy, connect: Connect, cancel: CancelToken, timeout: float,
+              first_seen: Callable[[str], dict[str, str]] | None = None,
+              progress: Progress | None = None) -> HostResult:
+    start = time.monotonic()
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    def say(state: str, result: HostResult | None = None) -> None:
+        if progress is not None:
+            progress(inv.name, state, result)
+
+    with _deadline(cancel, timeout) as (token, expired):
+        try:
+            say("connecting")
+            with connect(inv, token) as host:
+                say("collecting")
+                evidence, _misses = collect_evidence(host, policy, token)
+            result = evaluate(inv.name, inv.groups, evidence, policy,
+                              first_seen(inv.name) if first_seen is not None else None)
+        except Cancelled:
+            why = f"no answer within {timeout:.0f} s (the per-host timeout)" if expired.is_set() else \
+                "not finished: the scan was cancelled"
+            result = unknown(inv.name, inv.groups, why)
+        except HostUnavailable as exc:
+            result = unknown(inv.name, inv.groups, str(exc))
+        except Exception as exc:  # one host's failure never stops the scan; the reason is shown for that host
+            result = unknown(inv.name, inv.groups, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
+    result.target = inv.target()
+    result.scanned_at = stamp
+    result.duration_s = round(time.monotonic() - start, 3)
+    say("done", result)
+    return result
+
+
+def scan(hosts: list[InventoryHost], policy: Policy, connect: Connect, *, concurrency: int = 8,
+         host_timeout: float = 180.0, cancel: CancelToken | None = None,
+         first_seen: Callable[[str], dict[str, str]] | None = None, progress: Progress | None = None) -> ScanResult:
+    """Scan `hosts` at most `concurrency` at a time. On cancel, running hosts stop, hosts not started are reported
+    as not scanned, and everything finished is kept."""
+    cancel = cancel or CancelToken()
+    out = ScanResult(started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    by_name: dict[str, HostResult] = {}
+    todo = list(hosts)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="scan") as pool:
+        running: dict[Future[HostResult], InventoryHost] = {}
+        while todo or running:
+            while todo and len(running) < max(1, concurrency) and not cancel.cancelled:
+                h = todo.pop(0)
+                running[pool.submit(scan_host, h, policy, connect, cancel, host_timeout, first_seen, progress)] = h
+            if cancel.cancelled:
+                for h in todo:
+                    by_name[h.name] = unknown(h.name, h.groups, "not scanned: the scan was cancelled")
+                todo = []
+            if not running:
+                break
+            done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in done:
+                h = running.pop(f)
+                by_name[h.name] = f.result()
+    out.results = [by_name[h.name] for h in hosts if h.name in by_name]
+    out.totals = totals(out.results)
+    out.cancelled = cancel.cancelled
+    out.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return out
