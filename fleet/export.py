@@ -57,11 +57,15 @@ def _row(r: HostResult) -> dict[str, Any]:
         "score": "" if r.score is None else r.score, "worst": r.worst or "",
         "security_updates": counts.get("security", "") if u else "",
         "pending_updates": counts.get("pending", "") if u else "",
-        "reboot_required": {True: "yes", False: "no"}.get((u.get("reboot") or {}).get("required"), ""),
+        "reboot_required": _yes_no((u.get("reboot") or {}).get("required")),
         "os": eol.get("name") or "", "eol_state": eol.get("state", "") if u else "",
         "reasons": " | ".join(f"{x.severity}: {x.evidence}" for x in r.reasons),
         "error": r.error or "", "scanned_at": r.scanned_at,
     }
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value is True else "no" if value is False else ""
 
 
 def _csv_safe(value: Any) -> Any:
