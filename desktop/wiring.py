@@ -245,3 +245,35 @@ def run_diagnostics(
     if host is not None and not host.is_local:
         ctx.is_admin = bool(getattr(host, "is_admin", False))  # the remote login's rights, not ours
     return run_collectors(collectors, ctx, progress=progress)
+
+
+# -- fleet ----------------------------------------------------------------------------------------------------------
+def fleet_history_path() -> Path:
+    return paths.data_dir() / "scan-history.sqlite"
+
+
+def fleet_connector(accept_new: bool = False, connect_timeout: float = 20.0) -> Any:
+    """`fleet.scan.Connect` over SSH with every setting of `new_connection()`; never asks (see fleet_hosts)."""
+    from .fleet_hosts import SshConnector
+
+    book = load_address_book(spare_if_unreadable=True)
+    return SshConnector(lambda: new_connection(book), book, ssh_config_path(), accept_new=accept_new,
+                        connect_timeout=connect_timeout)
+
+
+def fleet_inventory(inventory: Path | None = None, *, use_ansible: bool = True) -> list[Any]:
+    """The hosts to scan: an inventory file (Ansible INI/YAML, CSV; `ansible-inventory --list` is the truth where it
+    is installed and `use_ansible`), else the address book and ~/.ssh/config's aliases."""
+    from fleet import ansible_inventory
+    from fleet import inventory as inv
+
+    from .fleet_hosts import address_book_inventory, ssh_config_inventory
+
+    if inventory is not None:
+        if use_ansible and inventory.suffix.lower() != ".csv" and ansible_inventory.ansible_inventory_available():
+            inv.load(inventory)  # our own reader first: its errors name the line, Ansible's often do not
+            return ansible_inventory.run_ansible_inventory(inventory)
+        return inv.load(inventory)
+    hosts = address_book_inventory(load_address_book())
+    names = {h.name for h in hosts}
+    return hosts + [h for h in ssh_config_inventory(ssh_config_path()) if h.name not in names]

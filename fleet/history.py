@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 import statistics
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,9 +84,11 @@ def _items(result: HostResult) -> dict[str, bool]:
 class History:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # Scan threads read first-seen dates while the scan runs: one connection, used under a lock.
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
             ok = self._db.execute("PRAGMA quick_check").fetchone()
@@ -110,17 +113,19 @@ class History:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # -- what rules need before scoring -------------------------------------------------------------------------
     def first_seen(self, host: str) -> dict[str, str]:
-        rows = self._db.execute("SELECT key, first_seen FROM open_items WHERE host = ?", (host,))
+        with self._lock:
+            rows = self._db.execute("SELECT key, first_seen FROM open_items WHERE host = ?", (host,)).fetchall()
         return {k: v for k, v in rows}
 
     # -- writing a scan -----------------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""`deskside scan` against real OpenSSH servers on 127.0.0.1: the posture in one round trip, what `apt list
+--upgradable` says, unknown / changed keys, unreachable hosts and failed logins as `unknown` with the reason, a
+per-host timeout, exports and the history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from desktop.remote_host import SshHost
+from diagnostics.updates.scan import scan_posture
+from fleet import export
+from fleet import policy as pol
+from fleet.scan import collect_evidence
+from tests.integration.sshd import Sshd, SshEnv, free_port
+
+
+def apt_upgradable() -> tuple[set[str], set[str]]:
+    """The oracle: package names `apt list --upgradable` prints on this machine, and those from a -security archive."""
+    out = subprocess.run(["apt", "list", "--upgradable"], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, LC_ALL="C")).stdout
+    names, security = set(), set()
+    for line in out.splitlines():
+        if "[upgradable from" not in line:
+            continue
+        name, _, rest = line.partition("/")
+        names.add(name)
+        if "-security" in rest.split(" ", 1)[0]:
+            security.add(name)
+    return names, security
+
+
+@pytest.fixture(scope="module")
+def servers(ssh_env: SshEnv) -> Iterator[list[Sshd]]:
+    started = [ssh_env.sshd(f"fleet{i}") for i in range(2)]
+    yield started
+    for s in started:
+        s.stop()
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env.pop("SSH_AUTH_SOCK", None)
+    return env
+
+
+def deskside(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "desktop.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=600, stdin=subprocess.DEVNULL)
+
+
+def _line(name: str, ssh_env: SshEnv, port: int, key: Path | None = None) -> str:
+    return (f"{name} ansible_host=127.0.0.1 ansible_port={port} ansible_user={ssh_env.user} "
+            f"ansible_ssh_private_key_file={key or ssh_env.client_key}")
+
+
+def test_one_round_trip_gives_the_same_posture(ssh_env: SshEnv, servers: list[Sshd]) -> None:
+    conn = ssh_env.connect(servers[0])
+    try:
+        host = SshHost(conn)
+        before = host.commands_run
+        evidence, misses = collect_evidence(host, pol.DEFAULT)
+        assert misses == 0
+        assert host.commands_run - before == 1  # one script after login, whatever the number of questions
+        direct = scan_posture(host)
+        assert host.commands_run - before > 10  # what it costs one question at a time
+        a, b = evidence.posture.to_dict(), direct.to_dict()
+        for d in (a, b):
+            d.pop("collected_at")
+        assert a == b
+        assert evidence.installed and "openssh-server" in evidence.installed
+    finally:
+        conn.close()
+
+
+def test_scan_inventory_statuses_reasons_and_exports(ssh_env: SshEnv, servers: list[Sshd], tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    locked_out = ssh_env.sshd("fleet-nokey", authorize=False)
+    stranger = ssh_env.sshd("fleet-stranger")
+    try:
+        closed = free_port()
+        inv = tmp_path / "hosts.ini"
+        inv.write_text("[web]\n" + _line("web1", ssh_env, servers[0].port) + "\n"
+                       + _line("web2", ssh_env, servers[1].port) + "\n"
+                       "[odd]\n" + _line("locked", ssh_env, locked_out.port) + "\n"
+                       + _line("stranger", ssh_env, stranger.port) + "\n"
+                       + _line("gone", ssh_env, closed) + "\n")
+        strict = tmp_path / "policy.toml"
+        strict.write_text("[policy]\nmax_security_age_days = 0\nforbidden_packages = [\"telnetd\"]\n"
+                          "required_packages = [\"openssh-server\"]\n")
+        # First the web group and `locked`, trusting their new keys; then everything without --accept-new.
+        first = deskside(env, "scan", "-i", str(inv), "@web", "locked", "--accept-new", "--policy", str(strict),
+                         "--json")
+        doc = json.loads(first.stdout)
+        web = [h for h in doc["hosts"] if h["name"] != "locked"]
+        assert all(h["status"] != "unknown" for h in web), [(h["name"], h["error"]) for h in doc["hosts"]]
+        jsonschema.validate(doc, export.schema())
+        names, security = apt_upgradable()
+        for h in web:
+            pending = {p["name"] for p in h["updates"]["pending"]}
+            assert pending == names  # what `apt list --upgradable` says on that host
+            assert {p["name"] for p in h["updates"]["pending"] if p["security"]} == security
+            assert h["status"] == ("non-compliant" if security else "compliant")
+            if security:
+                assert h["reasons"][0]["rule"] == "security-updates"
+                assert h["score"] == 60
+        assert first.returncode == (2 if security else 3)  # `locked` cannot log in: unknown
+
+        csv_file, html_file = tmp_path / "out.csv", tmp_path / "out.html"
+        r = deskside(env, "scan", "-i", str(inv), "--policy", str(strict), "--csv", str(csv_file), "--html",
+                     str(html_file), "-j", "3")
+        assert r.returncode == (2 if security else 3), r.stdout + r.stderr
+        rows = {row["host"]: row for row in csv.DictReader(io.StringIO(csv_file.read_text()))}
+        assert rows["web1"]["status"] == rows["web2"]["status"]
+        assert rows["gone"]["status"] == "unknown" and "refused" in rows["gone"]["error"].lower()
+        assert rows["locked"]["status"] == "unknown" and "login" in rows["locked"]["error"].lower()
+        assert rows["stranger"]["status"] == "unknown" and "--accept-new" in rows["stranger"]["error"]
+        assert "Since the last scan:" in r.stdout  # the history compared it with the first scan
+        page = html_file.read_text()
+        assert "Content-Security-Policy" in page and "<script" not in page and "stranger" in page
+
+        # A changed key is refused even with --accept-new.
+        port = servers[1].port
+        servers[1].stop()
+        imposter = Sshd(ssh_env.base, ssh_env.user, name="fleet-imposter")
+        imposter.port = port
+        imposter.authorize(ssh_env.client_key.with_suffix(".pub"))
+        imposter.start()
+        try:
+            r = deskside(env, "scan", "-i", str(inv), "web2", "--accept-new", "--json", "--no-history")
+            h = json.loads(r.stdout)["hosts"][0]
+            assert h["status"] == "unknown" and "changed" in h["error"].lower(), h
+            assert r.returncode == 3
+        finally:
+            imposter.stop()
+            servers[1].__init__(ssh_env.base, ssh_env.user, name="fleet1")  # type: ignore[misc]
+            servers[1].authorize(ssh_env.client_key.with_suffix(".pub"))
+            servers[1].start()
+    finally:
+        locked_out.stop()
+        stranger.stop()
+
+
+def test_per_host_timeout_and_bad_input(ssh_env: SshEnv, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)  # accepts TCP, never says a word
+    accepted = threading.Event()
+
+    def take() -> None:
+        conns = []
+        try:
+            while True:
+                c, _ = mute.accept()
+                conns.append(c)
+                accepted.set()
+        except OSError:
+            pass
+
+    threading.Thread(target=take, daemon=True).start()
+    try:
+        inv = tmp_path / "mute.csv"
+        inv.write_text(f"name,hostname,port,user\nmute,127.0.0.1,{mute.getsockname()[1]},{ssh_env.user}\n")
+        r = deskside(env, "scan", "-i", str(inv), "--timeout", "2", "--connect-timeout", "600", "--json")
+        h = json.loads(r.stdout)["hosts"][0]
+        assert accepted.is_set()
+        assert h["status"] == "unknown" and "no answer within 2 s" in h["error"], h
+        assert r.returncode == 3
+    finally:
+        mute.close()
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[web]\nweb[3:1]\n")
+    r = deskside(env, "scan", "-i", str(bad), "--no-ansible")
+    assert r.returncode == 64 and f"{bad}:2:" in r.stderr and "starts after it ends" in r.stderr
+    pol_file = tmp_path / "p.toml"
+    pol_file.write_text("[policy]\nmax_security_updates = 'x'\n")
+    r = deskside(env, "scan", "-i", str(inv), "--policy", str(pol_file))
+    assert r.returncode == 64 and f"{pol_file}:2:" in r.stderr
+    r = deskside(env, "scan", "-i", str(inv), "@nosuchgroup")
+    assert r.returncode == 64 and "matches no host" in r.stderr
