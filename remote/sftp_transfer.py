@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -87,6 +87,24 @@ class Transfer:
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled(message)
 
+    def moved(self, n: int, name: str) -> None:
+        """`n` more bytes of `name` arrived (download) or were acknowledged (upload)."""
+        self.result.bytes += n
+        self.progress.add(n, name)
+
+
+@contextlib.contextmanager
+def _in_flight(t: Transfer, pipe: Pipeline, failed: Callable[[], str]) -> Iterator[None]:
+    """Around a transfer loop: a link or server error becomes the user's error (`failed()` says what was kept);
+    any other stop (cancel, Ctrl-C, a refused answer) first collects the answers still in flight."""
+    try:
+        yield
+    except net_errors() as exc:
+        raise t.wrap(exc, failed()) from exc
+    except BaseException as exc:
+        pipe.drain(exc)
+        raise
+
 
 # -- download ------------------------------------------------------------------------------------------------
 def download_file(t: Transfer, entry: RemoteEntry, dest: Path) -> None:
@@ -130,7 +148,7 @@ def _fetch(t: Transfer, pipe: Pipeline, handle: Any, entry: RemoteEntry, fd: int
     ready: dict[int, bytes] = {}  # offset -> data not yet contiguous
     next_req = written = start
     eof_at: int | None = None
-    try:
+    with _in_flight(t, pipe, lambda: f"download of {entry.path} failed ({written} bytes kept in {part})"):
         while True:
             t.stop_if_cancelled(f"download of {entry.path} cancelled; {written} bytes kept in {part}")
             while len(pipe.pending) < MAX_OUTSTANDING and next_req < (entry.size if eof_at is None else eof_at):
@@ -153,13 +171,7 @@ def _fetch(t: Transfer, pipe: Pipeline, handle: Any, entry: RemoteEntry, fd: int
                 data = ready.pop(written)
                 os.write(fd, data)
                 written += len(data)
-                t.result.bytes += len(data)
-                t.progress.add(len(data), entry.name)
-    except net_errors() as exc:
-        raise t.wrap(exc, f"download of {entry.path} failed ({written} bytes kept in {part})") from exc
-    except BaseException as exc:
-        pipe.drain(exc)
-        raise
+                t.moved(len(data), entry.name)
 
 
 def _finish_download(t: Transfer, entry: RemoteEntry, part: Path, dest: Path) -> None:
@@ -214,31 +226,24 @@ def _send(t: Transfer, pipe: Pipeline, handle: Any, src: Path, size: int, start:
     """The upload loop: keep writes in flight; count bytes as the server acknowledges them."""
     chunk = _write_chunk(pipe)
     acked = start
-    try:
-        with open(src, "rb") as fh:
-            fh.seek(start)
-            offset = start
-            while True:
-                t.stop_if_cancelled(f"upload of {src} cancelled; {acked} bytes kept in {part} on the server")
-                while len(pipe.pending) < MAX_OUTSTANDING and offset < size:
-                    data = fh.read(chunk)
-                    if not data:
-                        break
-                    pipe.write(handle, offset, data)
-                    offset += len(data)
-                if not pipe.pending:
+    with _in_flight(t, pipe, lambda: f"upload of {src} failed"), open(src, "rb") as fh:
+        fh.seek(start)
+        offset = start
+        while True:
+            t.stop_if_cancelled(f"upload of {src} cancelled; {acked} bytes kept in {part} on the server")
+            while len(pipe.pending) < MAX_OUTSTANDING and offset < size:
+                data = fh.read(chunk)
+                if not data:
                     break
-                for a in pipe.answers():
-                    if a.status != SSH_FX_OK:
-                        raise SftpError(f"writing {part} on the server failed")
-                    acked += a.length
-                    t.result.bytes += a.length
-                    t.progress.add(a.length, src.name)
-    except net_errors() as exc:
-        raise t.wrap(exc, f"upload of {src} failed") from exc
-    except BaseException as exc:
-        pipe.drain(exc)
-        raise
+                pipe.write(handle, offset, data)
+                offset += len(data)
+            if not pipe.pending:
+                break
+            for a in pipe.answers():
+                if a.status != SSH_FX_OK:
+                    raise SftpError(f"writing {part} on the server failed")
+                acked += a.length
+                t.moved(a.length, src.name)
 
 
 def _finish_upload(t: Transfer, src: Path, part: str, remote: str) -> None:
