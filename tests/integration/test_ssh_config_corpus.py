@@ -52,7 +52,7 @@ def cases() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
-    need(shutil.which("ssh") is not None and shutil.which("unshare") is not None, "OpenSSH client and unshare")
+    need(all(shutil.which(t) for t in ("ssh", "unshare", "ip", "mount")), "OpenSSH client, unshare, ip and mount")
     need(os.geteuid() == 0, "root (unshare -n -m)")
     home = tmp_path_factory.mktemp("home")
     shutil.copytree(CORPUS / "dot_ssh", home / ".ssh")
