@@ -217,7 +217,7 @@ def test_run_diagnostics_follows_hash_known_hosts_and_remember_passwords(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # a password login, whatever keys an agent may hold
     monkeypatch.setenv("DESKSIDE_SSH_CONFIG", str(home / ".ssh" / "config"))
-    (home / ".ssh" / "config").write_text("Host 127.0.0.1\n  HashKnownHosts yes\n")
+    (home / ".ssh" / "config").write_text("Host *\n  HashKnownHosts yes\n")
     paths.config_file().write_text("[remote]\nsave_secrets = true\n")
 
     server = ssh_env.sshd(f"wired-{os.getpid()}", extra="KbdInteractiveAuthentication no", authorize=False)
