@@ -5,7 +5,8 @@ living on the GUI thread whose signals deliver, always on the GUI thread:
 
 - `progress(list)`: progress payloads reported since the last delivery (see throttling below);
 - `succeeded(object)`: the function's return value;
-- `failed(str)`: a one-line error message (the traceback goes to the log, never to the user);
+- `failed(object)`: the exception the function raised (its traceback goes to the log, never to the user; pages
+  turn it into the sentence the user reads with `ui.errors.user_message`);
 - `cancelled()`: the function raised the core `Cancelled` exception;
 - `finished()`: after any of the three above.
 
@@ -29,7 +30,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from diagnostics.cancel import Cancelled, CancelToken
+from common.cancel import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,6 @@ TaskFunction = Callable[[CancelToken, ReportProgress], Any]
 ProgressKey = Callable[[Any], Hashable]
 
 DEFAULT_INTERVAL_MS = 50
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as a single line a user can read (no traceback)."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class _ProgressBuffer:
@@ -100,7 +94,8 @@ class _Runnable(QRunnable):
             outcome, value = "cancelled", None
         except Exception as exc:
             log.exception("task %s failed", self._name)
-            outcome, value = "failed", one_line(exc)
+            # logged with its traceback; the GUI needs only the exception (its frames would keep the job alive)
+            outcome, value = "failed", exc.with_traceback(None)
         self._relay.done.emit(outcome, value)
 
 
@@ -109,7 +104,7 @@ class Task(QObject):
 
     progress = Signal(list)
     succeeded = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)  # the exception
     cancelled = Signal()
     finished = Signal()
 
@@ -151,7 +146,7 @@ class Task(QObject):
         elif outcome == "cancelled":
             self.cancelled.emit()
         else:
-            self.failed.emit(str(value))
+            self.failed.emit(value)
         self.finished.emit()
 
 

@@ -7,37 +7,34 @@ the page only reacts to signals. It gets its services by injection and imports n
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSplitter,
-    QStackedWidget,
     QStyle,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from diagnostics.cancel import CancelToken
-from diagnostics.model import Finding, Report, Severity
+from common.cancel import CancelToken
+from diagnostics.model import Report
 
 from .collector_status import CollectorStatus
-from .findings_view import FindingDetail, FindingsModel, FindingsView, severity_counts
-from .sections_view import SectionsView
+from .diagnostics_results import ReportView, summary_text
+from .diagnostics_save import RENDERERS, ReportSaver
+from .errors import MessageLine, failure_text
+from .plain import heading_label, plain_label
 from .services import DiagnosticsProgress, ListCollectors, RunDiagnostics, TaskHandle, TaskStarter
+
+__all__ = ["RENDERERS", "DiagnosticsPage", "privacy_note", "summary_text"]
 
 FINISHED_STATES = {"ok", "partial", "skipped", "timeout", "error", "cancelled"}
 LIST_KEY = "*collectors*"  # progress item carrying the list of collectors of this run
@@ -51,44 +48,6 @@ def privacy_note(updates_network: bool) -> str:
                 "([diagnostics.updates] allow_network is on in config.toml); apart from that, nothing leaves your "
                 "computer unless you tick “Test my connection”.")
     return "Nothing leaves your computer unless you tick “Test my connection”."
-
-
-def _plain(text: str = "", *, wrap: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
-
-
-def render_json(report: Report) -> str:
-    from diagnostics.render.json import dumps
-
-    return dumps(report)
-
-
-def render_html(report: Report) -> str:
-    from diagnostics.render.html import render_html as _render
-
-    return _render(report)
-
-
-RENDERERS: dict[str, tuple[str, str, Callable[[Report], str]]] = {
-    # format -> (dialog title, file filter, renderer)
-    "json": ("Save report as JSON", "JSON report (*.json)", render_json),
-    "html": ("Save report as HTML", "HTML report (*.html *.htm)", render_html),
-}
-
-
-def summary_text(report: Report) -> str:
-    counts = severity_counts(report.findings)
-    parts = [f"{counts[s]} {name}{'s' if counts[s] != 1 and name != 'info' else ''}"
-             for s, name in ((Severity.CRITICAL, "critical"), (Severity.WARNING, "warning"),
-                             (Severity.INFO, "info")) if counts[s]]
-    text = ", ".join(parts) if parts else "no problems found"
-    unfinished = [s.title for s in report.sections.values() if s.status.value in ("timeout", "error")]
-    if unfinished:  # not a clean bill of health: say which checks are missing
-        text += f"; {', '.join(unfinished)} did not finish"
-    return text
 
 
 class DiagnosticsPage(QWidget):
@@ -114,9 +73,10 @@ class DiagnosticsPage(QWidget):
         self._tasks = tasks
         self._list_collectors = list_collectors
         self._collector_names = collector_names
-        self._save_dir = save_dir
         self._task: TaskHandle | None = None
-        self._save_task: TaskHandle | None = None
+        self.saver = ReportSaver(tasks, save_dir, self)
+        self.saver.message.connect(self._status)
+        self.saver.failed.connect(self._fail)
         self._cancel_requested = False
         self._next_service: RunDiagnostics | None = None  # run_with(): one run with another service
         self._next_where = LOCAL
@@ -124,7 +84,6 @@ class DiagnosticsPage(QWidget):
         self._updates_network = updates_network  # the update check may contact its servers
         self.report_subject = LOCAL  # which machine the shown report (or the first run's progress) is about
         self.report: Report | None = None
-        self.save_error_box: QMessageBox | None = None
         self._build()
         self.connectivity_box.setChecked(test_connection)
         self._set_running(False)
@@ -153,15 +112,9 @@ class DiagnosticsPage(QWidget):
         outer.setContentsMargins(16, 12, 16, 8)
         outer.setSpacing(8)
 
-        heading = _plain("Diagnostics")
-        hf = QFont(heading.font())
-        hf.setPointSizeF(hf.pointSizeF() * 1.5)
-        hf.setBold(True)
-        heading.setFont(hf)
-        outer.addWidget(heading)
-        self.heading = heading
-        self.intro = _plain(wrap=True)
-        self.intro.setObjectName("diagnosticsIntro")
+        self.heading = heading_label("Diagnostics", 1.5)
+        outer.addWidget(self.heading)
+        self.intro = plain_label(wrap=True, name="diagnosticsIntro")
         outer.addWidget(self.intro)
         self._show_subject(LOCAL)
 
@@ -196,8 +149,7 @@ class DiagnosticsPage(QWidget):
         self.progress_bar.setFormat("%v of %m")
         self.progress_bar.setMinimumWidth(220)
         self.progress_bar.setMaximumWidth(320)
-        self.status_label = _plain("Not run yet: press Run (F5)")
-        self.status_label.setObjectName("diagnosticsStatus")
+        self.status_label = MessageLine("Not run yet: press Run (F5)", name="diagnosticsStatus")
         prog.addWidget(self.progress_bar)
         prog.addWidget(self.status_label, 1)
         outer.addLayout(prog)
@@ -205,29 +157,16 @@ class DiagnosticsPage(QWidget):
         self.collector_status = CollectorStatus()
         outer.addWidget(self.collector_status)
 
-        self.stack = QStackedWidget()
-        self.empty_state = self._empty_state()
-        self.stack.addWidget(self.empty_state)
-
-        self.tabs = QTabWidget()
-        self.findings_model = FindingsModel(self)
-        self.findings_view = FindingsView(self.findings_model)
-        self.detail = FindingDetail()
-        self.findings_view.current_finding.connect(self._show_finding)
-        # list above, details below: evidence lines (package versions, log lines) are long and need the width
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.findings_view)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 2)
-        split.setSizes([170, 330])
-        split.setChildrenCollapsible(False)
-        self.findings_splitter = split
-        self.sections_view = SectionsView()
-        self.tabs.addTab(split, "Findings")
-        self.tabs.addTab(self.sections_view, "Sections")
-        self.stack.addWidget(self.tabs)
-        outer.addWidget(self.stack, 1)
+        self.results = ReportView()
+        outer.addWidget(self.results, 1)
+        # the parts' widgets the tests look at
+        self.stack = self.results
+        self.empty_state = self.results.empty_state
+        self.tabs = self.results.tabs
+        self.findings_model = self.results.findings_model
+        self.findings_view = self.results.findings_view
+        self.detail = self.results.detail
+        self.sections_view = self.results.sections_view
 
     def _button(self, action: QAction, text: str, tip: str) -> QPushButton:
         b = QPushButton(action.icon(), text)
@@ -235,35 +174,6 @@ class DiagnosticsPage(QWidget):
         b.clicked.connect(action.trigger)
         action.enabledChanged.connect(b.setEnabled)
         return b
-
-    def _empty_state(self) -> QWidget:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lay.addStretch(1)
-        icon = QLabel()
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon).pixmap(64, 64))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title = _plain("No diagnostics yet")
-        tf = QFont(title.font())
-        tf.setPointSizeF(tf.pointSizeF() * 1.3)
-        tf.setBold(True)
-        title.setFont(tf)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text = _plain("Press Run (F5) to check this computer: system, processor, memory, disks, network, "
-                      "services, logs and updates. It takes a few seconds, and every problem found comes with "
-                      "a fix you can follow.", wrap=True)
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setMaximumWidth(560)
-        self.empty_title = title
-        lay.addWidget(icon)
-        lay.addWidget(title)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(text)
-        row.addStretch(1)
-        lay.addLayout(row)
-        lay.addStretch(2)
-        return w
 
     # ---------------------------------------------------------------- state
     @property
@@ -281,6 +191,9 @@ class DiagnosticsPage(QWidget):
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
         self.status_message.emit(text)
+
+    def _fail(self, what: str, exc: BaseException) -> None:
+        self.status_message.emit(self.status_label.show_failure(what, exc))
 
     # ---------------------------------------------------------------- run / cancel
     def run(self) -> None:
@@ -323,9 +236,7 @@ class DiagnosticsPage(QWidget):
         self._task = task
         self._set_running(True)
         if self.report is None:
-            self.stack.setCurrentWidget(self.tabs)
-            self.findings_model.set_findings([])
-            self.detail.show_message("Collecting…")
+            self.results.collecting()
         self._status("Collecting…" + (" (including the connection test)" if include else ""))
 
     def run_with(self, service: RunDiagnostics | None, where: str) -> None:
@@ -381,7 +292,7 @@ class DiagnosticsPage(QWidget):
 
     def _on_result(self, result: object) -> None:
         if not isinstance(result, Report):
-            self._on_failed(f"the diagnostics service returned {type(result).__name__}, not a report")
+            self._on_failed(TypeError(f"the diagnostics service returned {type(result).__name__}, not a report"))
             return
         self.report = result
         self._show_subject(self._running_where)
@@ -392,18 +303,7 @@ class DiagnosticsPage(QWidget):
         n = len(result.sections)
         self.progress_bar.setRange(0, max(n, 1))
         self.progress_bar.setValue(sum(1 for s in result.sections.values() if s.status.value != "cancelled"))
-        titles = {k: s.title for k, s in result.sections.items()}
-        self.findings_model.set_findings(result.findings, titles)
-        self.sections_view.set_report(result)
-        total_h = sum(self.findings_splitter.sizes())
-        list_h = min(self.findings_view.fitting_height(), max(total_h // 2, 120))
-        self.findings_splitter.setSizes([list_h, max(total_h - list_h, 200)])
-        self.tabs.setTabText(0, f"Findings ({len(result.findings)})")
-        self.tabs.setTabText(1, f"Sections ({n})")
-        self.stack.setCurrentWidget(self.tabs)
-        if not result.findings:
-            self.detail.show_message("No problems found. Every check that could run passed."
-                                     if not result.cancelled else "No findings in the partial results.")
+        self.results.show_report(result)
         finished = sum(1 for s in result.sections.values() if s.status.value != "cancelled")
         if result.cancelled:
             self._status(f"Cancelled — partial results from {finished} of {n} collectors: {summary_text(result)}")
@@ -411,80 +311,36 @@ class DiagnosticsPage(QWidget):
             self._status(f"Done in {result.duration_s:.1f} s on {result.host}: {summary_text(result)}")
         self.run_finished.emit(result)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, exc: BaseException) -> None:
         self._set_running(False)
         self.collector_status.cancel_unfinished()
+        self._fail("Diagnostics failed", exc)
         if self.report is None:
-            self.detail.show_message(f"The diagnostics could not run: {message}")
-        self._status(f"Diagnostics failed: {message}")
+            self.results.show_message(failure_text("The diagnostics could not run", exc))
         self.run_finished.emit(None)
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
         self.collector_status.cancel_unfinished()
         if self.report is None:
-            self.detail.show_message("Cancelled before anything was collected. Press Run (F5) to try again.")
+            self.results.show_message("Cancelled before anything was collected. Press Run (F5) to try again.")
         self._status("Cancelled")
         self.run_finished.emit(None)
 
-    def _show_finding(self, finding: Finding | None) -> None:
-        if finding is None:
-            if self.report is not None and not self.report.findings:
-                return  # keep the "no problems found" message
-            self.detail.show_finding(None)
-            return
-        title = ""
-        if self.report is not None and finding.section in self.report.sections:
-            title = self.report.sections[finding.section].title
-        self.detail.show_finding(finding, title)
-
     # ---------------------------------------------------------------- save
+    @property
+    def save_error_box(self) -> QMessageBox | None:
+        return self.saver.error_box
+
     def default_save_path(self, fmt: str) -> Path:
-        base = self._save_dir or Path.home()
-        host = (self.report.host if self.report else "report").replace(os.sep, "_") or "report"
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
-        return base / f"deskside-{host}-{stamp}.{fmt}"
+        return self.saver.default_path(self.report, fmt)
 
     def save_dialog(self, fmt: str) -> None:
         if self.report is None or self.is_running:
             return
-        title, filt, _render = RENDERERS[fmt]
-        path, _ = QFileDialog.getSaveFileName(self, title, str(self.default_save_path(fmt)), filt)
-        if path:
-            if not Path(path).suffix:
-                path += f".{fmt}"
-            self.save(fmt, Path(path))
+        self.saver.ask(self.report, fmt)
 
     def save(self, fmt: str, path: Path) -> None:
         """Render and write the report on a worker thread; the result is reported in the status line."""
-        report = self.report
-        if report is None:
-            return
-        _title, _filter, render = RENDERERS[fmt]
-
-        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> str:
-            from diagnostics.render.files import write_atomic
-
-            text = render(report)
-            try:
-                write_atomic(path, text)
-            except OSError as exc:
-                raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
-            return str(path)
-
-        self._status(f"Saving {path}…")
-        task = self._tasks.start(job, name=f"save-{fmt}")
-        task.succeeded.connect(lambda p: self._status(f"Saved the report to {p}"))
-        task.failed.connect(self._on_save_failed)
-        self._save_task = task
-
-    def _on_save_failed(self, message: str) -> None:
-        message = message.removeprefix("OSError: ")  # the job's own sentence; the class name means nothing to a user
-        self._status(f"Could not save the report: {message}")
-        box = QMessageBox(QMessageBox.Icon.Warning, "Could not save the report",
-                          f"{message}\n\nChoose another folder or file name and try again.",
-                          QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.save_error_box = box
+        if self.report is not None:
+            self.saver.save(self.report, fmt, path)

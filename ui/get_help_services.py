@@ -6,13 +6,11 @@ every method may block (files, keyring, network), so the pages call them only in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import diagnostics.cancel as dcancel
-import tickets.cancel as tcancel
 from diagnostics.model import Report
+from tickets.errors import TicketError
 from tickets.service import TicketService
 
 
@@ -62,40 +60,6 @@ class TicketsHub(Protocol):
         ...
 
 
-class TicketsCancel(tcancel.CancelToken):
-    """The task runner's (diagnostics) cancel token seen as a tickets token: `Task.cancel()` reaches the
-    connector, which raises the tickets `Cancelled` the outbox understands."""
-
-    def __init__(self, outer: dcancel.CancelToken) -> None:
-        super().__init__()
-        self._outer = outer
-
-    @property
-    def cancelled(self) -> bool:
-        return self._outer.cancelled or self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self.cancelled:
-            raise tcancel.Cancelled("cancelled by the user")
-
-    def wait(self, seconds: float) -> bool:
-        return self._outer.wait(seconds)
-
-
-def ticket_job(fn: Callable[[tcancel.CancelToken, Callable[[Any], None]], Any]
-               ) -> Callable[[dcancel.CancelToken, Callable[[Any], None]], Any]:
-    """Wrap a job that calls the tickets package so that its cancellation is reported as cancelled by the
-    task runner (which knows only the diagnostics `Cancelled`)."""
-
-    def job(token: dcancel.CancelToken, progress: Callable[[Any], None]) -> Any:
-        try:
-            return fn(TicketsCancel(token), progress)
-        except tcancel.Cancelled as exc:
-            raise dcancel.Cancelled(str(exc)) from exc
-
-    return job
-
-
 @dataclass
 class ReportMaterial:
     """What a diagnostics report contributes to a ticket: the JSON dict and the log excerpts its findings
@@ -116,3 +80,17 @@ def prepare_material(report: Report, this_machine: str | None = None) -> ReportM
     data = report.to_dict()
     local = platform.node() if this_machine is None else this_machine
     return ReportMaterial(data, log_excerpts(data) if report.host == local else {})
+
+
+def backend_title(svc: TicketService | None, name: str) -> str:
+    """"helpdesk (Request Tracker)": a backend's name with the title of its connector type."""
+    if svc is None:
+        return name
+    type_ = str(svc.backends.get(name, {}).get("type", ""))
+    try:
+        from tickets.connectors import connector_class
+
+        title = connector_class(type_).title
+    except (TicketError, ImportError):
+        title = type_
+    return f"{name} ({title})" if title else name

@@ -16,7 +16,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -24,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tickets.cancel import CancelToken
-from tickets.errors import TicketError
-from tickets.outbox import OPEN_STATES, OutboxEntry, OutboxError
+from common.cancel import CancelToken
+from tickets.outbox import OPEN_STATES, OutboxEntry
 
-from .get_help_services import TicketsHub, ticket_job
+from .errors import MessageLine
+from .get_help_services import TicketsHub
+from .plain import plain_label, plain_tooltip, rich_label
 from .services import TaskHandle, TaskStarter
-from .style import plain_tooltip
 
 STATE_LABELS = {
     "held": "waiting for a backend",
@@ -82,12 +81,9 @@ class OutboxView(QWidget):
         self._action_task: TaskHandle | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        intro = QLabel("Every ticket is kept here first and sent from here. Tickets that could not be sent are "
-                       "retried automatically; Retry sends the selected one now, Discard gives up on it (it stays "
-                       "listed for the record).")
-        intro.setTextFormat(Qt.TextFormat.PlainText)
-        intro.setWordWrap(True)
-        lay.addWidget(intro)
+        lay.addWidget(plain_label("Every ticket is kept here first and sent from here. Tickets that could not be "
+                                  "sent are retried automatically; Retry sends the selected one now, Discard gives "
+                                  "up on it (it stays listed for the record).", wrap=True))
         self.tree = QTreeWidget()
         self.tree.setObjectName("outboxList")
         self.tree.setAccessibleName("Outbox")
@@ -103,13 +99,8 @@ class OutboxView(QWidget):
         self.tree.currentItemChanged.connect(lambda *_: self._selection_changed())
         self.tree.itemDoubleClicked.connect(lambda *_: self.open_link())
         lay.addWidget(self.tree, 1)
-        self.detail = QLabel()
-        self.detail.setObjectName("outboxDetail")
-        self.detail.setTextFormat(Qt.TextFormat.RichText)
-        self.detail.setWordWrap(True)
-        self.detail.setOpenExternalLinks(False)
+        self.detail = rich_label("outboxDetail")
         self.detail.linkActivated.connect(self._open_url)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         lay.addWidget(self.detail)
         bar = QHBoxLayout()
         self.refresh_button = QPushButton("Refresh")
@@ -124,9 +115,9 @@ class OutboxView(QWidget):
         self.link_button.clicked.connect(self.open_link)
         for b in (self.refresh_button, self.retry_button, self.discard_button, self.link_button):
             bar.addWidget(b)
-        bar.addStretch(1)
-        self.state_label = QLabel()
-        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = MessageLine(name="outboxMessage")  # how the last action went
+        bar.addWidget(self.message, 1)
+        self.state_label = plain_label()
         bar.addWidget(self.state_label)
         lay.addLayout(bar)
         self._selection_changed()
@@ -140,9 +131,9 @@ class OutboxView(QWidget):
         def job(_token: CancelToken, _progress: Callable[[Any], None]) -> list[OutboxEntry]:
             return hub.service().outbox_list()
 
-        self._task = self._tasks.start(ticket_job(job), name="outbox-list")
+        self._task = self._tasks.start(job, name="outbox-list")
         self._task.succeeded.connect(self.set_entries)
-        self._task.failed.connect(lambda m: self._say(f"Could not read the outbox: {m}"))
+        self._task.failed.connect(lambda exc: self._failed("Could not read the outbox", exc))
 
     def set_entries(self, entries: list[OutboxEntry]) -> None:
         selected = self.selected_id()
@@ -213,7 +204,12 @@ class OutboxView(QWidget):
     # ---------------------------------------------------------------- actions
     def _say(self, text: str) -> None:
         self.last_message = text
+        self.message.setText(text)
         self.status_message.emit(text)
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        self.last_message = self.message.show_failure(what, exc)
+        self.status_message.emit(self.last_message)
 
     def retry_selected(self) -> None:
         entry_id = self.selected_id()
@@ -221,23 +217,16 @@ class OutboxView(QWidget):
             return
         hub = self._hub
 
-        def job(token: CancelToken, progress: Callable[[Any], None]) -> OutboxEntry | str:
+        def job(token: CancelToken, progress: Callable[[Any], None]) -> OutboxEntry:
             def report(message: str, fraction: float | None = None) -> None:
                 progress((message, fraction))
 
-            try:
-                return hub.service().retry(entry_id, cancel=token, progress=report)
-            except (TicketError, OutboxError) as exc:
-                return str(exc)
+            return hub.service().retry(entry_id, cancel=token, progress=report)
 
         self._say(f"Sending ticket #{entry_id}…")
-        self._run(ticket_job(job), f"retry-{entry_id}", self._retried)
+        self._run(job, f"retry-{entry_id}", self._retried, "Not sent")
 
-    def _retried(self, e: OutboxEntry | str) -> None:
-        if isinstance(e, str):
-            self._say(f"Not sent: {e}")
-            self.last_message = f"Not sent: {e}"
-            return
+    def _retried(self, e: OutboxEntry) -> None:
         if e.state == "sent":
             self._say(f"Ticket #{e.id} sent: {e.remote_id} {e.remote_url}".rstrip())
         else:
@@ -249,21 +238,18 @@ class OutboxView(QWidget):
             return
         hub = self._hub
 
-        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> OutboxEntry | str:
-            try:
-                return hub.service().discard(entry_id)
-            except (TicketError, OutboxError) as exc:
-                return str(exc)
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> OutboxEntry:
+            return hub.service().discard(entry_id)
 
-        self._run(ticket_job(job), f"discard-{entry_id}", self._discarded)
+        self._run(job, f"discard-{entry_id}", self._discarded, "Not discarded")
 
-    def _discarded(self, e: OutboxEntry | str) -> None:
-        self._say(f"Not discarded: {e}" if isinstance(e, str) else f"Discarded ticket #{e.id}.")
+    def _discarded(self, e: OutboxEntry) -> None:
+        self._say(f"Discarded ticket #{e.id}.")
 
-    def _run(self, job: Callable[..., Any], name: str, done: Callable[[Any], None]) -> None:
+    def _run(self, job: Callable[..., Any], name: str, done: Callable[[Any], None], failed: str) -> None:
         task = self._tasks.start(job, name=name)
         task.succeeded.connect(done)
-        task.failed.connect(lambda m: self._say(f"Not done: {m}"))
+        task.failed.connect(lambda exc: self._failed(failed, exc))
         task.progress.connect(lambda items: self._say(str(items[-1][0])))
         task.finished.connect(self._action_finished)
         self._action_task = task

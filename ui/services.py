@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import SignalInstance
 
-from diagnostics.cancel import CancelToken
+from common.cancel import CancelToken
 from diagnostics.model import Report
 
 # progress(collector name, state, number finished, total)
@@ -24,7 +24,7 @@ class TaskHandle(Protocol):
 
     progress: SignalInstance  # list of progress payloads
     succeeded: SignalInstance  # the result
-    failed: SignalInstance  # one-line message
+    failed: SignalInstance  # the exception the job raised (ui.errors.user_message words it)
     cancelled: SignalInstance
     finished: SignalInstance
 

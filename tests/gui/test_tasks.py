@@ -10,8 +10,11 @@ from typing import Any
 
 from PySide6.QtCore import QThread, QTimer
 
+from common.cancel import Cancelled, CancelToken
+from common.errors import UserError
 from desktop.tasks import TaskRunner
-from diagnostics.cancel import Cancelled, CancelToken
+from tickets.errors import TicketError
+from ui.errors import failure_text, user_message
 
 
 def test_result_arrives_on_gui_thread_and_work_ran_elsewhere(qtbot: Any, task_runner: TaskRunner) -> None:
@@ -84,14 +87,37 @@ def test_unkeyed_progress_delivers_the_newest_value(qtbot: Any, task_runner: Tas
     assert len(got) < 101
 
 
-def test_error_becomes_one_line_message(qtbot: Any, task_runner: TaskRunner) -> None:
+def test_an_error_arrives_as_the_exception(qtbot: Any, task_runner: TaskRunner) -> None:
     def job(token: CancelToken, progress: Any) -> None:
         raise PermissionError("cannot open /var/log/secret\nsecond line that must not show")
 
     task = task_runner.start(job)
     with qtbot.waitSignal(task.failed, timeout=10_000) as blocker:
         pass
-    assert blocker.args == ["PermissionError: cannot open /var/log/secret"]
+    (exc,) = blocker.args
+    assert isinstance(exc, PermissionError)  # the exception itself crosses the thread, not a line of text
+    assert exc.__traceback__ is None  # (logged; the GUI keeps no frames of the job alive)
+    # what a page shows of an unexpected error: its class and first line, never a traceback
+    assert user_message(exc) == "PermissionError: cannot open /var/log/secret"
+
+
+def test_an_error_worded_for_users_is_shown_as_it_is(qtbot: Any, task_runner: TaskRunner) -> None:
+    def job(token: CancelToken, progress: Any) -> None:
+        try:
+            open("/nonexistent/deskside/report.json", encoding="utf-8")
+        except OSError as exc:
+            raise UserError("cannot write /nonexistent/deskside/report.json: the folder does not exist") from exc
+
+    task = task_runner.start(job)
+    with qtbot.waitSignal(task.failed, timeout=10_000) as blocker:
+        pass
+    (exc,) = blocker.args
+    assert failure_text("Could not save", exc) == \
+        "Could not save: cannot write /nonexistent/deskside/report.json: the folder does not exist"
+    assert isinstance(exc.__cause__, FileNotFoundError)
+    assert user_message(exc.__cause__) == "/nonexistent/deskside/report.json: No such file or directory"
+    assert user_message(TicketError("the server refused the token\nask your admin")) == \
+        "the server refused the token\nask your admin"
 
 
 def test_cancel_sets_the_token_and_the_job_reports_cancelled(qtbot: Any, task_runner: TaskRunner) -> None:
