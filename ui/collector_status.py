@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLayout, QLayoutItem, QWidget
 
 from diagnostics.model import Report
 
-from .style import plain_tooltip, state_icon, state_label
+from .plain import plain_label, plain_tooltip
+from .style import state_icon, state_label
 
 
 class FlowLayout(QLayout):
@@ -83,10 +84,9 @@ class CollectorBadge(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(5)
-        self.icon = QLabel()
+        self.icon = plain_label()
         self.icon.setFixedSize(16, 16)
-        self.text = QLabel()
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text = plain_label()
         lay.addWidget(self.icon)
         lay.addWidget(self.text, 1)
         self.set_state("pending")

@@ -31,7 +31,7 @@ from .collector_status import CollectorStatus
 from .diagnostics_results import ReportView, summary_text
 from .diagnostics_save import RENDERERS, ReportSaver
 from .errors import MessageLine, failure_text
-from .plain import heading_label, plain_label
+from .plain import heading_label, plain_label, plain_tooltip
 from .services import DiagnosticsProgress, ListCollectors, RunDiagnostics, TaskHandle, TaskStarter
 
 __all__ = ["RENDERERS", "DiagnosticsPage", "privacy_note", "summary_text"]
@@ -170,7 +170,7 @@ class DiagnosticsPage(QWidget):
 
     def _button(self, action: QAction, text: str, tip: str) -> QPushButton:
         b = QPushButton(action.icon(), text)
-        b.setToolTip(tip)
+        b.setToolTip(plain_tooltip(tip))
         b.clicked.connect(action.trigger)
         action.enabledChanged.connect(b.setEnabled)
         return b

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from diagnostics.model import Finding, Severity
 
-from .style import SEVERITY_COLOURS, SEVERITY_LABELS, plain_tooltip, severity_icon
+from .plain import heading_label, plain_label, plain_tooltip
+from .style import SEVERITY_COLOURS, SEVERITY_LABELS, severity_icon
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -128,15 +129,6 @@ class FindingsView(QTreeView):
         self.setCurrentIndex(self.model().index(row, 0))
 
 
-def _plain_label(text: str = "", *, wrap: bool = True, selectable: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    if selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
 class FindingDetail(QScrollArea):
     """The selected finding: title, severity, what we saw (evidence) and how to fix it."""
 
@@ -150,8 +142,8 @@ class FindingDetail(QScrollArea):
         lay.setContentsMargins(14, 8, 14, 8)
         lay.setSpacing(6)
 
-        self.severity_label = _plain_label(wrap=False)
-        self.title_label = _plain_label()
+        self.severity_label = plain_label(selectable=True)
+        self.title_label = plain_label(wrap=True, selectable=True)
         self.title_label.setObjectName("findingTitle")
         f = QFont(self.title_label.font())
         f.setPointSizeF(f.pointSizeF() * 1.25)
@@ -159,12 +151,12 @@ class FindingDetail(QScrollArea):
         self.title_label.setFont(f)
 
         self.evidence_heading = _heading("What Deskside saw")
-        self.evidence_label = _plain_label()
+        self.evidence_label = plain_label(wrap=True, selectable=True)
         self.evidence_label.setObjectName("findingEvidence")
         self.fix_heading = _heading("How to fix it")
-        self.fix_label = _plain_label()
+        self.fix_label = plain_label(wrap=True, selectable=True)
         self.fix_label.setObjectName("findingFix")
-        self.meta_label = _plain_label()
+        self.meta_label = plain_label(wrap=True, selectable=True)
         self.meta_label.setStyleSheet("color: palette(placeholder-text);")
 
         # the fix first: it is what the user came for; the evidence below it
@@ -200,10 +192,7 @@ class FindingDetail(QScrollArea):
 
 
 def _heading(text: str) -> QLabel:
-    label = _plain_label(text, wrap=False, selectable=False)
-    f = QFont(label.font())
-    f.setBold(True)
-    label.setFont(f)
+    label = heading_label(text)
     label.setContentsMargins(0, 8, 0, 0)
     return label
 

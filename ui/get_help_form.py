@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QRadioButton,
@@ -24,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from tickets.model import DEFAULT_SLA, PRIORITY_NAMES, SlaTarget, priority_of
 from tickets.service import Draft
+
+from .plain import plain_label
 
 SINCE = [("just now", "Just now"), ("today", "Today"), ("this week", "This week"), ("longer", "Longer")]
 # (key, label, level on the 3-point scale: 1 = high)
@@ -42,13 +43,6 @@ PRIORITY_COLOURS = {1: "#c62828", 2: "#ef6c00", 3: "#f9a825", 4: "#2e7d32", 5: "
 def level_on_scale(level3: int, scale: int) -> int:
     """A 1..3 answer on the configured scale (3 or 5 levels): 1 -> 1, 2 -> middle, 3 -> lowest."""
     return level3 if scale == 3 else {1: 1, 2: 3, 3: 5}[level3]
-
-
-def _plain(text: str = "", *, wrap: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
 
 
 class _Choice(QWidget):
@@ -156,13 +150,13 @@ class HelpForm(QWidget):
         bl = QVBoxLayout(box)
         bl.setContentsMargins(10, 6, 10, 6)
         bl.setSpacing(2)
-        self.priority_label = _plain()
+        self.priority_label = plain_label()
         self.priority_label.setObjectName("priorityLabel")
         pf = QFont(self.priority_label.font())
         pf.setBold(True)
         pf.setPointSizeF(pf.pointSizeF() * 1.15)
         self.priority_label.setFont(pf)
-        self.sla_label = _plain(wrap=True)
+        self.sla_label = plain_label(wrap=True)
         self.sla_label.setObjectName("slaLabel")
         bl.addWidget(self.priority_label)
         bl.addWidget(self.sla_label)

@@ -13,7 +13,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -22,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .style import app_icon, plain_tooltip
+from .plain import plain_label, plain_message_box, plain_tooltip
+from .style import app_icon
 
 DEFAULT_SIZE = QSize(1100, 720)
 
@@ -70,10 +70,9 @@ class MainWindow(QMainWindow):
         self._pages: dict[str, PageEntry] = {}
         self._last_status: dict[str, str] = {}
 
-        self.status_text = QLabel("Ready")
-        self.status_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_text = plain_label("Ready")
         self.statusBar().addWidget(self.status_text, 1)
-        self.statusBar().addPermanentWidget(QLabel(f"Deskside {version}"))
+        self.statusBar().addPermanentWidget(plain_label(f"Deskside {version}"))
         self.about_box: QMessageBox | None = None
         self._build_menus()
 
@@ -148,9 +147,8 @@ class MainWindow(QMainWindow):
                 "support tickets.\n\nOpen source under the Apache License 2.0.")
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "About Deskside", self.about_text(),
-                          QMessageBox.StandardButton.Close, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        box = plain_message_box(QMessageBox.Icon.NoIcon, "About Deskside", self.about_text(),
+                                QMessageBox.StandardButton.Close, self)
         box.setIconPixmap(app_icon().pixmap(64, 64))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

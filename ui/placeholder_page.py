@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .plain import heading_label, plain_label
 
 
 class PlaceholderPage(QWidget):
@@ -12,18 +12,10 @@ class PlaceholderPage(QWidget):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(16, 12, 16, 12)
-        heading = QLabel(title)
-        heading.setTextFormat(Qt.TextFormat.PlainText)
-        f = QFont(heading.font())
-        f.setPointSizeF(f.pointSizeF() * 1.5)
-        f.setBold(True)
-        heading.setFont(f)
-        self.text = QLabel(coming)
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
-        self.text.setWordWrap(True)
+        heading = heading_label(title, 1.5)
+        self.text = plain_label(coming, wrap=True)
         self.text.setMaximumWidth(640)
-        soon = QLabel("Coming in a later version of Deskside.")
-        soon.setTextFormat(Qt.TextFormat.PlainText)
+        soon = plain_label("Coming in a later version of Deskside.")
         soon.setStyleSheet("color: palette(placeholder-text);")
         lay.addWidget(heading)
         lay.addWidget(self.text)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 from tickets.redact import RedactionItem
 from tickets.service import Preview
 
-from .style import plain_tooltip
+from .plain import plain_label, plain_tooltip
 
 KIND_LABELS = {"secret": "secret", "email": "e-mail", "user": "user name", "host": "host name",
                "ipv4": "IPv4 address", "ipv6": "IPv6 address", "mac": "MAC address", "serial": "serial number",
@@ -64,13 +63,6 @@ def documents(preview: Preview) -> dict[str, str]:
     return docs
 
 
-def _plain(text: str = "", *, wrap: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
-
-
 class RedactionPreview(QWidget):
     disabled_changed = Signal(frozenset)
     keywords_changed = Signal(list)
@@ -81,7 +73,7 @@ class RedactionPreview(QWidget):
         self._docs: dict[str, str] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.summary_label = _plain(wrap=True)
+        self.summary_label = plain_label(wrap=True)
         self.summary_label.setObjectName("redactionSummary")
         outer.addWidget(self.summary_label)
 
@@ -89,7 +81,7 @@ class RedactionPreview(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(_plain("Masked before sending (untick to send a value as it is):", wrap=True))
+        ll.addWidget(plain_label("Masked before sending (untick to send a value as it is):", wrap=True))
         self.items_view = QTreeWidget()
         self.items_view.setObjectName("maskedItems")
         self.items_view.setAccessibleName("Masked values")
@@ -113,7 +105,7 @@ class RedactionPreview(QWidget):
         self.occurrences.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         ll.addWidget(self.occurrences, 1)
         kw = QHBoxLayout()
-        kw.addWidget(_plain("Also mask:"))
+        kw.addWidget(plain_label("Also mask:"))
         self.keywords_edit = QLineEdit()
         self.keywords_edit.setPlaceholderText("your own words, comma-separated")
         self.keywords_edit.setAccessibleName("Your own words to mask")
@@ -129,7 +121,7 @@ class RedactionPreview(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
-        top.addWidget(_plain("What will be sent:"))
+        top.addWidget(plain_label("What will be sent:"))
         self.doc_combo = QComboBox()
         self.doc_combo.setAccessibleName("Document to show")
         self.doc_combo.currentTextChanged.connect(self._show_doc)
@@ -142,7 +134,7 @@ class RedactionPreview(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.text.setFont(QFont(mono))
         rl.addWidget(self.text, 1)
-        self.attachment_label = _plain(wrap=True)
+        self.attachment_label = plain_label(wrap=True)
         rl.addWidget(self.attachment_label)
         split.addWidget(right)
         split.setStretchFactor(0, 1)

@@ -27,16 +27,12 @@ from PySide6.QtWidgets import (
 
 from remote.hosts import HostProfile, HostsError, validate_profile
 
-
-def _plain(text: str = "", *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
+from .errors import MessageLine, user_message
+from .plain import plain_label
 
 
 def _mono(text: str) -> QLabel:
-    label = _plain(text, wrap=False)
+    label = plain_label(text)
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     label.setFont(font)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -90,13 +86,14 @@ class HostKeyDialog(QDialog):
         self.fingerprint = fingerprint
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
-        icon = QLabel()
+        icon = plain_label()
         icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion).pixmap(32, 32))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         top.addWidget(icon)
         text = QVBoxLayout()
-        text.addWidget(_plain(f"The authenticity of host {host_entry(hostname, port)} can't be established."))
-        text.addWidget(_plain(f"{key_type_label(key_type)} key fingerprint is:"))
+        text.addWidget(plain_label(f"The authenticity of host {host_entry(hostname, port)} can't be established.",
+                                   wrap=True))
+        text.addWidget(plain_label(f"{key_type_label(key_type)} key fingerprint is:", wrap=True))
         self.fingerprint_label = _mono(fingerprint)
         self.fingerprint_label.setObjectName("fingerprint")
         f = QFont(self.fingerprint_label.font())
@@ -105,10 +102,11 @@ class HostKeyDialog(QDialog):
         self.fingerprint_label.setContentsMargins(12, 6, 12, 6)
         self.fingerprint_label.setMinimumWidth(self.fingerprint_label.sizeHint().width())
         text.addWidget(self.fingerprint_label)
-        text.addWidget(_plain(
+        text.addWidget(plain_label(
             "Compare it with the fingerprint the server's administrator gives you (on the server: "
             "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). Accepting stores the key in OpenSSH format, so "
-            "that ssh agrees with Deskside. Nothing is sent to the server before you decide."
+            "that ssh agrees with Deskside. Nothing is sent to the server before you decide.",
+            wrap=True,
         ))  # fmt: skip
         top.addLayout(text, 1)
         lay.addLayout(top)
@@ -135,10 +133,11 @@ class HostKeyRefusedDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("WARNING: host key refused")
         lay = QVBoxLayout(self)
-        icon = QLabel()
+        icon = plain_label()
         icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(32, 32))
         lay.addWidget(icon)
-        title = _plain("The server's host key does not match the one on record. Deskside did not connect.")
+        title = plain_label("The server's host key does not match the one on record. Deskside did not connect.",
+                            wrap=True)
         f = QFont(title.font())
         f.setBold(True)
         title.setFont(f)
@@ -161,7 +160,7 @@ class SecretDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(380)
         lay = QVBoxLayout(self)
-        lay.addWidget(_plain(prompt))
+        lay.addWidget(plain_label(prompt, wrap=True))
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         lay.addWidget(self.edit)
@@ -185,14 +184,14 @@ class KeyboardInteractiveDialog(QDialog):
         self.setMinimumWidth(380)
         lay = QVBoxLayout(self)
         if instructions:
-            lay.addWidget(_plain(instructions))
+            lay.addWidget(plain_label(instructions, wrap=True))
         form = QFormLayout()
         self.edits: list[QLineEdit] = []
         for prompt, echo in prompts:
             edit = QLineEdit()
             if not echo:
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
-            form.addRow(_plain(prompt.strip(), wrap=False), edit)
+            form.addRow(plain_label(prompt.strip()), edit)
             self.edits.append(edit)
         lay.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -247,8 +246,7 @@ class HostEditDialog(QDialog):
             ("Keepalive every", self.keepalive), ("Dead after (missed)", self.keepalive_count), ("Notes", self.notes),
         ]:  # fmt: skip
             form.addRow(label, w)
-        self.error = _plain("")
-        self.error.setStyleSheet("color: #c62828;")
+        self.error = MessageLine()
         self.error.hide()
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -279,7 +277,7 @@ class HostEditDialog(QDialog):
         try:
             validate_profile(p)
         except HostsError as exc:
-            self.error.setText(str(exc))
+            self.error.show_error(user_message(exc))
             self.error.show()
             return
         self._profile = p
@@ -295,7 +293,8 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import from ~/.ssh/config")
         self._profiles = profiles
         lay = QVBoxLayout(self)
-        lay.addWidget(_plain(f"{len(profiles)} host(s) found. Hosts already in the address book are replaced."))
+        lay.addWidget(plain_label(f"{len(profiles)} host(s) found. Hosts already in the address book are replaced.",
+                                  wrap=True))
         self.list = QListWidget()
         for p in profiles:
             item = QListWidgetItem(f"{p.name}    {p.display()}" + (f"  via {', '.join(p.proxy_jump)}" if p.proxy_jump
@@ -308,7 +307,7 @@ class ImportDialog(QDialog):
         self.list.setMinimumWidth(min(max(420, widest + 2 * self.list.frameWidth() + 24), 900))
         lay.addWidget(self.list)
         if not_honoured:
-            lay.addWidget(_plain("Not honoured by Deskside:"))
+            lay.addWidget(plain_label("Not honoured by Deskside:", wrap=True))
             notes = QPlainTextEdit("\n".join(not_honoured))
             notes.setReadOnly(True)
             notes.setMaximumHeight(120)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QProgressBar,
@@ -30,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .plain import plain_label, plain_message_box, plain_tooltip
 from .remote_services import RemoteSession, TransferStatus
-from .style import plain_tooltip
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 DIR_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -135,8 +134,7 @@ class FilePane(QWidget):
         self.download_button.clicked.connect(self.download_selected)
         self.upload_button = QPushButton("Upload…")
         self.upload_button.clicked.connect(self.choose_upload)
-        self.target_label = QLabel()
-        self.target_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.target_label = plain_label()
         self.change_target = QPushButton("Change…")
         self.change_target.clicked.connect(self._choose_download_dir)
         self.target_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -149,9 +147,7 @@ class FilePane(QWidget):
         target_row.addWidget(self.target_label, 1)
         target_row.addWidget(self.change_target)
         lay.addLayout(target_row)
-        self.status = QLabel("Drop local files here to upload them to the folder shown.")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = plain_label("Drop local files here to upload them to the folder shown.", wrap=True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.status)
         self._update_target_label()
@@ -248,10 +244,9 @@ class FilePane(QWidget):
             go()
             return
         shown = "\n".join(existing[:10]) + (f"\n… and {len(existing) - 10} more" if len(existing) > 10 else "")
-        box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
-                          f"{len(existing)} item(s) already exist in {where}:\n\n{shown}\n\nReplace them?",
-                          QMessageBox.StandardButton.No, self)  # fmt: skip
-        box.setTextFormat(Qt.TextFormat.PlainText)  # names come from the remote side
+        box = plain_message_box(QMessageBox.Icon.Question, "Replace files?",  # names come from the remote side
+                                f"{len(existing)} item(s) already exist in {where}:\n\n{shown}\n\nReplace them?",
+                                QMessageBox.StandardButton.No, self)  # fmt: skip
         replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.No)
 
@@ -332,7 +327,7 @@ class FilePane(QWidget):
             t.bar.setRange(0, 1000)
             t.bar.setValue(int(1000 * done / total))
             t.bar.setFormat(f"%p% of {human_size(total)}")
-            t.bar.setToolTip(f"{human_size(done)} of {human_size(total)}")
+            t.bar.setToolTip(plain_tooltip(f"{human_size(done)} of {human_size(total)}"))
         t.item.setText(3, "running")
 
     def _on_finished(self, tid: int, status: TransferStatus | str, message: str) -> None:

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -22,8 +21,9 @@ from PySide6.QtWidgets import (
 
 from remote.hosts import AddressBook, HostProfile, HostsError
 
+from .errors import MessageLine, failure_text, user_message
+from .plain import plain_label, plain_message_box, plain_tooltip
 from .remote_dialogs import HostEditDialog, ImportDialog
-from .style import plain_tooltip
 
 PROFILE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -64,9 +64,7 @@ class AddressBookPanel(QWidget):
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         lay.addWidget(self.tree, 1)
-        self.empty = QLabel("No hosts yet: add one, or import your ~/.ssh/config.")
-        self.empty.setWordWrap(True)
-        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty = plain_label("No hosts yet: add one, or import your ~/.ssh/config.", wrap=True)
         lay.addWidget(self.empty)
         row = QHBoxLayout()
         self.connect_button = QPushButton("Connect")
@@ -94,10 +92,7 @@ class AddressBookPanel(QWidget):
             "next time without asking. Applies to new connections."
         )
         lay.addWidget(self.save_secrets)
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setStyleSheet("color: #c62828;")
+        self.error = MessageLine()
         self.error.hide()
         lay.addWidget(self.error)
         self.refresh()
@@ -173,7 +168,7 @@ class AddressBookPanel(QWidget):
             b.setEnabled(has)
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(text)
+        self.error.show_error(text)
         self.error.setVisible(bool(text))
 
     # -- actions -------------------------------------------------------------------------------------------------
@@ -188,7 +183,7 @@ class AddressBookPanel(QWidget):
         try:
             profile = self._resolve(text)
         except (HostsError, ValueError) as exc:
-            self._show_error(str(exc))
+            self._show_error(user_message(exc) if isinstance(exc, HostsError) else str(exc))
             return
         self._show_error("")
         self.connect_requested.emit(profile)
@@ -202,7 +197,7 @@ class AddressBookPanel(QWidget):
         try:
             self.book.save()
         except (OSError, HostsError) as exc:
-            self._show_error(f"Could not save the address book {self.book.path}: {exc}")
+            self._show_error(failure_text(f"Could not save the address book {self.book.path}", exc))
             return False
         self._show_error("")
         return True
@@ -244,10 +239,9 @@ class AddressBookPanel(QWidget):
         p = self.selected()
         if p is None:
             return None
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove host",
-                          f"Remove {p.name} ({p.display()}) from the address book?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)  # fmt: skip
-        box.setTextFormat(Qt.TextFormat.PlainText)  # a host name is shown as typed, never as HTML
+        box = plain_message_box(QMessageBox.Icon.Question, "Remove host",  # a host name is shown as typed
+                                f"Remove {p.name} ({p.display()}) from the address book?",
+                                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)  # fmt: skip
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.finished.connect(lambda _r: self._remove_answered(box, p.name))
         box.open()

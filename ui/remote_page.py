@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -27,12 +26,12 @@ from PySide6.QtWidgets import (
 
 from remote.hosts import HostProfile
 
+from .plain import heading_label, plain_label, plain_tooltip
 from .remote_dialogs import HostKeyDialog, HostKeyRefusedDialog, KeyboardInteractiveDialog, SecretDialog
 from .remote_files import FilePane
 from .remote_hosts import AddressBookPanel
 from .remote_services import AuthKind, AuthQuestion, RemoteServices, RemoteSession, SessionState
 from .remote_tunnels import TunnelsPanel
-from .style import plain_tooltip
 from .terminal import TerminalWidget
 
 STATE_COLOURS = {
@@ -76,9 +75,7 @@ class SessionView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        self.status = QLabel(f"{session.profile.name}: not connected")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = plain_label(f"{session.profile.name}: not connected", wrap=True)
         self.new_terminal_button = QPushButton("New terminal")
         self.new_terminal_button.clicked.connect(self.new_terminal)
         self.reconnect_button = QPushButton("Reconnect")
@@ -286,11 +283,7 @@ class RemotePage(QWidget):
         left = QWidget()
         left_lay = QVBoxLayout(left)
         left_lay.setContentsMargins(0, 0, 0, 0)
-        heading = QLabel("Hosts")
-        f = QFont(heading.font())
-        f.setBold(True)
-        f.setPointSizeF(f.pointSizeF() * 1.2)
-        heading.setFont(f)
+        heading = heading_label("Hosts", 1.2)
         left_lay.addWidget(heading)
         self.book_panel = AddressBookPanel(services.book, services.import_ssh_config, services.ssh_config_path,
                                            resolve=services.resolve)  # fmt: skip
@@ -302,10 +295,9 @@ class RemotePage(QWidget):
         split.addWidget(left)
 
         self.stack = QStackedWidget()
-        self.empty = QLabel("Pick a host and press Connect.\n\nEach connection opens here with its terminals, "
-                            "its files and its tunnels.")  # fmt: skip
+        self.empty = plain_label("Pick a host and press Connect.\n\nEach connection opens here with its terminals, "
+                                 "its files and its tunnels.")  # fmt: skip
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setTextFormat(Qt.TextFormat.PlainText)
         self.empty.setStyleSheet("color: palette(placeholder-text);")
         self.sessions = QTabWidget()
         self.sessions.setTabsClosable(True)

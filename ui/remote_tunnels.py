@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -18,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .plain import plain_label, plain_tooltip
 from .remote_services import ForwardKind, ForwardSpec, ForwardState, RemoteSession
-from .style import plain_tooltip
 
 KINDS = [
     (ForwardKind.LOCAL, "Local (-L): a port here reaches a host:port seen from the server"),
@@ -55,8 +54,8 @@ class TunnelsPanel(QWidget):
         form.addRow("Kind", self.kind)
         form.addRow("Listen address", self.bind_host)
         form.addRow("Listen port", self.bind_port)
-        self.dest_host_label = QLabel("Destination host")
-        self.dest_port_label = QLabel("Destination port")
+        self.dest_host_label = plain_label("Destination host")
+        self.dest_port_label = plain_label("Destination port")
         form.addRow(self.dest_host_label, self.dest_host)
         form.addRow(self.dest_port_label, self.dest_port)
         lay.addLayout(form)
@@ -75,9 +74,7 @@ class TunnelsPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.list, 1)
-        self.message = QLabel()  # why the last tunnel failed, in full
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
+        self.message = plain_label(wrap=True)  # why the last tunnel failed, in full
         self.message.setStyleSheet("color: #c62828;")
         self.message.hide()
         lay.addWidget(self.message)

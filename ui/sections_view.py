@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from diagnostics.model import Report, Section
 
-from .style import plain_tooltip, state_icon, state_label
+from .plain import plain_tooltip
+from .style import state_icon, state_label
 
 MAX_CHILDREN = 500  # a section with 20 000 log lines stays browsable; the rest is in the saved JSON/HTML
 _LABEL_KEYS = ("name", "title", "unit", "device", "mountpoint", "interface", "id", "package", "path")

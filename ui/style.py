@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6 import QtGui
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
@@ -23,15 +22,6 @@ STATES: dict[str, tuple[str, str, str]] = {
     "error": ("#c62828", "error", "cross"),
     "cancelled": ("#5b6272", "cancelled", "dash"),
 }
-
-def plain_tooltip(text: str) -> str:
-    """`text` for setToolTip() or a ToolTipRole, shown as it is. Qt renders a tooltip as HTML when it merely looks
-    like HTML (Qt::mightBeRichText), so a log line or a name from the machine with a tag in it would be rendered
-    (markup, images, links). Such text is escaped; ordinary text is returned unchanged."""
-    if QtGui.Qt.mightBeRichText(text):
-        return QtGui.Qt.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal)
-    return text
-
 
 SEVERITY_COLOURS: dict[Severity, str] = {
     Severity.CRITICAL: "#c62828",
