@@ -1,5 +1,6 @@
-"""What the Remote page needs from the application, as protocols. `desktop/connection_worker.py` provides the real
-implementation (one worker thread per SSH connection); the page itself never touches the network."""
+"""What the Remote page needs from the application, as protocols, and the words both sides use: the session states,
+transfer and tunnel outcomes, kinds of login question and the tunnel spec. `desktop/ssh_worker/` provides the real
+implementation (a worker thread per SSH connection plus its transfer thread); the page never touches the network."""
 
 from __future__ import annotations
 
