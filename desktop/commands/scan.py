@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
     p.add_argument("--accept-new", action="store_true",
                    help="trust hosts whose key is not known yet (a changed key is always refused)")
     p.add_argument("--no-history", action="store_true", help="do not read or write the scan history")
+    p.add_argument("--ticket", action="store_true",
+                   help="file a ticket per non-compliant host and rule (never twice for the same host and rule)")
+    p.add_argument("--backend", metavar="NAME", help="the support backend for --ticket (default: [tickets] backend)")
     p.add_argument("--no-ansible", action="store_true",
                    help="read the inventory with the built-in reader even where ansible-inventory is installed")
     p.set_defaults(func=run)
@@ -182,9 +185,32 @@ def run(args: argparse.Namespace) -> int:
         if comparison is not None and comparison.previous_scan is not None:
             print(f"Since the last scan: {len(comparison.newly_non_compliant)} new, {len(comparison.fixed)} fixed, "
                   f"{len(comparison.still_open)} still open.")
+    if args.ticket and not result.cancelled:
+        failed = not _tickets(result, args.backend) or failed
     if result.cancelled:
         return EXIT_CANCELLED
     return 3 if failed and result.totals.exit_code == 0 else result.totals.exit_code
+
+
+def _tickets(result: Any, backend: str | None) -> bool:
+    """File the compliance tickets and say what happened; False when they could not be made at all."""
+    from tickets.errors import TicketError
+
+    from .. import settings, wiring
+    from ..fleet_tickets import file_tickets
+    from .remote import err, shown
+
+    try:
+        outcomes = file_tickets(wiring.ticket_service(), result.results, backend=backend)
+    except (TicketError, settings.ConfigError, ValueError) as exc:
+        err(f"no compliance ticket was made: {exc}")
+        return False
+    for o in outcomes:
+        print(f"ticket {o.reference} {o.state}: {shown(o.host, one_line=True)} {o.key}"
+              + (f" ({shown(o.detail, one_line=True)})" if o.detail else ""))
+    if not outcomes:
+        print("No compliance ticket needed: no host is non-compliant.")
+    return True
 
 
 def _trend(path: Path, disabled: bool) -> list[tuple[str, dict[str, Any]]] | None:
