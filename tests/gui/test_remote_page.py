@@ -473,6 +473,74 @@ def test_terminal_keeps_working_during_a_transfer(qtbot, page: RemotePage, env: 
         (_home(env) / "slow.txt").unlink()
 
 
+def test_dynamic_socks_tunnel(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+    import struct
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    echo_port = srv.getsockname()[1]
+
+    def serve() -> None:
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        with c:
+            c.sendall(b"socks:" + c.recv(1024))
+
+    threading.Thread(target=serve, daemon=True).start()
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    tun = view.tunnels
+    tun.kind.setCurrentIndex(2)  # Dynamic (-D)
+    assert not tun.dest_host.isVisibleTo(tun)
+    tun.bind_port.setValue(0)
+    fid = tun.start_tunnel()
+    qtbot.waitUntil(lambda: tun.state(fid) == "running", timeout=20000)
+    desc = tun._items[fid].text(0)
+    assert "SOCKS5" in desc
+    port = int(desc.split()[1].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(b"\x05\x01\x00")
+        assert c.recv(2) == b"\x05\x00"
+        c.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack(">H", echo_port))
+        assert c.recv(10)[:2] == b"\x05\x00"
+        c.sendall(b"hello")
+        assert c.recv(1024) == b"socks:hello"
+    srv.close()
+
+
+def test_output_flood_keeps_the_window_responsive(qtbot, page: RemotePage, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+    """About 24 MB of output over SSH: far more than the terminal can parse, so the oldest part is skipped (and
+    said so); keys typed during the flood still reach the shell."""
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = view.current_terminal()
+    assert term is not None
+    qtbot.waitUntil(lambda: "$" in term.text(), timeout=20000)
+    qtbot.keyClicks(term, "yes flood-line | head -n 2200000; echo end-of-$((40*1))")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: term.pending_bytes() > 0, timeout=20000)  # the flood is being parsed slice by slice
+    qtbot.keyClicks(term, "echo typed-during-flood")
+    qtbot.keyClick(term, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "typed-during-flood" in [x.strip() for x in term.text().splitlines()], timeout=60000)
+    tail = term.text().splitlines()[-12:]
+    assert "end-of-40" in [x.strip() for x in tail], tail
+    assert term.skipped_bytes > 0
+
+
+def test_closing_the_tab_during_the_host_key_question_ends_the_worker(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                                       sshd_server: Sshd) -> None:  # fmt: skip
+    view = page.connect_to(env.profile(sshd_server))
+    dlg = wait_dialog(qtbot, view, HostKeyDialog)
+    worker = env.workers[-1]
+    assert worker._thread is not None and worker._thread.is_alive()  # blocked in the question, on its own thread
+    page.close_session(page.sessions.indexOf(view))
+    assert not dlg.isVisible()
+    assert worker.wait(10), "the connection's thread did not end"
+    assert not env.store.exists()  # nothing was trusted
+    assert page.sessions.count() == 0 and page.stack.currentWidget() is page.empty
+
+
 def test_a_folder_listing_is_not_queued_behind_a_download(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
                                                           sshd_server: Sshd, monkeypatch: pytest.MonkeyPatch) -> None:
     """Transfers run on their own SFTP channel and thread: while a 1 GB download is held mid-way, another folder
