@@ -99,10 +99,12 @@ def watch(
         if not pending:
             return
         ends = [d for d in map(deadline, pending) if d is not None]
-        wait: float | None = poll if cancel is not None else None
+        # Never an untimed wait, even without a cancel token: a Ctrl-C (SIGINT) that the kernel delivers to another
+        # thread does not interrupt the main thread's blocked wait, so Python would run its handler (raise
+        # KeyboardInterrupt) only once the work is done. Waking every `poll` seconds lets it run at once.
+        wait = poll
         if ends:
-            left = max(0.0, min(ends) - time.monotonic())
-            wait = left if wait is None else min(wait, left)
+            wait = min(wait, max(0.0, min(ends) - time.monotonic()))
         concurrent.futures.wait(list(pending.values()), timeout=wait, return_when=concurrent.futures.FIRST_COMPLETED)
 
 

@@ -106,3 +106,50 @@ def test_watch_reports_everything_still_running_as_cancelled(gate: threading.Eve
         if key == "done":
             cancel.cancel()  # the user cancels while a and b still run
     assert seen == [("done", Ended.DONE), ("a", Ended.CANCELLED), ("b", Ended.CANCELLED)]
+
+
+def test_ctrl_c_delivered_to_another_thread_still_interrupts_an_untimed_wait() -> None:
+    """The kernel may hand a process's SIGINT to any thread. Python then raises KeyboardInterrupt in the main thread
+    only when it wakes: `wait_for(future)` without a timeout must wake on its own (`deskside diagnose` waits so, and
+    a Ctrl-C was seen only once the run had ended). Here the signal goes to the worker thread on purpose."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import signal, threading, time
+        from pathlib import Path
+        from common.deadline import start, wait_for
+
+        released = threading.Event()
+        inside = threading.Event()
+        waiting = threading.Event()
+        ident = []
+        main_stat = Path(f"/proc/self/task/{threading.get_native_id()}/stat")
+
+        def work():
+            ident.append(threading.get_ident())
+            inside.set()
+            released.wait(60)  # only the main thread's KeyboardInterrupt handler releases it (60 s: a hang guard)
+            return "work ended first"
+
+        def interrupt():  # once the main thread sleeps in wait_for, SIGINT goes to the worker thread
+            waiting.wait(60)
+            while main_stat.read_text().rsplit(")", 1)[1].split()[0] != "S":
+                time.sleep(0.001)
+            signal.pthread_kill(ident[0], signal.SIGINT)
+
+        future = start(work, name="work")
+        inside.wait(60)
+        threading.Thread(target=interrupt).start()
+        try:
+            waiting.set()
+            print(wait_for(future))
+        except KeyboardInterrupt:
+            print("interrupted only after the work ended" if future.done() else "interrupted while the work ran")
+            released.set()
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert r.stdout.strip() == "interrupted while the work ran", (r.stdout, r.stderr)
