@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +30,7 @@ from .errors import MessageLine, user_message
 from .get_help_services import BackendRow, TicketsHub
 from .plain import plain_label
 from .services import TaskHandle, TaskStarter
+from .widgets import button
 
 
 class ConnectionTester(QObject):
@@ -128,9 +128,8 @@ class BackendEditor(QDialog):
         self._typed_secrets: dict[str, str] = {}
 
         test_row = QHBoxLayout()
-        self.test_button = QPushButton("Test connection")
-        self.test_button.setToolTip("Sign in and look the settings up; nothing is created")
-        self.test_button.clicked.connect(self.test_connection)
+        self.test_button = button("Test connection", self.test_connection,
+                                  tip="Sign in and look the settings up; nothing is created")
         test_row.addWidget(self.test_button)
         self.result_label = MessageLine(name="testResult")
         test_row.addWidget(self.result_label, 1)

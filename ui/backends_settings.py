@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -30,6 +29,7 @@ from .errors import ERROR_COLOUR, MessageLine
 from .get_help_services import BackendRow, BackendsInfo, TicketsHub
 from .plain import plain_label, plain_tooltip
 from .services import TaskHandle, TaskStarter
+from .widgets import button
 
 __all__ = ["BackendEditor", "BackendsDialog", "ConnectionTester"]
 
@@ -73,16 +73,11 @@ class BackendsDialog(QDialog):
         self.tree.itemDoubleClicked.connect(lambda *_: self.edit_selected())
         lay.addWidget(self.tree, 1)
         bar = QHBoxLayout()
-        self.add_button = QPushButton("Add…")
-        self.add_button.clicked.connect(self.add_backend)
-        self.edit_button = QPushButton("Edit…")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.default_button = QPushButton("Make default")
-        self.default_button.clicked.connect(self.make_default_selected)
-        self.test_button = QPushButton("Test connection")
-        self.test_button.clicked.connect(self.test_selected)
+        self.add_button = button("Add…", self.add_backend)
+        self.edit_button = button("Edit…", self.edit_selected)
+        self.remove_button = button("Remove", self.remove_selected)
+        self.default_button = button("Make default", self.make_default_selected)
+        self.test_button = button("Test connection", self.test_selected)
         for b in (self.add_button, self.edit_button, self.remove_button, self.default_button, self.test_button):
             bar.addWidget(b)
         bar.addStretch(1)

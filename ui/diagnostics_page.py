@@ -159,14 +159,6 @@ class DiagnosticsPage(QWidget):
 
         self.results = ReportView()
         outer.addWidget(self.results, 1)
-        # the parts' widgets the tests look at
-        self.stack = self.results
-        self.empty_state = self.results.empty_state
-        self.tabs = self.results.tabs
-        self.findings_model = self.results.findings_model
-        self.findings_view = self.results.findings_view
-        self.detail = self.results.detail
-        self.sections_view = self.results.sections_view
 
     def _button(self, action: QAction, text: str, tip: str) -> QPushButton:
         b = QPushButton(action.icon(), text)

@@ -60,15 +60,9 @@ class GetHelpPage(QWidget):
     preview_ready = Signal(object)
     send_finished = Signal(object)
 
-    def __init__(
-        self,
-        hub: TicketsHub,
-        tasks: TaskStarter,
-        last_report: Callable[[], Report | None] | None = None,
-        run_diagnostics: Callable[[], None] | None = None,
-        parent: QWidget | None = None,
-        test_timeout: float = 15.0,
-    ) -> None:
+    def __init__(self, hub: TicketsHub, tasks: TaskStarter, last_report: Callable[[], Report | None] | None = None,
+                 run_diagnostics: Callable[[], None] | None = None, parent: QWidget | None = None,
+                 test_timeout: float = 15.0) -> None:
         super().__init__(parent)
         self._hub = hub
         self._tasks = tasks
@@ -125,13 +119,6 @@ class GetHelpPage(QWidget):
         self.tabs.addTab(self.steps, "New ticket")
         self.tabs.addTab(self.outbox, "Outbox")
         outer.addWidget(self.tabs, 1)
-        # the parts' widgets the tests and the screenshots look at
-        self.redaction = self.preview_step.redaction
-        self.preview_header = self.preview_step.preview_header
-        self.send_state = self.preview_step.send_state
-        self.send_button = self.preview_step.send_button
-        self.result_title = self.result_step.result_title
-        self.result_text = self.result_step.result_text
 
     def _form_step(self, report: Report | None, run_diagnostics: Callable[[], None] | None) -> QWidget:
         scroll = QScrollArea()
@@ -144,9 +131,6 @@ class GetHelpPage(QWidget):
         self.form.changed.connect(self._update_buttons)
         lay.addWidget(self.form)
         self.report_box = ReportBox(report, run_diagnostics)
-        self.report_label = self.report_box.report_label
-        self.findings_list = self.report_box.findings_list
-        self.include_box = self.report_box.include_box
         lay.addWidget(self.report_box)
 
         dest = QHBoxLayout()
@@ -267,7 +251,7 @@ class GetHelpPage(QWidget):
         try:
             draft = self.form.draft()
         except ValueError as exc:
-            self.send_state.show_error(str(exc))
+            self.preview_step.send_state.show_error(str(exc))
             return
         self.preview_step.start(draft, self.report_box.included(), self.selected_backend())
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QStyle, QVBoxLayout, QWidget
 
 from tickets.outbox import OutboxEntry
 
 from .outbox_view import STATE_LABELS, safe_link
 from .plain import heading_label, plain_label, rich_label
+from .widgets import button
 
 
 class ResultStep(QWidget):
@@ -37,10 +38,8 @@ class ResultStep(QWidget):
         self.result_text.linkActivated.connect(open_url)
         lay.addWidget(self.result_text)
         bar = QHBoxLayout()
-        self.new_button = QPushButton("New ticket")
-        self.new_button.clicked.connect(self.new_ticket)
-        self.show_outbox_button = QPushButton("Show the outbox")
-        self.show_outbox_button.clicked.connect(self.show_outbox)
+        self.new_button = button("New ticket", self.new_ticket)
+        self.show_outbox_button = button("Show the outbox", self.show_outbox)
         bar.addWidget(self.new_button)
         bar.addWidget(self.show_outbox_button)
         bar.addStretch(1)

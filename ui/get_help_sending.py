@@ -23,6 +23,7 @@ from .get_help_services import ReportMaterial, TicketsHub, backend_title, prepar
 from .plain import heading_label
 from .redaction_preview import RedactionPreview
 from .services import TaskHandle, TaskStarter
+from .widgets import button
 
 
 @dataclass
@@ -68,8 +69,7 @@ class PreviewStep(QWidget):
         self.redaction.keywords_changed.connect(lambda _k: self.rebuild())
         lay.addWidget(self.redaction, 1)
         bar = QHBoxLayout()
-        self.back_button = QPushButton("← Back to the form")
-        self.back_button.clicked.connect(self.back)
+        self.back_button = button("← Back to the form", self.back)
         bar.addWidget(self.back_button)
         self.send_progress = QProgressBar()
         self.send_progress.setRange(0, 0)
@@ -78,8 +78,7 @@ class PreviewStep(QWidget):
         self.send_state = MessageLine(name="sendState")
         bar.addWidget(self.send_progress)
         bar.addWidget(self.send_state, 1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_send)
+        self.cancel_button = button("Cancel", self.cancel_send)
         self.cancel_button.setVisible(False)
         bar.addWidget(self.cancel_button)
         self.send_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowForward), "Send")

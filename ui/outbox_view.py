@@ -13,23 +13,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
-    QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from common.cancel import CancelToken
 from tickets.outbox import OPEN_STATES, OutboxEntry
+from tickets.service import TicketService
 
 from .errors import MessageLine
 from .get_help_services import TicketsHub
 from .plain import plain_label, plain_tooltip, rich_label
 from .services import TaskHandle, TaskStarter
+from .widgets import button
 
 STATE_LABELS = {
     "held": "waiting for a backend",
@@ -43,6 +37,7 @@ STATE_LABELS = {
 }
 STATE_COLOURS = {"sent": "#2e7d32", "failed": "#c62828", "uncertain": "#ef6c00", "retry": "#ef6c00",
                  "held": "#1e88e5", "discarded": "#78818f"}
+Progress = Callable[[Any], None]
 COLUMNS = ["#", "Summary", "State", "Attempts", "Backend", "Link", "Details"]
 COL_ID, COL_SUMMARY, COL_STATE, COL_ATTEMPTS, COL_BACKEND, COL_LINK, COL_DETAILS = range(7)
 
@@ -103,16 +98,12 @@ class OutboxView(QWidget):
         self.detail.linkActivated.connect(self._open_url)
         lay.addWidget(self.detail)
         bar = QHBoxLayout()
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.retry_button = QPushButton("Retry")
-        self.retry_button.setToolTip("Send the selected ticket now (also a failed one, after fixing the settings)")
-        self.retry_button.clicked.connect(self.retry_selected)
-        self.discard_button = QPushButton("Discard")
-        self.discard_button.setToolTip("Give up on the selected ticket; it is not sent any more")
-        self.discard_button.clicked.connect(self.discard_selected)
-        self.link_button = QPushButton("Open ticket")
-        self.link_button.clicked.connect(self.open_link)
+        self.refresh_button = button("Refresh", self.refresh)
+        self.retry_button = button("Retry", self.retry_selected,
+                                   tip="Send the selected ticket now (also a failed one, after fixing the settings)")
+        self.discard_button = button("Discard", self.discard_selected,
+                                     tip="Give up on the selected ticket; it is not sent any more")
+        self.link_button = button("Open ticket", self.open_link)
         for b in (self.refresh_button, self.retry_button, self.discard_button, self.link_button):
             bar.addWidget(b)
         self.message = MessageLine(name="outboxMessage")  # how the last action went
@@ -212,19 +203,13 @@ class OutboxView(QWidget):
         self.status_message.emit(self.last_message)
 
     def retry_selected(self) -> None:
-        entry_id = self.selected_id()
-        if entry_id is None or self._busy():
-            return
-        hub = self._hub
-
-        def job(token: CancelToken, progress: Callable[[Any], None]) -> OutboxEntry:
+        def retry(svc: TicketService, entry_id: int, token: CancelToken, progress: Progress) -> OutboxEntry:
             def report(message: str, fraction: float | None = None) -> None:
                 progress((message, fraction))
 
-            return hub.service().retry(entry_id, cancel=token, progress=report)
+            return svc.retry(entry_id, cancel=token, progress=report)
 
-        self._say(f"Sending ticket #{entry_id}…")
-        self._run(job, f"retry-{entry_id}", self._retried, "Not sent")
+        self._act("retry", retry, self._retried, "Not sent", "Sending ticket #{id}…")
 
     def _retried(self, e: OutboxEntry) -> None:
         if e.state == "sent":
@@ -233,21 +218,24 @@ class OutboxView(QWidget):
             self._say(f"Ticket #{e.id} not sent ({STATE_LABELS.get(e.state, e.state)}): {e.last_error}")
 
     def discard_selected(self) -> None:
+        self._act("discard", lambda svc, entry_id, _token, _progress: svc.discard(entry_id),
+                  lambda e: self._say(f"Discarded ticket #{e.id}."), "Not discarded")
+
+    def _act(self, name: str, call: Callable[[TicketService, int, CancelToken, Progress], OutboxEntry],
+             done: Callable[[OutboxEntry], None], failed: str, saying: str = "") -> None:
+        """Run `call` on the selected ticket on a worker; `done` gets the changed entry, a failure is shown as
+        `failed`: why."""
         entry_id = self.selected_id()
         if entry_id is None or self._busy():
             return
         hub = self._hub
 
-        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> OutboxEntry:
-            return hub.service().discard(entry_id)
+        def job(token: CancelToken, progress: Progress) -> OutboxEntry:
+            return call(hub.service(), entry_id, token, progress)
 
-        self._run(job, f"discard-{entry_id}", self._discarded, "Not discarded")
-
-    def _discarded(self, e: OutboxEntry) -> None:
-        self._say(f"Discarded ticket #{e.id}.")
-
-    def _run(self, job: Callable[..., Any], name: str, done: Callable[[Any], None], failed: str) -> None:
-        task = self._tasks.start(job, name=name)
+        if saying:
+            self._say(saying.format(id=entry_id))
+        task = self._tasks.start(job, name=f"{name}-{entry_id}")
         task.succeeded.connect(done)
         task.failed.connect(lambda exc: self._failed(failed, exc))
         task.progress.connect(lambda items: self._say(str(items[-1][0])))

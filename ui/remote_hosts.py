@@ -24,6 +24,7 @@ from remote.hosts import AddressBook, HostProfile, HostsError
 from .errors import MessageLine, failure_text, user_message
 from .plain import plain_label, plain_message_box, plain_tooltip
 from .remote_dialogs import HostEditDialog, ImportDialog
+from .widgets import button
 
 PROFILE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -70,15 +71,10 @@ class AddressBookPanel(QWidget):
         self.connect_button = QPushButton("Connect")
         self.connect_button.setDefault(True)
         self.connect_button.clicked.connect(self._connect_selected)
-        self.add_button = QPushButton("Add…")
-        self.add_button.clicked.connect(self.add_host)
-        self.edit_button = QPushButton("Edit…")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.import_button = QPushButton("Import…")
-        self.import_button.setToolTip("Import hosts from ~/.ssh/config")
-        self.import_button.clicked.connect(self.import_config)
+        self.add_button = button("Add…", self.add_host)
+        self.edit_button = button("Edit…", self.edit_selected)
+        self.remove_button = button("Remove", self.remove_selected)
+        self.import_button = button("Import…", self.import_config, tip="Import hosts from ~/.ssh/config")
         row.addWidget(self.connect_button, 1)
         row.addWidget(self.import_button)
         lay.addLayout(row)

@@ -33,6 +33,7 @@ from .remote_hosts import AddressBookPanel
 from .remote_services import AuthKind, AuthQuestion, RemoteServices, RemoteSession, SessionState
 from .remote_tunnels import TunnelsPanel
 from .terminal import TerminalWidget
+from .widgets import button
 
 STATE_COLOURS = {
     SessionState.CONNECTING: "#1e88e5",
@@ -76,12 +77,9 @@ class SessionView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
         self.status = plain_label(f"{session.profile.name}: not connected", wrap=True)
-        self.new_terminal_button = QPushButton("New terminal")
-        self.new_terminal_button.clicked.connect(self.new_terminal)
-        self.reconnect_button = QPushButton("Reconnect")
-        self.reconnect_button.clicked.connect(self.reconnect)
-        self.disconnect_button = QPushButton("Disconnect")
-        self.disconnect_button.clicked.connect(self.disconnect_session)
+        self.new_terminal_button = button("New terminal", self.new_terminal)
+        self.reconnect_button = button("Reconnect", self.reconnect)
+        self.disconnect_button = button("Disconnect", self.disconnect_session)
         self.diagnose_button = QPushButton("Run diagnostics")
         self.diagnose_button.setToolTip("Run the diagnostics on this host over SSH; the report opens on the "
                                         "Diagnostics page")

@@ -91,26 +91,26 @@ def tree_children(item: Any) -> dict[str, str]:
 def test_real_run_shows_the_system_section_with_this_hostname(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner, desktop_app.run_diagnostics,
                      list_collectors=desktop_app.list_collectors, collector_names=FAST_REAL_COLLECTORS)
-    assert page.stack.currentWidget() is page.empty_state
+    assert page.results.currentWidget() is page.results.empty_state
     assert not page.progress_bar.isVisible() and not page.save_json_button.isEnabled()
     report = run_and_wait(qtbot, page)
-    assert page.stack.currentWidget() is page.tabs and page.progress_bar.isVisible()
+    assert page.results.currentWidget() is page.results.tabs and page.progress_bar.isVisible()
     assert isinstance(report, Report) and not report.cancelled
     assert set(report.sections) == set(FAST_REAL_COLLECTORS)
 
-    system = page.sections_view.section_item("system")
+    system = page.results.sections_view.section_item("system")
     assert system is not None
     assert system.text(0) == "System"
     assert tree_children(system)["hostname"] == socket.gethostname()
-    assert page.sections_view.topLevelItemCount() == 3
+    assert page.results.sections_view.topLevelItemCount() == 3
     # every collector ended in a final state, shown in its badge, and the progress bar is full
     states = page.collector_status.states()
     assert set(states) == set(FAST_REAL_COLLECTORS)
     assert all(s in ("ok", "partial", "skipped") for s in states.values()), states
     assert page.progress_bar.value() == page.progress_bar.maximum() == 3
-    assert page.tabs.tabText(1) == "Sections (3)"
-    assert page.tabs.tabText(0) == f"Findings ({len(report.findings)})"
-    assert page.findings_model.rowCount() == len(report.findings)
+    assert page.results.tabs.tabText(1) == "Sections (3)"
+    assert page.results.tabs.tabText(0) == f"Findings ({len(report.findings)})"
+    assert page.results.findings_model.rowCount() == len(report.findings)
     assert page.status_label.text().startswith("Done in ")
     assert page.run_button.isEnabled() and not page.cancel_button.isEnabled()
     assert page.save_json_button.isEnabled()
@@ -131,9 +131,10 @@ def test_real_run_of_every_default_collector(qtbot: Any, task_runner: TaskRunner
         assert badge is not None and badge.text.text() == f"{section.title}: " + {
             "ok": "ok", "partial": "partly collected", "skipped": "skipped", "timeout": "timed out",
             "error": "error"}[section.status.value]
-    assert page.sections_view.topLevelItemCount() == len(report.sections)
-    assert page.findings_model.rowCount() == len(report.findings)
-    severities = [page.findings_model.finding(r).severity for r in range(page.findings_model.rowCount())]
+    assert page.results.sections_view.topLevelItemCount() == len(report.sections)
+    assert page.results.findings_model.rowCount() == len(report.findings)
+    model = page.results.findings_model
+    severities = [model.finding(r).severity for r in range(model.rowCount())]
     assert severities == sorted(severities, reverse=True)
 
 
@@ -142,43 +143,43 @@ def test_a_clean_report_says_no_problems_were_found(qtbot: Any, task_runner: Tas
     clean.findings = []
     page = make_page(qtbot, task_runner, FakeService(report=clean))
     run_and_wait(qtbot, page)
-    assert page.tabs.tabText(0) == "Findings (0)"
-    assert page.detail.title_label.text() == "No problems found. Every check that could run passed."
+    assert page.results.tabs.tabText(0) == "Findings (0)"
+    assert page.results.detail.title_label.text() == "No problems found. Every check that could run passed."
     assert page.status_label.text() == "Done in 0.4 s on testhost: no problems found"
 
 
 def test_findings_are_sorted_worst_first_and_show_their_fix(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner, FakeService())
     run_and_wait(qtbot, page)
-    model = page.findings_model
+    model = page.results.findings_model
     assert [model.index(r, 0).data() for r in range(3)] == ["Critical", "Warning", "Info"]
     assert model.index(0, 1).data() == "The disk / is almost full"
     assert model.index(0, 2).data() == "Storage"  # the section's title, not its key
     # the worst finding is selected at once
-    assert page.detail.title_label.text() == "The disk / is almost full"
-    page.findings_view.select_row(2)
-    assert page.detail.title_label.text() == "Not restarted for 41 days"
-    assert page.detail.fix_label.text() == "Restart when convenient."
-    assert page.detail.evidence_label.text() == "• uptime 41 days"
-    assert page.detail.fix_label.isVisible()
+    assert page.results.detail.title_label.text() == "The disk / is almost full"
+    page.results.findings_view.select_row(2)
+    assert page.results.detail.title_label.text() == "Not restarted for 41 days"
+    assert page.results.detail.fix_label.text() == "Restart when convenient."
+    assert page.results.detail.evidence_label.text() == "• uptime 41 days"
+    assert page.results.detail.fix_label.isVisible()
 
 
 def test_markup_in_a_finding_title_is_shown_literally(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner, FakeService())
     run_and_wait(qtbot, page)
-    page.findings_view.select_row(1)
-    label = page.detail.title_label
+    page.results.findings_view.select_row(1)
+    label = page.results.detail.title_label
     assert label.text() == "Service <b>cups</b> failed"
     assert label.textFormat() == Qt.TextFormat.PlainText
-    assert page.detail.fix_label.textFormat() == Qt.TextFormat.PlainText
-    assert page.detail.evidence_label.textFormat() == Qt.TextFormat.PlainText
-    assert page.findings_model.index(1, 1).data() == "Service <b>cups</b> failed"
+    assert page.results.detail.fix_label.textFormat() == Qt.TextFormat.PlainText
+    assert page.results.detail.evidence_label.textFormat() == Qt.TextFormat.PlainText
+    assert page.results.findings_model.index(1, 1).data() == "Service <b>cups</b> failed"
 
 
 def test_skips_are_browsable_with_their_reasons(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner, FakeService())
     run_and_wait(qtbot, page)
-    logs = page.sections_view.section_item("logs")
+    logs = page.results.sections_view.section_item("logs")
     assert logs is not None
     skipped = tree_children(logs)
     assert skipped["Skipped"] == "1 item"
@@ -187,7 +188,7 @@ def test_skips_are_browsable_with_their_reasons(qtbot: Any, task_runner: TaskRun
     badge = page.collector_status.badge("logs")  # the collector's badge gives the reason too
     assert badge is not None and badge.state == "skipped"
     assert "journal: journalctl is not installed" in badge.toolTip()
-    storage = page.sections_view.section_item("storage")
+    storage = page.results.sections_view.section_item("storage")
     assert storage is not None
     mounts = storage.child(0)
     assert mounts.text(0) == "mounts" and mounts.child(0).text(0) == "/"  # list items named by their mountpoint
@@ -227,7 +228,7 @@ def test_cancel_stops_a_slow_run_while_the_event_loop_keeps_running(qtbot: Any, 
     later = page.collector_status.badge("later")
     assert later is not None and "cancelled before this collector finished" in later.toolTip()
     # the partial result is kept and browsable
-    assert page.sections_view.section_item("system") is not None
+    assert page.results.sections_view.section_item("system") is not None
 
 
 def test_keyboard_f5_runs_and_escape_cancels(qtbot: Any, task_runner: TaskRunner) -> None:
@@ -257,7 +258,7 @@ def test_a_failing_service_is_reported_and_the_page_returns_to_idle(qtbot: Any, 
     page = make_page(qtbot, task_runner, FakeService(fail="the config file is not valid TOML"))
     assert run_and_wait(qtbot, page) is None
     assert page.status_label.text() == "Diagnostics failed: RuntimeError: the config file is not valid TOML"
-    assert "not valid TOML" in page.detail.title_label.text()
+    assert "not valid TOML" in page.results.detail.title_label.text()
     assert page.run_button.isEnabled() and not page.save_json_button.isEnabled()
 
 
@@ -333,9 +334,10 @@ def test_markup_from_the_machine_is_shown_literally_in_tooltips(qtbot: Any, task
     r.sections["crashes"] = Section("crashes", "Crashes", status=SectionStatus.ERROR, error="ValueError: <u>bad</u>")
     page = make_page(qtbot, task_runner, FakeService(r))
     run_and_wait(qtbot, page)
-    assert _shown(page.findings_model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole)) == "Service <b>cups</b> failed"
-    logs = page.sections_view.section_item("logs")
-    crashes = page.sections_view.section_item("crashes")
+    tip = page.results.findings_model.index(1, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert _shown(tip) == "Service <b>cups</b> failed"
+    logs = page.results.sections_view.section_item("logs")
+    crashes = page.results.sections_view.section_item("crashes")
     assert logs is not None and crashes is not None
     sample = next(logs.child(i) for i in range(logs.childCount()) if logs.child(i).text(0) == "sample")
     assert _shown(sample.toolTip(1)) == line
@@ -346,7 +348,7 @@ def test_markup_from_the_machine_is_shown_literally_in_tooltips(qtbot: Any, task
     badge = page.collector_status.badge("logs")
     assert badge is not None and "<i>file</i>: cannot read <b>/var/log/x</b>" in _shown(badge.toolTip())
     # ordinary text is left as it is
-    assert page.findings_model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "The disk / is almost full"
+    assert page.results.findings_model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "The disk / is almost full"
 
 
 def test_save_never_writes_through_a_planted_temporary_file(qtbot: Any, task_runner: TaskRunner,

@@ -69,7 +69,7 @@ def preview(qtbot: Any, page: GetHelpPage) -> None:
 
 def send(qtbot: Any, page: GetHelpPage) -> Any:
     with qtbot.waitSignal(page.send_finished, timeout=90_000) as blocker:
-        qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.preview_step.send_button, Qt.MouseButton.LeftButton)
     return blocker.args[0]
 
 
@@ -113,17 +113,17 @@ def test_priority_and_sla_follow_the_answers(qtbot: Any, task_runner: TaskRunner
 def test_findings_are_listed_and_run_now_link_when_there_are_none(qtbot: Any, task_runner: TaskRunner) -> None:
     runs: list[int] = []
     page = make_page(qtbot, task_runner, run_diagnostics=lambda: runs.append(1))
-    assert "No diagnostics have been run yet" in page.report_label.text()
-    assert 'href="run"' in page.report_label.text()
-    assert not page.include_box.isEnabled()
-    page.report_label.linkActivated.emit("run")
+    assert "No diagnostics have been run yet" in page.report_box.report_label.text()
+    assert 'href="run"' in page.report_box.report_label.text()
+    assert not page.report_box.include_box.isEnabled()
+    page.report_box.report_label.linkActivated.emit("run")
     assert runs == [1]
-    assert "running" in page.report_label.text()
+    assert "running" in page.report_box.report_label.text()
     page.set_report(report())
-    assert HOST in page.report_label.text() and "1 finding" in page.report_label.text()
-    assert page.findings_list.count() == 1
-    assert page.findings_list.item(0).text() == "Name resolution fails"
-    assert page.include_box.isEnabled() and page.include_box.isChecked()
+    assert HOST in page.report_box.report_label.text() and "1 finding" in page.report_box.report_label.text()
+    assert page.report_box.findings_list.count() == 1
+    assert page.report_box.findings_list.item(0).text() == "Name resolution fails"
+    assert page.report_box.include_box.isEnabled() and page.report_box.include_box.isChecked()
 
 
 # ------------------------------------------------------------------------------------------------ the preview
@@ -138,46 +138,46 @@ def test_preview_shows_masked_items_and_unticking_one_changes_what_is_sent(qtbot
     by_value = {i.value: i for i in p.items}
     assert by_value[HOST].kind == "host" and by_value[EMAIL].kind == "email" and by_value[IP].kind == "ipv4"
     host_ph = by_value[HOST].placeholder
-    rows = page.redaction.rows()
+    rows = page.preview_step.redaction.rows()
     assert set(rows) >= {by_value[v].placeholder for v in (HOST, EMAIL, IP)}
     row = rows[host_ph]
     assert row.text(1) == "host name" and row.text(2) == HOST and row.checkState(0) == Qt.CheckState.Checked
     assert row.text(3)  # where it occurs
-    message = page.redaction.document_text(MESSAGE_DOC)
+    message = page.preview_step.redaction.document_text(MESSAGE_DOC)
     assert HOST not in message and EMAIL not in message and IP not in message
     assert host_ph in message and "Priority: P2 high" in message
-    everything = page.redaction.all_text()
+    everything = page.preview_step.redaction.all_text()
     assert HOST not in everything and EMAIL not in everything  # the bundle's files too
-    assert "P2 high" in page.preview_header.text()
+    assert "P2 high" in page.preview_step.preview_header.text()
 
     # untick the host name: it is sent as it is, the others stay masked
     with qtbot.waitSignal(page.preview_ready, timeout=30_000):
-        page.redaction.set_masked(host_ph, False)
-    message = page.redaction.document_text(MESSAGE_DOC)
+        page.preview_step.redaction.set_masked(host_ph, False)
+    message = page.preview_step.redaction.document_text(MESSAGE_DOC)
     assert HOST in message and host_ph not in message
     assert EMAIL not in message and IP not in message
     assert page.preview is not None and page.preview.ticket.uid == p.ticket.uid  # same ticket reference
-    report_json = next(v for k, v in page.redaction._docs.items() if k.endswith("report.json"))
+    report_json = next(v for k, v in page.preview_step.redaction._docs.items() if k.endswith("report.json"))
     assert HOST in report_json
-    assert page.redaction.rows()[host_ph].checkState(0) == Qt.CheckState.Unchecked
+    assert page.preview_step.redaction.rows()[host_ph].checkState(0) == Qt.CheckState.Unchecked
 
     # the user's own word is masked too
-    page.redaction.keywords_edit.setText("VPN")
+    page.preview_step.redaction.keywords_edit.setText("VPN")
     with qtbot.waitSignal(page.preview_ready, timeout=30_000):
-        page.redaction.keywords_button.click()
-    message = page.redaction.document_text(MESSAGE_DOC)
+        page.preview_step.redaction.keywords_button.click()
+    message = page.preview_step.redaction.document_text(MESSAGE_DOC)
     assert "VPN" not in message and "<keyword-1>" in message
-    assert any(r.text(1) == "your word" for r in page.redaction.rows().values())
+    assert any(r.text(1) == "your word" for r in page.preview_step.redaction.rows().values())
 
 
 def test_without_the_report_nothing_is_attached(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner)
     page.set_report(report())
     fill(page)
-    page.include_box.setChecked(False)
+    page.report_box.include_box.setChecked(False)
     preview(qtbot, page)
     assert page.preview is not None and page.preview.bundle is None
-    assert "Nothing attached" in page.redaction.attachment_label.text()
+    assert "Nothing attached" in page.preview_step.redaction.attachment_label.text()
 
 
 # ------------------------------------------------------------------------------------------------ sending
@@ -193,11 +193,11 @@ def test_send_with_no_backend_saves_the_bundle_and_the_ticket_waits_in_the_outbo
     entry = send(qtbot, page)
     assert entry is not None and entry.state == "held"
     assert page.steps.currentIndex() == STEP_RESULT
-    assert page.result_title.text() == "Saved — waiting in the outbox"
+    assert page.result_step.result_title.text() == "Saved — waiting in the outbox"
     path = Path(entry.bundle_path)
     assert path.is_file() and path.read_bytes() == bundle.data
-    assert str(path) in page.result_text.text()
-    assert f"#{entry.id}" in page.result_text.text()
+    assert str(path) in page.result_step.result_text.text()
+    assert f"#{entry.id}" in page.result_step.result_text.text()
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
         saved = zf.read("report.json").decode()
     assert HOST not in saved and EMAIL not in saved
@@ -274,9 +274,9 @@ def test_send_to_a_real_webhook_shows_the_ticket_id_and_link(qtbot: Any, task_ru
     finally:
         hook.close()
     assert entry.state == "sent" and entry.remote_id == "WH-1"
-    assert page.result_title.text() == "Ticket WH-1 created"
+    assert page.result_step.result_title.text() == "Ticket WH-1 created"
     url = f"http://127.0.0.1:{webhook_port}/t/WH-1"
-    assert f'href="{url}"' in page.result_text.text()
+    assert f'href="{url}"' in page.result_step.result_text.text()
     (headers, body), = hook.posts
     assert headers["Idempotency-Key"] == uid and body["priority_label"] == "P2 high"
     assert EMAIL not in json.dumps(body) and IP not in json.dumps(body)
@@ -292,8 +292,8 @@ def test_backend_down_then_retry_sends_exactly_once_and_discard_gives_up(qtbot: 
     preview(qtbot, page)
     first = send(qtbot, page)
     assert first.state == "retry"
-    assert page.result_title.text() == "Not sent yet — waiting in the outbox"
-    assert "cannot be reached" in page.result_text.text()
+    assert page.result_step.result_title.text() == "Not sent yet — waiting in the outbox"
+    assert "cannot be reached" in page.result_step.result_text.text()
     page.new_ticket()
     fill(page, "Second ticket")
     preview(qtbot, page)
@@ -343,9 +343,9 @@ def test_send_to_a_real_request_tracker(qtbot: Any, task_runner: TaskRunner,
     assert p is not None and p.bundle is not None
     entry = send(qtbot, page)
     assert entry.state == "sent", entry.last_error
-    assert page.result_title.text() == f"Ticket {entry.remote_id} created"
+    assert page.result_step.result_title.text() == f"Ticket {entry.remote_id} created"
     url = f"{rt.url}/Ticket/Display.html?id={entry.remote_id}"
-    assert f'href="{url}"' in page.result_text.text()
+    assert f'href="{url}"' in page.result_step.result_text.text()
     t = rt.ticket(entry.remote_id)
     assert t["Subject"] == f"Get Help page: the VPN drops [deskside:{p.ticket.uid}]"
     assert int(t["Priority"]) == 70  # P2
@@ -390,8 +390,8 @@ def test_send_by_mail_to_a_real_smtp_server(qtbot: Any, task_runner: TaskRunner)
     finally:
         ctl.stop()
     assert entry.state == "sent", entry.last_error
-    assert page.result_title.text() == "Ticket sent"
-    assert "mail (E-mail (SMTP))" in page.result_text.text()
+    assert page.result_step.result_title.text() == "Ticket sent"
+    assert "mail (E-mail (SMTP))" in page.result_step.result_text.text()
     (raw,) = received
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert msg["Subject"] == f"Mail from the Get Help page [deskside:{p.ticket.uid}]"
@@ -455,9 +455,9 @@ def test_a_requester_address_that_is_not_one_is_named_and_nothing_is_built(qtbot
     page.form.summary.setText("Printer jams")
     page.form.requester_email.setText("ann at example")
     page.show_preview()
-    qtbot.waitUntil(lambda: "is not an e-mail address" in page.send_state.text(), timeout=20_000)
-    assert "'ann at example'" in page.send_state.text()
-    assert page.preview is None and not page.send_button.isEnabled()
+    qtbot.waitUntil(lambda: "is not an e-mail address" in page.preview_step.send_state.text(), timeout=20_000)
+    assert "'ann at example'" in page.preview_step.send_state.text()
+    assert page.preview is None and not page.preview_step.send_button.isEnabled()
 
 
 def test_open_ticket_opens_only_web_pages(qtbot: Any, task_runner: TaskRunner, tmp_path: Path,

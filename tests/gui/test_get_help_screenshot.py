@@ -64,14 +64,14 @@ def test_get_help_screenshots(qtbot: Any, task_runner: TaskRunner, tmp_path: Pat
     with qtbot.waitSignal(page.preview_ready, timeout=30_000):
         page.show_preview()
     assert page.steps.currentIndex() == STEP_PREVIEW
-    rows = page.redaction.rows()
-    page.redaction.items_view.setCurrentItem(next(iter(rows.values())))
-    page.redaction.show_document(MESSAGE_DOC)
+    rows = page.preview_step.redaction.rows()
+    page.preview_step.redaction.items_view.setCurrentItem(next(iter(rows.values())))
+    page.preview_step.redaction.show_document(MESSAGE_DOC)
     qtbot.wait(100)
     preview_png = out / "get-help.png"
     assert window.grab().save(str(preview_png), "PNG")
 
-    message = page.redaction.document_text(MESSAGE_DOC)
+    message = page.preview_step.redaction.document_text(MESSAGE_DOC)
     assert "bob.builder@corp.example" not in message and "Priority: P2 high" in message
     assert "fileserver02" not in message  # the UNC path \\fileserver02\projects: its host is masked
     assert len(rows) >= 8

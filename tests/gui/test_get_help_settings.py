@@ -255,5 +255,5 @@ def test_the_file_menu_opens_backend_settings_and_get_help_gets_the_last_report(
     diag = window.page("diagnostics")
     diag.run_finished.emit(Report(host="reported-host", generated_at="2026-11-24T10:00:00Z",  # type: ignore[attr-defined]
                                   platform="linux"))
-    assert "reported-host" in page.report_label.text()
-    assert 'href="run"' in page.report_label.text()  # "Run again" goes to the Diagnostics page's run
+    assert "reported-host" in page.report_box.report_label.text()
+    assert 'href="run"' in page.report_box.report_label.text()  # "Run again" goes to the Diagnostics page's run

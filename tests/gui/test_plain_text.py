@@ -202,8 +202,8 @@ def test_diagnostics_page_shows_a_hostile_report_and_errors_as_text(qtbot: Any, 
     page.run_with(Service(hostile_report()), HOSTILE)
     qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
     assert HOSTILE in page.heading.text()
-    page.findings_view.select_row(0)
-    assert MARK in page.detail.title_label.text()
+    page.results.findings_view.select_row(0)
+    assert MARK in page.results.detail.title_label.text()
     assert markup_shown(page) == []
     target = tmp_path / HOSTILE / "report.json"  # a folder that does not exist, named with markup
     page.save("json", target)
@@ -263,16 +263,17 @@ def test_get_help_shows_hostile_settings_errors_reports_and_tickets_as_text(qtbo
     page.show()
     qtbot.waitUntil(lambda: page.service is not None, timeout=20_000)
     page.set_report(hostile_report())
-    assert MARK not in page.report_label.text() and "&lt;b&gt;x&lt;/b&gt;" in page.report_label.text()
+    shown = page.report_box.report_label.text()
+    assert MARK not in shown and "&lt;b&gt;x&lt;/b&gt;" in shown
     assert markup_shown(page) == []
     page.set_report(hostile_report(host="pc-17"))  # (the host name would be masked in the summary)
     page.form.summary.setText(f"The VPN drops {MARK}")
     with qtbot.waitSignal(page.preview_ready, timeout=30_000):
         page.show_preview()
-    assert MARK in page.preview_header.text()
+    assert MARK in page.preview_step.preview_header.text()
     with qtbot.waitSignal(page.send_finished, timeout=30_000):
         page.send()
-    assert MARK in page.send_state.text()
+    assert MARK in page.preview_step.send_state.text()
     for state in ("sent", "held", "retry", "uncertain", "failed"):
         page.result_step.show_entry(_entry(state), HOSTILE)
         assert markup_shown(page) == [], state

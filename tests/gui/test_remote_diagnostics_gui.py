@@ -121,7 +121,7 @@ def test_run_diagnostics_button_shows_the_remote_report(qtbot: Any, rig: Rig, ss
     assert rig.diag.report is report
     assert report.sections["system"].data["hostname"] == report.host
     assert "updates" in report.sections
-    assert rig.diag.findings_model.rowCount() == len(report.findings) > 0
+    assert rig.diag.results.findings_model.rowCount() == len(report.findings) > 0
     assert f"on {report.host}" in rig.diag.status_label.text()
     assert rig.local_calls == []
     # It ran over SSH as the test user: every command of the run is in the audit log of the connection.

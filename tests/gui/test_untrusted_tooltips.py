@@ -62,7 +62,7 @@ def test_get_help_finding_tooltip_shows_a_title_from_the_machine_as_text(qtbot: 
                     findings=[Finding("x.y", Severity.WARNING, f"Disk {MARKUP} nearly full", ["92 % used"],
                                       "Free some space", "system")])
     page.set_report(report)
-    item = page.findings_list.item(0)
+    item = page.report_box.findings_list.item(0)
     assert item is not None
     assert shown_as_text(item.toolTip()), item.toolTip()
 
