@@ -35,7 +35,7 @@ def remote_run_service(
     GUI thread (a session's `auth_requested.emit`). Connection errors reach the page as one-line failures."""
 
     def service(names: list[str] | None, include: bool, cancel: CancelToken, progress: ProgressCallback) -> Report:
-        from .connection_worker import GuiAuthCallbacks
+        from .ssh_worker import GuiAuthCallbacks
 
         conn = connection_factory()
         try:

@@ -301,7 +301,12 @@ class ConnectionWorker(QObject):
     def _connect(self, _cmd: Connect) -> None:
         self._teardown()
         self._set_state(SessionState.CONNECTING, f"connecting to {self.profile.display()}")
-        conn = self._factory()
+        try:
+            conn = self._factory()
+        except Exception as exc:  # a setting or a file the connection needs is broken: say so, do not stay "connecting"
+            log.warning("cannot set up the connection to %s: %s", self.profile.name, error_message(exc))
+            self._set_state(SessionState.FAILED, error_message(exc))
+            return
         try:
             conn.connect(self.profile, self.callbacks, self._timeout, self._connect_cancel)
         except Cancelled:

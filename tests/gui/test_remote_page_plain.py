@@ -290,14 +290,17 @@ def test_an_answered_password_question_does_not_show_the_password(caplog: pytest
 
     secret = "hunter2-" + "x" * 8
     asked: list[Any] = []
-    callbacks = GuiAuthCallbacks(asked.append, threading.Event())
+    was_asked = threading.Event()
+
+    def ask(req: Any) -> None:
+        asked.append(req)
+        was_asked.set()
+
+    callbacks = GuiAuthCallbacks(ask, threading.Event())
     got: list[str | None] = []
     worker = threading.Thread(target=lambda: got.append(callbacks.ask_password("Password:")))
     worker.start()
-    for _ in range(500):
-        if asked:
-            break
-        threading.Event().wait(0.01)
+    assert was_asked.wait(10)
     request = asked[0]
     request.answer(secret)
     worker.join(10)
@@ -306,6 +309,37 @@ def test_an_answered_password_question_does_not_show_the_password(caplog: pytest
         logging.getLogger("deskside.test").debug("question %s / %r", request, request)
     assert secret not in repr(request) and secret not in str(request)  # ...and it shows nowhere else
     assert secret not in caplog.text
+
+
+def test_every_request_to_a_session_that_is_not_connected_is_answered(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A terminal, a listing, a transfer and a tunnel asked of a session whose connecting failed each get an answer
+    (the terminal closes, the listing and the transfer fail, the tunnel fails), so no row in the window waits."""
+    from desktop.connection_worker import ConnectionWorker
+    from ui.remote_services import ForwardKind, ForwardState, TransferStatus
+
+    def factory() -> Any:
+        raise OSError("no network in this test")
+
+    w = ConnectionWorker(HostProfile(name="nowhere", hostname="127.0.0.1", user="ops"), factory)
+    try:
+        with qtbot.waitSignal(w.state_changed, check_params_cb=lambda s, _m: s is SessionState.FAILED,
+                              timeout=20000):  # fmt: skip
+            w.start()
+        with qtbot.waitSignal(w.shell_closed, timeout=20000) as closed:
+            sid = w.open_shell(80, 24)
+        assert closed.args is not None and closed.args[0] == sid and "not connected" in closed.args[1]
+        with qtbot.waitSignal(w.listed, timeout=20000) as listed:
+            rid = w.list_dir("/tmp")
+        assert listed.args is not None and listed.args[:3] == [rid, "/tmp", None] and "not connected" in listed.args[3]
+        with qtbot.waitSignal(w.transfer_finished, timeout=20000) as finished:
+            tid = w.download("/etc/hostname", str(tmp_path))
+        assert finished.args is not None and finished.args[:2] == [tid, TransferStatus.FAILED]
+        with qtbot.waitSignal(w.forward_changed, timeout=20000) as forward:
+            fid = w.start_forward(ForwardSpec(ForwardKind.DYNAMIC, 0))
+        assert forward.args is not None and forward.args[:2] == [fid, ForwardState.FAILED]
+    finally:
+        w.close()
+        assert w.wait(10)
 
 
 def test_a_transfer_that_would_replace_a_file_asks_first(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
