@@ -1,4 +1,4 @@
-"""The one place where worker threads meet Qt.
+"""One-off jobs on worker threads, delivered to Qt (the other place where threads meet Qt: desktop/ssh_worker/).
 
 `TaskRunner.start(fn)` runs `fn(cancel_token, report_progress)` on a `QThreadPool` and returns a `Task`, a QObject
 living on the GUI thread whose signals deliver, always on the GUI thread:
