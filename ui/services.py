@@ -1,5 +1,5 @@
 """What the pages need from the application, as protocols. `desktop/app.py` provides the real implementations
-(`desktop.tasks.TaskRunner`, `desktop.services.run_diagnostics`); tests may inject their own."""
+(`desktop.tasks.TaskRunner`, `desktop.app.run_diagnostics` over `desktop.wiring`); tests may inject their own."""
 
 from __future__ import annotations
 
