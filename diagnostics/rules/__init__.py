@@ -1,7 +1,11 @@
 """Health rules: read a Report, return Findings with plain-language titles, evidence and fixes.
 
-Each rules module exposes `RULES`, a list of functions `(report) -> Iterable[Finding]`. A rule that breaks on
-unexpected data is skipped (and noted as an info finding) rather than breaking the report.
+Each rules module exposes `RULES`, a list of functions `(report) -> Iterable[Finding]`. Rules read sections with
+`diagnostics.sections.read`, which checks the data against the section's definition. Nothing a rule could not
+do is silent: a section whose data does not fit its definition becomes one info finding
+(`deskside.section_unreadable.<section>`) naming the keys and the checks it stopped, and a rule that breaks on
+unexpected data is skipped and noted as an info finding (`deskside.rule_failed.<rule>`) rather than breaking the
+report.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ import importlib
 from collections.abc import Callable, Iterable
 
 from ..model import Finding, Report, Severity
+from ..sections import SectionContractError, section_problems
 
 Rule = Callable[[Report], Iterable[Finding]]
 
 _MODULES = ["system", "resources", "storage", "network", "services", "logs", "updates"]
+EVIDENCE_MAX = 8  # problems listed per unreadable section
 
 
 def all_rules() -> list[Rule]:
@@ -23,19 +29,43 @@ def all_rules() -> list[Rule]:
     return rules
 
 
+def _unreadable(section: str, problems: list[str], rules: list[str]) -> Finding:
+    lines = [f"rule could not read section {section}: {p}" for p in problems[:EVIDENCE_MAX]]
+    if len(problems) > EVIDENCE_MAX:
+        lines.append(f"... and {len(problems) - EVIDENCE_MAX} more")
+    lines.append("checks not evaluated: " + (", ".join(rules) if rules else "none (no check reads it)"))
+    return Finding(
+        id=f"deskside.section_unreadable.{section}",
+        severity=Severity.INFO,
+        title=f"The collected '{section}' data does not have the expected shape, so its health checks were skipped",
+        evidence=lines,
+        fix="Nothing to do on this machine; please report it to the Deskside developers.",
+        section="deskside",
+        incident_type="software problem",
+    )
+
+
 def evaluate(report: Report) -> list[Finding]:
     findings: list[Finding] = []
+    # Every section is checked once up front, so data no rule reads is still reported when it is malformed.
+    bad = {name: found for name, s in report.sections.items() if (found := section_problems(s))}
+    stopped: dict[str, list[str]] = {name: [] for name in bad}
     for rule in all_rules():
+        name = getattr(rule, "__name__", "rule")
         try:
             findings.extend(rule(report))
+        except SectionContractError as exc:
+            bad.setdefault(exc.section, exc.problems)
+            stopped.setdefault(exc.section, []).append(name)
         except Exception as exc:
             findings.append(Finding(
-                id=f"deskside.rule_failed.{getattr(rule, '__name__', 'rule')}",
+                id=f"deskside.rule_failed.{name}",
                 severity=Severity.INFO,
                 title="A health check could not be evaluated",
-                evidence=[f"{getattr(rule, '__name__', 'rule')}: {type(exc).__name__}: {exc}"],
+                evidence=[f"{name}: {type(exc).__name__}: {exc}"],
                 fix="Nothing to do on this machine; please report it to the Deskside developers.",
                 section="deskside",
                 incident_type="software problem",
             ))
+    findings.extend(_unreadable(section, bad[section], stopped[section]) for section in bad)
     return sorted(findings, key=lambda f: (-int(f.severity), f.section, f.id))

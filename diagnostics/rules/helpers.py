@@ -3,17 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
-
-from ..model import Report, SectionStatus
-
-
-def data(report: Report, section: str) -> dict[str, Any] | None:
-    """A section's data if it was collected (fully or partly), else None."""
-    s = report.sections.get(section)
-    if s is None or s.status in (SectionStatus.SKIPPED, SectionStatus.ERROR, SectionStatus.CANCELLED):
-        return None
-    return s.data
 
 
 def shell_word(text: str) -> str:

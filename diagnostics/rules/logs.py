@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 from ..model import Finding, Report, SectionStatus, Severity
-from .helpers import data, shell_word
+from ..sections import read
+from ..sections.logs import LogsData
+from .helpers import shell_word
 
 NOISY_UNIT = 50  # errors from one unit in the window that make a finding
 NOISY_MAX_FINDINGS = 3
@@ -18,7 +19,7 @@ CRASH_LOOP_CRITICAL = 10
 RIGHTS_HINT = "adm/systemd-journal group"
 
 
-def _window(d: dict[str, Any]) -> str:
+def _window(d: LogsData) -> str:
     h = d.get("since_hours")
     if not h:
         return "since the last boot"
@@ -26,7 +27,7 @@ def _window(d: dict[str, Any]) -> str:
     return "in the last 24 hours" if h == 24 else f"in the last {h:g} hours"
 
 
-def _where_to_look(report: Report, d: dict[str, Any], unit: str) -> str:
+def _where_to_look(report: Report, d: LogsData, unit: str) -> str:
     source = d.get("source", "")
     if source == "windows-eventlog" or report.platform == "windows":
         return (f"Open Event Viewer (eventvwr.msc) > Windows Logs > System and Application, and filter the current "
@@ -40,7 +41,7 @@ def _where_to_look(report: Report, d: dict[str, Any], unit: str) -> str:
 
 
 def oom_kills(report: Report) -> Iterable[Finding]:
-    d = data(report, "logs")
+    d = read(report, "logs")
     if not d:
         return []
     kills = [k for k in d.get("oom_kills") or [] if isinstance(k, dict)]
@@ -63,7 +64,7 @@ def oom_kills(report: Report) -> Iterable[Finding]:
 
 
 def segfaults(report: Report) -> Iterable[Finding]:
-    d = data(report, "logs")
+    d = read(report, "logs")
     if not d:
         return []
     segs = [s for s in d.get("segfaults") or [] if isinstance(s, dict)]
@@ -89,7 +90,7 @@ def segfaults(report: Report) -> Iterable[Finding]:
 
 
 def noisy_units(report: Report) -> Iterable[Finding]:
-    d = data(report, "logs")
+    d = read(report, "logs")
     if not d:
         return []
     out = []
@@ -131,7 +132,7 @@ def unreadable_logs(report: Report) -> Iterable[Finding]:
 
 
 def crash_loops(report: Report) -> Iterable[Finding]:
-    d = data(report, "crashes")
+    d = read(report, "crashes")
     if not d:
         return []
     out = []
@@ -157,7 +158,7 @@ def crash_loops(report: Report) -> Iterable[Finding]:
 
 
 def recent_crashes(report: Report) -> Iterable[Finding]:
-    d = data(report, "crashes")
+    d = read(report, "crashes")
     if not d:
         return []
     groups = [g for g in d.get("by_executable") or [] if int(g.get("count_24h") or 0) < CRASH_LOOP

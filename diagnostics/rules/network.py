@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import wraps
-from typing import Any
 
 from ..model import Finding, Report, Severity
 from ..net.proxy import redact_text
-from .helpers import data
+from ..sections import read
+from ..sections.connectivity import Check
 
 CLOCK_WARN_S = 60
 CLOCK_CRIT_S = 300
@@ -26,8 +26,10 @@ FIX_RESTART_NETWORK = (
 )
 
 
-def _checks(report: Report) -> dict[str, dict[str, Any]]:
-    d = data(report, "connectivity") or {}
+def _checks(report: Report) -> dict[str, Check]:
+    d = read(report, "connectivity")
+    if d is None:
+        return {}
     c = d.get("checks")
     return c if isinstance(c, dict) else {}
 
@@ -49,7 +51,9 @@ def no_dns(report: Report) -> Iterable[Finding]:
             section="connectivity",
         )
         return
-    net = data(report, "network") or {}
+    net = read(report, "network")
+    if net is None:
+        return
     conf = net.get("dns")
     if isinstance(conf, dict) and not conf.get("nameservers"):
         yield Finding(
@@ -62,7 +66,9 @@ def no_dns(report: Report) -> Iterable[Finding]:
 
 
 def no_gateway(report: Report) -> Iterable[Finding]:
-    net = data(report, "network") or {}
+    net = read(report, "network")
+    if net is None:
+        return
     routes = net.get("default_routes")
     if routes is None:  # not collected (a skip says why)
         return
@@ -81,7 +87,8 @@ def gateway_unreachable(report: Report) -> Iterable[Finding]:
     gw = _checks(report).get("gateway")
     if not gw or gw.get("ok") is not False or gw.get("no_gateway"):
         return
-    if (data(report, "connectivity") or {}).get("verdict") in ("online", "limited"):
+    conn = read(report, "connectivity")
+    if conn is not None and conn.get("verdict") in ("online", "limited"):
         return  # the internet answers, so the router works even if it ignores our probe
     evidence = [gw.get("summary", "")]
     if gw.get("neighbour_state"):
@@ -93,7 +100,9 @@ def gateway_unreachable(report: Report) -> Iterable[Finding]:
 
 
 def verdict(report: Report) -> Iterable[Finding]:
-    d = data(report, "connectivity") or {}
+    d = read(report, "connectivity")
+    if d is None:
+        return
     v = d.get("verdict")
     reasons = [str(r) for r in d.get("reasons", [])]
     if v == "offline":
@@ -162,12 +171,14 @@ def clock_skew(report: Report) -> Iterable[Finding]:
 
 
 def default_interface_down(report: Report) -> Iterable[Finding]:
-    net = data(report, "network") or {}
-    ifaces = {i.get("name"): i for i in net.get("interfaces", []) if isinstance(i, dict)}
+    net = read(report, "network")
+    if net is None:
+        return
+    ifaces = {i["name"]: i for i in net.get("interfaces", [])}
     seen = set()
     for r in net.get("default_routes") or []:
         name = r.get("interface")
-        iface = ifaces.get(name)
+        iface = ifaces.get(name) if name else None
         down = (iface is not None and iface.get("up") is False) or "linkdown" in (r.get("flags") or [])
         if down and name not in seen:
             seen.add(name)
@@ -182,7 +193,9 @@ def default_interface_down(report: Report) -> Iterable[Finding]:
 
 
 def interface_errors(report: Report) -> Iterable[Finding]:
-    net = data(report, "network") or {}
+    net = read(report, "network")
+    if net is None:
+        return
     for i in net.get("interfaces", []):
         c = i.get("counters") if isinstance(i, dict) else None
         if not c or i.get("loopback"):

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Finding, Report, Severity
-from .helpers import data, human_bytes
+from ..sections import read
+from ..sections.power import Temperature
+from .helpers import human_bytes
 
 MEMORY_AVAILABLE_WARNING_PERCENT = 10.0  # less RAM available than this -> warning
 MEMORY_AVAILABLE_CRITICAL_PERCENT = 5.0
@@ -35,11 +37,12 @@ def _num(v: Any) -> float | None:
 
 
 def _top(report: Report, key: str, n: int = 3) -> list[str]:
-    procs = data(report, "processes") or {}
+    procs = read(report, "processes")
+    if procs is None:
+        return []
     lines = []
-    for p in (procs.get(key) or [])[:n]:
-        if not isinstance(p, dict):
-            continue
+    entries = (procs.get("top_cpu") if key == "top_cpu" else procs.get("top_memory")) or []
+    for p in entries[:n]:
         if key == "top_cpu":
             lines.append(f"busy: {p.get('name')} (pid {p.get('pid')}) {p.get('cpu_percent', 0)}% CPU")
         else:
@@ -49,7 +52,9 @@ def _top(report: Report, key: str, n: int = 3) -> list[str]:
 
 # --- memory ------------------------------------------------------------------------------------------------
 def memory_low(report: Report) -> Iterable[Finding]:
-    d = data(report, "memory") or {}
+    d = read(report, "memory")
+    if d is None:
+        return
     ram = d.get("ram") or {}
     total, avail = _num(ram.get("total")), _num(ram.get("available"))
     if not total or avail is None:
@@ -77,9 +82,13 @@ def memory_low(report: Report) -> Iterable[Finding]:
 
 
 def container_limit(report: Report) -> Iterable[Finding]:
-    d = data(report, "memory") or {}
-    lim = d.get("container_limit") or {}
-    limit, used = _num(lim.get("limit")), _num(lim.get("used"))
+    d = read(report, "memory")
+    if d is None:
+        return
+    lim = d.get("container_limit")
+    if lim is None:
+        return
+    limit, used = _num(lim["limit"]), _num(lim["used"])
     if not limit or used is None:
         return
     pct = 100.0 * used / limit
@@ -106,7 +115,9 @@ def container_limit(report: Report) -> Iterable[Finding]:
 
 
 def swap_heavy(report: Report) -> Iterable[Finding]:
-    d = data(report, "memory") or {}
+    d = read(report, "memory")
+    if d is None:
+        return
     swap = d.get("swap") or {}
     total, pct = _num(swap.get("total")), _num(swap.get("percent"))
     if not total or pct is None or pct < SWAP_HEAVY_PERCENT:
@@ -126,7 +137,9 @@ def swap_heavy(report: Report) -> Iterable[Finding]:
 
 
 def memory_pressure(report: Report) -> Iterable[Finding]:
-    d = data(report, "memory") or {}
+    d = read(report, "memory")
+    if d is None:
+        return
     p = d.get("pressure") or {}
     some = _num((p.get("some") or {}).get("avg60"))
     full = _num((p.get("full") or {}).get("avg60"))
@@ -154,7 +167,9 @@ def memory_pressure(report: Report) -> Iterable[Finding]:
 
 # --- CPU ---------------------------------------------------------------------------------------------------
 def high_load(report: Report) -> Iterable[Finding]:
-    d = data(report, "cpu") or {}
+    d = read(report, "cpu")
+    if d is None:
+        return
     la = d.get("load_average") or {}
     cores = _num(d.get("logical_cores"))
     l5, l15 = _num(la.get("5min")), _num(la.get("15min"))
@@ -185,7 +200,9 @@ def high_load(report: Report) -> Iterable[Finding]:
 
 # --- processes ---------------------------------------------------------------------------------------------
 def zombies(report: Report) -> Iterable[Finding]:
-    d = data(report, "processes") or {}
+    d = read(report, "processes")
+    if d is None:
+        return
     zs = [z for z in (d.get("zombies") or []) if isinstance(z, dict)]
     count = int(_num(d.get("zombie_count")) or len(zs))
     if count <= 0:
@@ -218,7 +235,9 @@ def zombies(report: Report) -> Iterable[Finding]:
 
 # --- power -------------------------------------------------------------------------------------------------
 def battery(report: Report) -> Iterable[Finding]:
-    d = data(report, "power") or {}
+    d = read(report, "power")
+    if d is None:
+        return
     bats = [b for b in (d.get("batteries") or []) if isinstance(b, dict)]
     plugged = d.get("plugged_in")
     for b in bats:
@@ -283,8 +302,10 @@ def battery(report: Report) -> Iterable[Finding]:
 
 
 def temperature(report: Report) -> Iterable[Finding]:
-    d = data(report, "power") or {}
-    worst: tuple[Severity, dict[str, Any], float, float] | None = None
+    d = read(report, "power")
+    if d is None:
+        return
+    worst: tuple[Severity, Temperature, float, float] | None = None
     hot: list[str] = []
     for t in d.get("temperatures") or []:
         if not isinstance(t, dict):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from ..model import Finding, Report, Severity
-from .helpers import data, shell_word
+from ..sections import read
+from ..sections.services import FailedUnit
+from .helpers import shell_word
 
 # Units whose failure leaves the machine unreachable, offline, without logs or without a login screen.
 CRITICAL_UNITS = frozenset({
@@ -31,7 +32,7 @@ def _fix(unit: str) -> str:
             f"then sudo systemctl reset-failed {u}.")
 
 
-def _evidence(u: dict[str, Any]) -> list[str]:
+def _evidence(u: FailedUnit) -> list[str]:
     ev = [f"{u.get('unit')}: {u.get('active', 'failed')} ({u.get('sub', '')})"
           + (f" — {u['description']}" if u.get("description") else "")]
     lines = u.get("last_lines") or []
@@ -42,7 +43,7 @@ def _evidence(u: dict[str, Any]) -> list[str]:
 
 
 def failed_services(report: Report) -> Iterable[Finding]:
-    d = data(report, "services")
+    d = read(report, "services")
     if not d:
         return []
     failed = [u for u in d.get("failed") or [] if isinstance(u, dict) and u.get("unit")]
@@ -81,7 +82,7 @@ def failed_services(report: Report) -> Iterable[Finding]:
 
 
 def restart_loops(report: Report) -> Iterable[Finding]:
-    d = data(report, "services")
+    d = read(report, "services")
     if not d:
         return []
     out = []

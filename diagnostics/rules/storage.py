@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Final
 
 from ..model import Finding, Report, Severity
-from .helpers import data, human_bytes, shell_word
+from ..sections import read
+from ..sections.storage import Mount
+from .helpers import human_bytes, shell_word
 
 DISK_WARNING_PERCENT = 90.0
 DISK_CRITICAL_PERCENT = 97.0
@@ -14,28 +16,28 @@ ROOT_MIN_FREE_BYTES = 1024**3  # less than 1 GiB free on / is critical whatever 
 INODES_WARNING_PERCENT = 90.0
 INODES_CRITICAL_PERCENT = 97.0
 
-SECTION = "storage"
+SECTION: Final = "storage"
 
 
-def _mounts(report: Report) -> list[dict[str, Any]]:
-    d = data(report, SECTION)
+def _mounts(report: Report) -> list[Mount]:
+    d = read(report, SECTION)
     if not d:
         return []
     return [m for m in d.get("mounts", []) if isinstance(m, dict) and m.get("mountpoint")]
 
 
-def _measured(m: dict[str, Any]) -> bool:
+def _measured(m: Mount) -> bool:
     return isinstance(m.get("total"), int | float) and m["total"] > 0 and isinstance(m.get("percent"), int | float)
 
 
-def _label(m: dict[str, Any]) -> str:
+def _label(m: Mount) -> str:
     mp = m["mountpoint"]
     if m.get("network"):
         return f"Network drive {mp}"
     return f"Disk {mp}"
 
 
-def _cleanup_fix(m: dict[str, Any]) -> str:
+def _cleanup_fix(m: Mount) -> str:
     mp = str(m["mountpoint"])
     if m.get("network"):
         return (f"{mp} is a network share: delete or move files you no longer need from it, or ask whoever "
@@ -125,9 +127,11 @@ def inodes_exhausted(report: Report) -> Iterable[Finding]:
 
 
 def _in_container(report: Report) -> bool:
-    sysd = data(report, "system") or {}
-    virt = sysd.get("virtualization") or {}
-    return bool(isinstance(virt, dict) and virt.get("container"))
+    sysd = read(report, "system")
+    if sysd is None:
+        return False
+    virt = sysd.get("virtualization")
+    return bool(virt and virt["container"])
 
 
 def read_only(report: Report) -> Iterable[Finding]:

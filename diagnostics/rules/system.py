@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..model import Finding, Report, Severity
-from .helpers import data
+from ..sections import read
 
 LONG_UPTIME_DAYS = 30  # info: updates to the kernel and libraries wait for a restart
 VERY_LONG_UPTIME_DAYS = 90  # warning
 
 
 def long_uptime(report: Report) -> Iterable[Finding]:
-    d = data(report, "system") or {}
+    d = read(report, "system")
+    if d is None:
+        return
     up = d.get("uptime_s")
     if not isinstance(up, int | float) or isinstance(up, bool):
         return
@@ -34,7 +36,7 @@ def long_uptime(report: Report) -> Iterable[Finding]:
 
 
 def os_unknown(report: Report) -> Iterable[Finding]:
-    d = data(report, "system")
+    d = read(report, "system")
     if d is None or report.platform != "linux":
         return
     os_info = d.get("os")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from ..model import Finding, Report, Severity
+from ..sections import read
 from ..updates.posture import CACHE_VERY_STALE_DAYS, NO_MANAGER, PendingUpdate, Posture
-from .helpers import data
 
-SECTION = "updates"
+SECTION: Final = "updates"
 EVIDENCE_MAX = 10
 MANY_PENDING = 50
 EOL_WARN_DAYS = 90
@@ -52,7 +53,7 @@ REBOOT_FIX = {
 
 
 def _posture(report: Report) -> Posture | None:
-    d = data(report, SECTION)
+    d = read(report, SECTION)
     if not d or "pending" not in d:
         return None
     return Posture.from_dict(d)
