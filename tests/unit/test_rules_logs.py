@@ -8,12 +8,13 @@ from diagnostics.model import Report, Section, SectionStatus, Severity, Skip
 from diagnostics.rules import evaluate
 from diagnostics.rules import logs as lr
 from diagnostics.rules import services as sr
+from diagnostics.sections.factory import make_data
 
 
 def report(platform: str = "linux", **sections: dict[str, Any]) -> Report:
     r = Report(host="desk01", generated_at="2026-11-24T12:00:00+00:00", platform=platform)
     for name, data in sections.items():
-        r.sections[name] = Section(name=name, title=name.title(), data=data)
+        r.sections[name] = Section(name=name, title=name.title(), data=make_data(name, **data))
     return r
 
 

@@ -1,4 +1,5 @@
-"""Health rules for system, resources and storage, on report data built by hand."""
+"""Health rules for system, resources and storage, on report data built from the sections' definitions
+(`diagnostics.sections.factory`: a key the definition lacks fails the test)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from diagnostics.rules import evaluate
 from diagnostics.rules import resources as res_rules
 from diagnostics.rules import storage as storage_rules
 from diagnostics.rules import system as system_rules
+from diagnostics.sections import SectionContractError
+from diagnostics.sections.factory import make_report
 
 GiB = 1024**3
 
 
 def report(**sections: dict[str, Any]) -> Report:
+    return make_report(**sections)
+
+
+def raw_report(**sections: dict[str, Any]) -> Report:
+    """Sections holding exactly `sections`, not completed from the definitions (for malformed data)."""
     return Report(
         host="test", generated_at="2026-01-01T00:00:00+00:00", platform="linux",
         sections={name: Section(name=name, title=name, data=d) for name, d in sections.items()},
@@ -312,7 +320,7 @@ def test_skipped_sections_give_no_findings() -> None:
 
 @pytest.mark.parametrize("module", [storage_rules, res_rules, system_rules])
 def test_rules_survive_odd_data(module: Any) -> None:
-    odd = report(
+    odd = raw_report(
         storage={"mounts": [{"mountpoint": "/", "percent": "full", "total": None}, "junk", {"percent": 99}]},
         memory={"ram": {"total": "x", "available": None}, "swap": None, "pressure": {"some": None}},
         cpu={"logical_cores": 0, "load_average": {"5min": "high"}},
@@ -321,8 +329,15 @@ def test_rules_survive_odd_data(module: Any) -> None:
         system={"uptime_s": "long", "os": {}},
     )
     for rule in module.RULES:
-        list(rule(odd))  # no exception
-    assert not [f for f in evaluate(odd) if f.id.startswith("deskside.rule_failed")]
+        with pytest.raises(SectionContractError, match="rule could not read section"):
+            list(rule(odd))  # a loud stop, not a silent nothing
+    found = evaluate(odd)
+    assert not [f for f in found if f.id.startswith("deskside.rule_failed")]
+    unreadable = {f.id: f for f in found if f.id.startswith("deskside.section_unreadable.")}
+    assert set(unreadable) == {f"deskside.section_unreadable.{n}" for n in odd.sections}
+    assert "rule could not read section system: key 'uptime_s' should be number, not string" in \
+        unreadable["deskside.section_unreadable.system"].evidence
+    assert all(f.severity == Severity.INFO for f in unreadable.values())
 
 
 def test_a_mount_point_named_by_a_usb_label_is_quoted_in_the_commands_of_the_fix() -> None:
