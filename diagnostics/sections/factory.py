@@ -49,8 +49,10 @@ def build(tp: Any, value: Any) -> Any:
             if f.default is not dataclasses.MISSING:
                 out[f.name] = f.default
             elif f.default_factory is not dataclasses.MISSING:
-                out[f.name] = build(hints[f.name], dataclasses.asdict(v) if dataclasses.is_dataclass(
-                    v := f.default_factory()) else v)
+                made = f.default_factory()
+                stored = dataclasses.asdict(made) if dataclasses.is_dataclass(made) and not isinstance(made, type) \
+                    else made
+                out[f.name] = build(hints[f.name], stored)
     for k in sorted(required):
         if k not in out:
             out[k] = _default(hints[k])
