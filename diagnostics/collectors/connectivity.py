@@ -7,11 +7,13 @@ import json
 import os
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from ..host import decode
 from ..model import Section
 from ..net import checks, dnsconf, proxy, routes
+from ..sections.connectivity import Check, ConnectivityData, Verdict
+from ..sections.network import Route
 from .base import CollectContext, Collector
 
 
@@ -37,9 +39,10 @@ class ConnectivityCollector(Collector):
 
         for p in problems:
             section.skip("setting", safe(p))
-        section.data["config"] = safe(cfg.public_dict())
+        data = cast(ConnectivityData, section.data)
+        data["config"] = safe(cfg.public_dict())
         results: dict[str, checks.CheckResult] = {}
-        section.data["checks"] = results
+        data["checks"] = cast(dict[str, Check], results)  # filled below, as each check ends
         tasks: dict[str, Callable[[], checks.CheckResult]] = {}
         cancel = ctx.cancel
 
@@ -96,7 +99,7 @@ class ConnectivityCollector(Collector):
 
         results["clock"] = safe(checks.clock_from_checks(results))
         verdict, reasons = checks.verdict(results)
-        section.data["verdict"], section.data["reasons"] = verdict, safe(reasons)
+        data["verdict"], data["reasons"] = cast(Verdict, verdict), safe(reasons)  # checks.verdict's four words
 
     # -- targets from this machine's configuration (no traffic) ---------------------------------------------
     @staticmethod
@@ -106,7 +109,7 @@ class ConnectivityCollector(Collector):
 
     @staticmethod
     def _default_gateway(ctx: CollectContext) -> tuple[str | None, str | None]:
-        found: list[dict[str, Any]] = []
+        found: list[Route] = []
         v4 = ctx.host.read_file("/proc/net/route")
         if v4 is not None:
             found += routes.parse_proc_route(decode(v4))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from typing import Any
+from typing import Any, cast
 
 from ..cancel import Cancelled
 from ..host import Host, decode
 from ..model import Section
+from ..sections.cpu import CpuData
 from .base import CollectContext, Collector
 
 SAMPLE_S = 0.25  # how long CPU usage is sampled
@@ -133,7 +134,7 @@ class CpuCollector(Collector):
     def _local(self, ctx: CollectContext, section: Section) -> None:
         import psutil
 
-        d = section.data
+        d = cast(CpuData, section.data)
         host = ctx.host
 
         def times() -> tuple[float, float]:
@@ -190,7 +191,7 @@ class CpuCollector(Collector):
 
     def _remote_linux(self, ctx: CollectContext, section: Section) -> None:
         host = ctx.host
-        d = section.data
+        d = cast(CpuData, section.data)
         stat1 = read_text(host, "/proc/stat")
         before = parse_proc_stat_cpu(stat1) if stat1 else None
         text = read_text(host, "/proc/cpuinfo")
@@ -233,7 +234,7 @@ class CpuCollector(Collector):
             d["usage_sample_s"] = SAMPLE_S
 
     @staticmethod
-    def _pressure(host: Host, d: dict[str, Any], section: Section) -> None:
+    def _pressure(host: Host, d: CpuData, section: Section) -> None:
         text = read_text(host, "/proc/pressure/cpu")
         if text is None:
             section.skip("pressure", "the kernel does not expose pressure stall information (/proc/pressure)")

@@ -8,11 +8,12 @@ Options (`[diagnostics.crashes]`): since_days (7), crash_dir ("/var/crash"), cor
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from ..host import CommandResult, decode
 from ..model import Section
 from ..parsers import crash_reports as cr
+from ..sections.crashes import CrashesData, CrashGroup, CrashReport
 from .base import CollectContext, Collector
 from .logs import number_option
 
@@ -32,7 +33,8 @@ class CrashesCollector(Collector):
         now = dt.datetime.now(dt.UTC)
         since = now - dt.timedelta(days=days)
         records: list[dict[str, Any]] = []
-        section.data["since_days"] = days
+        data = cast(CrashesData, section.data)
+        data["since_days"] = days
 
         crash_dir = str(ctx.opt("crashes", "crash_dir", "/var/crash"))
         records.extend(self._apport(ctx, section, crash_dir))
@@ -40,7 +42,7 @@ class CrashesCollector(Collector):
         dumps = self._coredumpctl(ctx, section, days)
         core_dir = str(ctx.opt("crashes", "coredump_dir", "/var/lib/systemd/coredump"))
         files = self._coredump_files(ctx, section, core_dir)
-        section.data["coredump_files"] = len(files)
+        data["coredump_files"] = len(files)
         # coredumpctl already lists what the files hold; a file it does not know (its journal entry is gone, or
         # there is no coredumpctl) is added from its name.
         known = {(r.get("pid"), _comm(r.get("executable", ""))) for r in dumps or []}
@@ -48,12 +50,12 @@ class CrashesCollector(Collector):
         records.extend(f for f in files if (f.get("pid"), _comm(f.get("executable", ""))) not in known)
 
         recent = [r for r in records if (_when(r) or now) >= since]
-        section.data["older"] = len(records) - len(recent)
+        data["older"] = len(records) - len(recent)
         recent.sort(key=lambda r: r.get("time") or "", reverse=True)
         max_reports = int(number_option(ctx, section, "crashes", "max_reports", 50))
-        section.data["total"] = len(recent)
-        section.data["reports"] = recent[:max_reports]
-        section.data["by_executable"] = by_executable(recent, now)
+        data["total"] = len(recent)
+        data["reports"] = cast(list[CrashReport], recent[:max_reports])  # the shapes of the sources' parsers
+        data["by_executable"] = by_executable(recent, now)
 
     # --- apport ----------------------------------------------------------------------------------------------
 
@@ -62,7 +64,7 @@ class CrashesCollector(Collector):
         if isinstance(listed, str):
             section.skip(crash_dir, listed)
             return []
-        section.data["crash_dir"] = {"path": crash_dir, "present": listed is not None}
+        cast(CrashesData, section.data)["crash_dir"] = {"path": crash_dir, "present": listed is not None}
         out = []
         for path, mtime in (listed or [])[:200]:
             ctx.cancel.raise_if_cancelled()
@@ -144,10 +146,10 @@ def _when(rec: dict[str, Any]) -> dt.datetime | None:
         return None
 
 
-def by_executable(records: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+def by_executable(records: list[dict[str, Any]], now: dt.datetime) -> list[CrashGroup]:
     """Crash counts per executable (in the window and in the last 24 hours), most crashes first."""
     day_ago = now - dt.timedelta(hours=24)
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str, CrashGroup] = {}
     for r in records:
         exe = r.get("executable") or "unknown"
         g = groups.setdefault(exe, {"executable": exe, "count": 0, "count_24h": 0, "last": None, "signal": ""})

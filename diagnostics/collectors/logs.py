@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, ClassVar
+from typing import ClassVar, cast
 
 from ..host import CommandResult, decode
 from ..model import Section, SectionStatus
 from ..parsers import journal as jp
 from ..parsers import macos_log, windows_events
 from ..parsers.logevents import LogEvent, summarize
+from ..sections.logs import LogFile, LogsData
 from .base import CollectContext, Collector
 
 DEFAULT_PATHS = [
@@ -44,8 +45,8 @@ class LogsCollector(Collector):
     def collect(self, ctx: CollectContext, section: Section) -> None:
         hours = number_option(ctx, section, "logs", "since_hours", 24.0)
         max_lines = int(number_option(ctx, section, "logs", "max_lines", 5000, minimum=1))
-        section.data["since_hours"] = hours if hours > 0 else 0  # 0: since the last boot
-        section.data["max_lines"] = max_lines
+        _data(section)["since_hours"] = hours if hours > 0 else 0  # 0: since the last boot
+        _data(section)["max_lines"] = max_lines
         platform = ctx.host.platform
         if platform == "windows":
             self._windows(ctx, section, hours, max_lines)
@@ -123,9 +124,9 @@ class LogsCollector(Collector):
             events.extend(jp.parse_journal_json(kres.stdout))
         elif kres.returncode != 1:  # 1 with no output: --grep found nothing
             section.skip("kernel messages", kres.why_failed())
-        section.data["source"] = "journal"
-        section.data.update(summarize(events))
-        section.data["capped"] = errors_read >= max_lines or res.truncated
+        _data(section)["source"] = "journal"
+        _data(section).update(summarize(events))
+        _data(section)["capped"] = errors_read >= max_lines or res.truncated
         return True
 
     # --- Linux: /var/log files and dmesg --------------------------------------------------------------------
@@ -144,7 +145,7 @@ class LogsCollector(Collector):
         now = dt.datetime.now(dt.UTC)
         since = now - dt.timedelta(hours=hours) if hours > 0 else None
         events: list[LogEvent] = []
-        files: list[dict[str, Any]] = []
+        files: list[LogFile] = []
         for path in paths:
             ctx.cancel.raise_if_cancelled()
             text, info, problem = read_tail(ctx, str(path), tail_bytes)
@@ -158,11 +159,11 @@ class LogsCollector(Collector):
             section.skip("log files", f"none of {', '.join(map(str, paths))} exists on this machine")
         events.extend(self._dmesg(ctx, section, since))
         summary = summarize(events)
-        if files or section.data.get("dmesg"):
-            section.data["source"] = "files" if files else "dmesg"
-            section.data["files"] = files
-            section.data.update(summary)
-            section.data["capped"] = any(f["truncated"] for f in files)
+        if files or _data(section).get("dmesg"):
+            _data(section)["source"] = "files" if files else "dmesg"
+            _data(section)["files"] = files
+            _data(section).update(summary)
+            _data(section)["capped"] = any(f["truncated"] for f in files)
 
     def _dmesg(self, ctx: CollectContext, section: Section, since: dt.datetime | None) -> list[LogEvent]:
         for argv in (["dmesg", "-x", "--time-format=iso"], ["dmesg", "-x"], ["dmesg"]):
@@ -171,7 +172,7 @@ class LogsCollector(Collector):
                 section.skip("kernel log (dmesg)", "dmesg is not installed")
                 return []
             if res.ok:
-                section.data["dmesg"] = True
+                _data(section)["dmesg"] = True
                 return jp.parse_dmesg(res.stdout, since=since)
             err = res.stderr or ""
             if "Operation not permitted" in err or "Permission denied" in err:
@@ -187,7 +188,7 @@ class LogsCollector(Collector):
 
     def _windows(self, ctx: CollectContext, section: Section, hours: float, max_lines: int) -> None:
         h = hours if hours > 0 else 24.0  # the event log has no "since boot" filter
-        section.data["since_hours"] = h
+        _data(section)["since_hours"] = h
         script = (
             "[Console]::OutputEncoding=[Text.Encoding]::UTF8; "
             "$e = Get-WinEvent -FilterHashtable @{LogName='System','Application'; Level=1,2; "
@@ -203,9 +204,9 @@ class LogsCollector(Collector):
             except ValueError as exc:
                 section.skip("event log (PowerShell)", str(exc))
             else:
-                section.data["source"] = "windows-eventlog"
-                section.data.update(summarize(events))
-                section.data["capped"] = len(events) >= max_lines
+                _data(section)["source"] = "windows-eventlog"
+                _data(section).update(summarize(events))
+                _data(section)["capped"] = len(events) >= max_lines
                 return
         else:
             section.skip("event log (PowerShell)", res.why_failed())
@@ -223,15 +224,15 @@ class LogsCollector(Collector):
             else:
                 section.skip(f"event log {log} (wevtutil)", wres.why_failed())
         if got:
-            section.data["source"] = "windows-eventlog"
-            section.data.update(summarize(events))
-            section.data["capped"] = len(events) >= 2 * max_lines
+            _data(section)["source"] = "windows-eventlog"
+            _data(section).update(summarize(events))
+            _data(section)["capped"] = len(events) >= 2 * max_lines
 
     # --- macOS ---------------------------------------------------------------------------------------------
 
     def _macos(self, ctx: CollectContext, section: Section, hours: float) -> None:
         h = hours if hours > 0 else 24.0
-        section.data["since_hours"] = h
+        _data(section)["since_hours"] = h
         last = f"{max(1, int(h * 60))}m"
         pred = "messageType == error or messageType == fault"
         for style, parse in (("ndjson", macos_log.parse_ndjson), ("syslog", macos_log.parse_syslog_style)):
@@ -241,9 +242,9 @@ class LogsCollector(Collector):
                 section.skip("unified log", res.why_failed())
                 return
             if res.ok:
-                section.data["source"] = "macos-unified-log"
-                section.data.update(summarize(parse(res.stdout)))
-                section.data["capped"] = res.truncated
+                _data(section)["source"] = "macos-unified-log"
+                _data(section).update(summarize(parse(res.stdout)))
+                _data(section)["capped"] = res.truncated
                 return
             if "style" not in (res.stderr or "").lower():  # not an old `log` without ndjson: give up
                 section.skip("unified log", res.why_failed())
@@ -273,10 +274,10 @@ def number_option(ctx: CollectContext, section: Section, collector: str, key: st
     return number
 
 
-def read_tail(ctx: CollectContext, path: str, max_bytes: int) -> tuple[str | None, dict[str, Any], str | None]:
+def read_tail(ctx: CollectContext, path: str, max_bytes: int) -> tuple[str | None, LogFile, str | None]:
     """The last `max_bytes` of a file on the host as text (undecodable bytes replaced), with facts about it, and
-    a skip reason when it exists but cannot be read. A missing file gives (None, {}, None)."""
-    info: dict[str, Any] = {"path": path, "size": None, "bytes_read": 0, "truncated": False}
+    a skip reason when it exists but cannot be read. A missing file gives (None, facts, None)."""
+    info: LogFile = {"path": path, "size": None, "bytes_read": 0, "truncated": False}
     st = ctx.host.run(["stat", "-L", "-c", "%s", path], timeout=3.0, cancel=ctx.cancel)
     size: int | None = None
     if st.ok and st.stdout.strip().isdigit():
@@ -284,22 +285,22 @@ def read_tail(ctx: CollectContext, path: str, max_bytes: int) -> tuple[str | Non
     elif not st.missing:
         err = st.stderr or ""
         if "No such file" in err:
-            return None, {}, None
+            return None, info, None
         if "Permission denied" in err:
-            return None, {}, _unreadable(ctx)
+            return None, info, _unreadable(ctx)
     info["size"] = size
     if size is None or size <= max_bytes:
         data = ctx.host.read_file(path, max_bytes)
         if data is None:
-            return (None, {}, _unreadable(ctx)) if size is not None else (None, {}, None)
+            return (None, info, _unreadable(ctx)) if size is not None else (None, info, None)
         info["bytes_read"] = len(data)
         info["truncated"] = size is None and len(data) >= max_bytes
         return decode(data), info, None
     res = ctx.host.run(["tail", "-c", str(max_bytes), path], timeout=CMD_TIMEOUT, cancel=ctx.cancel)
     if not res.ok:
         if "Permission denied" in (res.stderr or ""):
-            return None, {}, _unreadable(ctx)
-        return None, {}, f"could not read the end of the file: {res.why_failed()}"
+            return None, info, _unreadable(ctx)
+        return None, info, f"could not read the end of the file: {res.why_failed()}"
     text = res.stdout
     cut = text.find("\n")
     text = text[cut + 1:] if cut >= 0 else ""  # the first line is cut in the middle
@@ -312,3 +313,8 @@ def _unreadable(ctx: CollectContext) -> str:
     if ctx.is_admin:
         return "permission denied, even with administrator rights"
     return RIGHTS
+
+
+def _data(section: Section) -> LogsData:
+    """The section's data, typed by its definition (`diagnostics.sections.logs`)."""
+    return cast(LogsData, section.data)

@@ -6,10 +6,11 @@ Local machine: psutil. Remote Linux host: /proc/meminfo through `ctx.host`. Size
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from ..host import Host, decode
 from ..model import Section
+from ..sections.memory import ContainerLimit, MemoryData, Ram, Swap
 from .base import CollectContext, Collector
 from .cpu import parse_pressure
 
@@ -39,10 +40,10 @@ def parse_meminfo(text: str) -> dict[str, int]:
     return out
 
 
-def memory_from_meminfo(mi: dict[str, int]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def memory_from_meminfo(mi: dict[str, int]) -> tuple[Ram | None, Swap | None]:
     """(ram, swap) in the same shape as the psutil path, or None where /proc/meminfo lacks the numbers."""
-    ram: dict[str, Any] | None = None
-    swap: dict[str, Any] | None = None
+    ram: Ram | None = None
+    swap: Swap | None = None
     total = mi.get("MemTotal")
     if total:
         avail = mi.get("MemAvailable")
@@ -65,7 +66,7 @@ CGROUP_V1 = ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memo
              "/sys/fs/cgroup/memory/memory.stat")
 
 
-def cgroup_limit(host: Host, ram_total: int | None) -> dict[str, Any] | None:
+def cgroup_limit(host: Host, ram_total: int | None) -> ContainerLimit | None:
     """The memory limit of the cgroup we run in (a container, a systemd slice), when it is below the RAM.
 
     Usage leaves out inactive file cache, which the kernel drops before it reaches the limit."""
@@ -103,7 +104,7 @@ class MemoryCollector(Collector):
 
     def collect(self, ctx: CollectContext, section: Section) -> None:
         host = ctx.host
-        d = section.data
+        d = cast(MemoryData, section.data)
         if host.is_local:
             import psutil
 

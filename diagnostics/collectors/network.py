@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import ClassVar, cast
 
 from ..host import decode
 from ..model import Section
 from ..net import dnsconf, interfaces, proxy, routes
+from ..sections.network import Dns, NetworkData, Route
 from .base import CollectContext, Collector
 
 
@@ -29,7 +30,7 @@ class NetworkCollector(Collector):
     def _interfaces(self, ctx: CollectContext, section: Section) -> None:
         host = ctx.host
         if host.is_local:
-            section.data["interfaces"] = interfaces.local_interfaces()
+            _data(section)["interfaces"] = interfaces.local_interfaces()
             return
         res = host.run(["ip", "-j", "addr"], timeout=3.0, cancel=ctx.cancel)
         if not res.ok:
@@ -47,14 +48,14 @@ class NetworkCollector(Collector):
                 iface["counters"] = counters[iface["name"]]
         if dev is None:
             section.skip("interface counters", "/proc/net/dev could not be read")
-        section.data["interfaces"] = found
+        _data(section)["interfaces"] = found
 
     # -- default routes -----------------------------------------------------------------------------------
     def _routes(self, ctx: CollectContext, section: Section) -> None:
         host = ctx.host
         v4 = host.read_file("/proc/net/route")
         v6 = host.read_file("/proc/net/ipv6_route")
-        found: list[dict[str, Any]] = []
+        found: list[Route] = []
         source = []
         if v4 is not None:
             found += routes.parse_proc_route(decode(v4))
@@ -80,8 +81,8 @@ class NetworkCollector(Collector):
                     section.skip(f"default gateway ({fam})", str(exc))
             if not source:
                 return
-        section.data["default_routes"] = found
-        section.data["routes_source"] = source
+        _data(section)["default_routes"] = found
+        _data(section)["routes_source"] = source
 
     # -- DNS ----------------------------------------------------------------------------------------------
     def _dns(self, ctx: CollectContext, section: Section) -> None:
@@ -91,8 +92,9 @@ class NetworkCollector(Collector):
             section.skip("dns servers", f"{dnsconf.RESOLV_CONF} does not exist or cannot be read"
                          if host.platform == "linux" else f"not read on {host.platform} yet")
             return
-        dns: dict[str, Any] = {"source": dnsconf.RESOLV_CONF, **dnsconf.parse_resolv_conf(decode(raw))}
-        dns["resolver"] = "systemd-resolved" if dnsconf.uses_resolved_stub(dns["nameservers"]) else "resolv.conf"
+        conf = dnsconf.parse_resolv_conf(decode(raw))
+        resolver = "systemd-resolved" if dnsconf.uses_resolved_stub(conf["nameservers"]) else "resolv.conf"
+        dns: Dns = {"source": dnsconf.RESOLV_CONF, **conf, "resolver": resolver}
         if dns["resolver"] == "systemd-resolved":
             up = host.read_file(dnsconf.RESOLVED_UPSTREAM)
             if up is None:
@@ -102,7 +104,7 @@ class NetworkCollector(Collector):
                 upstream = dnsconf.parse_resolv_conf(decode(up))
                 dns["upstream_nameservers"] = upstream["nameservers"]
                 dns["upstream_source"] = dnsconf.RESOLVED_UPSTREAM
-        section.data["dns"] = dns
+        _data(section)["dns"] = dns
 
     # -- proxy --------------------------------------------------------------------------------------------
     def _proxy(self, ctx: CollectContext, section: Section) -> None:
@@ -112,4 +114,9 @@ class NetworkCollector(Collector):
         info = proxy.collect_proxy(env, decode(etc) if etc is not None else None)
         if not host.is_local:
             info["note"] = "on a remote host only /etc/environment is read, not a login session's variables"
-        section.data["proxy"] = info
+        _data(section)["proxy"] = info
+
+
+def _data(section: Section) -> NetworkData:
+    """The section's data, typed by its definition (`diagnostics.sections.network`)."""
+    return cast(NetworkData, section.data)

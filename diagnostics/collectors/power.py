@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any
+from typing import cast
 
 from ..host import Host, decode
 from ..model import Section
+from ..sections.power import Battery, PowerData, Temperature
 from .base import CollectContext, Collector
 
 POWER_SUPPLY = "/sys/class/power_supply"
@@ -71,10 +72,10 @@ def _num(kv: dict[str, str], key: str) -> float | None:
         return None
 
 
-def batteries_from_uevents(supplies: dict[str, dict[str, str]]) -> tuple[list[dict[str, Any]], bool | None]:
+def batteries_from_uevents(supplies: dict[str, dict[str, str]]) -> tuple[list[Battery], bool | None]:
     """The system batteries (not a mouse's or a headset's) and whether mains power is connected."""
     mains: bool | None = None
-    bats: list[dict[str, Any]] = []
+    bats: list[Battery] = []
     for name, kv in supplies.items():
         kind = kv.get("TYPE", "")
         if kind in ("Mains", "USB", "USB_C", "USB_PD", "Wireless") and "ONLINE" in kv:
@@ -89,7 +90,7 @@ def batteries_from_uevents(supplies: dict[str, dict[str, str]]) -> tuple[list[di
         percent = _num(kv, "CAPACITY")
         if percent is None and now is not None and full:
             percent = 100.0 * now / full
-        b: dict[str, Any] = {
+        b: Battery = {
             "name": name,
             "percent": round(percent, 1) if percent is not None else None,
             "status": status.lower(),
@@ -114,9 +115,9 @@ def batteries_from_uevents(supplies: dict[str, dict[str, str]]) -> tuple[list[di
     return bats, mains
 
 
-def temperatures_from_sysfs(values: dict[str, str]) -> list[dict[str, Any]]:
+def temperatures_from_sysfs(values: dict[str, str]) -> list[Temperature]:
     """Readings from hwmon files (tempN_input, _label, _max, _crit; millidegrees) and thermal zones."""
-    sensors: list[dict[str, Any]] = []
+    sensors: list[Temperature] = []
     for path, value in sorted(values.items()):
         if not path.endswith("_input") or "/temp" not in path:
             continue
@@ -174,7 +175,7 @@ class PowerCollector(Collector):
 
     def _linux(self, ctx: CollectContext, section: Section) -> None:
         host = ctx.host
-        d = section.data
+        d = cast(PowerData, section.data)
         bats, mains = batteries_from_uevents(read_uevents(host))
         if bats:
             d["batteries"] = bats
@@ -199,7 +200,7 @@ class PowerCollector(Collector):
     def _psutil(self, section: Section) -> None:
         import psutil
 
-        d = section.data
+        d = cast(PowerData, section.data)
         try:
             b = psutil.sensors_battery()
         except (AttributeError, NotImplementedError, OSError):
@@ -208,7 +209,7 @@ class PowerCollector(Collector):
             section.skip("battery", "no battery (a desktop, server or virtual machine)")
         else:
             left = b.secsleft if isinstance(b.secsleft, int) and b.secsleft >= 0 else None
-            bat = {"name": "battery", "percent": round(b.percent, 1),
+            bat: Battery = {"name": "battery", "percent": round(b.percent, 1),
                    "status": "charging" if b.power_plugged else "discharging", "health_percent": None,
                    "cycle_count": None, "technology": None, "manufacturer": None, "model": None,
                    "capacity_level": None, "health_status": None, "seconds_left": left}
@@ -225,7 +226,7 @@ class PowerCollector(Collector):
         except Exception as exc:
             section.skip("temperatures", f"the sensors could not be read: {exc}")
             return
-        temps = [{"chip": chip, "label": e.label or chip, "celsius": round(e.current, 1),
+        temps: list[Temperature] = [{"chip": chip, "label": e.label or chip, "celsius": round(e.current, 1),
                   "high": e.high or None, "critical": e.critical or None}
                  for chip, entries in raw.items() for e in entries]
         if temps:

@@ -8,10 +8,11 @@ Command lines are not collected: they can hold passwords.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from ..cancel import Cancelled
 from ..model import Section
+from ..sections.processes import ProcessEntry, ProcessesData, ProcessSummary, Zombie
 from .base import CollectContext, Collector
 
 SAMPLE_S = 0.2
@@ -40,14 +41,14 @@ def parse_ps(text: str) -> list[dict[str, Any]]:
     return procs
 
 
-def summarise(procs: list[dict[str, Any]], total_memory: int | None) -> dict[str, Any]:
+def summarise(procs: list[dict[str, Any]], total_memory: int | None) -> ProcessSummary:
     """The section's data from one snapshot of processes (each: pid, ppid, name, username, status,
     cpu_percent, rss)."""
     by_pid = {p["pid"]: p for p in procs}
 
-    def brief(p: dict[str, Any]) -> dict[str, Any]:
-        out = {"pid": p["pid"], "name": p["name"], "username": p.get("username"),
-               "cpu_percent": round(p.get("cpu_percent") or 0.0, 1), "rss": p.get("rss") or 0}
+    def brief(p: dict[str, Any]) -> ProcessEntry:
+        out: ProcessEntry = {"pid": p["pid"], "name": p["name"], "username": p.get("username"),
+                             "cpu_percent": round(p.get("cpu_percent") or 0.0, 1), "rss": p.get("rss") or 0}
         if total_memory:
             out["memory_percent"] = round(100.0 * out["rss"] / total_memory, 1)
         return out
@@ -56,7 +57,7 @@ def summarise(procs: list[dict[str, Any]], total_memory: int | None) -> dict[str
     busy = [p for p in live if (p.get("cpu_percent") or 0.0) > 0.0]  # idle processes are no "top"
     top_cpu = sorted(busy, key=lambda p: (-(p.get("cpu_percent") or 0.0), p["pid"]))[:TOP_N]
     top_mem = sorted(live, key=lambda p: (-(p.get("rss") or 0), p["pid"]))[:TOP_N]
-    zombies = []
+    zombies: list[Zombie] = []
     for p in procs:
         if p["status"] == "zombie":
             parent = by_pid.get(p.get("ppid") or -1)
@@ -131,9 +132,10 @@ class ProcessesCollector(Collector):
                 except (psutil.Error, KeyError):  # gone, denied, or a uid without a name
                     users[pid] = None
             entry["username"] = users[pid]
-        section.data.update(summary)
-        section.data["cpu_basis"] = f"sampled over {SAMPLE_S:g} s"
-        section.data["cpu_count"] = psutil.cpu_count() or 1
+        data = cast(ProcessesData, section.data)
+        data.update(summary)
+        data["cpu_basis"] = f"sampled over {SAMPLE_S:g} s"
+        data["cpu_count"] = psutil.cpu_count() or 1
         if denied:
             section.skip("cpu of some processes",
                          f"{denied} processes belong to other users and could not be sampled without admin rights")
@@ -156,5 +158,6 @@ class ProcessesCollector(Collector):
                         total_mem = int(line.split()[1]) * 1024
                     except (ValueError, IndexError):
                         pass
-        section.data.update(summarise(procs, total_mem))
-        section.data["cpu_basis"] = "average over each process's lifetime (ps)"
+        data = cast(ProcessesData, section.data)
+        data.update(summarise(procs, total_mem))
+        data["cpu_basis"] = "average over each process's lifetime (ps)"

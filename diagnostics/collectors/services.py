@@ -6,11 +6,12 @@ read), restart_threshold (3, restarts that make a restart loop).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from ..model import Section
 from ..parsers import systemd as sp
 from ..parsers.journal import parse_short_iso_lines
+from ..sections.services import ServicesData
 from .base import CollectContext, Collector
 from .logs import number_option
 
@@ -44,8 +45,9 @@ class ServicesCollector(Collector):
                 section.skip("systemd units", res.why_failed())
                 return
             units = sp.parse_failed_units_text(res.stdout)
-        section.data["failed"] = units
-        section.data["failed_count"] = len(units)
+        data = cast(ServicesData, section.data)
+        data["failed"] = units
+        data["failed_count"] = len(units)
 
         n_lines = int(number_option(ctx, section, "services", "log_lines", 5, minimum=1))
         max_units = int(number_option(ctx, section, "services", "max_units", 20))
@@ -63,6 +65,6 @@ class ServicesCollector(Collector):
         sres = host.run(["systemctl", "show", "--no-pager", "--property=Id,NRestarts,ActiveState,SubState,Result",
                          "*.service"], timeout=CMD_TIMEOUT, cancel=ctx.cancel)
         if sres.ok:
-            section.data["restart_loops"] = sp.restart_loops(sp.parse_show(sres.stdout), threshold)
+            data["restart_loops"] = sp.restart_loops(sp.parse_show(sres.stdout), threshold)
         else:
             section.skip("restart counts", sres.why_failed())

@@ -15,13 +15,14 @@ import os
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from common.deadline import Ended, start, watch
 
 from ..cancel import Cancelled, CancelToken
 from ..host import Host, decode
 from ..model import Section
+from ..sections.storage import Mount, MountSize, StorageData
 from .base import CollectContext, Collector
 
 STATVFS_TIMEOUT_S = 1.5  # all mounts are measured in parallel; whatever has not answered by then is skipped
@@ -99,23 +100,23 @@ def select_mounts(mounts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], i
     return list(by_mp.values()), ignored
 
 
-def usage_from_statvfs(st: os.statvfs_result) -> dict[str, Any]:
+def usage_from_statvfs(st: os.statvfs_result) -> tuple[MountSize, bool]:
+    """The size and inode use of a mount, and whether statvfs says it is read-only."""
     frsize = st.f_frsize or st.f_bsize
     total = st.f_blocks * frsize
     used = (st.f_blocks - st.f_bfree) * frsize
     free = st.f_bavail * frsize
     usable = used + free
-    out: dict[str, Any] = {
+    out: MountSize = {
         "total": total, "used": used, "free": free,
         "percent": round(100.0 * used / usable, 1) if usable else 0.0,
     }
     out.update(inodes(st.f_files, st.f_files - st.f_ffree, st.f_favail))
     flag_ro = getattr(os, "ST_RDONLY", 1)
-    out["statvfs_read_only"] = bool(st.f_flag & flag_ro)
-    return out
+    return out, bool(st.f_flag & flag_ro)
 
 
-def inodes(total: int, used: int, free: int) -> dict[str, Any]:
+def inodes(total: int, used: int, free: int) -> MountSize:
     if total <= 0:  # btrfs, some FUSE and network filesystems have no fixed inode table
         return {"inodes_total": None, "inodes_used": None, "inodes_free": None, "inodes_percent": None}
     usable = used + free
@@ -210,13 +211,14 @@ class StorageCollector(Collector):
             ft = read_text(host, "/etc/fstab")
             for e in parse_mounts(ft or ""):
                 fstab[e["mountpoint"]] = e["options"]
-        rows: list[dict[str, Any]] = []
-        section.data["mounts"] = rows
-        section.data["pseudo_mounts_ignored"] = ignored
+        rows: list[Mount] = []
+        data = cast(StorageData, section.data)
+        data["mounts"] = rows
+        data["pseudo_mounts_ignored"] = ignored
         first_of_device: dict[str, str] = {}
         for m in mounts:
             ro = "ro" in m["options"]
-            row: dict[str, Any] = {
+            row: Mount = {
                 "mountpoint": m["mountpoint"], "device": m["device"], "fstype": m["fstype"],
                 "read_only": ro,
                 "read_only_expected": m["fstype"] in READ_ONLY_BY_DESIGN
@@ -240,7 +242,7 @@ class StorageCollector(Collector):
         else:
             self._measure_remote(ctx, rows, section)
 
-    def _measure_local(self, ctx: CollectContext, rows: list[dict[str, Any]], section: Section) -> None:
+    def _measure_local(self, ctx: CollectContext, rows: list[Mount], section: Section) -> None:
         paths = [r["mountpoint"] for r in rows]
         if hasattr(os, "statvfs"):
             results = _statvfs_all(paths, STATVFS_TIMEOUT_S, ctx.cancel)
@@ -253,8 +255,8 @@ class StorageCollector(Collector):
                 elif isinstance(res, OSError):
                     section.skip(f"mount {r['mountpoint']}", f"could not be measured: {res.strerror or res}")
                 else:
-                    u = usage_from_statvfs(res)
-                    if u.pop("statvfs_read_only"):
+                    u, statvfs_read_only = usage_from_statvfs(res)
+                    if statvfs_read_only:
                         r["read_only"] = True
                     r.update(u)
         else:
@@ -271,7 +273,7 @@ class StorageCollector(Collector):
                               "percent": round(res.percent, 1)})
                     r.update(inodes(0, 0, 0))
 
-    def _measure_remote(self, ctx: CollectContext, rows: list[dict[str, Any]], section: Section) -> None:
+    def _measure_remote(self, ctx: CollectContext, rows: list[Mount], section: Section) -> None:
         host = ctx.host
         paths = [r["mountpoint"] for r in rows]
         if not paths:

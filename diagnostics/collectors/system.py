@@ -12,10 +12,11 @@ import datetime as dt
 import platform
 import shlex
 import time
-from typing import Any
+from typing import cast
 
 from ..host import Host, decode
 from ..model import Section
+from ..sections.system import Machine, SystemData, Virtualization
 from .base import CollectContext, Collector
 
 # systemd-detect-virt names for containers (the rest of its answers are virtual machines)
@@ -84,7 +85,7 @@ class SystemCollector(Collector):
 
     def collect(self, ctx: CollectContext, section: Section) -> None:
         host = ctx.host
-        d = section.data
+        d = cast(SystemData, section.data)
         if host.platform == "linux":
             self._os_linux(host, d, section)
         elif host.is_local:
@@ -105,7 +106,7 @@ class SystemCollector(Collector):
             self._machine_other(d, section)
 
     # --- OS -----------------------------------------------------------------------------------------------
-    def _os_linux(self, host: Host, d: dict[str, Any], section: Section) -> None:
+    def _os_linux(self, host: Host, d: SystemData, section: Section) -> None:
         for path in ("/etc/os-release", "/usr/lib/os-release"):
             text = read_text(host, path)
             if text is not None:
@@ -127,7 +128,7 @@ class SystemCollector(Collector):
             d["os"] = {"name": platform.system(), "pretty_name": platform.system(), "id": "linux",
                        "id_like": [], "version": "", "version_id": "", "codename": "", "source": "platform"}
 
-    def _os_other(self, d: dict[str, Any]) -> None:
+    def _os_other(self, d: SystemData) -> None:
         system = platform.system()
         if system == "Darwin":
             ver = platform.mac_ver()[0]
@@ -142,7 +143,7 @@ class SystemCollector(Collector):
                        "codename": "", "source": "platform"}
 
     # --- kernel, hostname, architecture -------------------------------------------------------------------
-    def _kernel_and_names(self, ctx: CollectContext, d: dict[str, Any], section: Section) -> None:
+    def _kernel_and_names(self, ctx: CollectContext, d: SystemData, section: Section) -> None:
         host = ctx.host
         if host.is_local:
             import socket
@@ -171,7 +172,7 @@ class SystemCollector(Collector):
             section.skip("architecture", res.why_failed())
 
     # --- uptime -------------------------------------------------------------------------------------------
-    def _uptime(self, ctx: CollectContext, d: dict[str, Any], section: Section) -> None:
+    def _uptime(self, ctx: CollectContext, d: SystemData, section: Section) -> None:
         host = ctx.host
         if host.platform == "linux":
             up = read_text(host, "/proc/uptime")
@@ -217,9 +218,9 @@ class SystemCollector(Collector):
         d["boot_time"] = _iso(boot)
 
     # --- virtualisation -----------------------------------------------------------------------------------
-    def _virtualisation(self, ctx: CollectContext, d: dict[str, Any], section: Section) -> None:
+    def _virtualisation(self, ctx: CollectContext, d: SystemData, section: Section) -> None:
         host = ctx.host
-        virt: dict[str, Any] = {"vm": None, "container": None, "method": "", "evidence": []}
+        virt: Virtualization = {"vm": None, "container": None, "method": "", "evidence": []}
         d["virtualization"] = virt
         if host.which("systemd-detect-virt") is not None or not host.is_local:
             vm = host.run(["systemd-detect-virt", "--vm"], timeout=2.0, cancel=ctx.cancel)
@@ -270,7 +271,7 @@ class SystemCollector(Collector):
                 virt["vm"] = "unknown hypervisor"
 
     # --- machine model ------------------------------------------------------------------------------------
-    def _machine_linux(self, host: Host, d: dict[str, Any], section: Section) -> None:
+    def _machine_linux(self, host: Host, d: SystemData, section: Section) -> None:
         fields = {"vendor": "sys_vendor", "product": "product_name", "version": "product_version",
                   "board_vendor": "board_vendor", "board": "board_name", "bios_version": "bios_version",
                   "chassis_type": "chassis_type"}
@@ -284,13 +285,13 @@ class SystemCollector(Collector):
             if dt_model and dt_model.strip("\x00 \n"):
                 machine["product"] = dt_model.strip("\x00 \n")
         if machine:
-            d["machine"] = machine
+            d["machine"] = cast(Machine, machine)  # keys from `fields`, all of them Machine keys
             if "product" not in machine:
                 section.skip("machine.product", "the firmware does not name the product (DMI product_name)")
         else:
             section.skip("machine", "no DMI or device-tree model is readable (common in containers and some VMs)")
 
-    def _machine_other(self, d: dict[str, Any], section: Section) -> None:
+    def _machine_other(self, d: SystemData, section: Section) -> None:
         if platform.system() == "Darwin":
             d["machine"] = {"vendor": "Apple", "product": platform.machine()}
         else:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ..sections.network import ResolvConf
 
 RESOLV_CONF = "/etc/resolv.conf"
 RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 RESOLVED_STUBS = frozenset({"127.0.0.53", "127.0.0.54"})
 
 
-def parse_resolv_conf(text: str) -> dict[str, Any]:
+def parse_resolv_conf(text: str) -> ResolvConf:
     """nameservers (in order), search domains and options, as the C library reads them.
 
     Comments start with '#' or ';'. `domain` and `search` override each other: the last one wins.

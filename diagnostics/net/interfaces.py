@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
-from typing import Any
+
+from ..sections.network import Address, Interface
 
 COUNTER_KEYS = ("bytes_sent", "bytes_recv", "packets_sent", "packets_recv", "errin", "errout", "dropin", "dropout")
 
@@ -21,7 +22,7 @@ def _prefixlen(netmask: str | None, family: str) -> int | None:
         return None
 
 
-def local_interfaces() -> list[dict[str, Any]]:
+def local_interfaces() -> list[Interface]:
     """This machine's interfaces through psutil (works on Linux, macOS and Windows)."""
     import psutil
 
@@ -31,10 +32,10 @@ def local_interfaces() -> list[dict[str, Any]]:
         counters = psutil.net_io_counters(pernic=True)
     except (OSError, RuntimeError):
         counters = {}
-    out: list[dict[str, Any]] = []
+    out: list[Interface] = []
     for name in sorted(set(addrs) | set(stats)):
         st = stats.get(name)
-        iface: dict[str, Any] = {
+        iface: Interface = {
             "name": name,
             "up": bool(st.isup) if st else None,
             "mtu": st.mtu if st else None,
@@ -61,18 +62,18 @@ def local_interfaces() -> list[dict[str, Any]]:
     return out
 
 
-def parse_ip_addr_json(text: str) -> list[dict[str, Any]]:
+def parse_ip_addr_json(text: str) -> list[Interface]:
     """Interfaces from `ip -j addr` output (remote Linux hosts)."""
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
         raise ValueError(f"`ip -j addr` printed something that is not JSON: {exc}") from None
-    out: list[dict[str, Any]] = []
+    out: list[Interface] = []
     for r in rows if isinstance(rows, list) else []:
         if not isinstance(r, dict) or "ifname" not in r:
             continue
         flags = [str(f) for f in r.get("flags", [])]
-        addresses = []
+        addresses: list[Address] = []
         for a in r.get("addr_info", []):
             fam = {"inet": "ipv4", "inet6": "ipv6"}.get(a.get("family"))
             if fam and a.get("local"):

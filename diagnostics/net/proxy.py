@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..sections.network import Proxy, ProxySetting
+
 ETC_ENVIRONMENT = "/etc/environment"
 PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
 DEFAULT_PORTS = {"http": 80, "https": 443, "socks": 1080, "socks4": 1080, "socks4a": 1080, "socks5": 1080,
@@ -93,7 +95,7 @@ def endpoint(value: str) -> tuple[str, int] | None:
     return parts.hostname, port or DEFAULT_PORTS.get(parts.scheme.lower(), 80)
 
 
-def collect_proxy(env: Mapping[str, str], etc_environment: str | None) -> dict[str, Any]:
+def collect_proxy(env: Mapping[str, str], etc_environment: str | None) -> Proxy:
     """Every proxy variable found (any case), where it came from, and the effective value per scheme.
 
     The process environment wins over /etc/environment, and a lowercase variable over its uppercase twin
@@ -102,7 +104,7 @@ def collect_proxy(env: Mapping[str, str], etc_environment: str | None) -> dict[s
     sources: list[tuple[str, Mapping[str, str]]] = [("environment", env)]
     if etc_environment is not None:
         sources.append((ETC_ENVIRONMENT, parse_environment_file(etc_environment)))
-    settings: list[dict[str, str]] = []
+    settings: list[ProxySetting] = []
     effective: dict[str, str] = {}
     for source, values in sources:
         for var in PROXY_VARS:

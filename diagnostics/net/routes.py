@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from typing import Any
+
+from ..sections.network import Route
 
 RTF_UP = 0x0001
 RTF_GATEWAY = 0x0002
@@ -13,14 +14,14 @@ RTF_REJECT = 0x0200
 
 
 def _route(family: str, gateway: str | None, interface: str, metric: int,
-           flags: list[str] | None = None) -> dict[str, Any]:
+           flags: list[str] | None = None) -> Route:
     return {"family": family, "gateway": gateway, "interface": interface, "metric": metric,
             "flags": flags or []}
 
 
-def parse_proc_route(text: str) -> list[dict[str, Any]]:
+def parse_proc_route(text: str) -> list[Route]:
     """IPv4 default routes from the text of /proc/net/route (hex fields, little-endian addresses)."""
-    out: list[dict[str, Any]] = []
+    out: list[Route] = []
     for line in text.splitlines()[1:]:
         f = line.split()
         if len(f) < 8:
@@ -41,9 +42,9 @@ def _hex_to_ipv6(h: str) -> str:
     return socket.inet_ntop(socket.AF_INET6, bytes.fromhex(h))
 
 
-def parse_proc_ipv6_route(text: str) -> list[dict[str, Any]]:
+def parse_proc_ipv6_route(text: str) -> list[Route]:
     """IPv6 default routes from the text of /proc/net/ipv6_route (reject routes such as lo's are left out)."""
-    out: list[dict[str, Any]] = []
+    out: list[Route] = []
     for line in text.splitlines():
         f = line.split()
         if len(f) < 10 or len(f[0]) != 32:
@@ -60,13 +61,13 @@ def parse_proc_ipv6_route(text: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: r["metric"])
 
 
-def parse_ip_route_json(text: str, family: str = "ipv4") -> list[dict[str, Any]]:
+def parse_ip_route_json(text: str, family: str = "ipv4") -> list[Route]:
     """Default routes from `ip -j route show` (or `ip -j -6 route show`) output."""
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
         raise ValueError(f"`ip -j route` printed something that is not JSON: {exc}") from None
-    out: list[dict[str, Any]] = []
+    out: list[Route] = []
     for r in rows if isinstance(rows, list) else []:
         if not isinstance(r, dict) or r.get("dst") != "default" or r.get("type", "unicast") != "unicast":
             continue

@@ -24,7 +24,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from ..sections.logs import LogGroup, LogSummary, OomKill, Segfault
 
 ERROR_MAX_PRIORITY = 3  # 0..3 are errors and worse
 SAMPLE_CHARS = 300
@@ -75,7 +77,7 @@ def kernel_oom_kill(message: str) -> tuple[str, int] | None:
     return None
 
 
-def summarize(events: Iterable[LogEvent], *, max_groups: int = 50, max_items: int = 50) -> dict[str, Any]:
+def summarize(events: Iterable[LogEvent], *, max_groups: int = 50, max_items: int = 50) -> LogSummary:
     """Group error events by source and pick out OOM kills and segfaults (from events of any priority)."""
     groups: dict[str, dict[str, Any]] = {}
     ooms: dict[tuple[str, int], dict[str, Any]] = {}
@@ -136,12 +138,14 @@ def summarize(events: Iterable[LogEvent], *, max_groups: int = 50, max_items: in
         out_groups.append(g)
     oom_list = sorted(ooms.values(), key=lambda o: o["time"] or "", reverse=True)
     seg_list = sorted(segfaults, key=lambda o: o["time"] or "", reverse=True)
+    # built as plain dicts above (a group carries working keys until the end); their shapes are the entries of
+    # diagnostics.sections.logs, which the rules check before they read them
     return {
         "errors_total": total,
-        "groups": out_groups,
+        "groups": cast(list[LogGroup], out_groups),
         "groups_omitted": max(0, len(ordered) - max_groups),
-        "oom_kills": oom_list[:max_items],
-        "segfaults": seg_list[:max_items],
+        "oom_kills": cast(list[OomKill], oom_list[:max_items]),
+        "segfaults": cast(list[Segfault], seg_list[:max_items]),
     }
 
 

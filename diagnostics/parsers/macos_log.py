@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any
 
+from ..sections.logs import LogSummary
 from .logevents import LogEvent, parse_iso, summarize
 
 _TYPE_PRIORITY = {"fault": 2, "error": 3, "default": 5, "info": 6, "debug": 7}
@@ -83,9 +84,9 @@ def parse_syslog_style(text: str) -> list[LogEvent]:
     return events
 
 
-def summarize_ndjson(text: str) -> dict[str, Any]:
+def summarize_ndjson(text: str) -> LogSummary:
     return summarize(parse_ndjson(text))
 
 
-def summarize_syslog_style(text: str) -> dict[str, Any]:
+def summarize_syslog_style(text: str) -> LogSummary:
     return summarize(parse_syslog_style(text))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+
+from ..sections.services import FailedUnit, RestartLoop
 
 _NOT_BOOTED_MARKERS = (
     "System has not been booted with systemd",
@@ -18,11 +19,11 @@ def systemd_not_running(output: str) -> bool:
     return any(m in output for m in _NOT_BOOTED_MARKERS)
 
 
-def _unit(name: str, load: str, active: str, sub: str, description: str) -> dict[str, Any]:
+def _unit(name: str, load: str, active: str, sub: str, description: str) -> FailedUnit:
     return {"unit": name, "load": load, "active": active, "sub": sub, "description": description}
 
 
-def parse_failed_units_json(text: str) -> list[dict[str, Any]] | None:
+def parse_failed_units_json(text: str) -> list[FailedUnit] | None:
     """`systemctl list-units --failed --output=json`; None when the text is not that JSON (older systemd)."""
     try:
         data = json.loads(text)
@@ -30,7 +31,7 @@ def parse_failed_units_json(text: str) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(data, list):
         return None
-    out = []
+    out: list[FailedUnit] = []
     for row in data:
         if not isinstance(row, dict) or not row.get("unit"):
             continue
@@ -39,10 +40,10 @@ def parse_failed_units_json(text: str) -> list[dict[str, Any]] | None:
     return out
 
 
-def parse_failed_units_text(text: str) -> list[dict[str, Any]]:
+def parse_failed_units_text(text: str) -> list[FailedUnit]:
     """`systemctl list-units --failed --no-legend --plain` (also tolerates the bullet and legend of the
     default format)."""
-    out = []
+    out: list[FailedUnit] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(("UNIT ", "LOAD ", "ACTIVE ", "SUB ")) or "loaded units listed" in line:
@@ -74,9 +75,9 @@ def parse_show(text: str) -> list[dict[str, str]]:
     return blocks
 
 
-def restart_loops(blocks: list[dict[str, str]], threshold: int = 3) -> list[dict[str, Any]]:
+def restart_loops(blocks: list[dict[str, str]], threshold: int = 3) -> list[RestartLoop]:
     """Services that systemd restarted at least `threshold` times, or that are waiting to be restarted now."""
-    out: list[dict[str, Any]] = []
+    out: list[RestartLoop] = []
     for b in blocks:
         unit = b.get("Id", "")
         if not unit:

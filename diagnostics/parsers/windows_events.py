@@ -18,6 +18,7 @@ import json
 import re
 from typing import Any
 
+from ..sections.logs import LogSummary
 from .logevents import LogEvent, parse_iso, summarize
 
 # Event levels: 1 Critical, 2 Error, 3 Warning, 4 Information (0 LogAlways is informational too).
@@ -126,9 +127,9 @@ def parse_wevtutil_text(text: str) -> list[LogEvent]:
     return events
 
 
-def summarize_get_winevent_json(text: str) -> dict[str, Any]:
+def summarize_get_winevent_json(text: str) -> LogSummary:
     return summarize(parse_get_winevent_json(text))
 
 
-def summarize_wevtutil_text(text: str) -> dict[str, Any]:
+def summarize_wevtutil_text(text: str) -> LogSummary:
     return summarize(parse_wevtutil_text(text))

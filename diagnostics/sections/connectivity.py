@@ -4,6 +4,8 @@ from typing import Any, Literal, Required, TypedDict
 
 from .contract import allow_extra_keys
 
+Verdict = Literal["online", "limited", "offline", "unknown"]
+
 
 class Check(TypedDict, total=False):
     ok: bool | None  # None: not run / could not tell
@@ -33,5 +35,5 @@ allow_extra_keys(Check)
 class ConnectivityData(TypedDict, total=False):
     config: Required[dict[str, Any]]  # the targets and timeouts used (URL passwords masked)
     checks: Required[dict[str, Check]]  # by check name: dns, gateway, internet, ip, tls, ntp, proxy, clock
-    verdict: Required[Literal["online", "limited", "offline", "unknown"]]
+    verdict: Required[Verdict]
     reasons: Required[list[str]]

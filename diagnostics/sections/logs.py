@@ -40,15 +40,20 @@ class LogFile(TypedDict, total=False):
 allow_extra_keys(LogFile)
 
 
-class LogsData(TypedDict, total=False):
+class LogSummary(TypedDict):
+    """What `diagnostics.parsers.logevents.summarize` makes of the events read."""
+
+    errors_total: int
+    groups: list[LogGroup]
+    groups_omitted: int  # groups beyond the 50 listed
+    oom_kills: list[OomKill]
+    segfaults: list[Segfault]
+
+
+class LogsData(LogSummary, total=False):
     since_hours: Required[float]  # 0: since the last boot
     max_lines: Required[int]
     source: Required[str]  # "journal", "files", "dmesg", "windows-eventlog", "macos-unified-log"
     dmesg: NotRequired[bool]  # the kernel log was read with dmesg
     files: NotRequired[list[LogFile]]  # source "files" / "dmesg"
-    errors_total: Required[int]
-    groups: Required[list[LogGroup]]
-    groups_omitted: Required[int]
-    oom_kills: Required[list[OomKill]]
-    segfaults: Required[list[Segfault]]
     capped: Required[bool]  # max_lines (or a file's tail) was reached: there may be more

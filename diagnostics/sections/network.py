@@ -26,16 +26,19 @@ class Interface(TypedDict, total=False):
 class Route(TypedDict):
     family: str
     gateway: str | None
-    interface: str | None
-    metric: int | None
+    interface: str
+    metric: int
     flags: list[str]
 
 
-class Dns(TypedDict, total=False):
+class ResolvConf(TypedDict):
+    nameservers: list[str]
+    search: list[str]
+    options: list[str]
+
+
+class Dns(ResolvConf, total=False):
     source: Required[str]
-    nameservers: Required[list[str]]
-    search: Required[list[str]]
-    options: Required[list[str]]
     resolver: Required[str]  # "systemd-resolved" or "resolv.conf"
     upstream_nameservers: list[str]
     upstream_source: str

@@ -19,12 +19,17 @@ class Zombie(TypedDict):
     parent_name: str | None
 
 
-class ProcessesData(TypedDict, total=False):
-    total: Required[int]
-    by_state: Required[dict[str, int]]
-    top_cpu: Required[list[ProcessEntry]]
-    top_memory: Required[list[ProcessEntry]]
-    zombies: Required[list[Zombie]]
-    zombie_count: Required[int]
+class ProcessSummary(TypedDict):
+    """What one snapshot of the process list says."""
+
+    total: int
+    by_state: dict[str, int]
+    top_cpu: list[ProcessEntry]
+    top_memory: list[ProcessEntry]
+    zombies: list[Zombie]
+    zombie_count: int
+
+
+class ProcessesData(ProcessSummary, total=False):
     cpu_basis: Required[str]  # how cpu_percent was measured
     cpu_count: NotRequired[int]  # local runs only

@@ -3,7 +3,20 @@
 from typing import NotRequired, Required, TypedDict
 
 
-class Mount(TypedDict, total=False):
+class MountSize(TypedDict, total=False):
+    """The size of a mount, once measured (one that could not be measured has a skip instead)."""
+
+    total: int
+    used: int
+    free: int
+    percent: float
+    inodes_total: int | None  # None: the filesystem has no fixed inode table
+    inodes_used: int | None
+    inodes_free: int | None
+    inodes_percent: float | None
+
+
+class Mount(MountSize, total=False):
     mountpoint: Required[str]
     device: Required[str]
     fstype: Required[str]
@@ -14,15 +27,6 @@ class Mount(TypedDict, total=False):
     fstab_read_only: Required[bool]
     same_device_as: NotRequired[str]  # a bind mount of a device already listed under this mountpoint
     unresponsive: NotRequired[bool]  # the size query did not answer in time
-    # the size, once measured (a mount that could not be measured has a skip instead)
-    total: NotRequired[int]
-    used: NotRequired[int]
-    free: NotRequired[int]
-    percent: NotRequired[float]
-    inodes_total: NotRequired[int | None]  # None: the filesystem has no fixed inode table
-    inodes_used: NotRequired[int | None]
-    inodes_free: NotRequired[int | None]
-    inodes_percent: NotRequired[float | None]
 
 
 class StorageData(TypedDict, total=False):
