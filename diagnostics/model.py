@@ -7,7 +7,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # diagnostics/schema/report.schema.json; 1.1: section data follows diagnostics/sections
 
 
 class Severity(enum.IntEnum):

@@ -11,13 +11,14 @@ from diagnostics.render.html import render_html
 from diagnostics.render.json import dumps
 from diagnostics.render.text import render_text
 from diagnostics.schema import validate, validation_errors
+from diagnostics.sections.factory import make_data
 
 
 def sample() -> Report:
     r = Report(host="box<1>", generated_at="2026-11-24T10:00:00+00:00", platform="linux", duration_s=0.5)
     r.sections["storage"] = Section(
         name="storage", title="Storage", status=SectionStatus.PARTIAL,
-        data={"mounts": [{"mountpoint": "/", "percent": 96.0}]},
+        data=make_data("storage", mounts=[{"mountpoint": "/", "percent": 96.0}]),
         skips=[Skip("/mnt/nfs", "did not answer within 1 s")], duration_s=0.1,
     )
     r.findings = [
