@@ -16,7 +16,7 @@ class Check(TypedDict, total=False):
     servers: dict[str, str]  # dns: what each server said
     addresses: list[str]
     answered: str  # tcp: "connected" / "refused"
-    neighbour_state: str
+    neighbour_state: str | None  # the kernel neighbour table entry of the gateway, when there is one
     no_gateway: bool
     cert_error: bool
     unreachable: bool
