@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from remote.hosts import AddressBook, HostProfile, HostsError
 
-from .errors import MessageLine, failure_text, user_message
+from .errors import MessageLine, failure_text
 from .plain import plain_label, plain_message_box, plain_tooltip
 from .remote_dialogs import HostEditDialog, ImportDialog
 from .widgets import button
@@ -179,7 +179,7 @@ class AddressBookPanel(QWidget):
         try:
             profile = self._resolve(text)
         except (HostsError, ValueError) as exc:
-            self._show_error(user_message(exc) if isinstance(exc, HostsError) else str(exc))
+            self._show_error(str(exc))  # the resolver words its errors for the user
             return
         self._show_error("")
         self.connect_requested.emit(profile)
