@@ -12,6 +12,7 @@ PKGS=(
   systemd util-linux e2fsprogs          # systemctl/journalctl, dmesg/unshare, mkfs.ext4: the diagnostics tests need them
   vim-tiny                             # a full-screen program for the terminal tests
   desktop-file-utils appstream         # validate the .desktop entry and the AppStream metainfo in packaging/
+  debootstrap                          # a Debian chroot as a second, real test host for the fleet scans
 )
 missing=()
 for p in "${PKGS[@]}"; do
