@@ -75,3 +75,12 @@ def test_the_readme_links_to_every_page_of_the_docs_site() -> None:
     pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md"}
     linked = {Path(t.partition("#")[0]).name for t in LINK.findall(text) if t.startswith("docs/")}
     assert pages <= linked, f"README does not link to: {sorted(pages - linked)}"
+
+
+def test_exit_codes_are_tabled_in_one_place_only() -> None:
+    """docs/exit-codes.md is the one table of exit codes; other pages link to it (three copies used to disagree)."""
+    row = re.compile(r"^\| *`?(0|1|2|3|4|5|64|70|124|130|141|255)`? *\|", re.M)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    tables = [p.name for p in pages if p.name != "exit-codes.md" and row.search(FENCE.sub("", p.read_text("utf-8")))]
+    assert tables == [], "exit codes belong on docs/exit-codes.md; link to it instead"
+    assert row.search((ROOT / "docs" / "exit-codes.md").read_text("utf-8"))
