@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Callable, Iterable
 
 from ..model import Finding, Report, Severity
-from ..sections import SectionContractError, section_problems
+from ..sections import SectionContractError, checked
 
 Rule = Callable[[Report], Iterable[Finding]]
 
@@ -46,9 +46,13 @@ def _unreadable(section: str, problems: list[str], rules: list[str]) -> Finding:
 
 
 def evaluate(report: Report) -> list[Finding]:
+    with checked(report) as bad:  # every section once, so data no rule reads is still reported when malformed
+        findings = _run_rules(report, bad)
+    return sorted(findings, key=lambda f: (-int(f.severity), f.section, f.id))
+
+
+def _run_rules(report: Report, bad: dict[str, list[str]]) -> list[Finding]:
     findings: list[Finding] = []
-    # Every section is checked once up front, so data no rule reads is still reported when it is malformed.
-    bad = {name: found for name, s in report.sections.items() if (found := section_problems(s))}
     stopped: dict[str, list[str]] = {name: [] for name in bad}
     for rule in all_rules():
         name = getattr(rule, "__name__", "rule")
@@ -68,4 +72,4 @@ def evaluate(report: Report) -> list[Finding]:
                 incident_type="software problem",
             ))
     findings.extend(_unreadable(section, bad[section], stopped[section]) for section in bad)
-    return sorted(findings, key=lambda f: (-int(f.severity), f.section, f.id))
+    return findings

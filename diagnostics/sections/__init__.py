@@ -7,6 +7,9 @@ a value of another type, a key missing from a section that finished `ok`), `read
 and the rules runner turns it into a visible finding, never into silence.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, overload
 
 from ..model import Report, Section, SectionStatus
@@ -63,6 +66,28 @@ def section_problems(section: Section) -> list[str]:
     return contract.problems(section.data, kind, check_required=section.status == SectionStatus.OK)
 
 
+# While the rules run over a report, each section is checked once (`checked`), not once per rule.
+_CHECKED: ContextVar[dict[int, tuple[Section, list[str]]] | None] = ContextVar("checked_sections", default=None)
+
+
+@contextmanager
+def checked(report: Report) -> Iterator[dict[str, list[str]]]:
+    """Check every section of `report` once; inside the block `read` uses the result. Yields the problems of the
+    sections that do not fit, by name."""
+    results = {id(s): (s, section_problems(s)) for s in report.sections.values()}
+    token = _CHECKED.set(results)
+    try:
+        yield {s.name: found for s, found in results.values() if found}
+    finally:
+        _CHECKED.reset(token)
+
+
+def _problems_of(s: Section) -> list[str]:
+    cache = _CHECKED.get()
+    hit = cache.get(id(s)) if cache is not None else None
+    return hit[1] if hit is not None and hit[0] is s else section_problems(s)
+
+
 @overload
 def read(report: Report, name: Literal["system"]) -> SystemData | None: ...
 @overload
@@ -93,10 +118,10 @@ def read(report: Report, name: str) -> Any:
     s = report.sections.get(name)
     if s is None or s.status in UNREAD:
         return None
-    found = section_problems(s)
+    found = _problems_of(s)
     if found:
         raise SectionContractError(name, found)
     return s.data
 
 
-__all__ = ["CONTRACTS", "SectionContractError", "read", "section_problems"]
+__all__ = ["CONTRACTS", "SectionContractError", "checked", "read", "section_problems"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin, is_typeddict
 
@@ -104,13 +105,69 @@ def _kind(value: Any) -> str:
 def problems(value: Any, tp: Any, path: str = "", *, check_required: bool = True) -> list[str]:
     """Every way `value` differs from annotation `tp`, as short sentences naming the key ('missing key
     'uptime_s'', 'key 'os.source' should be string, not integer'); empty when it fits."""
+    if _fits(tp, check_required)(value):  # the common case, fast; the walk below only names what is wrong
+        return []
+    return _problems(value, tp, path, check_required=check_required)
+
+
+Fits = Callable[[Any], bool]
+_SCALARS: dict[Any, Fits] = {
+    None: lambda v: v is None, type(None): lambda v: v is None, bool: lambda v: type(v) is bool,
+    int: lambda v: type(v) is int, float: lambda v: type(v) in (int, float), str: lambda v: isinstance(v, str),
+}
+
+
+@cache
+def _fits(tp: Any, check_required: bool = True) -> Fits:
+    """A compiled yes/no check of `tp` (the rules read sections many times per run)."""
+    tp = _unwrap(tp)
+    origin = get_origin(tp)
+    if tp is Any:
+        return lambda v: True
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    if origin in (Union, types.UnionType):
+        options = [_fits(a) for a in get_args(tp)]
+        return lambda v: any(f(v) for f in options)
+    if origin is Literal:
+        allowed = get_args(tp)
+        return lambda v: v in allowed and type(v) in {type(a) for a in allowed}
+    if origin is list:
+        item = _fits(get_args(tp)[0])
+        return lambda v: isinstance(v, list) and all(item(x) for x in v)
+    if origin is dict:
+        value = _fits(get_args(tp)[1])
+        return lambda v: isinstance(v, dict) and all(value(x) for x in v.values())
+    if _is_record(tp):
+        hints, required = _fields(tp)
+        keys = {k: _fits(h) for k, h in hints.items()}
+        must = required if check_required else frozenset()
+        is_open = tp in _OPEN
+
+        def record(v: Any) -> bool:
+            if not isinstance(v, dict) or not must <= v.keys():
+                return False
+            for k, x in v.items():
+                f = keys.get(k)
+                if f is None:
+                    if not is_open:
+                        return False
+                elif not f(x):
+                    return False
+            return True
+
+        return record
+    raise TypeError(f"cannot check the annotation {tp!r}")
+
+
+def _problems(value: Any, tp: Any, path: str = "", *, check_required: bool = True) -> list[str]:
     tp = _unwrap(tp)
     origin = get_origin(tp)
     where = f"key '{path}'" if path else "the data"
     if tp is Any:
         return []
     if origin in (Union, types.UnionType):
-        found = [problems(value, a, path) for a in get_args(tp)]
+        found = [_problems(value, a, path) for a in get_args(tp)]
         if any(not f for f in found):
             return []
         expected = " or ".join(_expected(a) for a in get_args(tp))
@@ -127,12 +184,12 @@ def problems(value: Any, tp: Any, path: str = "", *, check_required: bool = True
     if origin is list:
         if not isinstance(value, list):
             return [f"{where} should be array, not {_kind(value)}"]
-        return [p for i, v in enumerate(value) for p in problems(v, get_args(tp)[0], f"{path}[{i}]")]
+        return [p for i, v in enumerate(value) for p in _problems(v, get_args(tp)[0], f"{path}[{i}]")]
     if origin is dict:
         if not isinstance(value, dict):
             return [f"{where} should be object, not {_kind(value)}"]
         item = get_args(tp)[1]
-        return [p for k, v in value.items() for p in problems(v, item, f"{path}.{k}" if path else str(k))]
+        return [p for k, v in value.items() for p in _problems(v, item, f"{path}.{k}" if path else str(k))]
     if _is_record(tp):
         if not isinstance(value, dict):
             return [f"{where} should be object, not {_kind(value)}"]
@@ -146,7 +203,7 @@ def problems(value: Any, tp: Any, path: str = "", *, check_required: bool = True
                     continue
                 out.append(f"unexpected key '{sub}' (not in the section's definition)")
             else:
-                out.extend(problems(v, hints[k], sub))
+                out.extend(_problems(v, hints[k], sub))
         return out
     raise TypeError(f"cannot check the annotation {tp!r}")
 

@@ -10,7 +10,7 @@ class CrashReport(TypedDict, total=False):
     executable: Required[str]
     source: Required[str]  # "apport", "coredump", "core file"
     signal: str
-    pid: int | None
+    pid: int | str | None  # as coredumpctl --json gives it
     path: str
     corefile: str
     problem_type: str

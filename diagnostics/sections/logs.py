@@ -18,7 +18,7 @@ class LogGroup(TypedDict):
 class OomKill(TypedDict):
     time: str | None
     process: str
-    pid: int | str
+    pid: int
     message: str
 
 
