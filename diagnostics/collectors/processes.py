@@ -41,6 +41,44 @@ def parse_ps(text: str) -> list[dict[str, Any]]:
     return procs
 
 
+OWN_MARK = "deskside-self="
+PS_COMMAND = "ps -eo pid=,ppid=,stat=,pcpu=,rss=,user=,comm="
+
+
+def without_own_session(text: str) -> tuple[list[dict[str, Any]], int]:
+    """The processes of a remote `ps`, without Deskside's own: the SSH session process (sshd) that ran ps, and every
+    process under it (the commands other collectors run at the same time: cat, uname, sh, and those that exited
+    and wait as zombies). Returns the processes and how many were left out."""
+    lines = text.splitlines()
+    me = None
+    if lines and lines[0].startswith(OWN_MARK) and lines[0][len(OWN_MARK):].strip().isdigit():
+        me = int(lines[0][len(OWN_MARK):].strip())
+        lines = lines[1:]
+    procs = parse_ps("\n".join(lines))
+    if me is None:
+        return procs, 0
+    by_pid = {p["pid"]: p for p in procs}
+    session, cur, seen = me, by_pid.get(me), set()
+    while cur is not None and cur["pid"] not in seen:  # up to the nearest sshd: our session
+        seen.add(cur["pid"])
+        if cur["name"].startswith("sshd"):
+            session = cur["pid"]
+            break
+        cur = by_pid.get(cur["ppid"])
+    children: dict[int, list[int]] = {}
+    for p in procs:
+        children.setdefault(p["ppid"], []).append(p["pid"])
+    own, todo = set(), [session]
+    while todo:
+        pid = todo.pop()
+        if pid not in own:
+            own.add(pid)
+            todo.extend(children.get(pid, []))
+    own.add(me)
+    kept = [p for p in procs if p["pid"] not in own]
+    return kept, len(procs) - len(kept)
+
+
 def summarise(procs: list[dict[str, Any]], total_memory: int | None) -> ProcessSummary:
     """The section's data from one snapshot of processes (each: pid, ppid, name, username, status,
     cpu_percent, rss)."""
@@ -141,11 +179,12 @@ class ProcessesCollector(Collector):
                          f"{denied} processes belong to other users and could not be sampled without admin rights")
 
     def _remote(self, ctx: CollectContext, section: Section) -> None:
-        res = ctx.host.run(["ps", "-eo", "pid=,ppid=,stat=,pcpu=,rss=,user=,comm="], timeout=3.0, cancel=ctx.cancel)
+        # `$$` becomes ps itself (exec): its ancestors lead to our SSH session, whose processes are left out.
+        res = ctx.host.run(["sh", "-c", f"echo {OWN_MARK}$$; exec {PS_COMMAND}"], timeout=3.0, cancel=ctx.cancel)
         if not res.ok:
-            section.skip("processes", res.why_failed())
+            section.skip("processes", "ps is not installed" if res.returncode == 127 else res.why_failed())
             return
-        procs = parse_ps(res.stdout)
+        procs, excluded = without_own_session(res.stdout)
         if not procs:
             section.skip("processes", "ps printed nothing that could be read")
             return
@@ -161,3 +200,4 @@ class ProcessesCollector(Collector):
         data = cast(ProcessesData, section.data)
         data.update(summarise(procs, total_mem))
         data["cpu_basis"] = "average over each process's lifetime (ps)"
+        data["own_excluded"] = excluded

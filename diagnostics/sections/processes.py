@@ -33,3 +33,4 @@ class ProcessSummary(TypedDict):
 class ProcessesData(ProcessSummary, total=False):
     cpu_basis: Required[str]  # how cpu_percent was measured
     cpu_count: NotRequired[int]  # local runs only
+    own_excluded: NotRequired[int]  # remote runs: Deskside's own session processes left out of the counts

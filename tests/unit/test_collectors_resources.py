@@ -620,3 +620,28 @@ def test_a_mount_point_that_is_not_utf8_is_measured(tmp_path: Path) -> None:
     assert m["mountpoint"] == f"{tmp_path}/usb-\ufffd\ufffd"
     assert m["total"] > 0 and m["percent"] is not None  # measured
     assert not any("could not be measured" in k for k in out["skips"]) and out["json_ok"]
+
+
+def test_remote_ps_leaves_out_deskside_own_session() -> None:
+    """The commands other collectors run at the same time over the same SSH session (and those that exited and wait
+    as zombies) are Deskside's, not the host's: left out of the counts and the zombie list."""
+    from diagnostics.collectors.processes import OWN_MARK, summarise, without_own_session
+
+    text = (f"{OWN_MARK}500\n"
+            "    1     0 Ss    0.0  1000 root     systemd\n"
+            "  400     1 Ss    0.0  5000 root     sshd\n"
+            "  460   400 S     0.0  5000 bob      sshd\n"
+            "  490   460 Ss    0.0   500 bob      sh\n"
+            "  500   490 R     0.0   500 bob      ps\n"
+            "  470   460 Z     0.0     0 bob      cat\n"
+            "  480   460 S     0.0   500 bob      sh\n"
+            "  481   480 S     0.0   500 bob      uname\n"
+            "  600     1 Z     0.0     0 root     worker\n")
+    procs, excluded = without_own_session(text)
+    assert excluded == 6
+    summary = summarise(procs, None)
+    assert summary["total"] == 3
+    assert [z["name"] for z in summary["zombies"]] == ["worker"]
+    # Without the marker (an unexpected shell) nothing is guessed away.
+    procs, excluded = without_own_session(text.split("\n", 1)[1])
+    assert excluded == 0 and len(procs) == 9
