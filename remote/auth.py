@@ -183,6 +183,47 @@ class AuthPlan:
     default_identity_dir: Path | None = None  # ~/.ssh: tried when identity_files is empty
     save_secrets: bool = False
     max_password_prompts: int = MAX_PASSWORD_PROMPTS
+    identities_only: bool = False  # IdentitiesOnly: offer only the configured keys, never other agent keys
+    batch: bool = False  # BatchMode: ask nothing (no passphrase, password or one-time code); fail instead
+
+    @property
+    def where(self) -> str:
+        return f"{self.user}@{self.hostname}:{self.port}"
+
+
+class _Login:
+    """The state of one login: what was tried, what the server still accepts; `attempt` runs one method."""
+
+    def __init__(self, transport: paramiko.Transport, plan: AuthPlan, allowed: list[str]) -> None:
+        self.transport, self.plan, self.allowed = transport, plan, allowed
+        self.tried: list[str] = []
+
+    def attempt(self, label: str, fn: Callable[[], Any]) -> bool:
+        import paramiko
+
+        try:
+            rest = fn()
+        except paramiko.BadAuthenticationType as exc:
+            self.allowed = list(exc.allowed_types)
+            self.tried.append(f"{label} (method not allowed)")
+            return False
+        except paramiko.AuthenticationException:
+            self.tried.append(f"{label} (rejected)")
+            return False
+        except paramiko.SSHException as exc:
+            self.tried.append(f"{label} (error: {exc})")
+            if not self.transport.is_active():
+                raise AuthError(
+                    f"login as {self.plan.where} failed: the server closed the connection. "
+                    f"Tried: {'; '.join(self.tried)}", self.tried, self.allowed,
+                ) from exc
+            return False
+        if rest:
+            self.allowed = list(rest)
+            self.tried.append(f"{label} (accepted, the server wants more: {', '.join(rest)})")
+            return False
+        self.tried.append(f"{label} (accepted)")
+        return True
 
 
 class Authenticator:
@@ -263,119 +304,150 @@ class Authenticator:
         import paramiko
 
         self._save = plan.save_secrets
-        user = plan.user
-        tried: list[str] = []
+        if plan.batch:
+            self.callbacks = _Batch()
         try:
-            transport.auth_none(user)
+            transport.auth_none(plan.user)
             return "none"
         except paramiko.BadAuthenticationType as exc:
-            allowed = list(exc.allowed_types)
+            login = _Login(transport, plan, list(exc.allowed_types))
         except paramiko.SSHException as exc:
             raise AuthError(f"the server closed the connection during login: {exc}") from exc
-        where = f"{user}@{plan.hostname}:{plan.port}"
-
-        def attempt(label: str, fn: Callable[[], Any]) -> bool:
-            nonlocal allowed
-            try:
-                rest = fn()
-            except paramiko.BadAuthenticationType as exc:
-                allowed = list(exc.allowed_types)
-                tried.append(f"{label} (method not allowed)")
-                return False
-            except paramiko.AuthenticationException:
-                tried.append(f"{label} (rejected)")
-                return False
-            except paramiko.SSHException as exc:
-                tried.append(f"{label} (error: {exc})")
-                if not transport.is_active():
-                    raise AuthError(
-                        f"login as {where} failed: the server closed the connection. Tried: {'; '.join(tried)}",
-                        tried,
-                        allowed,
-                    ) from exc
-                return False
-            if rest:
-                allowed = list(rest)
-                tried.append(f"{label} (accepted, the server wants more: {', '.join(rest)})")
-                return False
-            tried.append(f"{label} (accepted)")
-            return True
-
-        # 1. public keys: agent, then files
-        if "publickey" in allowed:
-            if plan.use_agent:
-                agent = None
-                try:
-                    agent = paramiko.Agent()
-                    agent_keys = list(agent.get_keys())
-                except Exception as exc:
-                    agent_keys = []
-                    tried.append(f"ssh-agent (unusable: {exc})")
-                for k in agent_keys:
-                    label = f"agent key {k.get_name()} {_fp(k)}"
-                    if attempt(label, functools.partial(transport.auth_publickey, user, k)):
-                        if agent is not None:
-                            agent.close()
-                        return f"publickey ({label})"
-                    if "publickey" not in allowed:
-                        break
-                if agent is not None:
-                    agent.close()
-            for path in self._key_files(plan):
-                if "publickey" not in allowed:
-                    break
-                for key in self._load_key(path, tried):
-                    kind = "certificate" if key.public_blob is not None else "key file"
-                    label = f"{kind} {path} {_fp(key)}"
-                    if attempt(label, functools.partial(transport.auth_publickey, user, key)):
-                        return f"publickey ({label})"
-        # 2. keyboard-interactive
-        if "keyboard-interactive" in allowed:
-            cancelled = False
-
-            def handler(title: str, instructions: str, prompts: list[tuple[str, bool]]) -> list[str]:
-                nonlocal cancelled
-                if not prompts:
-                    return []
-                answers = self.callbacks.keyboard_interactive(title, instructions, list(prompts))
-                if answers is None:
-                    cancelled = True
-                    return ["" for _ in prompts]
-                return list(answers)
-
-            ok = attempt("keyboard-interactive", functools.partial(transport.auth_interactive, user, handler))
-            if ok:
-                return "keyboard-interactive"
-            if cancelled:
-                raise AuthCancelled(
-                    f"login as {where} cancelled by the user. Tried: {'; '.join(tried)}", tried, allowed, where
-                )
-        # 3. password: keyring first, then ask
-        if "password" in allowed:
-            pw_key = password_key(user, plan.hostname, plan.port)
-            stored = self.secrets.get(pw_key)
-            if stored is not None:
-                if attempt("password from the keyring",
-                           functools.partial(transport.auth_password, user, stored, fallback=False)):
-                    return "password (keyring)"
-            for _ in range(plan.max_password_prompts):
-                if "password" not in allowed or not transport.is_active():
-                    break
-                pw = self.callbacks.ask_password(f"{where}'s password: ")
-                if pw is None:
-                    tried.append("password (none given)")
-                    break
-                if attempt("password", functools.partial(transport.auth_password, user, pw, fallback=False)):
-                    if plan.save_secrets:
-                        self.secrets.set(pw_key, pw)
-                    return "password"
+        for step in (self._publickey, self._keyboard_interactive, self._password):
+            method = step(login)
+            if method:
+                return method
         raise AuthError(
-            f"login as {where} failed. Tried: {'; '.join(tried) or 'nothing usable'}. "
-            f"The server accepts: {', '.join(allowed) or 'nothing'}. "
+            f"login as {plan.where} failed. Tried: {'; '.join(login.tried) or 'nothing usable'}. "
+            f"The server accepts: {', '.join(login.allowed) or 'nothing'}. "
             "Check the user name, load a key into ssh-agent or give one with -i, or use the right password.",
-            tried,
-            allowed,
+            login.tried,
+            login.allowed,
         )
+
+    # -- 1. public keys, in OpenSSH's order -----------------------------------------------------------------
+    def _agent_keys(self, login: _Login) -> list[paramiko.PKey]:
+        import paramiko
+
+        if not login.plan.use_agent:
+            return []
+        try:
+            agent = paramiko.Agent()
+            return list(agent.get_keys())  # the agent connection stays open until the transport is closed
+        except Exception as exc:
+            login.tried.append(f"ssh-agent (unusable: {exc})")
+            return []
+
+    def _publickey(self, login: _Login) -> str:
+        """As OpenSSH (sshconnect2.c pubkey_prepare): configured keys the agent holds (the agent signs), then the
+        other agent keys (never with IdentitiesOnly), then the configured key files not in the agent."""
+
+        if "publickey" not in login.allowed:
+            return ""
+        agent_keys = self._agent_keys(login)
+        files = self._key_files(login.plan)
+        file_blobs = {path: _public_blobs(path) for path in files}
+        in_agent = [(k, p) for k in agent_keys for p in files if k.asbytes() in file_blobs[p]]
+        matched = {id(k) for k, _ in in_agent} | {p for _, p in in_agent}
+        order: list[tuple[str, paramiko.PKey | Path]] = [(f"agent key {k.get_name()} {_fp(k)} (for {p})", k)
+                                                        for k, p in in_agent]
+        if not login.plan.identities_only:
+            order += [(f"agent key {k.get_name()} {_fp(k)}", k) for k in agent_keys if id(k) not in matched]
+        order += [("", p) for p in files if p not in matched]
+        for label, item in order:
+            if "publickey" not in login.allowed:
+                break
+            keys = [(label, item)] if not isinstance(item, Path) else [
+                (f"{'certificate' if k.public_blob is not None else 'key file'} {item} {_fp(k)}", k)
+                for k in self._load_key(item, login.tried)]
+            for key_label, key in keys:
+                assert not isinstance(key, Path)
+                if login.attempt(key_label, functools.partial(login.transport.auth_publickey, login.plan.user, key)):
+                    return f"publickey ({key_label})"
+        return ""
+
+    # -- 2. keyboard-interactive ----------------------------------------------------------------------------
+    def _keyboard_interactive(self, login: _Login) -> str:
+        if "keyboard-interactive" not in login.allowed:
+            return ""
+        unanswered = False
+
+        def handler(title: str, instructions: str, prompts: list[tuple[str, bool]]) -> list[str]:
+            nonlocal unanswered
+            if not prompts:
+                return []
+            answers = self.callbacks.keyboard_interactive(title, instructions, list(prompts))
+            if answers is None:
+                # Never answer with empty strings (a PAM stack may let them in): end the login here instead.
+                unanswered = True
+                raise _NoAnswer("no answer to the server's login question")
+            return list(answers)
+
+        plan = login.plan
+        try:
+            ok = login.attempt("keyboard-interactive",
+                               functools.partial(login.transport.auth_interactive, plan.user, handler))
+        except (AuthError, _NoAnswer):  # the handler's _NoAnswer ends paramiko's transport and is re-raised here
+            if not unanswered:
+                raise
+            ok = False
+            login.tried.append("keyboard-interactive (" + ("BatchMode: not answered)" if plan.batch
+                                                           else "no answer given)"))
+        if ok:
+            return "keyboard-interactive"
+        if unanswered:
+            what = "BatchMode is on, so nothing is asked" if plan.batch else "cancelled by the user"
+            raise AuthCancelled(f"login as {plan.where} {what}. Tried: {'; '.join(login.tried)}", login.tried,
+                                login.allowed, plan.where)
+        return ""
+
+    # -- 3. password: keyring first, then ask ---------------------------------------------------------------
+    def _password(self, login: _Login) -> str:
+        plan, t = login.plan, login.transport
+        if "password" not in login.allowed:
+            return ""
+        pw_key = password_key(plan.user, plan.hostname, plan.port)
+        stored = self.secrets.get(pw_key)
+        if stored is not None and login.attempt(
+                "password from the keyring", functools.partial(t.auth_password, plan.user, stored, fallback=False)):
+            return "password (keyring)"
+        for _ in range(plan.max_password_prompts):
+            if "password" not in login.allowed or not t.is_active():
+                break
+            pw = self.callbacks.ask_password(f"{plan.where}'s password: ")
+            if pw is None:
+                login.tried.append("password (none given" + (": BatchMode)" if plan.batch else ")"))
+                break
+            if login.attempt("password", functools.partial(t.auth_password, plan.user, pw, fallback=False)):
+                if plan.save_secrets:
+                    self.secrets.set(pw_key, pw)
+                return "password"
+        return ""
+
+
+class _NoAnswer(Exception):
+    """Raised in paramiko's transport thread to end a keyboard-interactive login nobody can answer."""
+
+
+class _Batch(NoInteraction):
+    """BatchMode: the same answers as NoInteraction (nothing asked, nothing trusted)."""
+
+
+def _public_blobs(path: Path) -> set[bytes]:
+    """The public key (and certificate) blobs of a key file, from `<path>.pub` / `<path>-cert.pub`, without reading
+    the private key (no passphrase needed to match it with an agent key)."""
+    out: set[bytes] = set()
+    for pub in (Path(f"{path}.pub"), Path(f"{path}-cert.pub")):
+        try:
+            fields = pub.read_text(encoding="ascii", errors="replace").split()
+        except OSError:
+            continue
+        if len(fields) >= 2:
+            try:
+                out.add(base64.b64decode(fields[1], validate=True))
+            except ValueError:
+                continue
+    return out
 
 
 def _fp(key: paramiko.PKey) -> str:

@@ -25,9 +25,12 @@ from .audit import AuditLog
 from .auth import AuthCallbacks, Authenticator, AuthPlan, SecretStore
 from .cancel import Cancelled, CancelToken
 from .exec import ExecResult, ExecTimeout, run_command
+from .handshake import ConnectError, Hop, _CancelGuard, start_transport, verify_host_key
 from .hosts import HostProfile, parse_target
+from .proxy import ProxyCommandError, ProxyProcess
 from .shell import Shell
-from .trust import HostKeyStore, UnknownHostKey, fingerprint_sha256, prefer_known_types
+from .ssh_config_tokens import TokenContext, TokenError, expand_for
+from .trust import HostKeyStore
 
 if TYPE_CHECKING:
     import paramiko
@@ -37,48 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Cancelled", "ConnectError", "Connection", "ConnectionLost", "ExecResult", "ExecTimeout"]
 
-PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
-WINDOW_SIZE = 2 * 1024 * 1024
-MAX_PACKET_SIZE = 256 * 1024
-
-
-class ConnectError(Exception):
-    """The connection could not be set up (network, protocol); the message names the hop and what to check."""
-
-
 class ConnectionLost(Exception):
     """The connection died: the server stopped answering keepalives, or closed it. Reconnect to continue."""
-
-
-class _CancelGuard:
-    """Closes the given objects when the token is cancelled, so a blocking call returns at once."""
-
-    def __init__(self, cancel: CancelToken | None) -> None:
-        self.cancel = cancel
-        self.targets: list[Any] = []
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def add(self, obj: Any) -> None:
-        self.targets.append(obj)
-
-    def __enter__(self) -> _CancelGuard:
-        if self.cancel is not None:
-            self._thread = threading.Thread(target=self._watch, name="ssh-cancel-guard", daemon=True)
-            self._thread.start()
-        return self
-
-    def _watch(self) -> None:
-        assert self.cancel is not None
-        while not self._done.is_set():
-            if self.cancel.wait(0.1):
-                for t in reversed(self.targets):
-                    with contextlib.suppress(Exception):
-                        t.close()
-                return
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
 
 
 class _CallbackError(Exception):
@@ -120,8 +83,10 @@ class Connection:
         use_agent: bool = True,
         default_identity_dir: Path | None = None,
         save_secrets: bool = False,
+        batch: bool = False,
     ) -> None:
         self.trust = trust
+        self.batch = batch  # BatchMode for every host: never ask anything, fail instead
         self.secrets = secrets
         self.audit = audit
         self.resolve_jump = resolve_jump or default_jump_resolver
@@ -132,6 +97,9 @@ class Connection:
         self.callbacks: AuthCallbacks | None = None
         self.auth_method = ""
         self.hops: list[str] = []
+        # what the user should read about the last connect: settings not honoured, weak algorithms in use, keys added
+        self.notes: list[str] = []
+        self._proxies: list[ProxyProcess] = []
         self._transports: list[paramiko.Transport] = []
         self._sock: socket.socket | None = None
         self._lost: str | None = None
@@ -161,7 +129,6 @@ class Connection:
     ) -> Connection:
         """Connect (through profile.proxy_jump hops) and log in. Raises ConnectError, TrustError, AuthError,
         Cancelled."""
-        import paramiko
 
         self.close()
         self.profile, self.callbacks = profile, callbacks
@@ -176,28 +143,29 @@ class Connection:
                 raise ConnectError(f"connecting to {profile.display()} took longer than {timeout:g} s")
             return left
 
+        self.notes = []
         try:
             with _CancelGuard(cancel) as guard:
                 sock: Any = None
-                for i, hop in enumerate(hops):
-                    label = hop.display() + (f" (jump host {i + 1} of {len(hops) - 1})" if i < len(hops) - 1 else "")
-                    if i == 0:
-                        sock = self._tcp(hop, remaining(), cancel)
+                for i, prof in enumerate(hops):
+                    label = prof.display() + (f" (jump host {i + 1} of {len(hops) - 1})" if i < len(hops) - 1 else "")
+                    hop = Hop.of(prof, label)
+                    if prof.ignored_settings:
+                        self.notes.append(f"note: ignoring ssh_config settings for {prof.name}: "
+                                          f"{', '.join(prof.ignored_settings)}")
+                    if hop.options.proxy_command and i > 0:
+                        raise ConnectError(f"{label}: ProxyCommand on a host reached through a jump host is not "
+                                           "supported by Deskside; it did not connect by another route")
+                    if i == 0 and hop.options.proxy_command:
+                        sock = self._proxy(hop)
+                        guard.add(sock)
+                    elif i == 0:
+                        sock = self._tcp(prof, remaining(), cancel)
                         guard.add(sock)
                     else:
-                        prev = self._transports[-1]
-                        try:
-                            sock = prev.open_channel(
-                                "direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0), timeout=remaining()
-                            )
-                        except paramiko.ChannelException as exc:
-                            raise ConnectError(
-                                f"the jump host {hops[i - 1].display()} could not reach {hop.hostname}:{hop.port}: "
-                                f"{exc.text or exc}"
-                            ) from exc
-                        except paramiko.SSHException as exc:
-                            raise ConnectError(f"jump host {hops[i - 1].display()}: {exc}") from exc
-                    t = self._handshake(sock, hop, label, callbacks, remaining, cancel)
+                        sock = self._channel(hops[i - 1], prof, remaining())
+                    t = self._handshake(sock, hop, callbacks, remaining, cancel)
+                    self.notes.extend(hop.notes)
                     guard.add(t)
                     self._transports.append(t)
                     if cancel is not None:
@@ -235,6 +203,31 @@ class Connection:
             raise ConnectError("reconnect() before any connect()")
         return self.connect(self.profile, self.callbacks, timeout, cancel)
 
+    def _channel(self, prev_hop: HostProfile, hop: HostProfile, timeout: float) -> Any:
+        import paramiko
+
+        try:
+            return self._transports[-1].open_channel(
+                "direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0), timeout=timeout
+            )
+        except paramiko.ChannelException as exc:
+            raise ConnectError(
+                f"the jump host {prev_hop.display()} could not reach {hop.hostname}:{hop.port}: {exc.text or exc}"
+            ) from exc
+        except paramiko.SSHException as exc:
+            raise ConnectError(f"jump host {prev_hop.display()}: {exc}") from exc
+
+    def _proxy(self, hop: Hop) -> Any:
+        """ProxyCommand as the transport (OpenSSH runs it as `exec COMMAND` in the user's shell)."""
+        p = hop.profile
+        try:
+            ctx = TokenContext(host=p.name, hostname=p.hostname, user=p.login_user, port=p.port)
+            proc = ProxyProcess(expand_for("proxycommand", hop.options.proxy_command, ctx))
+        except (ProxyCommandError, TokenError) as exc:
+            raise ConnectError(str(exc)) from exc
+        self._proxies.append(proc)
+        return proc.sock
+
     def _tcp(self, hop: HostProfile, timeout: float, cancel: CancelToken | None) -> socket.socket:
         try:
             sock = socket.create_connection((hop.hostname, hop.port), timeout=timeout)
@@ -255,71 +248,39 @@ class Connection:
     def _handshake(
         self,
         sock: Any,
-        hop: HostProfile,
-        label: str,
+        hop: Hop,
         callbacks: AuthCallbacks,
         remaining: Callable[[], float],
         cancel: CancelToken | None,
     ) -> paramiko.Transport:
-        import paramiko
-
-        t = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE)
-        opts = t.get_security_options()
-        available = list(opts.ciphers)
-        opts.ciphers = tuple([c for c in PREFERRED_CIPHERS if c in available] + [c for c in available
-                                                                                if c not in PREFERRED_CIPHERS])
-        known_types = self.trust.known_key_types(hop.hostname, hop.port)
-        if known_types:  # as OpenSSH: ask for a key type we can verify before one we would have to ask about
-            opts.key_types = tuple(prefer_known_types(list(opts.key_types), known_types))
+        batch = self.batch or hop.options.batch_mode
         try:
-            t.start_client(timeout=remaining())
-        except paramiko.SSHException as exc:
-            t.close()
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled("cancelled by the user") from exc
-            raise ConnectError(f"SSH handshake with {label} failed: {exc}") from exc
-        except EOFError as exc:
-            t.close()
-            raise ConnectError(f"{label} closed the connection during the SSH handshake") from exc
-        if not t.is_active() or not t.initial_kex_done:  # start_client returns silently on timeout
-            t.close()
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled("cancelled by the user")
-            raise ConnectError(
-                f"{label} did not complete the SSH handshake in time (the port answers, the SSH server does not)"
-            )
-        # Verify the host key BEFORE anything else is sent: no credential has left this machine yet.
-        key = t.get_remote_server_key()
-        key_type, blob = key.get_name(), key.asbytes()
-        try:
-            self.trust.check(hop.hostname, hop.port, key_type, blob)
-        except UnknownHostKey as exc:
-            if cancel is not None and cancel.cancelled:
-                t.close()
-                raise Cancelled("cancelled by the user") from exc
-            ok = callbacks.confirm_host_key(hop.hostname, hop.port, key_type, fingerprint_sha256(blob))
-            if not ok:
-                t.close()
-                raise
-            self.trust.accept(hop.hostname, hop.port, key_type, blob)
-        except BaseException:
-            t.close()
+            t = start_transport(sock, hop, self.trust, remaining, cancel)
+        except ConnectError as exc:
+            failed = next((f for f in (p.failure() for p in self._proxies) if f), "")
+            if failed:
+                raise ConnectError(f"{hop.label}: {failed}") from exc
             raise
         try:
+            # Verify the host key BEFORE anything else is sent: no credential has left this machine yet.
+            verify_host_key(t, hop, self.trust, callbacks, batch, cancel)
+            prof = hop.profile
             plan = AuthPlan(
-                user=hop.login_user,
-                hostname=hop.hostname,
-                port=hop.port,
-                identity_files=list(hop.identity_files),
+                user=prof.login_user,
+                hostname=prof.hostname,
+                port=prof.port,
+                identity_files=list(prof.identity_files),
                 use_agent=self.use_agent,
                 default_identity_dir=self.default_identity_dir,
                 save_secrets=self.save_secrets,
+                identities_only=hop.options.identities_only,
+                batch=batch,
             )
             method = Authenticator(callbacks, self.secrets).run(t, plan)
         except BaseException:
             t.close()
             raise
-        if hop is self.profile:
+        if hop.profile is self.profile:
             self.auth_method = method
         return t
 
@@ -531,6 +492,9 @@ class Connection:
             with contextlib.suppress(Exception):
                 t.close()
         self._transports = []
+        for proc in self._proxies:
+            proc.close()
+        self._proxies = []
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.close()

@@ -18,7 +18,8 @@ from typing import Any
 
 import tomli_w
 
-from .ssh_config import SshConfig
+from .options import CONNECT_KEYS, SshOptions, validate_line
+from .ssh_config import HONOURED, SshConfig
 from .ssh_config_tokens import TokenContext, TokenError, expand_for
 
 
@@ -39,6 +40,14 @@ class HostProfile:
     keepalive_interval: int = 0
     keepalive_count_max: int = 3
     notes: str = ""
+    # ssh_config lines honoured at connect time ("Ciphers +aes128-cbc", "StrictHostKeyChecking yes"; remote/options.py)
+    ssh_options: list[str] = field(default_factory=list)
+    # ~/.ssh/config settings for this host that Deskside does not honour (named at connect time; never saved)
+    ignored_settings: list[str] = field(default_factory=list)
+
+    def options(self) -> SshOptions:
+        """The parsed ssh_options (raises OptionError for a value OpenSSH would reject)."""
+        return SshOptions.from_lines(self.ssh_options)
 
     @property
     def login_user(self) -> str:
@@ -49,11 +58,11 @@ class HostProfile:
         return f"{self.login_user}@{self.hostname}{port}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in ("", [], None)}
+        return {k: v for k, v in asdict(self).items() if v not in ("", [], None) and k not in _NOT_SAVED}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "") -> HostProfile:
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - _NOT_SAVED
         unknown = set(data) - known
         if unknown:
             raise HostsError(
@@ -84,9 +93,11 @@ class HostProfile:
 
 _FIELD_KINDS: dict[str, type] = {
     "name": str, "hostname": str, "user": str, "port": int, "identity_files": list, "proxy_jump": list, "group": str,
-    "tags": list, "keepalive_interval": int, "keepalive_count_max": int, "notes": str,
+    "tags": list, "keepalive_interval": int, "keepalive_count_max": int, "notes": str, "ssh_options": list,
 }
-_LIST_EXAMPLES = {"identity_files": "~/.ssh/id_ed25519", "proxy_jump": "jumphost", "tags": "web"}
+_NOT_SAVED = {"ignored_settings"}
+_LIST_EXAMPLES = {"identity_files": "~/.ssh/id_ed25519", "proxy_jump": "jumphost", "tags": "web",
+                  "ssh_options": "Ciphers +aes128-cbc"}
 
 
 _NAME_RE = re.compile(r"^[^\s\[\]@]+$")
@@ -101,6 +112,10 @@ def validate_profile(p: HostProfile) -> None:
         raise HostsError(f"host {p.name!r}: port {p.port} is out of range 1-65535")
     if p.keepalive_interval < 0 or p.keepalive_count_max < 1:
         raise HostsError(f"host {p.name!r}: keepalive interval must be >= 0 and count >= 1")
+    for line in p.ssh_options:
+        problem = validate_line(line)
+        if problem:
+            raise HostsError(f"host {p.name!r}: ssh_options {problem}")
 
 
 class AddressBook:
@@ -245,6 +260,20 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None,
             raise HostsError(f"{o.where}: IdentityFile {exc} (host {alias!r})") from None
     jump_raw = first("proxyjump")
     jumps = [] if not jump_raw or jump_raw.lower() == "none" else [j.strip() for j in jump_raw.split(",") if j.strip()]
+    order = list(opts)
+    if "proxycommand" in opts and "proxyjump" in opts:  # as OpenSSH: the first one obtained wins
+        if order.index("proxyjump") < order.index("proxycommand"):
+            del opts["proxycommand"]
+        else:
+            jumps = []
+    ssh_options = [f"{CONNECT_KEYS[k]} {vals[0].value}" for k, vals in opts.items() if k in CONNECT_KEYS and vals]
+    ignored = [k for k, vals in opts.items() if k not in HONOURED and vals]
+    try:
+        SshOptions.from_lines(ssh_options)
+    except ValueError as exc:
+        where = next((opts[k][0].where for k in opts if k in CONNECT_KEYS and str(exc).startswith(CONNECT_KEYS[k])),
+                     str(cfg.path))
+        raise HostsError(f"{where}: {exc} (host {alias!r}); fix the ssh config file") from None
     interval = number("serveraliveinterval", 0, 0, 2**31 - 1)
     count = number("serveralivecountmax", 3, 0, 2**31 - 1)
     return HostProfile(
@@ -257,6 +286,8 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None,
         keepalive_interval=interval,
         keepalive_count_max=max(1, count),
         group="ssh-config",
+        ssh_options=ssh_options,
+        ignored_settings=ignored,
     )
 
 

@@ -37,6 +37,9 @@ HONOURED = {
     "host", "match", "hostname", "user", "port", "identityfile", "proxyjump", "serveraliveinterval",
     "serveralivecountmax", "include", "hashknownhosts", "canonicalizehostname", "canonicaldomains",
     "canonicalizemaxdots", "canonicalizefallbacklocal", "canonicalizepermittedcnames",
+    # honoured at connect time (remote/options.py CONNECT_KEYS)
+    "ciphers", "macs", "kexalgorithms", "hostkeyalgorithms", "stricthostkeychecking", "identitiesonly", "proxycommand",
+    "batchmode", "hostkeyalias", "userknownhostsfile", "globalknownhostsfile",
 }
 MAX_INCLUDE_DEPTH = 16
 # keywords whose value is the rest of the line as written (readconf.c parse_command)

@@ -40,6 +40,21 @@ class UnknownHostKey(TrustError):
         )
 
 
+class StrictHostKeyRefused(TrustError):
+    """An unknown host key refused without asking: StrictHostKeyChecking yes, or BatchMode."""
+
+    def __init__(self, hostname: str, port: int, key_type: str, fingerprint: str, *, refused_by: str,
+                 prefix: str = ""):
+        self.hostname, self.port, self.key_type, self.fingerprint = hostname, port, key_type, fingerprint
+        entry = host_entry(hostname, port)
+        super().__init__(
+            f"{prefix}the host key of {entry} is not known ({key_type} {fingerprint}) and {refused_by} says not to "
+            f"ask: Deskside refused to connect and sent nothing. Once you have checked the fingerprint with the "
+            f"server's administrator, add it to ~/.ssh/known_hosts (e.g. connect once with "
+            f"-o StrictHostKeyChecking=accept-new using ssh, or deskside ssh --accept-new)"
+        )
+
+
 class HostKeyChanged(TrustError):
     def __init__(
         self,
@@ -95,7 +110,9 @@ def fingerprint_sha256(key_blob: bytes) -> str:
 
 
 def host_entry(hostname: str, port: int) -> str:
-    """The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise."""
+    """The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise; lower case, as ssh lowercases the host
+    name before it looks it up or hashes it (so a mixed-case HostName matches a hashed entry ssh wrote)."""
+    hostname = hostname.lower()
     return hostname if port == 22 else f"[{hostname}]:{port}"
 
 
@@ -197,6 +214,33 @@ class HostKeyStore:
         # ssh_config's HashKnownHosts: write `|1|salt|hash` instead of the host name (per host when a callable)
         self.hash_hostnames = hash_hostnames
 
+    def for_files(self, known_hosts_paths: list[Path | str]) -> HostKeyStore:
+        """The same store reading other known_hosts files (UserKnownHostsFile/GlobalKnownHostsFile for one host)."""
+        return HostKeyStore(known_hosts_paths, self.own_store_path, self.hash_hostnames)
+
+    def certificate_problem(self, hostname: str, port: int, cert_blob: bytes) -> str:
+        """'' when the host certificate is signed by a CA trusted for this host in an `@cert-authority` line and
+        valid for `hostname` now; else why it is not trusted (the plain key is then checked as usual, as ssh)."""
+        from .hostcert import CertError, HostCertificate, signature_valid
+
+        try:
+            cert = HostCertificate.parse(cert_blob)
+        except CertError as exc:
+            return f"its certificate cannot be read ({exc})"
+        entry = host_entry(hostname, port)
+        cas = [k for path in self._paths() for k in read_known_hosts(path, entry) if k.marker == "@cert-authority"]
+        revoked = [k for path in self._paths() for k in read_known_hosts(path, entry) if k.marker == "@revoked"]
+        if any(k.key_blob == cert.ca_blob for k in revoked):
+            return f"its certificate was signed by a CA key marked @revoked ({fingerprint_sha256(cert.ca_blob)})"
+        ca = next((k for k in cas if k.key_blob == cert.ca_blob), None)
+        if ca is None:
+            return (f"its certificate (id {cert.key_id!r}) is signed by {fingerprint_sha256(cert.ca_blob)}, which no "
+                    "@cert-authority line in known_hosts trusts for this host")
+        if not signature_valid(cert):
+            return f"its certificate's signature by the CA of {ca.ref} does not verify"
+        problem = cert.problem(hostname)
+        return f"its certificate (id {cert.key_id!r}, CA {ca.ref}) is not valid: {problem}" if problem else ""
+
     def _paths(self) -> list[Path]:
         paths = list(self.known_hosts_paths)
         if self.own_store_path is not None and self.own_store_path not in paths:
@@ -234,12 +278,17 @@ class HostKeyStore:
                     out.append(k.key_type)
         return out
 
-    def accept(self, hostname: str, port: int, key_type: str, key_blob: bytes) -> Path:
-        """Append an OpenSSH-format line for this key to the own store (or the first known_hosts file)."""
+    def accept(self, hostname: str, port: int, key_type: str, key_blob: bytes, *, hashed: bool | None = None,
+               alias: str = "") -> Path:
+        """Append an OpenSSH-format line for this key to the own store (or the first known_hosts file). `hashed`
+        (HashKnownHosts of the host as typed) overrides the store's rule, which is asked with `alias` (the name the
+        user typed) when given, else the host name."""
         target = self.own_store_path or (self.known_hosts_paths[0] if self.known_hosts_paths else None)
         if target is None:
             raise TrustError("no file to record trusted host keys in")
-        hashed = self.hash_hostnames(hostname) if callable(self.hash_hostnames) else self.hash_hostnames
+        if hashed is None:
+            rule = self.hash_hostnames
+            hashed = rule(alias or hostname) if callable(rule) else rule
         entry = hashed_host_entry(host_entry(hostname, port)) if hashed else host_entry(hostname, port)
         line = f"{entry} {key_type} {base64.b64encode(key_blob).decode('ascii')}\n"
         prefix = ""

@@ -54,10 +54,10 @@ def test_malformed_address_book_is_not_overwritten(home: Path, capsys: pytest.Ca
 
 
 def test_import_dry_run_names_what_is_not_honoured(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (home / ".ssh" / "config").write_text("Host a\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n")
+    (home / ".ssh" / "config").write_text("Host a\n  HostName 127.0.0.1\n  ForwardAgent yes\n")
     assert main(["hosts", "import", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "would import 1 host(s)" in out and "ProxyCommand nc %h %p - not honoured" in out
+    assert "would import 1 host(s)" in out and "ForwardAgent yes - not honoured" in out
     assert main(["hosts", "list"]) == 0
     assert "no hosts" in capsys.readouterr().out
 

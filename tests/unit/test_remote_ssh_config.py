@@ -61,13 +61,13 @@ def test_match_blocks_apply_and_unknown_keywords_are_named(tmp_path: Path) -> No
 
     cfg = write(
         tmp_path / "config",
-        "Host a\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n  LocalForward 8080 127.0.0.1:80\n"
+        "Host a\n  HostName 127.0.0.1\n  ForwardAgent yes\n  LocalForward 8080 127.0.0.1:80\n"
         "Match user someone-else\n  Port 1111\n"
         f"Match user {getpass.getuser()}\n  Port 9999\n",
     )
     profiles, notes = import_ssh_config(cfg)
     assert profiles[0].port == 9999  # the matching Match block applies (it used to be ignored)
-    assert f"{cfg}:3: ProxyCommand nc %h %p - not honoured by Deskside" in notes
+    assert f"{cfg}:3: ForwardAgent yes - not honoured by Deskside" in notes
     assert f"{cfg}:4: LocalForward 8080 127.0.0.1:80 - not honoured by Deskside" in notes
     assert not any("Match" in n for n in notes)
 
