@@ -61,11 +61,20 @@ def load_address_book(*, spare_if_unreadable: bool = False) -> AddressBook:
         return AddressBook(address_book_path().with_name("hosts.unreadable-fallback.toml"))
 
 
-def hash_known_hosts(hostname: str) -> bool:
-    """ssh_config's `HashKnownHosts` for `hostname`: a key accepted for it is written hashed (|1|...)."""
+def known_hosts_files() -> list[Path]:
+    """The files ssh reads by default (UserKnownHostsFile, GlobalKnownHostsFile); a host's ssh_config can name
+    others (remote/handshake.py hop_store)."""
+    from remote.options import DEFAULT_GLOBAL_KNOWN_HOSTS
+
+    return [ssh_dir() / "known_hosts", ssh_dir() / "known_hosts2", *(Path(p) for p in DEFAULT_GLOBAL_KNOWN_HOSTS)]
+
+
+def hash_known_hosts(alias: str) -> bool:
+    """ssh_config's `HashKnownHosts` for the host as the user typed it (the alias, not its HostName): a key
+    accepted for it is written hashed (|1|...)."""
     from remote.ssh_config import SshConfig
 
-    values = SshConfig(ssh_config_path()).lookup(hostname).get("hashknownhosts", ["no"])
+    values = SshConfig(ssh_config_path()).lookup(alias).get("hashknownhosts", ["no"])
     return values[0].strip().lower() == "yes"
 
 
@@ -95,7 +104,7 @@ def new_connection(book: AddressBook | None = None, *, secrets: SshSecretStore |
 
     jump_book = book if book is not None else load_address_book(spare_if_unreadable=True)
     return Connection(
-        HostKeyStore([ssh_dir() / "known_hosts"], known_hosts_store_path(), hash_hostnames=hash_known_hosts),
+        HostKeyStore(list(known_hosts_files()), known_hosts_store_path(), hash_hostnames=hash_known_hosts),
         secrets=secrets if secrets is not None else KeyringSecrets(),
         audit=AuditLog(audit_log_path()),
         resolve_jump=lambda text: resolve_target(text, jump_book, ssh_config_path()),

@@ -99,6 +99,7 @@ class Connection:
         self.hops: list[str] = []
         # what the user should read about the last connect: settings not honoured, weak algorithms in use, keys added
         self.notes: list[str] = []
+        self.on_note: Callable[[str], None] | None = None  # called (from the connecting thread) with each note
         self._proxies: list[ProxyProcess] = []
         self._transports: list[paramiko.Transport] = []
         self._sock: socket.socket | None = None
@@ -149,10 +150,10 @@ class Connection:
                 sock: Any = None
                 for i, prof in enumerate(hops):
                     label = prof.display() + (f" (jump host {i + 1} of {len(hops) - 1})" if i < len(hops) - 1 else "")
-                    hop = Hop.of(prof, label)
+                    hop = Hop.of(prof, label, self._note)
                     if prof.ignored_settings:
-                        self.notes.append(f"note: ignoring ssh_config settings for {prof.name}: "
-                                          f"{', '.join(prof.ignored_settings)}")
+                        self._note(f"note: ignoring ssh_config settings for {prof.name}: "
+                                   f"{', '.join(prof.ignored_settings)}")
                     if hop.options.proxy_command and i > 0:
                         raise ConnectError(f"{label}: ProxyCommand on a host reached through a jump host is not "
                                            "supported by Deskside; it did not connect by another route")
@@ -165,7 +166,6 @@ class Connection:
                     else:
                         sock = self._channel(hops[i - 1], prof, remaining())
                     t = self._handshake(sock, hop, callbacks, remaining, cancel)
-                    self.notes.extend(hop.notes)
                     guard.add(t)
                     self._transports.append(t)
                     if cancel is not None:
@@ -178,6 +178,11 @@ class Connection:
             raise
         self._start_watchdog(profile.keepalive_interval, profile.keepalive_count_max)
         return self
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        if self.on_note is not None:
+            self.on_note(text)
 
     def _expand_jumps(self, profile: HostProfile, seen: set[tuple[str, int]], depth: int = 0) -> list[HostProfile]:
         """The jump hosts before `profile`. As with OpenSSH, the first jump host's own ProxyJump (from the address

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .algorithms import AlgorithmError, AlgorithmPolicy
@@ -76,15 +76,15 @@ class Hop:
     profile: HostProfile
     label: str
     options: SshOptions
-    notes: list[str] = field(default_factory=list)
+    report: Callable[[str], None] = print  # tells the user something now (a warning, a note)
 
     @classmethod
-    def of(cls, profile: HostProfile, label: str) -> Hop:
+    def of(cls, profile: HostProfile, label: str, report: Callable[[str], None]) -> Hop:
         try:
             options = profile.options()
         except OptionError as exc:
             raise ConnectError(f"{label}: {exc}") from exc
-        return cls(profile, label, options)
+        return cls(profile, label, options, report)
 
 
 def supported_algorithms() -> dict[str, list[str]]:
@@ -120,7 +120,7 @@ def _transport_class() -> type[paramiko.Transport]:
 
 def start_transport(sock: Any, hop: Hop, trust: HostKeyStore, remaining: Callable[[], float],
                     cancel: CancelToken | None) -> paramiko.Transport:
-    """Key exchange with the algorithms this hop allows. Weak ones in use are added to hop.notes."""
+    """Key exchange with the algorithms this hop allows. Weak ones in use are reported (hop.report)."""
     import paramiko
 
     supported = supported_algorithms()
@@ -159,9 +159,10 @@ def start_transport(sock: Any, hop: Hop, trust: HostKeyStore, remaining: Callabl
         raise ConnectError(
             f"{hop.label} did not complete the SSH handshake in time (the port answers, the SSH server does not)"
         )
-    hop.notes.extend(policy.warnings(
-        {"ciphers": t.local_cipher or "", "macs": t.local_mac or "", "kex": getattr(t.kex_engine, "name", "") or "",
-         "keys": t.host_key_type or ""}, hop.label))
+    for warning in policy.warnings(
+            {"ciphers": t.local_cipher or "", "macs": t.local_mac or "",
+             "kex": getattr(t.kex_engine, "name", "") or "", "keys": t.host_key_type or ""}, hop.label):
+        hop.report(warning)
     return t
 
 
@@ -211,7 +212,7 @@ def verify_host_key(t: paramiko.Transport, hop: Hop, trust: HostKeyStore, callba
         strict = hop.options.strict
         if strict in ("no", "accept-new"):
             record(store, hop, name, port, key_type, blob)
-            hop.notes.append(f"warning: permanently added {host_entry(name, port)} "
+            hop.report(f"Warning: permanently added {host_entry(name, port)} "
                              f"({key_type} {fingerprint_sha256(blob)}) to the list of known hosts "
                              f"(StrictHostKeyChecking {strict})")
             return

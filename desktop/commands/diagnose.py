@@ -63,6 +63,11 @@ def add_host_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--connect-timeout", type=float, default=20.0, metavar="S", help="seconds (default 20)")
     g.add_argument("--keepalive", type=int, metavar="S",
                    help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
+    g.add_argument("--batch", action="store_true",
+                   help="never ask anything (host key, password, passphrase, code): fail instead (BatchMode yes)")
+    g.add_argument("-o", dest="ssh_option", action="append", default=[], metavar="OPTION",
+                   help="an ssh_config setting for this connection, e.g. -o 'Ciphers +aes128-cbc' or "
+                        "-o StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
 
 
 def connect_host(args: argparse.Namespace) -> tuple[Any, int]:

@@ -153,6 +153,27 @@ def add_connect_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connect-timeout", type=float, default=20.0, metavar="S", help="seconds (default 20)")
     p.add_argument("--keepalive", type=int, metavar="S",
                    help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
+    p.add_argument("--batch", action="store_true",
+                   help="never ask anything (host key, password, passphrase, code): fail instead (BatchMode yes)")
+    p.add_argument("-o", dest="ssh_option", action="append", default=[], metavar="OPTION",
+                   help="an ssh_config setting for this connection, e.g. -o 'Ciphers +aes128-cbc' or "
+                        "-o StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
+
+
+def command_line_options(args: argparse.Namespace) -> list[str]:
+    """-o, --batch and --accept-new as ssh_config lines; they come first, so they win over the config (as ssh -o)."""
+    from remote.options import validate_line
+
+    lines = [o.replace("=", " ", 1) if "=" in o.split(" ", 1)[0] else o for o in getattr(args, "ssh_option", [])]
+    for line in lines:
+        problem = validate_line(line)
+        if problem:
+            raise HostsError(f"-o {problem}")
+    if getattr(args, "batch", False):
+        lines.append("BatchMode yes")
+    if getattr(args, "accept_new", False):
+        lines.append("StrictHostKeyChecking accept-new")
+    return lines
 
 
 def build_profile(args: argparse.Namespace) -> tuple[HostProfile, AddressBook]:
@@ -164,12 +185,14 @@ def build_profile(args: argparse.Namespace) -> tuple[HostProfile, AddressBook]:
         profile.proxy_jump = [j.strip() for j in args.jump.split(",") if j.strip()]
     if args.keepalive is not None:
         profile.keepalive_interval = max(0, args.keepalive)
+    profile.ssh_options = command_line_options(args) + profile.ssh_options
     return profile, book
 
 
 def open_connection(args: argparse.Namespace) -> Any:
     profile, book = build_profile(args)
     conn = new_connection(book, use_agent=not args.no_agent, save_secrets=args.save_secrets)
+    conn.on_note = err  # settings not honoured, weak algorithms in use, keys added: on stderr as they happen
     conn.connect(profile, TerminalCallbacks(args.accept_new), timeout=args.connect_timeout)
     return conn
 

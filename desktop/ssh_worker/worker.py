@@ -317,12 +317,14 @@ class ConnectionWorker(QObject):
                 conn.close()
             except Exception:
                 log.debug("close after failed connect", exc_info=True)
+            notes = "".join(f"\n{n}" for n in getattr(conn, "notes", []))
             if isinstance(exc, HostKeyChanged | HostKeyRevoked):
-                self._set_state(SessionState.REFUSED, error_message(exc))
+                self._set_state(SessionState.REFUSED, error_message(exc) + notes)
             elif isinstance(exc, UnknownHostKey):
-                self._set_state(SessionState.FAILED, "the host key was not accepted; nothing was sent to the server")
+                self._set_state(SessionState.FAILED,
+                                "the host key was not accepted; nothing was sent to the server" + notes)
             else:
-                self._set_state(SessionState.FAILED, error_message(exc))
+                self._set_state(SessionState.FAILED, error_message(exc) + notes)
             return
         # The keepalive watchdog (and the transfer thread) report a dead peer from their own thread: wake the
         # worker to notice it (_pump_shells asks the connection).
@@ -330,7 +332,13 @@ class ConnectionWorker(QObject):
         self._conn = conn
         self._lane = TransferLane(conn, self.profile.name, self._transfer_progress, self._transfer_finished,
                                   on_lost=lambda _exc: self._post(Wake()))  # fmt: skip
-        self._set_state(SessionState.CONNECTED, f"connected to {self.profile.display()}")
+        # Settings not honoured, weak algorithms in use, keys added: the status line says there are some, its tooltip
+        # lists them (the CLI prints them on stderr).
+        conn_notes: list[str] = list(getattr(conn, "notes", []))
+        head = f"connected to {self.profile.display()}"
+        if conn_notes:
+            head += f" ({len(conn_notes)} note{'s' if len(conn_notes) > 1 else ''}: {conn_notes[0]})"
+        self._set_state(SessionState.CONNECTED, head + "".join(f"\n{n}" for n in conn_notes))
 
     def _list(self, cmd: ListDir) -> None:
         if self._sftp is None:
