@@ -217,7 +217,7 @@ def verify_host_key(t: paramiko.Transport, hop: Hop, trust: HostKeyStore, callba
                              f"(StrictHostKeyChecking {strict})")
             return
         if strict == "yes" or batch:
-            why = "StrictHostKeyChecking yes" if strict == "yes" else "BatchMode: nothing is asked"
+            why = "StrictHostKeyChecking yes forbids asking" if strict == "yes" else "BatchMode forbids asking"
             raise StrictHostKeyRefused(name, port, key_type, exc.fingerprint, prefix=prefix, refused_by=why) from None
         if not callbacks.confirm_host_key(name, port, key_type, fingerprint_sha256(blob)):
             if prefix:

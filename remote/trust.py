@@ -48,8 +48,8 @@ class StrictHostKeyRefused(TrustError):
         self.hostname, self.port, self.key_type, self.fingerprint = hostname, port, key_type, fingerprint
         entry = host_entry(hostname, port)
         super().__init__(
-            f"{prefix}the host key of {entry} is not known ({key_type} {fingerprint}) and {refused_by} says not to "
-            f"ask: Deskside refused to connect and sent nothing. Once you have checked the fingerprint with the "
+            f"{prefix}the host key of {entry} is not known ({key_type} {fingerprint}) and {refused_by}: "
+            f"Deskside refused to connect and sent nothing. Once you have checked the fingerprint with the "
             f"server's administrator, add it to ~/.ssh/known_hosts (e.g. connect once with "
             f"-o StrictHostKeyChecking=accept-new using ssh, or deskside ssh --accept-new)"
         )

@@ -123,7 +123,8 @@ def test_one_connection_factory_for_cli_and_gui(home: Path) -> None:
     book = AddressBook(paths.config_dir() / "hosts.toml")
     book.add(HostProfile(name="jumpy", hostname="127.0.0.9", port=2222, user="ops"))
     conn = new_connection(book, secrets=NoSecrets(), save_secrets=True)
-    assert conn.trust.known_hosts_paths == [home / ".ssh" / "known_hosts"]
+    assert conn.trust.known_hosts_paths == [home / ".ssh" / "known_hosts", home / ".ssh" / "known_hosts2",
+                                            Path("/etc/ssh/ssh_known_hosts"), Path("/etc/ssh/ssh_known_hosts2")]
     assert conn.trust.own_store_path == paths.data_dir() / "known_hosts"
     assert conn.audit.path == paths.log_dir() / "remote-audit.jsonl"
     assert conn.default_identity_dir == home / ".ssh"
