@@ -262,7 +262,7 @@ def profile_from_ssh_config(cfg: SshConfig, alias: str, name: str | None = None,
     jumps = [] if not jump_raw or jump_raw.lower() == "none" else [j.strip() for j in jump_raw.split(",") if j.strip()]
     order = list(opts)
     if "proxycommand" in opts and "proxyjump" in opts:  # as OpenSSH: the first one obtained wins
-        if order.index("proxyjump") < order.index("proxycommand"):
+        if jump_raw.lower() != "none" and order.index("proxyjump") < order.index("proxycommand"):
             del opts["proxycommand"]
         else:
             jumps = []

@@ -65,9 +65,9 @@ def add_host_options(p: argparse.ArgumentParser) -> None:
                    help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
     g.add_argument("--batch", action="store_true",
                    help="never ask anything (host key, password, passphrase, code): fail instead (BatchMode yes)")
-    g.add_argument("-o", dest="ssh_option", action="append", default=[], metavar="OPTION",
-                   help="an ssh_config setting for this connection, e.g. -o 'Ciphers +aes128-cbc' or "
-                        "-o StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
+    g.add_argument("--ssh-option", dest="ssh_option", action="append", default=[], metavar="OPTION",
+                   help="an ssh_config line for this connection (like ssh -o), e.g. 'Ciphers +aes128-cbc' or "
+                        "StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
 
 
 def connect_host(args: argparse.Namespace) -> tuple[Any, int]:

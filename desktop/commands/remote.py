@@ -155,9 +155,9 @@ def add_connect_flags(p: argparse.ArgumentParser) -> None:
                    help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
     p.add_argument("--batch", action="store_true",
                    help="never ask anything (host key, password, passphrase, code): fail instead (BatchMode yes)")
-    p.add_argument("-o", dest="ssh_option", action="append", default=[], metavar="OPTION",
-                   help="an ssh_config setting for this connection, e.g. -o 'Ciphers +aes128-cbc' or "
-                        "-o StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
+    p.add_argument("--ssh-option", dest="ssh_option", action="append", default=[], metavar="OPTION",
+                   help="an ssh_config line for this connection (like ssh -o), e.g. 'Ciphers +aes128-cbc' or "
+                        "StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
 
 
 def command_line_options(args: argparse.Namespace) -> list[str]:
@@ -168,7 +168,7 @@ def command_line_options(args: argparse.Namespace) -> list[str]:
     for line in lines:
         problem = validate_line(line)
         if problem:
-            raise HostsError(f"-o {problem}")
+            raise HostsError(f"--ssh-option {problem}")
     if getattr(args, "batch", False):
         lines.append("BatchMode yes")
     if getattr(args, "accept_new", False):

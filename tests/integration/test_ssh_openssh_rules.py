@@ -355,8 +355,8 @@ def test_cli_names_ignored_settings_and_batch_flag(ssh_env: SshEnv, sshd_server:
     r = deskside("ssh", "--batch", "box", "--", "true")
     assert r.returncode == 255 and "BatchMode forbids asking" in r.stderr
     assert "note: ignoring ssh_config settings for box: forwardagent, localforward" in r.stderr
-    r = deskside("ssh", "-o", "StrictHostKeyChecking=accept-new", "box", "--", "echo hi")
+    r = deskside("ssh", "--ssh-option", "StrictHostKeyChecking=accept-new", "box", "--", "echo hi")
     assert r.returncode == 0 and r.stdout == "hi\n"
     assert "permanently added" in r.stderr and "note: ignoring ssh_config settings for box" in r.stderr
-    r = deskside("ssh", "-o", "Ciphers nonsense", "box", "--", "true")
+    r = deskside("ssh", "--ssh-option", "Ciphers nonsense", "box", "--", "true")
     assert r.returncode == 255 and "leaves no cipher" in r.stderr
