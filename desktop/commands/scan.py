@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from fleet.scan import scan
 
     from .. import wiring
-    from .remote import err
+    from .remote import err, shown
 
     if args.concurrency < 1 or args.timeout <= 0:
         err("--concurrency must be at least 1 and --timeout above 0")
@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
             scan_id = history.record(result.results, result.totals, started_at=result.started_at,
                                      policy=policy.source, now=dt.datetime.now(dt.UTC))
             comparison = history.compare(scan_id)
+            box["time_to_patch"] = history.time_to_patch()
         except Exception as exc:  # the results are still shown; only the history misses this scan
             err(f"the scan history could not be written ({exc})")
         finally:
@@ -185,6 +186,9 @@ def run(args: argparse.Namespace) -> int:
         if comparison is not None and comparison.previous_scan is not None:
             print(f"Since the last scan: {len(comparison.newly_non_compliant)} new, {len(comparison.fixed)} fixed, "
                   f"{len(comparison.still_open)} still open.")
+        if box.get("time_to_patch"):
+            print("Time to patch security updates (median days, by group): "
+                  + ", ".join(f"{shown(g, one_line=True)} {d:g}" for g, d in box["time_to_patch"].items()))
     if args.ticket and not result.cancelled:
         failed = not _tickets(result, args.backend) or failed
     if result.cancelled:
