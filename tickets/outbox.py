@@ -1,5 +1,8 @@
 """The durable outbox: a SQLite file in the user data dir. Every ticket is written here first, then sent.
 
+Long because: one state machine (the states below) and the SQLite rows that make each transition durable, kept
+together so a transition and its write are read in one place.
+
 States:
   held       no backend configured yet; the bundle was saved; waits until a backend exists (then `retry`)
   queued     written, not tried yet

@@ -2,14 +2,14 @@
 
 `build(ticket)` returns the exact requests `submit()` sends. Values only known after an earlier step (a session
 token, an upload token, the new ticket's id) appear in build()'s output as `{placeholders}`.
+
+Reading an HTTP answer (error text, JSON, Retry-After) is in `http_answers`; request parts shared by several
+connectors (Basic auth, the bundle as inline text) are in `request_parts`.
 """
 
 from __future__ import annotations
 
-import html
 import ipaddress
-import json
-import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +23,7 @@ import jsonschema
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import AuthError, ConfigError, RejectedError, TransientError
 from ..model import Ticket
+from .http_answers import error_detail, json_of, origin_of, retry_after_of
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Submitted:
     warning: str = ""  # e.g. the ticket was created but its attachment could not be added
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host in ("localhost",):
         return True
     try:
@@ -153,7 +154,7 @@ class Connector:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"{where}: {key} {url!r} is not an http(s) URL; write e.g. https://helpdesk.example.org")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_http:
+        if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_http:
             raise ConfigError(
                 f"{where}: {key} {url!r} uses plain http, which would send the credentials unencrypted; "
                 "use https, or set allow_insecure_http = true if you really mean it"
@@ -227,7 +228,7 @@ class Connector:
             resp = client.request(req.method, req.url, headers=req.headers, json=req.json, content=req.content,
                                   data=req.data, files=files, params=req.params)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise TransientError(f"{what} cannot be reached at {_origin(req.url)}: {exc or type(exc).__name__}; "
+            raise TransientError(f"{what} cannot be reached at {origin_of(req.url)}: {exc or type(exc).__name__}; "
                                  "the ticket waits in the outbox and is retried", maybe_sent=False) from exc
         except httpx.TimeoutException as exc:
             raise TransientError(f"{what} did not answer in time ({type(exc).__name__}); it may still have "
@@ -259,7 +260,7 @@ class Connector:
             raise AuthError(f"{what} does not allow this (HTTP 403{': ' + detail if detail else ''}); check the "
                             "account's rights and the backend settings")
         if code in (408, 425, 429, 502, 503, 504) or code >= 500:
-            retry_after = _retry_after(resp)
+            retry_after = retry_after_of(resp)
             maybe = req.method.upper() in ("POST", "PUT", "PATCH") and code not in (429, 503)
             raise TransientError(f"{what} is temporarily failing (HTTP {code}{': ' + detail if detail else ''}); "
                                  "the ticket waits in the outbox and is retried", maybe_sent=maybe,
@@ -277,7 +278,6 @@ class Connector:
                 out.append(self.send(client, r, cancel))
         progress(f"{self.title}: done", 1.0)
         return out
-
 
 
 class UploadThenCreate(Connector):
@@ -326,93 +326,3 @@ class UploadThenCreate(Connector):
             progress(f"{self.who}: creating the {self.creates}", 0.6)
             create = self.create_request(ticket, refs)
             return json_of(self.send(client, create, cancel, self.on_create_status), self.who)
-
-def _origin(url: str) -> str:
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc}"
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    v = resp.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(v)) if v else None
-    except ValueError:
-        return None
-
-
-def is_html(resp: httpx.Response) -> bool:
-    """A web page, not an API answer (a wrong base URL usually lands on the web UI)."""
-    return "html" in resp.headers.get("content-type", "").lower() or resp.text.lstrip()[:15].lower().startswith(
-        ("<!doctype html", "<html"))
-
-
-def error_detail(resp: httpx.Response) -> str:
-    """The backend's own error message, short. A web page is named by its title, not dumped."""
-    text = resp.text.strip()
-    if is_html(resp):
-        m = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
-        title = " ".join(html.unescape(m.group(1)).split())[:120] if m else ""
-        return f"a web page{' titled ' + repr(title) if title else ''}, not an API answer: is the URL right?"
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return " ".join(text.split())[:300]
-    msgs: list[str] = []
-
-    def pick(d: Any) -> None:
-        if isinstance(d, str):
-            msgs.append(d)
-        elif isinstance(d, list):
-            for x in d:
-                pick(x)
-        elif isinstance(d, dict):
-            for k in ("message", "error", "errors", "errorMessage", "errorMessages", "error_description", "description",
-                      "details"):
-                if k in d:
-                    pick(d[k])
-            if not msgs and d:
-                msgs.append(json.dumps(d)[:300])
-
-    pick(data)
-    return "; ".join(m for m in msgs if m)[:300]
-
-
-def json_of(resp: httpx.Response, what: str) -> Any:
-    try:
-        return resp.json()
-    except ValueError as exc:
-        raise TransientError(f"{what} answered HTTP {resp.status_code} with something that is not JSON "
-                             f"({resp.text[:120]!r}); is the URL right?", maybe_sent=True) from exc
-
-
-def basic_auth(user: str, password: str) -> str:
-    import base64
-
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def inline_bundle_text(ticket: Ticket, limit: int) -> str:
-    """The readable parts of the attached bundle(s) as Markdown, for backends without attachments; cut to `limit`
-    characters with a note saying so."""
-    import io
-    import zipfile
-
-    out: list[str] = []
-    for a in ticket.attachments:
-        if not a.filename.endswith(".zip"):
-            continue
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(a.data))
-        except zipfile.BadZipFile:
-            continue
-        with zf:
-            for name in zf.namelist():
-                if name.endswith((".json", ".txt")) and name not in ("README.txt", "ticket.txt"):
-                    text = zf.read(name).decode("utf-8", errors="replace")
-                    fence = "~~~~" if "```" in text else "```"
-                    out.append(f"<details><summary>{name}</summary>\n\n{fence}\n{text}\n{fence}\n\n</details>")
-    joined = "\n\n".join(out)
-    if len(joined) > limit:
-        note = "\n\n(cut here: the full bundle is kept on the user's machine)"
-        joined = joined[: max(0, limit - len(note))] + note
-    return joined

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import AuthError, ConfigError, RejectedError, TransientError
 from ..model import Ticket
-from .base import Connector, MailRequest, Request, Submitted, _is_loopback
+from .base import Connector, MailRequest, Request, Submitted, is_loopback
 
 
 def _text(v: bytes | str) -> str:
@@ -58,10 +58,10 @@ class EmailConnector(Connector):
         for a in [cfg["from"], *cfg["to"]]:
             if not _addr_ok(a):
                 raise ConfigError(f"{where}: {a!r} is not an e-mail address")
-        if cfg["security"] == "none" and cfg["username"] and not _is_loopback(cfg["host"]):
+        if cfg["security"] == "none" and cfg["username"] and not is_loopback(cfg["host"]):
             raise ConfigError(f"{where}: security = \"none\" with a username would send the password unencrypted; "
                               "use starttls or tls")
-        if not cfg["verify_tls"] and not _is_loopback(cfg["host"]):
+        if not cfg["verify_tls"] and not is_loopback(cfg["host"]):
             raise ConfigError(f"{where}: verify_tls = false is only allowed for a server on this machine; "
                               "use ca_file to trust a private CA instead")
 

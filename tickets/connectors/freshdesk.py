@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress
 from ..errors import ConfigError, RejectedError
 from ..model import Ticket
-from .base import Connector, FilePart, HttpRequest, Request, Submitted, basic_auth, json_of
+from .base import Connector, FilePart, HttpRequest, Request, Submitted
+from .http_answers import json_of
+from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": 4, "2": 3, "3": 2, "4": 1, "5": 1}  # 1 low, 2 medium, 3 high, 4 urgent
 MAX_ATTACHMENTS = 20 * 1024 * 1024

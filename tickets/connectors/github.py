@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
 from ..model import Ticket
-from .base import Connector, HttpRequest, Request, Submitted, inline_bundle_text, json_of
+from .base import Connector, HttpRequest, Request, Submitted
+from .http_answers import json_of
+from .request_parts import inline_bundle_text
 
 MAX_BODY = 65536
 

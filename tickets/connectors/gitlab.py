@@ -10,7 +10,8 @@ from urllib.parse import quote
 from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
 from ..model import IncidentType, Ticket
-from .base import FilePart, HttpRequest, Submitted, UploadThenCreate, json_of
+from .base import FilePart, HttpRequest, Submitted, UploadThenCreate
+from .http_answers import json_of
 
 
 class GitLabConnector(UploadThenCreate):

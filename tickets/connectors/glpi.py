@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError, TicketError
 from ..model import IncidentType, Ticket
-from .base import Connector, FilePart, HttpRequest, Request, Submitted, basic_auth, json_of
+from .base import Connector, FilePart, HttpRequest, Request, Submitted
+from .http_answers import json_of
+from .request_parts import basic_auth
 
 SESSION = "{session_token}"
 TICKET_ID = "{ticket_id}"

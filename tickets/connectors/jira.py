@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError, TicketError
 from ..model import Ticket
-from .base import Connector, FilePart, HttpRequest, Request, Submitted, basic_auth, json_of
+from .base import Connector, FilePart, HttpRequest, Request, Submitted
+from .http_answers import json_of
+from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
 TEMP_IDS = "{temporaryAttachmentIds}"

@@ -13,7 +13,8 @@ import httpx
 from ..cancel import CancelToken, Progress
 from ..errors import AuthError, ConfigError, RejectedError
 from ..model import Ticket
-from .base import Connector, HttpRequest, Request, Submitted, error_detail
+from .base import Connector, HttpRequest, Request, Submitted
+from .http_answers import error_detail
 
 DEFAULT_PRIORITIES = {"1": 4, "2": 3, "3": 2, "4": 1, "5": 1}  # osTicket: 1 low, 2 normal, 3 high, 4 emergency
 

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
 from ..model import Ticket
-from .base import HttpRequest, Submitted, UploadThenCreate, json_of
+from .base import HttpRequest, Submitted, UploadThenCreate
+from .http_answers import json_of
 
 # Redmine's default priorities: 1 Low, 2 Normal, 3 High, 4 Urgent, 5 Immediate.
 DEFAULT_PRIORITIES = {"1": 5, "2": 4, "3": 2, "4": 1, "5": 1}

@@ -13,17 +13,9 @@ import httpx
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError
 from ..model import Ticket
-from .base import (
-    Connector,
-    FilePart,
-    HttpRequest,
-    Request,
-    Submitted,
-    basic_auth,
-    error_detail,
-    is_html,
-    json_of,
-)
+from .base import Connector, FilePart, HttpRequest, Request, Submitted
+from .http_answers import error_detail, is_html, json_of
+from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": 90, "2": 70, "3": 50, "4": 30, "5": 10}
 

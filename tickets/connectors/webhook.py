@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 
 from ..cancel import CancelToken, Progress
 from ..model import Ticket
-from .base import Connector, HttpRequest, Request, Submitted, json_of
+from .base import Connector, HttpRequest, Request, Submitted
+from .http_answers import json_of
 
 
 class WebhookConnector(Connector):

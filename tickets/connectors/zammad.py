@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 from ..cancel import CancelToken, Progress
 from ..errors import ConfigError, RejectedError
 from ..model import Ticket
-from .base import Connector, HttpRequest, Request, Submitted, basic_auth, json_of
+from .base import Connector, HttpRequest, Request, Submitted
+from .http_answers import json_of
+from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": "3 high", "2": "3 high", "3": "2 normal", "4": "1 low", "5": "1 low"}
 

@@ -12,7 +12,9 @@ import httpx
 from ..cancel import CancelToken, Progress
 from ..errors import AuthError, ConfigError, RejectedError, TransientError
 from ..model import IncidentType, Ticket
-from .base import HttpRequest, Submitted, UploadThenCreate, basic_auth, error_detail, json_of
+from .base import HttpRequest, Submitted, UploadThenCreate
+from .http_answers import error_detail, json_of
+from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": "urgent", "2": "high", "3": "normal", "4": "low", "5": "low"}
 DEFAULT_TYPES = {IncidentType.SECURITY_BREACH.value: "incident", IncidentType.TECHNICAL_FAILURE.value: "incident",
