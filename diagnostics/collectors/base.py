@@ -31,9 +31,11 @@ class CollectContext:
 class Collector:
     """Subclass, set the class attributes, implement `collect`.
 
-    `collect` writes into `section.data` as it goes (so a timeout still leaves what was ready), records anything
-    it could not look at with `section.skip(item, reason)`, and may raise: the runner turns any exception into
-    an `error` status with a one-line message. It must poll `ctx.cancel` in long loops and pass it to
+    `collect` writes into `section.data` as it goes (so a timeout still leaves what was ready), in the shape of the
+    section's definition in `diagnostics/sections/<name>.py` (write through `cast(<Name>Data, section.data)` so
+    mypy checks every key and value). It records anything it could not look at with `section.skip(item, reason)`,
+    and may raise: the runner turns any exception into an `error` status with a one-line message. It must poll
+    `ctx.cancel` in long loops and pass it to
     `ctx.host.run(..., cancel=ctx.cancel)`.
     """
 
