@@ -270,6 +270,19 @@ def fleet_connector(accept_new: bool = False, connect_timeout: float = 20.0) -> 
                         connect_timeout=connect_timeout)
 
 
+def fleet_ansible_engine(accept_new: bool = False, connect_timeout: float = 20.0) -> Any:
+    """`deskside scan --engine ansible`: ansible-playbook with the same trust files as our SSH client (Deskside's
+    store first, where --accept-new writes, then ~/.ssh/known_hosts) and the same remote PATH and locale."""
+    from fleet.ansible_engine import AnsibleEngine
+
+    from .remote_host import REMOTE_ENV
+
+    store = known_hosts_store_path()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    return AnsibleEngine(known_hosts=[store, ssh_dir() / "known_hosts"], accept_new=accept_new,
+                         connect_timeout=connect_timeout, remote_env=dict(REMOTE_ENV))
+
+
 def fleet_inventory(inventory: Path | None = None, *, use_ansible: bool = True) -> list[Any]:
     """The hosts to scan: an inventory file (Ansible INI/YAML, CSV; `ansible-inventory --list` is the truth where it
     is installed and `use_ansible`), else the address book and ~/.ssh/config's aliases."""

@@ -51,17 +51,15 @@ def _installed(snap: Snapshot) -> list[str] | None:
     return None
 
 
-def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = None) -> tuple[HostEvidence, int]:
-    """The host's posture and what the policy needs, in one round trip where the host allows it. Returns the
-    evidence and how many extra questions had to be sent (0 on an apt host)."""
-    extra = [*INSTALLED.values(), REBOOT_SINCE, *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
-    try:
-        snap = take_snapshot(host, cancel=cancel, extra=extra)
-    except SnapshotError:
-        snap = None
-    if snap is None:  # no POSIX shell tools: ask one question at a time (Windows, a minimal host)
-        posture = scan_posture(host, cancel=cancel)
-        return HostEvidence(posture=posture, installed=None), -1
+def evidence_runs(policy: Policy) -> list[Run]:
+    """What the posture script runs besides the posture itself: installed packages, reboot time, policy checks."""
+    return [*INSTALLED.values(), REBOOT_SINCE, *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
+
+
+def evidence_from_snapshot(host: Host, snap: Snapshot, policy: Policy,
+                           cancel: CancelToken | None = None) -> tuple[HostEvidence, list[str]]:
+    """The evidence from a snapshot the script answered (`host` is asked what it did not foresee). Returns the
+    evidence and the questions that had to be asked of `host`."""
     view = SnapshotHost(host, snap)
     posture = scan_posture(view, cancel=cancel)
     since = None
@@ -78,7 +76,21 @@ def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = No
         else:
             checks[check.name] = CheckOutcome(exit_code=out.returncode, output=out.stdout)
     return HostEvidence(posture=posture, installed=_installed(snap), reboot_since=since, checks=checks), \
-        len(view.misses)
+        view.misses
+
+
+def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = None) -> tuple[HostEvidence, int]:
+    """The host's posture and what the policy needs, in one round trip where the host allows it. Returns the
+    evidence and how many extra questions had to be sent (0 on an apt host)."""
+    try:
+        snap = take_snapshot(host, cancel=cancel, extra=evidence_runs(policy))
+    except SnapshotError:
+        snap = None
+    if snap is None:  # no POSIX shell tools: ask one question at a time (Windows, a minimal host)
+        posture = scan_posture(host, cancel=cancel)
+        return HostEvidence(posture=posture, installed=None), -1
+    evidence, misses = evidence_from_snapshot(host, snap, policy, cancel)
+    return evidence, len(misses)
 
 
 @dataclass

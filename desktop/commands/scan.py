@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
     p.add_argument("--ticket", action="store_true",
                    help="file a ticket per non-compliant host and rule (never twice for the same host and rule)")
     p.add_argument("--backend", metavar="NAME", help="the support backend for --ticket (default: [tickets] backend)")
+    p.add_argument("--engine", choices=["ssh", "ansible"], default="ssh",
+                   help="how hosts are reached: Deskside's own SSH client (default) or ansible-playbook with the "
+                        "inventory (-i) and your Ansible settings; the same script, policy, history and exports")
     p.add_argument("--no-ansible", action="store_true",
                    help="read the inventory with the built-in reader even where ansible-inventory is installed")
     p.set_defaults(func=run)
@@ -104,6 +107,17 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.timeout <= 0:
         err("--concurrency must be at least 1 and --timeout above 0")
         return EXIT_USAGE
+    if args.engine == "ansible":
+        from fleet.ansible_engine import AnsibleError, ansible_playbook
+
+        if args.inventory is None:
+            err("--engine ansible needs an inventory (-i FILE: Ansible INI/YAML, or CSV)")
+            return EXIT_USAGE
+        try:
+            ansible_playbook()
+        except AnsibleError as exc:
+            err(str(exc))
+            return EXIT_USAGE
     try:
         policy = pol.load(args.policy) if args.policy else pol.DEFAULT
         hosts = select(wiring.fleet_inventory(args.inventory, use_ansible=not args.no_ansible), args.targets)
@@ -126,12 +140,21 @@ def run(args: argparse.Namespace) -> int:
     progress = _Progress(len(hosts))
     box: dict[str, Any] = {}
     done = threading.Event()
-    connector = wiring.fleet_connector(accept_new=args.accept_new, connect_timeout=args.connect_timeout)
+    first_seen = history.first_seen if history else None
+    if args.engine == "ansible":
+        engine = wiring.fleet_ansible_engine(accept_new=args.accept_new, connect_timeout=args.connect_timeout)
+    else:
+        connector = wiring.fleet_connector(accept_new=args.accept_new, connect_timeout=args.connect_timeout)
 
     def work() -> None:
         try:
-            box["scan"] = scan(hosts, policy, connector, concurrency=args.concurrency, host_timeout=args.timeout,
-                               cancel=cancel, first_seen=history.first_seen if history else None, progress=progress)
+            if args.engine == "ansible":
+                box["scan"] = engine.scan(hosts, policy, args.inventory, concurrency=args.concurrency,
+                                          host_timeout=args.timeout, cancel=cancel, first_seen=first_seen,
+                                          progress=progress)
+            else:
+                box["scan"] = scan(hosts, policy, connector, concurrency=args.concurrency, host_timeout=args.timeout,
+                                   cancel=cancel, first_seen=first_seen, progress=progress)
         except BaseException as exc:  # handed to the main thread, which reports it
             box["error"] = exc
         finally:
