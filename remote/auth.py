@@ -22,9 +22,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import paramiko
 
+from .secrets import (  # noqa: F401  (re-exported: remote.auth is where callers look for them)
+    KEYRING_SERVICE,
+    KeyringSecrets,
+    NoSecrets,
+    SecretStore,
+    passphrase_key,
+    password_key,
+)
+
 log = logging.getLogger(__name__)
 
-KEYRING_SERVICE = "deskside-ssh"
 DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
 MAX_PASSWORD_PROMPTS = 3
 MAX_PASSPHRASE_PROMPTS = 3
@@ -76,81 +84,6 @@ class AuthCancelled(AuthError):
                  where: str = ""):
         super().__init__(message, tried, allowed)
         self.where = where
-
-
-# -- secrets ------------------------------------------------------------------------------------------------
-class SecretStore(Protocol):
-    def get(self, key: str) -> str | None: ...
-
-    def set(self, key: str, secret: str) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class NoSecrets:
-    def get(self, key: str) -> str | None:
-        return None
-
-    def set(self, key: str, secret: str) -> None:
-        return None
-
-    def delete(self, key: str) -> None:
-        return None
-
-
-class KeyringSecrets:
-    """The system keyring (Secret Service, macOS Keychain, Windows Credential Locker) through `keyring`.
-
-    A keyring that is missing or locked is reported once in `problem` and otherwise treated as empty.
-    """
-
-    def __init__(self, service: str = KEYRING_SERVICE) -> None:
-        self.service = service
-        self.problem = ""
-
-    def _fail(self, exc: Exception) -> None:
-        self.problem = (
-            f"the system keyring is not usable ({type(exc).__name__}: {exc}); secrets are asked each time "
-            "instead of being saved"
-        )
-        log.warning("%s", self.problem)
-
-    def get(self, key: str) -> str | None:
-        try:
-            import keyring
-
-            return keyring.get_password(self.service, key)
-        except Exception as exc:
-            self._fail(exc)
-            return None
-
-    def set(self, key: str, secret: str) -> None:
-        try:
-            import keyring
-
-            keyring.set_password(self.service, key, secret)
-        except Exception as exc:
-            self._fail(exc)
-
-    def delete(self, key: str) -> None:
-        try:
-            import keyring
-            import keyring.errors
-
-            try:
-                keyring.delete_password(self.service, key)
-            except keyring.errors.PasswordDeleteError:
-                pass
-        except Exception as exc:
-            self._fail(exc)
-
-
-def password_key(user: str, hostname: str, port: int) -> str:
-    return f"password:{user}@{hostname}:{port}"
-
-
-def passphrase_key(key_path: str) -> str:
-    return f"passphrase:{Path(key_path).expanduser().resolve()}"
 
 
 # -- key files ----------------------------------------------------------------------------------------------

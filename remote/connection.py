@@ -2,9 +2,10 @@
 dead-peer detection, reconnect, and the sessions (exec, shell, SFTP, forwards) on top.
 
 Order of events for every hop (jump hosts and the target alike):
-  TCP (TCP_NODELAY) or a direct-tcpip channel of the previous hop -> key exchange (`start_client`) ->
-  `get_remote_server_key()` checked against known_hosts / our store (unknown: ask; changed: refuse) ->
-  only then authentication.
+  TCP (TCP_NODELAY), a ProxyCommand, or a direct-tcpip channel of the previous hop (route.py) -> key exchange with
+  OpenSSH's default algorithms (handshake.py, algorithms.py) -> the host key checked against known_hosts, host
+  certificates and our store as StrictHostKeyChecking says (handshake.py, trust.py) -> only then authentication
+  (auth.py). What the user should know (settings not honoured, weak algorithms, keys added) goes to `notes`/`on_note`.
 
 Threading: paramiko objects are not thread-safe. ONE thread owns a Connection and makes all calls on it. The
 Connection itself starts only a keepalive watchdog thread (it sends keepalive@openssh.com global requests under a
@@ -26,10 +27,11 @@ from .auth import AuthCallbacks, Authenticator, AuthPlan, SecretStore
 from .cancel import Cancelled, CancelToken
 from .exec import ExecResult, ExecTimeout, run_command
 from .handshake import ConnectError, Hop, _CancelGuard, start_transport, verify_host_key
-from .hosts import HostProfile, parse_target
-from .proxy import ProxyCommandError, ProxyProcess
+from .hosts import HostProfile
+from .keepalive import start_watchdog
+from .proxy import ProxyProcess
+from .route import default_jump_resolver, expand_jumps, jump_channel, proxy_command, tcp
 from .shell import Shell
-from .ssh_config_tokens import TokenContext, TokenError, expand_for
 from .trust import HostKeyStore
 
 if TYPE_CHECKING:
@@ -63,11 +65,6 @@ def _own_errors(callback: Callable[[bytes], None] | None) -> Callable[[bytes], N
             raise _CallbackError(exc) from exc
 
     return call
-
-
-def default_jump_resolver(text: str) -> HostProfile:
-    user, host, port = parse_target(text)
-    return HostProfile(name=host, hostname=host, user=user, port=port or 22)
 
 
 class Connection:
@@ -134,7 +131,7 @@ class Connection:
         self.close()
         self.profile, self.callbacks = profile, callbacks
         self._lost = None
-        hops = [*self._expand_jumps(profile, {(profile.hostname, profile.port)}), profile]
+        hops = [*expand_jumps(profile, self.resolve_jump, {(profile.hostname, profile.port)}), profile]
         self.hops = [h.display() for h in hops]
         deadline = time.monotonic() + timeout
 
@@ -158,13 +155,15 @@ class Connection:
                         raise ConnectError(f"{label}: ProxyCommand on a host reached through a jump host is not "
                                            "supported by Deskside; it did not connect by another route")
                     if i == 0 and hop.options.proxy_command:
-                        sock = self._proxy(hop)
+                        proc = proxy_command(hop)
+                        self._proxies.append(proc)
+                        sock = proc.sock
                         guard.add(sock)
                     elif i == 0:
-                        sock = self._tcp(prof, remaining(), cancel)
+                        sock = self._sock = tcp(prof, remaining())
                         guard.add(sock)
                     else:
-                        sock = self._channel(hops[i - 1], prof, remaining())
+                        sock = jump_channel(self._transports[-1], hops[i - 1], prof, remaining())
                     t = self._handshake(sock, hop, callbacks, remaining, cancel)
                     guard.add(t)
                     self._transports.append(t)
@@ -184,71 +183,10 @@ class Connection:
         if self.on_note is not None:
             self.on_note(text)
 
-    def _expand_jumps(self, profile: HostProfile, seen: set[tuple[str, int]], depth: int = 0) -> list[HostProfile]:
-        """The jump hosts before `profile`. As with OpenSSH, the first jump host's own ProxyJump (from the address
-        book or ~/.ssh/config) is followed too, so chains can be written one hop at a time."""
-        hops: list[HostProfile] = []
-        for i, text in enumerate(profile.proxy_jump):
-            jump = self.resolve_jump(text)
-            key = (jump.hostname, jump.port)
-            if key in seen:
-                raise ConnectError(
-                    f"ProxyJump loop: {jump.display()} appears twice in the chain to {profile.display()}"
-                )
-            seen.add(key)
-            if i == 0 and jump.proxy_jump:
-                if depth >= 8:
-                    raise ConnectError(f"ProxyJump chain to {profile.display()} is longer than 8 hops")
-                hops.extend(self._expand_jumps(jump, seen, depth + 1))
-            hops.append(jump)
-        return hops
-
     def reconnect(self, timeout: float = 15.0, cancel: CancelToken | None = None) -> Connection:
         if self.profile is None or self.callbacks is None:
             raise ConnectError("reconnect() before any connect()")
         return self.connect(self.profile, self.callbacks, timeout, cancel)
-
-    def _channel(self, prev_hop: HostProfile, hop: HostProfile, timeout: float) -> Any:
-        import paramiko
-
-        try:
-            return self._transports[-1].open_channel(
-                "direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0), timeout=timeout
-            )
-        except paramiko.ChannelException as exc:
-            raise ConnectError(
-                f"the jump host {prev_hop.display()} could not reach {hop.hostname}:{hop.port}: {exc.text or exc}"
-            ) from exc
-        except paramiko.SSHException as exc:
-            raise ConnectError(f"jump host {prev_hop.display()}: {exc}") from exc
-
-    def _proxy(self, hop: Hop) -> Any:
-        """ProxyCommand as the transport (OpenSSH runs it as `exec COMMAND` in the user's shell)."""
-        p = hop.profile
-        try:
-            ctx = TokenContext(host=p.name, hostname=p.hostname, user=p.login_user, port=p.port)
-            proc = ProxyProcess(expand_for("proxycommand", hop.options.proxy_command, ctx))
-        except (ProxyCommandError, TokenError) as exc:
-            raise ConnectError(str(exc)) from exc
-        self._proxies.append(proc)
-        return proc.sock
-
-    def _tcp(self, hop: HostProfile, timeout: float, cancel: CancelToken | None) -> socket.socket:
-        try:
-            sock = socket.create_connection((hop.hostname, hop.port), timeout=timeout)
-        except socket.gaierror as exc:
-            raise ConnectError(f"cannot resolve the host name {hop.hostname!r}: {exc.strerror}") from exc
-        except TimeoutError as exc:
-            raise ConnectError(f"no answer from {hop.hostname}:{hop.port} within {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise ConnectError(
-                f"cannot connect to {hop.hostname}:{hop.port}: {exc.strerror or exc}. "
-                "Check the host name and port, and that sshd runs there."
-            ) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(None)
-        self._sock = sock
-        return sock
 
     def _handshake(
         self,
@@ -292,48 +230,9 @@ class Connection:
     # -- liveness -----------------------------------------------------------------------------------------------
     def _start_watchdog(self, interval: int, count: int) -> None:
         self._stop_watchdog = threading.Event()
-        if interval <= 0:
-            return
-        self._watchdog = threading.Thread(
-            target=self._watch, args=(float(interval), max(1, count), self._stop_watchdog),
-            name="ssh-keepalive", daemon=True,
-        )
-        self._watchdog.start()
-
-    def _probe(self, transport: paramiko.Transport, answered: threading.Event) -> None:
-        with self._global_lock:
-            try:
-                transport.global_request("keepalive@openssh.com", wait=True)
-            except Exception:
-                return
-            if transport.is_active():
-                answered.set()
-
-    def _watch(self, interval: float, count: int, stop: threading.Event) -> None:
-        missed = 0
-        answered: threading.Event | None = None
-        while not stop.wait(interval):
-            transports = list(self._transports)
-            if not transports:
-                return
-            t = transports[-1]
-            if not all(x.is_active() for x in transports):
-                self._mark_lost("the server closed the connection")
-                return
-            if answered is not None:
-                if answered.is_set():
-                    missed = 0
-                else:
-                    missed += 1
-                    if missed >= count:
-                        self._mark_lost(
-                            f"no answer from the server to {count} keepalives sent {interval:g} s apart "
-                            f"(dead peer after {interval * count:g} s)"
-                        )
-                        return
-                    continue  # the outstanding probe still counts; do not pile up more
-            answered = threading.Event()
-            threading.Thread(target=self._probe, args=(t, answered), name="ssh-keepalive-probe", daemon=True).start()
+        if interval > 0:
+            self._watchdog = start_watchdog(lambda: list(self._transports), self._global_lock, self._mark_lost,
+                                            float(interval), max(1, count), self._stop_watchdog)
 
     def _mark_lost(self, reason: str) -> None:
         name = self.profile.display() if self.profile else "the server"
