@@ -26,7 +26,6 @@ from diagnostics.runner import ProgressCallback
 from ui.diagnostics_page import DiagnosticsPage
 from ui.get_help_page import GetHelpPage
 from ui.main_window import MainWindow
-from ui.placeholder_page import PlaceholderPage
 from ui.style import app_icon
 
 from . import settings, wiring
@@ -83,8 +82,12 @@ def _remote_page() -> QWidget:
     return page
 
 
-def _placeholder(title: str, text: str) -> Callable[[AppContext], QWidget]:
-    return lambda _ctx: PlaceholderPage(title, text)
+def _compliance_page(ctx: AppContext) -> QWidget:
+    from ui.compliance_page import CompliancePage
+
+    from .compliance_hub import ComplianceHub
+
+    return CompliancePage(ComplianceHub(), ctx.tasks)
 
 
 SP = QStyle.StandardPixmap
@@ -92,9 +95,7 @@ PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidge
     ("diagnostics", "Diagnostics", SP.SP_ComputerIcon, _diagnostics_page),
     ("remote", "Remote", SP.SP_DriveNetIcon, lambda _ctx: _remote_page()),
     ("help", "Get Help", SP.SP_DialogHelpButton, lambda ctx: GetHelpPage(ctx.tickets, ctx.tasks)),
-    ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _placeholder(
-        "Compliance", "Patch compliance at a glance: pending and security updates, reboots pending and end-of-life "
-        "systems, for this machine and your fleet.")),
+    ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _compliance_page),
 ]
 
 
@@ -156,6 +157,9 @@ def build_window(ctx: AppContext) -> MainWindow:
     from .remote_diagnostics_gui import wire as wire_remote_diagnostics
 
     wire_remote_diagnostics(window)  # Remote page "Run diagnostics" -> the Diagnostics page
+    from .compliance_hub import wire_terminal
+
+    wire_terminal(window)  # Compliance page "Open terminal" -> a session on the Remote page
     return window
 
 

@@ -47,10 +47,9 @@ def test_window_has_title_size_and_the_four_sections(window: MainWindow) -> None
     from ui.get_help_page import GetHelpPage
 
     assert isinstance(window.page("help"), GetHelpPage)
-    for key in ("compliance",):
-        page = window.page(key)
-        assert isinstance(page, PlaceholderPage)
-        assert len(page.text.text()) > 40  # says what is coming, not just "TODO"
+    from ui.compliance_page import CompliancePage
+
+    assert isinstance(window.page("compliance"), CompliancePage)
 
 
 def test_navigation_switches_pages(qtbot: Any, window: MainWindow) -> None:

@@ -1,0 +1,592 @@
+"""(Over 400 lines: layout, inventory, scan and result actions share one state: the hosts, the policy, the scan.)
+
+The Compliance page: choose an inventory (a file or the address book), a group and a policy; scan with per-host
+progress and Cancel; a sortable, filterable table of the hosts; the fleet chart; a host's reasons and updates;
+export, tickets and a terminal on the host.
+
+Everything that reads files, opens connections or talks to a ticket backend runs on a worker thread through the
+task runner (`ui.services.TaskStarter`); the page only updates widgets. Services come in through the constructor
+(`ui.compliance_services.ComplianceServices`). A terminal on a host is asked for with `terminal_requested(name)`;
+`desktop/app.py` opens it on the Remote page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from common.cancel import CancelToken
+from fleet.inventory import InventoryHost
+from fleet.policy import DEFAULT, Policy
+from fleet.scan import ScanResult
+
+from .compliance_chart import FleetChart
+from .compliance_detail import HostDetail
+from .compliance_model import STATUS_FILTERS, HostFilterProxy, HostResultsModel, HostRow, one_line
+from .compliance_services import EXPORT_FORMATS, ComplianceServices, TicketOutcome
+from .errors import MessageLine
+from .plain import heading_label, plain_label, plain_message_box, plain_tooltip
+from .services import TaskHandle, TaskStarter
+
+ADDRESS_BOOK = "Address book and ~/.ssh/config"
+INVENTORY_FILTER = "Inventories (*.ini *.cfg *.yml *.yaml *.csv hosts *);;All files (*)"
+EXPORT_FILTERS = {"csv": "CSV spreadsheet (*.csv)", "json": "JSON (*.json)", "html": "HTML report (*.html *.htm)"}
+
+
+class CompliancePage(QWidget):
+    status_message = Signal(str)  # shown in the main window's status bar
+    terminal_requested = Signal(str)  # the inventory name of a host to open a terminal on (desktop/app.py)
+    scan_finished = Signal(object)  # the ScanResult (also after Cancel, with the finished hosts)
+    inventory_loaded = Signal(list)  # the inventory's hosts, after each load
+
+    def __init__(self, services: ComplianceServices, tasks: TaskStarter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.tasks = tasks
+        self.hosts: list[InventoryHost] = []
+        self.inventory_path: Path | None = None
+        self.policy: Policy = DEFAULT
+        self.scan_result: ScanResult | None = None
+        self._scan_policy: Policy = DEFAULT
+        self._scan_task: TaskHandle | None = None
+        self._load_generation = 0
+        self._loading = False
+        self._loaded_once = False
+        self._done = 0
+        self._cancelling = False
+        self._jobs: list[TaskHandle] = []  # export, tickets, trend: kept alive until they finish
+        self.message_box: QMessageBox | None = None
+        self._build()
+        self._update_actions()
+
+    # ---------------------------------------------------------------- layout
+    def _action(self, text: str, key: QKeySequence | QKeySequence.StandardKey | Qt.Key | str, slot: Callable[[], Any]
+                ) -> QAction:
+        a = QAction(text, self)
+        a.setShortcut(QKeySequence(key))
+        # Window-wide, but only while this page is the visible one (Qt ignores shortcuts of hidden widgets).
+        a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _button(self, action: QAction, text: str, tip: str) -> QPushButton:
+        b = QPushButton(text)
+        b.setToolTip(plain_tooltip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"))
+        b.clicked.connect(action.trigger)
+        action.enabledChanged.connect(b.setEnabled)
+        b.setEnabled(action.isEnabled())
+        return b
+
+    def _build(self) -> None:
+        self.scan_action = self._action("&Scan", Qt.Key.Key_F5, self.scan)
+        self.cancel_action = self._action("&Cancel", Qt.Key.Key_Escape, self.cancel)
+        self.open_inventory_action = self._action("Choose &inventory…", QKeySequence.StandardKey.Open,
+                                                  self.choose_inventory)
+        self.open_policy_action = self._action("Choose &policy…", "Ctrl+Shift+O", self.choose_policy)
+        self.export_action = self._action("&Export…", QKeySequence.StandardKey.Save, self.export_dialog)
+        self.tickets_action = self._action("Create &tickets…", "Ctrl+K", self.confirm_tickets)
+        self.terminal_action = self._action("Open ter&minal", "Ctrl+T", self.open_terminal)
+        self.filter_action = self._action("Filter", QKeySequence.StandardKey.Find, lambda: self.filter_edit.setFocus())
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 12, 16, 8)
+        outer.setSpacing(6)
+        outer.addWidget(heading_label("Compliance", 1.5))
+        outer.addWidget(plain_label("Patch compliance of your hosts over SSH: pending security updates, reboots and "
+                                    "end-of-life systems, scored against a policy.", wrap=True))
+
+        src = QHBoxLayout()
+        src.setSpacing(6)
+        self.source_combo = QComboBox()
+        self.source_combo.setAccessibleName("Inventory")
+        self.source_combo.addItem(ADDRESS_BOOK, None)
+        self.source_combo.setMinimumContentsLength(28)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_combo.activated.connect(self._source_chosen)
+        inv_label = plain_label("I&nventory:")
+        inv_label.setBuddy(self.source_combo)
+        self.group_combo = QComboBox()
+        self.group_combo.setAccessibleName("Group")
+        self.group_combo.setMinimumContentsLength(14)
+        self.group_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.group_combo.currentIndexChanged.connect(lambda _i: self._show_hosts())
+        group_label = plain_label("&Group:")
+        group_label.setBuddy(self.group_combo)
+        self.policy_label = plain_label("Policy: built-in", name="policyLabel")
+        self.trust_box = QCheckBox("Trust ne&w host keys")
+        self.trust_box.setToolTip(plain_tooltip("Accept the key of a host never connected to before (as "
+                                                "deskside scan --accept-new). A changed key is always refused."))
+        for w in (inv_label, self.source_combo,
+                  self._button(self.open_inventory_action, "Choose…", "Choose an Ansible INI/YAML or CSV inventory"),
+                  group_label, self.group_combo):
+            src.addWidget(w)
+        src.addSpacing(10)
+        src.addWidget(self.policy_label)
+        src.addWidget(self._button(self.open_policy_action, "Policy…", "Choose a policy TOML file"))
+        self.builtin_policy_button = QPushButton("B&uilt-in")
+        self.builtin_policy_button.setToolTip(plain_tooltip("Use the built-in policy"))
+        self.builtin_policy_button.clicked.connect(lambda: self.set_policy(None))
+        src.addWidget(self.builtin_policy_button)
+        src.addSpacing(10)
+        src.addWidget(self.trust_box)
+        src.addStretch(1)
+        outer.addLayout(src)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        self.scan_button = self._button(self.scan_action, "Scan", "Scan the hosts shown")
+        self.scan_button.setDefault(True)
+        self.cancel_button = self._button(self.cancel_action, "Cancel", "Stop the scan; finished hosts are kept")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("%v of %m hosts")
+        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setVisible(False)
+        self.status_label = MessageLine("Choose an inventory and a group, then press Scan (F5).",
+                                        name="complianceStatus")
+        self.export_button = self._button(self.export_action, "Export…", "Save the results as CSV, JSON or HTML")
+        self.tickets_button = self._button(self.tickets_action, "Create tickets…",
+                                           "A ticket per non-compliant host and rule, never twice")
+        self.terminal_button = self._button(self.terminal_action, "Open terminal", "A terminal on the selected host")
+        for b in (self.scan_button, self.cancel_button, self.progress_bar):
+            bar.addWidget(b)
+        bar.addWidget(self.status_label, 1)
+        for w in (self.export_button, self.tickets_button, self.terminal_button):
+            bar.addWidget(w)
+        outer.addLayout(bar)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        filt = QHBoxLayout()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter hosts, reasons, OS… (Ctrl+F)")
+        self.filter_edit.setAccessibleName("Filter")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Status filter")
+        for label, _statuses in STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        filt.addWidget(self.filter_edit, 2)
+        filt.addWidget(self.status_filter, 1)
+        ll.addLayout(filt)
+        self.model = HostResultsModel(self)
+        self.proxy = HostFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.status_filter.currentIndexChanged.connect(lambda i: self.proxy.set_statuses(STATUS_FILTERS[i][1]))
+        self.table = QTableView()
+        self.table.setObjectName("complianceTable")
+        self.table.setAccessibleName("Hosts")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(HostResultsModel.STATUS_COL, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in ((0, 150), (1, 170), (2, 170), (3, 55), (4, 115), (5, 80), (6, 170)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_current())
+        ll.addWidget(self.table, 1)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        self.chart = FleetChart()
+        self.detail = HostDetail()
+        rl.addWidget(self.chart)
+        rl.addWidget(self.detail, 1)
+        self.table.doubleClicked.connect(lambda _i: self.detail.tabs.setFocus())
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        outer.addWidget(self.splitter, 1)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loaded_once:
+            self._loaded_once = True
+            self.set_inventory(self.inventory_path)
+            self._load_trend()
+
+    # ---------------------------------------------------------------- state
+    @property
+    def is_scanning(self) -> bool:
+        return self._scan_task is not None and self._scan_task.running
+
+    def _update_actions(self) -> None:
+        scanning = self.is_scanning
+        has_results = self.scan_result is not None and not scanning
+        self.scan_action.setEnabled(not scanning and not self._loading and bool(self.selected_hosts()))
+        self.cancel_action.setEnabled(scanning)
+        for w in (self.source_combo, self.group_combo, self.open_inventory_action, self.open_policy_action,
+                  self.builtin_policy_button, self.trust_box):
+            w.setEnabled(not scanning)
+        self.export_action.setEnabled(has_results)
+        self.tickets_action.setEnabled(has_results)
+        self.terminal_action.setEnabled(self.current_row() is not None)
+
+    def _status(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.status_message.emit(text)
+
+    def _fail(self, what: str, exc: BaseException) -> None:
+        self.status_message.emit(self.status_label.show_failure(what, exc))
+
+    def report_failure(self, what: str, exc: BaseException) -> None:
+        """Show that `what` failed and why (for the app's wiring, e.g. a terminal that cannot be opened)."""
+        self._fail(what, exc)
+
+    def keep(self, task: TaskHandle) -> TaskHandle:
+        """Keep `task`'s handle alive until it finishes."""
+        self._jobs.append(task)
+        task.finished.connect(lambda: self._jobs.remove(task) if task in self._jobs else None)
+        return task
+
+    def _start(self, fn: Callable[[CancelToken, Callable[[Any], None]], Any], name: str) -> TaskHandle:
+        return self.keep(self.tasks.start(fn, name=name))
+
+    # ---------------------------------------------------------------- inventory, group, policy
+    def choose_inventory(self) -> None:
+        start = str(self.inventory_path.parent if self.inventory_path else self.services.default_dir())
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an inventory", start, INVENTORY_FILTER)
+        if path:
+            self.set_inventory(Path(path))
+
+    def _source_chosen(self, index: int) -> None:
+        data = self.source_combo.itemData(index)
+        self.set_inventory(Path(data) if data else None)
+
+    def set_inventory(self, path: Path | None) -> None:
+        """Read the inventory (None: the address book) on a worker; the hosts shown change when it is read. A file
+        that cannot be read is reported and the hosts shown before stay."""
+        if self.is_scanning:
+            return
+        self._load_generation += 1
+        generation = self._load_generation
+        self._loading = True
+        self._update_actions()
+        where = str(path) if path else "the address book"
+        self._status(f"Reading {where}…")
+        services = self.services
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> list[InventoryHost]:
+            return services.load_inventory(path)
+
+        task = self._start(job, "compliance-inventory")
+        task.succeeded.connect(lambda hosts: self._inventory_loaded(generation, path, hosts))
+        task.failed.connect(lambda exc: self._inventory_failed(generation, path, exc))
+
+    def _inventory_loaded(self, generation: int, path: Path | None, hosts: list[InventoryHost]) -> None:
+        if generation != self._load_generation:
+            return  # a later choice wins
+        self._loading = False
+        self.inventory_path = path
+        self.hosts = list(hosts)
+        self._select_source(path)
+        previous = self.group_combo.currentData()
+        groups = sorted({g for h in hosts for g in h.groups})
+        self.group_combo.blockSignals(True)
+        self.group_combo.clear()
+        self.group_combo.addItem(f"All hosts ({len(hosts)})", None)
+        for g in groups:
+            self.group_combo.addItem(f"{one_line(g)} ({sum(g in h.groups for h in hosts)})", g)
+        i = self.group_combo.findData(previous) if previous else 0
+        self.group_combo.setCurrentIndex(max(0, i))
+        self.group_combo.blockSignals(False)
+        self._show_hosts()
+        where = path.name if path else "the address book"
+        self._status(f"{len(hosts)} hosts in {where}" + (f", {len(groups)} groups" if groups else "")
+                     + (". Press Scan (F5)." if hosts else ". Add hosts to the address book or choose an inventory."))
+        self.inventory_loaded.emit(self.hosts)
+
+    def _inventory_failed(self, generation: int, path: Path | None, exc: BaseException) -> None:
+        if generation != self._load_generation:
+            return
+        self._loading = False
+        self._select_source(self.inventory_path)
+        self._update_actions()
+        self._fail("Could not read the inventory", exc)
+
+    def _select_source(self, path: Path | None) -> None:
+        i = self.source_combo.findData(str(path) if path else None)
+        if i < 0 and path is not None:
+            self.source_combo.addItem(str(path), str(path))
+            i = self.source_combo.count() - 1
+        self.source_combo.setCurrentIndex(max(0, i))
+
+    def select_group(self, group: str | None) -> None:
+        i = self.group_combo.findData(group) if group else 0
+        if i >= 0:
+            self.group_combo.setCurrentIndex(i)
+
+    def selected_hosts(self) -> list[InventoryHost]:
+        group = self.group_combo.currentData()
+        return [h for h in self.hosts if group is None or group in h.groups]
+
+    def _show_hosts(self) -> None:
+        """The table lists the chosen group's hosts, with the last scan's result where there is one."""
+        if self.is_scanning:
+            return
+        self.model.set_hosts(self.selected_hosts())
+        if self.scan_result is not None:
+            names = {h.name for h in self.selected_hosts()}
+            for r in self.scan_result.results:
+                if r.name in names:
+                    self.model.update_host(r.name, "done", r)
+        self._show_current()
+        self._update_actions()
+
+    def choose_policy(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a policy", str(self.services.default_dir()),
+                                              "Policy (*.toml);;All files (*)")
+        if path:
+            self.set_policy(Path(path))
+
+    def set_policy(self, path: Path | None) -> None:
+        """Read a policy file on a worker (None: the built-in policy)."""
+        services = self.services
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> Policy:
+            return services.load_policy(path)
+
+        task = self._start(job, "compliance-policy")
+        task.succeeded.connect(self._policy_loaded)
+        task.failed.connect(lambda exc: self._fail("Could not read the policy (the previous one stays)", exc))
+
+    def _policy_loaded(self, policy: Policy) -> None:
+        self.policy = policy
+        name = Path(policy.source).name if policy.source not in ("built-in default", "inline") else "built-in"
+        self.policy_label.setText(f"Policy: {name}")
+        self.policy_label.setToolTip(plain_tooltip(policy.source))
+        self._status(f"Policy: {policy.source}")
+
+    # ---------------------------------------------------------------- scan
+    def scan(self) -> None:
+        hosts = self.selected_hosts()
+        if self.is_scanning or self._loading or not hosts:
+            return
+        services, policy, accept = self.services, self.policy, self.trust_box.isChecked()
+        self._scan_policy = policy
+        self.model.set_hosts(hosts)
+        self.model.reset_states("waiting")
+        self._done = 0
+        self._cancelling = False
+        self.progress_bar.setRange(0, len(hosts))
+        self.progress_bar.setValue(0)
+        self.progress_bar.setVisible(True)
+
+        def job(token: CancelToken, report: Callable[[Any], None]) -> ScanResult:
+            return services.scan(hosts, policy, accept_new=accept, cancel=token,
+                                 progress=lambda name, state, result: report((name, state, result)))
+
+        # One progress entry per host survives each delivery: no host's final state is lost.
+        task = self.tasks.start(job, name="compliance-scan", progress_key=lambda p: p[0], interval_ms=100)
+        task.progress.connect(self._scan_progress)
+        task.succeeded.connect(self._scan_done)
+        task.failed.connect(self._scan_failed)
+        task.cancelled.connect(lambda: self._status("Cancelled."))
+        task.finished.connect(self._scan_ended)
+        self._scan_task = task
+        self._update_actions()
+        self._status(f"Scanning {len(hosts)} hosts…")
+
+    def _scan_progress(self, items: list[tuple[str, str, Any]]) -> None:
+        for name, state, result in items:
+            if state == "done":
+                self._done += 1
+            self.model.update_host(name, state, result if state == "done" else None)
+        self.progress_bar.setValue(self._done)
+        if not self._cancelling:
+            self.status_label.setText(f"Scanning: {self._done} of {self.progress_bar.maximum()} hosts done…")
+        self._show_current()
+
+    def _scan_done(self, result: ScanResult) -> None:
+        self.scan_result = result
+        self.model.set_results(result.results)
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        t = result.totals
+        self.chart.set_today(dataclasses.asdict(t))
+        score = "" if t.score is None else f"; fleet score {t.score}"
+        text = f"{t.hosts} hosts: {t.compliant} compliant, {t.non_compliant} non-compliant, {t.unknown} unknown{score}"
+        if result.cancelled:
+            finished = sum(1 for r in result.results if not (r.error or "").endswith("the scan was cancelled"))
+            self._status(f"Cancelled: {finished} hosts finished and kept; the rest are marked not scanned. {text}")
+        else:
+            self._status(text)
+        self._show_current()
+        self._load_trend()
+        self.scan_finished.emit(result)
+
+    def _scan_failed(self, exc: BaseException) -> None:
+        self._fail("The scan failed", exc)
+
+    def _scan_ended(self) -> None:
+        self.progress_bar.setVisible(False)
+        self._update_actions()
+
+    def cancel(self) -> None:
+        if self.is_scanning and self._scan_task is not None:
+            self._scan_task.cancel()
+            self._cancelling = True
+            self._status("Cancelling: the hosts being scanned stop, finished ones are kept…")
+
+    def _load_trend(self) -> None:
+        services = self.services
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> list[tuple[str, dict[str, Any]]]:
+            return services.trend()
+
+        task = self._start(job, "compliance-trend")
+        task.succeeded.connect(self.chart.set_trend)
+        task.failed.connect(lambda exc: self._fail("The scan history could not be read", exc))
+
+    # ---------------------------------------------------------------- the selected host
+    def current_row(self) -> HostRow | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.row(self.proxy.mapToSource(index).row())
+
+    def select_host(self, name: str) -> bool:
+        i = self.model.row_of(name)
+        if i < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(i, 0))
+        if not index.isValid():
+            return False
+        self.table.setCurrentIndex(index)
+        return True
+
+    def _show_current(self) -> None:
+        self.detail.show_row(self.current_row())
+        self.terminal_action.setEnabled(self.current_row() is not None)
+
+    def open_terminal(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.terminal_requested.emit(row.name)
+            self._status(f"Opening a terminal on {one_line(row.name)}…")
+
+    # ---------------------------------------------------------------- export, tickets
+    def export_dialog(self) -> None:
+        if self.scan_result is None:
+            return
+        start = self.services.default_dir() / "deskside-scan.csv"
+        path, chosen = QFileDialog.getSaveFileName(self, "Export the scan", str(start),
+                                                   ";;".join(EXPORT_FILTERS.values()))
+        if not path:
+            return
+        fmt = next((f for f, label in EXPORT_FILTERS.items() if label == chosen), "csv")
+        suffix = Path(path).suffix.lower().lstrip(".")
+        if suffix in EXPORT_FORMATS:
+            fmt = suffix
+        elif suffix == "htm":
+            fmt = "html"
+        else:
+            path += f".{fmt}"
+        self.export(fmt, Path(path))
+
+    def export(self, fmt: str, path: Path) -> TaskHandle | None:
+        """Write the last scan as `fmt` to `path` on a worker."""
+        result = self.scan_result
+        if result is None:
+            return None
+        services, policy = self.services, self._scan_policy
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> Path:
+            return services.export(result, policy, fmt, path)
+
+        self._status(f"Exporting to {path}…")
+        task = self._start(job, "compliance-export")
+        task.succeeded.connect(lambda p: self.status_message.emit(self._ok(f"Exported {len(result.results)} hosts "
+                                                                           f"to {p}")))
+        task.failed.connect(lambda exc: self._fail("Could not export the scan", exc))
+        return task
+
+    def _ok(self, text: str) -> str:
+        self.status_label.show_ok(text)
+        return text
+
+    def confirm_tickets(self) -> None:
+        if self.scan_result is None:
+            return
+        n = sum(len(r.reasons) for r in self.scan_result.results if r.status == "non-compliant")
+        if n == 0:
+            self._status("No ticket needed: no host is non-compliant.")
+            return
+        box = plain_message_box(QMessageBox.Icon.Question, "Create tickets",
+                                f"Create a ticket for each of the {n} non-compliant host and rule pairs? A pair that "
+                                "already has a ticket gets no second one.",
+                                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(self.file_tickets)
+        box.open()
+        self.message_box = box
+
+    def file_tickets(self) -> TaskHandle | None:
+        """File the last scan's tickets on a worker; the outcome is shown when it is done."""
+        result = self.scan_result
+        if result is None:
+            return None
+        services = self.services
+
+        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> Sequence[TicketOutcome]:
+            return services.file_tickets(result.results)
+
+        self._status("Creating tickets…")
+        task = self._start(job, "compliance-tickets")
+        task.succeeded.connect(self._tickets_done)
+        task.failed.connect(lambda exc: self._fail("No compliance ticket was made", exc))
+        return task
+
+    def _tickets_done(self, outcomes: Sequence[TicketOutcome]) -> None:
+        if not outcomes:
+            self._status("No ticket needed: no host is non-compliant.")
+            return
+        states: dict[str, int] = {}
+        for o in outcomes:
+            states[o.state] = states.get(o.state, 0) + 1
+        summary = f"{len(outcomes)} compliance tickets: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+        self.status_message.emit(self._ok(summary))
+        lines = [f"{o.reference} {o.state}: {one_line(o.host)} ({o.key})" + (f" {one_line(o.detail)}" if o.detail
+                                                                             else "") for o in outcomes]
+        box = plain_message_box(QMessageBox.Icon.Information, "Compliance tickets", summary,
+                                QMessageBox.StandardButton.Close, self)
+        box.setDetailedText("\n".join(lines))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.message_box = box
+
