@@ -1,4 +1,4 @@
-"""(Over 400 lines: layout, inventory, scan and result actions share one state: the hosts, the policy, the scan.)
+"""Long because: layout, inventory, scan and result actions share one state (the hosts, the policy, the scan).
 
 The Compliance page: choose an inventory (a file or the address book), a group and a policy; scan with per-host
 progress and Cancel; a sortable, filterable table of the hosts; the fleet chart; a host's reasons and updates;
