@@ -663,3 +663,18 @@ def test_the_app_wiring_uses_the_cli_files(qtbot, ssh_env: SshEnv, sshd_server: 
     assert tomllib.loads(paths.config_file().read_text())["remote"]["save_secrets"] is True
     again = build_remote_services()
     assert again.save_secrets is True
+
+
+def test_settings_not_honoured_and_keys_added_are_shown_on_the_session(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                                       sshd_server: Sshd) -> None:
+    """Issue 8: what Deskside does not honour from ~/.ssh/config (and a key StrictHostKeyChecking accept-new added)
+    is named on the session's status line and its tooltip, as `deskside ssh` prints it on stderr."""
+    profile = env.profile(sshd_server)
+    profile.ssh_options = ["StrictHostKeyChecking accept-new"]
+    profile.ignored_settings = ["forwardagent", "localforward"]
+    view = page.connect_to(profile)
+    wait_state(qtbot, view, "connected")
+    assert view.dialog is None  # accept-new: nothing was asked
+    assert "2 notes: note: ignoring ssh_config settings for test-server: forwardagent, localforward" in \
+        view.status.text()
+    assert f"Warning: permanently added [127.0.0.1]:{sshd_server.port}" in view.status.toolTip()
