@@ -5,6 +5,7 @@ inside its validity window, and naming the host (or its HostKeyAlias) among its 
 
 from __future__ import annotations
 
+import re
 import struct
 import time
 from dataclasses import dataclass
@@ -100,11 +101,16 @@ class HostCertificate:
             return f"it is not valid yet (from {_when(self.valid_after)})"
         if now >= self.valid_before:
             return f"it expired on {_when(self.valid_before)}"
-        if self.principals and name.lower() not in (p.lower() for p in self.principals):
+        if self.principals and not any(_wild(name, p) for p in self.principals):  # wildcards allowed, as ssh
             return f"it is for {', '.join(self.principals)}, not for {name}"
         if self.critical_options:
             return "it has critical options, which host certificates must not have"
         return ""
+
+
+def _wild(name: str, pattern: str) -> bool:
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, name, flags=re.IGNORECASE | re.DOTALL) is not None
 
 
 def _when(t: int) -> str:

@@ -253,8 +253,10 @@ def ca_store(env: SshEnv, ca: Path, pattern: str = "*") -> HostKeyStore:
     return store
 
 
-def test_host_certificate_signed_by_a_known_ca_is_trusted_without_asking(ssh_env: SshEnv, ca: Path) -> None:
-    srv = cert_server(ssh_env, "certok", ca, "-n", "127.0.0.1,localhost", "-V", "-5m:+1h")
+@pytest.mark.parametrize("principals", ["127.0.0.1,localhost", "127.0.0.*"])
+def test_host_certificate_signed_by_a_known_ca_is_trusted_without_asking(ssh_env: SshEnv, ca: Path,
+                                                                         principals: str) -> None:
+    srv = cert_server(ssh_env, "certok", ca, "-n", principals, "-V", "-5m:+1h")
     try:
         answers = Answers(accept=False)
         conn = connect(ssh_env, srv, ca_store(ssh_env, ca), answers)
