@@ -44,7 +44,7 @@ def oom_kills(report: Report) -> Iterable[Finding]:
     d = read(report, "logs")
     if not d:
         return []
-    kills = [k for k in d.get("oom_kills") or [] if isinstance(k, dict)]
+    kills = d.get("oom_kills") or []
     if not kills:
         return []
     procs = Counter(str(k.get("process", "?")) for k in kills)
@@ -67,7 +67,7 @@ def segfaults(report: Report) -> Iterable[Finding]:
     d = read(report, "logs")
     if not d:
         return []
-    segs = [s for s in d.get("segfaults") or [] if isinstance(s, dict)]
+    segs = d.get("segfaults") or []
     if not segs:
         return []
     procs = Counter(str(s.get("process", "?")) for s in segs)
@@ -94,7 +94,7 @@ def noisy_units(report: Report) -> Iterable[Finding]:
     if not d:
         return []
     out = []
-    for g in [g for g in d.get("groups") or [] if isinstance(g, dict)][:NOISY_MAX_FINDINGS]:
+    for g in (d.get("groups") or [])[:NOISY_MAX_FINDINGS]:
         count = int(g.get("count") or 0)
         if count < NOISY_UNIT:
             continue

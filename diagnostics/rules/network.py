@@ -31,7 +31,7 @@ def _checks(report: Report) -> dict[str, Check]:
     if d is None:
         return {}
     c = d.get("checks")
-    return c if isinstance(c, dict) else {}
+    return c or {}
 
 
 def no_dns(report: Report) -> Iterable[Finding]:
@@ -55,7 +55,7 @@ def no_dns(report: Report) -> Iterable[Finding]:
     if net is None:
         return
     conf = net.get("dns")
-    if isinstance(conf, dict) and not conf.get("nameservers"):
+    if conf is not None and not conf["nameservers"]:
         yield Finding(
             id="network.no_dns_servers", severity=Severity.WARNING, title="No DNS server is configured",
             evidence=[f"{conf.get('source', '/etc/resolv.conf')} has no 'nameserver' line"],
@@ -197,7 +197,7 @@ def interface_errors(report: Report) -> Iterable[Finding]:
     if net is None:
         return
     for i in net.get("interfaces", []):
-        c = i.get("counters") if isinstance(i, dict) else None
+        c = i.get("counters")
         if not c or i.get("loopback"):
             continue
         packets = max(1, int(c.get("packets_recv", 0)) + int(c.get("packets_sent", 0)))

@@ -203,7 +203,7 @@ def zombies(report: Report) -> Iterable[Finding]:
     d = read(report, "processes")
     if d is None:
         return
-    zs = [z for z in (d.get("zombies") or []) if isinstance(z, dict)]
+    zs = d.get("zombies") or []
     count = int(_num(d.get("zombie_count")) or len(zs))
     if count <= 0:
         return
@@ -238,7 +238,7 @@ def battery(report: Report) -> Iterable[Finding]:
     d = read(report, "power")
     if d is None:
         return
-    bats = [b for b in (d.get("batteries") or []) if isinstance(b, dict)]
+    bats = d.get("batteries") or []
     plugged = d.get("plugged_in")
     for b in bats:
         name = b.get("name") or "battery"
@@ -308,8 +308,6 @@ def temperature(report: Report) -> Iterable[Finding]:
     worst: tuple[Severity, Temperature, float, float] | None = None
     hot: list[str] = []
     for t in d.get("temperatures") or []:
-        if not isinstance(t, dict):
-            continue
         c = _num(t.get("celsius"))
         if c is None:
             continue

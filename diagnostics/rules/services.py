@@ -46,7 +46,7 @@ def failed_services(report: Report) -> Iterable[Finding]:
     d = read(report, "services")
     if not d:
         return []
-    failed = [u for u in d.get("failed") or [] if isinstance(u, dict) and u.get("unit")]
+    failed = [u for u in d.get("failed") or [] if u["unit"]]
     if not failed:
         return []
     critical_units = [u["unit"] for u in failed if u["unit"] in CRITICAL_UNITS]

@@ -23,11 +23,11 @@ def _mounts(report: Report) -> list[Mount]:
     d = read(report, SECTION)
     if not d:
         return []
-    return [m for m in d.get("mounts", []) if isinstance(m, dict) and m.get("mountpoint")]
+    return [m for m in d.get("mounts", []) if m["mountpoint"]]
 
 
 def _measured(m: Mount) -> bool:
-    return isinstance(m.get("total"), int | float) and m["total"] > 0 and isinstance(m.get("percent"), int | float)
+    return m.get("total", 0) > 0 and "percent" in m
 
 
 def _label(m: Mount) -> str:
@@ -97,7 +97,7 @@ def disk_full(report: Report) -> Iterable[Finding]:
 def inodes_exhausted(report: Report) -> Iterable[Finding]:
     for m in _mounts(report):
         pct = m.get("inodes_percent")
-        if not isinstance(pct, int | float) or m.get("same_device_as") or m.get("read_only_expected"):
+        if pct is None or m.get("same_device_as") or m.get("read_only_expected"):
             continue
         if pct >= INODES_CRITICAL_PERCENT:
             sev = Severity.CRITICAL
