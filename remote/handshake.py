@@ -76,7 +76,7 @@ class Hop:
     profile: HostProfile
     label: str
     options: SshOptions
-    report: Callable[[str], None] = print  # tells the user something now (a warning, a note)
+    report: Callable[[str], None]  # tells the user something now (a warning, a note): Connection._note
 
     @classmethod
     def of(cls, profile: HostProfile, label: str, report: Callable[[str], None]) -> Hop:

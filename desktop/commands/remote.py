@@ -278,6 +278,7 @@ def cmd_hosts_add(args: argparse.Namespace) -> int:
         identity_files=[os.path.expanduser(i) for i in args.identity],
         proxy_jump=[j.strip() for j in (args.jump or "").split(",") if j.strip()],
         group=args.group or "", tags=list(args.tag), keepalive_interval=args.keepalive or 0, notes=args.notes or "",
+        ssh_options=[o.replace("=", " ", 1) if "=" in o.split(" ", 1)[0] else o for o in args.ssh_option],
     )
     book.add(profile, replace=args.replace)
     book.save()
@@ -586,6 +587,8 @@ def register(sub: Any) -> None:
     p.add_argument("--tag", action="append", default=[])
     p.add_argument("--keepalive", type=int, metavar="S")
     p.add_argument("--notes")
+    p.add_argument("--ssh-option", dest="ssh_option", action="append", default=[], metavar="OPTION",
+                   help="a per-host ssh_config line kept in the address book, e.g. 'Ciphers +aes128-cbc'")
     p.add_argument("--replace", action="store_true", help="overwrite a host of the same name")
     p.set_defaults(func=lambda a: run_guarded(cmd_hosts_add, a))
     p = hsub.add_parser("remove", help="remove a host")

@@ -52,3 +52,13 @@ def test_address_book_ssh_options_are_checked() -> None:
     with pytest.raises(HostsError, match="ssh_options"):
         validate_profile(HostProfile(name="x", hostname="h", ssh_options=["IdentitiesOnly perhaps"]))
     assert "ignored_settings" not in HostProfile(name="x", hostname="h", ignored_settings=["forwardagent"]).to_dict()
+
+
+def test_hosts_add_keeps_per_host_ssh_options(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop.cli import main
+    from remote.hosts import AddressBook
+
+    monkeypatch.setenv("DESKSIDE_CONFIG_DIR", str(tmp_path))
+    assert main(["hosts", "add", "old", "root@10.0.0.9", "--ssh-option", "Ciphers=+aes128-cbc"]) == 0
+    assert AddressBook(tmp_path / "hosts.toml").load().get("old").ssh_options == ["Ciphers +aes128-cbc"]  # type: ignore[union-attr]
+    assert main(["hosts", "add", "bad", "10.0.0.9", "--ssh-option", "ForwardAgent yes"]) == 2
