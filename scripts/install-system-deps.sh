@@ -11,6 +11,8 @@ PKGS=(
   procps iproute2 curl ca-certificates distro-info-data
   systemd util-linux e2fsprogs          # systemctl/journalctl, dmesg/unshare, mkfs.ext4: the diagnostics tests need them
   vim-tiny                             # a full-screen program for the terminal tests
+  tmux htop mc ncdu less procps        # the terminal conformance replays (tmux is the reference emulator)
+  xterm                                # the reference terminal in bench/bench_terminal.py
   desktop-file-utils appstream         # validate the .desktop entry and the AppStream metainfo in packaging/
   debootstrap                          # a Debian chroot as a second, real test host for the fleet scans
 )

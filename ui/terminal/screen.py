@@ -5,12 +5,19 @@ Qt-free on purpose, so that its behaviour can be checked without a display. The 
 
 from __future__ import annotations
 
+import unicodedata
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import pyte
-from pyte.screens import Char, Margins
+from pyte.screens import (
+    Char,
+    Margins,
+    wcwidth,  # pyte's own width table, so both paths agree
+)
+
+from .parser import ExtendedByteStream
 
 # Private (DEC) modes are stored by pyte shifted left by 5 bits.
 DECCKM = 1 << 5  # application cursor keys
@@ -25,6 +32,11 @@ _DECAWM = 7 << 5  # autowrap
 
 Line = dict[int, Char]
 
+# The default colours, as painted by render.py and as answered to OSC 10/11 queries (vim picks its palette by them).
+DEFAULT_FG = "#d4d4d4"
+DEFAULT_BG = "#1e1e1e"
+_ZERO_WIDTH_JOINERS = {"\u200d", "\ufe0f", "\ufe0e"}
+
 
 class TerminalScreen(pyte.Screen):
     """A VT100/xterm screen: pyte's state machine plus scrollback, the alternate screen (vi, top, less) and a
@@ -35,6 +47,7 @@ class TerminalScreen(pyte.Screen):
         self.reply: Callable[[str], None] | None = None
         self.title = ""
         self.scrolled_lines = 0  # lines that entered the scrollback since the last `take_scrolled()`
+        self.last_char = ""  # for CSI b (repeat)
         self._alt_saved: tuple[dict[int, Any], Any, Margins | None] | None = None
         super().__init__(columns, lines)
 
@@ -96,9 +109,12 @@ class TerminalScreen(pyte.Screen):
         """pyte's draw, with a fast path for plain ASCII text in autowrap mode (the bulk of most output): the same
         cells and cursor as pyte, about twice as fast."""
         data = data.translate(self.g1_charset if self.charset else self.g0_charset)
-        if not (data.isascii() and data.isprintable()) or _IRM in self.mode or _DECAWM not in self.mode:
-            super().draw(data)  # wide, combining and control characters, insert mode, no autowrap
+        if not data:
             return
+        if not (data.isascii() and data.isprintable()) or _IRM in self.mode or _DECAWM not in self.mode:
+            self._draw_slow(data)
+            return
+        self.last_char = data[-1]
         rest = tuple(self.cursor.attrs)[1:]
         new = tuple.__new__
         columns = self.columns
@@ -118,6 +134,115 @@ class TerminalScreen(pyte.Screen):
             i += len(chunk)
         self.dirty.add(cursor.y)
 
+    def _draw_slow(self, data: str) -> None:
+        """pyte's draw, except that a zero-width character that is not a combining mark (ZWJ, VS15/16) joins the
+        previous cell instead of dropping the rest of the text, and unprintable characters are skipped."""
+        cursor = self.cursor
+        columns = self.columns
+        for char in data:
+            width = wcwidth(char)
+            if width < 0:
+                continue
+            if width == 0:
+                self._join_previous(char)
+                continue
+            if cursor.x == columns:
+                if _DECAWM in self.mode:
+                    self.dirty.add(cursor.y)
+                    self.carriage_return()
+                    self.linefeed()
+                else:
+                    cursor.x -= width
+            if _IRM in self.mode:
+                self.insert_characters(width)
+            line = self.buffer[cursor.y]
+            line[cursor.x] = cursor.attrs._replace(data=char)
+            if width == 2 and cursor.x + 1 < columns:
+                line[cursor.x + 1] = cursor.attrs._replace(data="")
+            cursor.x = min(cursor.x + width, columns)
+            self.last_char = char
+        self.dirty.add(cursor.y)
+
+    def _join_previous(self, char: str) -> None:
+        x, y = self.cursor.x - 1, self.cursor.y
+        line = self.buffer[y]
+        if x >= 0 and x in line and line[x].data == "" and x > 0:
+            x -= 1  # the stub of a wide character: join the character itself
+        if x < 0:
+            if y == 0:
+                return
+            y, x = y - 1, self.columns - 1
+            line = self.buffer[y]
+        last = line[x]
+        data = last.data + char
+        if char not in _ZERO_WIDTH_JOINERS:
+            data = unicodedata.normalize("NFC", data)
+        line[x] = last._replace(data=data)
+        self.dirty.add(y)
+
+    # -- sequences pyte 0.8.2 lacks --------------------------------------------------------------------------
+    def scroll_up(self, count: int | None = None, **_: Any) -> None:
+        """CSI S (SU): the scrolling region moves up `count` lines; blank lines enter at the bottom (htop)."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        count = max(1, min(count or 1, bottom - top + 1))
+        for y in range(top, bottom + 1):
+            src = y + count
+            if src <= bottom and src in self.buffer:
+                self.buffer[y] = self.buffer[src]
+            else:
+                self.buffer.pop(y, None)
+            if src > bottom:
+                self._blank_line(y)
+        self.dirty.update(range(top, bottom + 1))
+
+    def scroll_down(self, count: int | None = None, **_: Any) -> None:
+        """CSI T (SD): the scrolling region moves down `count` lines; blank lines enter at the top."""
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        count = max(1, min(count or 1, bottom - top + 1))
+        for y in range(bottom, top - 1, -1):
+            src = y - count
+            if src >= top and src in self.buffer:
+                self.buffer[y] = self.buffer[src]
+            else:
+                self.buffer.pop(y, None)
+            if src < top:
+                self._blank_line(y)
+        self.dirty.update(range(top, bottom + 1))
+
+    def _blank_line(self, y: int) -> None:
+        self.buffer.pop(y, None)
+        if self.cursor.attrs.bg != "default":  # erased cells take the current background (as xterm)
+            blank = self.cursor.attrs._replace(data=" ", bold=False, italics=False, underscore=False,
+                                               strikethrough=False, reverse=False, blink=False)
+            self.buffer[y].update({x: blank for x in range(self.columns)})
+
+    def repeat_last(self, count: int | None = None, **_: Any) -> None:
+        """CSI b (REP): the last printed character again `count` times (ncurses in the C locale)."""
+        if self.last_char:
+            self.draw(self.last_char * max(1, min(count or 1, self.columns * self.lines)))
+
+    def report_device_attributes(self, mode: int = 0, **kwargs: bool) -> None:
+        if mode == 0 and not kwargs.get("private"):
+            self.write_process_input("\x1b[?62;22c")  # as xterm: VT220 with ANSI colour
+
+    def report_secondary_device_attributes(self) -> None:
+        self.write_process_input("\x1b[>41;380;0c")  # as xterm patch 380 (vim then trusts its answers)
+
+    def operating_system_command(self, code: str, text: str, terminator: str) -> None:
+        """OSC 10/11 colour queries are answered with our default colours (vim's 'background' follows them)."""
+        if text == "?" and code in ("10", "11", "12"):
+            rgb = DEFAULT_BG if code == "11" else DEFAULT_FG
+            r, g, b = rgb[1:3], rgb[3:5], rgb[5:7]
+            self.write_process_input(f"\x1b]{code};rgb:{r}{r}/{g}{g}/{b}{b}{terminator}")
+
+    def soft_reset(self) -> None:
+        """CSI ! p (DECSTR): attributes, margins, charsets and insert mode back to their defaults."""
+        self.cursor.attrs = self.default_char
+        self.margins = None
+        self.charset = 0
+        self.g0_charset = self.g1_charset = pyte.charsets.LAT1_MAP
+        self.mode.discard(_IRM)
+        self.mode.add(_DECAWM)
 
     def reset(self) -> None:
         self._alt_saved = None
@@ -216,22 +341,12 @@ class TerminalScreen(pyte.Screen):
         self.dirty.update(range(lines))
 
 
-class _TolerantByteStream(pyte.ByteStream):
-    """A sequence pyte cannot handle is dropped; the rest of the output is still shown."""
-
-    def _send_to_parser(self, data: str) -> bool | None:
-        try:
-            return super()._send_to_parser(data)
-        except Exception:  # pyte reset its parser; carry on with the next byte
-            return self._taking_plain_text
-
-
 class TerminalEmulator:
     """Bytes in, screen state out: a ByteStream (incremental UTF-8) feeding a TerminalScreen."""
 
     def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 5000) -> None:
         self.screen = TerminalScreen(columns, lines, scrollback)
-        self.stream = _TolerantByteStream(self.screen)
+        self.stream = ExtendedByteStream(self.screen)
 
     def feed(self, data: bytes) -> None:
         self.stream.feed(data)
