@@ -44,23 +44,17 @@ def _ask_password(prompt: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from common.cancel import CancelToken
-    from fleet import policy as pol
-    from fleet.inventory import InventoryError, select
     from remote.auth import KeyringSecrets
 
     from .. import wiring
     from ..fleet_patch import PasswordSource, patch_host
     from .remote import err, shown
+    from .scan import policy_and_hosts
 
-    try:
-        policy = pol.load(args.policy) if args.policy else pol.DEFAULT
-        hosts = select(wiring.fleet_inventory(args.inventory, use_ansible=not args.no_ansible), args.targets)
-    except (InventoryError, pol.PolicyError) as exc:
-        err(str(exc))
-        return EXIT_USAGE
-    except KeyError as exc:
-        err(str(exc.args[0]))
-        return EXIT_USAGE
+    loaded = policy_and_hosts(args)
+    if isinstance(loaded, int):
+        return loaded
+    policy, hosts = loaded
     if not args.dry_run and not args.yes:
         if not sys.stdin.isatty():
             err("patching changes the hosts: run with --dry-run first, then again with --yes")

@@ -96,9 +96,7 @@ def _table(scan: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from common.cancel import CancelToken
     from fleet import export
-    from fleet import policy as pol
     from fleet.history import History, HistoryError
-    from fleet.inventory import InventoryError, select
     from fleet.scan import scan
 
     from .. import wiring
@@ -118,15 +116,10 @@ def run(args: argparse.Namespace) -> int:
         except AnsibleError as exc:
             err(str(exc))
             return EXIT_USAGE
-    try:
-        policy = pol.load(args.policy) if args.policy else pol.DEFAULT
-        hosts = select(wiring.fleet_inventory(args.inventory, use_ansible=not args.no_ansible), args.targets)
-    except (InventoryError, pol.PolicyError) as exc:
-        err(str(exc))
-        return EXIT_USAGE
-    except KeyError as exc:
-        err(str(exc.args[0]))
-        return EXIT_USAGE
+    loaded = policy_and_hosts(args)
+    if isinstance(loaded, int):
+        return loaded
+    policy, hosts = loaded
     if not hosts:
         err("no hosts to scan: give an inventory (-i FILE) or add hosts to the address book (deskside hosts add)")
         return EXIT_USAGE
@@ -217,6 +210,25 @@ def run(args: argparse.Namespace) -> int:
     if result.cancelled:
         return EXIT_CANCELLED
     return 3 if failed and result.totals.exit_code == 0 else result.totals.exit_code
+
+
+def policy_and_hosts(args: argparse.Namespace) -> tuple[Any, list[Any]] | int:
+    """The policy (--policy or the built-in one) and the selected hosts of the inventory, or the exit code after
+    saying what is wrong with them (the file and line)."""
+    from fleet import policy as pol
+    from fleet.inventory import InventoryError, select
+
+    from .. import wiring
+    from .remote import err
+
+    try:
+        policy = pol.load(args.policy) if args.policy else pol.DEFAULT
+        return policy, select(wiring.fleet_inventory(args.inventory, use_ansible=not args.no_ansible), args.targets)
+    except (InventoryError, pol.PolicyError) as exc:
+        err(str(exc))
+    except KeyError as exc:
+        err(str(exc.args[0]))
+    return EXIT_USAGE
 
 
 def _tickets(result: Any, backend: str | None) -> bool:
