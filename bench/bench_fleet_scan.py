@@ -1,0 +1,66 @@
+"""50 hosts: `deskside scan` against OpenSSH running `apt list --upgradable` through `xargs -P` at the same
+concurrency, in the same run (issue 9). The hosts are inventory entries pointing at a few loopback sshd servers
+(BENCH_FLEET_SERVERS x BENCH_FLEET_HOSTS / servers entries), throwaway keys and known_hosts.
+
+Prints hosts per second for each and the ratio (target: deskside no slower, ratio >= 1.0x); with ansible-playbook
+installed also `deskside scan --engine ansible` once. Needs root (sshd); exits 0.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fleet_common import DESKSIDE, fleet, timed, usable
+
+HOSTS = int(os.environ.get("BENCH_FLEET_HOSTS", "50"))
+SERVERS = int(os.environ.get("BENCH_FLEET_SERVERS", "5"))
+CONCURRENCY = int(os.environ.get("BENCH_FLEET_CONCURRENCY", "10"))
+RUNS = int(os.environ.get("BENCH_FLEET_RUNS", "3"))
+
+
+def main() -> int:
+    why = usable()
+    if why:
+        print(f"fleet scan benchmark skipped: {why}")
+        return 0
+    with fleet(SERVERS) as f, tempfile.TemporaryDirectory() as tmp:
+        ports = [f.servers[i % SERVERS].port for i in range(HOSTS)]
+        inv = f.csv(Path(tmp) / "hosts.csv", ports)
+        env = f.process_env()
+        ssh = f.ssh_argv(0)
+        p = ssh.index("-p")
+        # xargs fills in the port: `ssh ... -p PORT user@127.0.0.1 apt list --upgradable`, N at a time.
+        xargs = ["sh", "-c", f"xargs -P {CONCURRENCY} -I PORT {subprocess.list2cmdline(ssh[:p + 1])} PORT "
+                 f"{ssh[p + 2]} apt list --upgradable < {tmp}/ports >/dev/null 2>&1; echo done"]
+        Path(tmp, "ports").write_text("".join(f"{port}\n" for port in ports))
+        scan = [DESKSIDE, "scan", "-i", str(inv), "-j", str(CONCURRENCY), "--json"]
+        timed(scan, env, check_out='"hosts"')  # warm-up (page cache), and the history's first scan
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(RUNS):  # interleaved, so machine noise hits both alike
+            theirs.append(timed(xargs, env, check_out="done"))
+            ours.append(timed(scan, env, check_out='"compliant'))
+        ansible = None
+        if os.environ.get("BENCH_FLEET_ANSIBLE", "1") == "1" and Path(DESKSIDE).with_name("ansible-playbook").exists():
+            start = time.perf_counter()
+            res = subprocess.run([*scan, "--engine", "ansible"], env=env, capture_output=True, text=True, check=False)
+            ansible = time.perf_counter() - start if '"compliant' in res.stdout else None
+    ref, med = statistics.median(theirs), statistics.median(ours)
+    print(f"{HOSTS} hosts ({SERVERS} loopback sshd), concurrency {CONCURRENCY}, median of {RUNS} runs")
+    print(f"  {'what':<52} {'s':>7} {'hosts/s':>8}")
+    print(f"  {'xargs -P ssh host apt list --upgradable':<52} {ref:7.2f} {HOSTS / ref:8.1f}")
+    print(f"  {'deskside scan (posture + policy + history)':<52} {med:7.2f} {HOSTS / med:8.1f}")
+    if ansible is not None:
+        print(f"  {'deskside scan --engine ansible (one run)':<52} {ansible:7.2f} {HOSTS / ansible:8.1f}")
+    print(f"  ratio xargs time / deskside time: {ref / med:.2f}x (target >= 1.0x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
