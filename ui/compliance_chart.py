@@ -27,19 +27,24 @@ def _count(totals: dict[str, Any], key: str) -> int:
         return 0
 
 
+def _when(stamp: str, time_of_day: bool) -> str:
+    """An ISO time as "2026-12-02", or "12-02 21:02" when every scan shown is of the same day."""
+    return f"{stamp[5:10]} {stamp[11:16]}" if time_of_day and len(stamp) >= 16 else stamp[:10]
+
+
 class FleetChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fleetChart")
         self.setAccessibleName("Fleet chart")
         self.setMinimumHeight(110)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.today: dict[str, Any] | None = None
         self.trend: list[tuple[str, dict[str, Any]]] = []
         self._update_text()
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 120)
+        return QSize(380, 160)
 
     def set_today(self, totals: dict[str, Any] | None) -> None:
         self.today = totals
@@ -74,6 +79,12 @@ class FleetChart(QWidget):
     # ------------------------------------------------------------ drawing
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
+        try:
+            self._paint(p)
+        finally:
+            p.end()  # also when drawing failed: a painter left open on a widget crashes Qt
+
+    def _paint(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         text_colour = pal.color(pal.ColorRole.WindowText)
@@ -105,6 +116,9 @@ class FleetChart(QWidget):
             p.setPen(text_colour)
             p.drawText(QRectF(line, y, left_w - line, line), Qt.AlignmentFlag.AlignLeft, f"{n} {label}")
             y += line
+        if self.today is not None and self.today.get("score") is not None:
+            p.drawText(QRectF(0, y + 2, left_w, line), Qt.AlignmentFlag.AlignLeft,
+                       f"Fleet score {self.today.get('score')}")
         # Trend: stacked columns, oldest left.
         tx = left_w + 8
         tw = w - tx
@@ -116,9 +130,11 @@ class FleetChart(QWidget):
         p.drawLine(area.bottomLeft(), area.bottomRight())
         if self.trend and area.height() > 4:
             peak = max(1, *(_count(t, "hosts") for _w, t in self.trend))
-            slot = area.width() / MAX_TREND
+            p.setPen(text_colour)
+            p.drawText(QRectF(tx, line + 4, tw, line), Qt.AlignmentFlag.AlignRight, f"{peak} hosts")
+            slot = min(area.width() / max(len(self.trend), 1), 48.0)
             col_w = max(2.0, slot * 0.7)
-            for i, (_when, totals) in enumerate(self.trend):
+            for i, (_stamp, totals) in enumerate(self.trend):
                 x = area.left() + i * slot
                 bottom = area.bottom()
                 for key, _label, colour in SERIES:
@@ -127,11 +143,12 @@ class FleetChart(QWidget):
                         p.fillRect(QRectF(x, bottom - hgt, col_w, hgt), QColor(colour))
                     bottom -= hgt
             p.setPen(text_colour)
-            p.drawText(QRectF(tx, area.bottom() + 2, tw, line), Qt.AlignmentFlag.AlignLeft,
-                       self.trend[0][0][:10])
-            p.drawText(QRectF(tx, area.bottom() + 2, tw, line), Qt.AlignmentFlag.AlignRight,
-                       self.trend[-1][0][:10])
+            first, last = self.trend[0][0], self.trend[-1][0]
+            same_day = first[:10] == last[:10]
+            p.drawText(QRectF(tx, area.bottom() + 2, tw, line), Qt.AlignmentFlag.AlignLeft, _when(first, same_day))
+            if len(self.trend) > 1:
+                p.drawText(QRectF(tx, area.bottom() + 2, tw, line), Qt.AlignmentFlag.AlignRight,
+                           _when(last, same_day))
         elif not self.trend:
             p.setPen(text_colour)
             p.drawText(area, Qt.AlignmentFlag.AlignCenter, "no earlier scans")
-        p.end()

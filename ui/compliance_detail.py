@@ -21,8 +21,8 @@ from .plain import heading_label, plain_label
 from .sections_view import SectionsView
 
 RULE_TITLES = {
-    "security-updates": ("Security updates pending too long", "Install the pending security updates (Deskside's "
-                         "deskside patch HOST --security-only, or the host's package manager), then scan again."),
+    "security-updates": ("Security updates pending too long", "Install the pending security updates (deskside patch "
+                         "HOST --security-only, or the host's package manager), then scan again."),
     "pending-updates": ("Too many pending updates", "Install the pending updates, then scan again."),
     "reboot": ("Reboot pending too long", "Restart the host at a convenient time, then scan again."),
     "eol": ("Operating system past its end of life", "Upgrade to a supported release of the operating system."),
@@ -86,11 +86,11 @@ class HostDetail(QWidget):
         self.findings = FindingsView(self.findings_model)
         self.findings.setAccessibleName("Host findings")
         self.finding_detail = FindingDetail()
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.findings)
         split.addWidget(self.finding_detail)
         split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(1, 3)
         self.findings.current_finding.connect(lambda f: self.finding_detail.show_finding(f, "Updates"))
         self.sections = SectionsView()
         self.sections.setAccessibleName("Host updates")
@@ -123,6 +123,8 @@ class HostDetail(QWidget):
         self.summary.setText(f"{r.target or row.target}: {label}{score}; groups {groups}{when}")
         findings = host_findings(r)
         self.findings_model.set_findings(findings, {"updates": "Updates"})
+        fit = self.findings.fitting_height(4)
+        self.split.setSizes([fit, max(1, self.split.height() - fit)])
         if not findings:
             self.finding_detail.show_message("Compliant: nothing to fix.")
         self.sections.set_report(updates_report(r))

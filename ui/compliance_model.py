@@ -103,42 +103,48 @@ class HostResultsModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[HostRow] = []
+        self._cells: list[tuple[list[str], list[Any]]] = []
         self._index: dict[str, int] = {}
 
     # ------------------------------------------------------------ content
-    def set_hosts(self, hosts: list[InventoryHost]) -> None:
+    def set_hosts(self, hosts: list[InventoryHost], state: str = "not-scanned") -> None:
         self.beginResetModel()
-        self._rows = [HostRow(h.name, h.target(), list(h.groups)) for h in hosts]
+        self._rows = [HostRow(h.name, h.target(), list(h.groups), state) for h in hosts]
         self._index = {r.name: i for i, r in enumerate(self._rows)}
+        self._cells = [self._compute(r) for r in self._rows]
         self.endResetModel()
 
     def set_results(self, results: list[HostResult]) -> None:
         """Rows for `results` (e.g. a finished scan), keeping hosts without a result as they are."""
-        for r in results:
-            self.update_host(r.name, "done", r)
-
-    def reset_states(self, state: str) -> None:
-        self.beginResetModel()
-        for row in self._rows:
-            row.state, row.result = state, None
-        self.endResetModel()
+        self.update_hosts([(r.name, "done", r) for r in results])
 
     def update_host(self, name: str, state: str, result: HostResult | None = None) -> None:
-        i = self._index.get(name)
-        if i is None:
-            if result is None:
-                return
-            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
-            self._rows.append(HostRow(name, result.target, list(result.groups)))
-            self._index[name] = i = len(self._rows) - 1
-            self.endInsertRows()
-        row = self._rows[i]
-        if result is not None:
-            row.result = result
-            row.target = result.target or row.target
-        else:
-            row.state = state
-        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+        self.update_hosts([(name, state, result)])
+
+    def update_hosts(self, items: list[tuple[str, str, HostResult | None]]) -> None:
+        """Apply many hosts' progress at once: one dataChanged for the lot, so a sorted view re-sorts once per
+        delivery, not once per host (100 hosts must not stall the window)."""
+        changed: list[int] = []
+        for name, state, result in items:
+            i = self._index.get(name)
+            if i is None:
+                if result is None:
+                    continue
+                self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
+                self._rows.append(HostRow(name, result.target, list(result.groups)))
+                self._cells.append(self._compute(self._rows[-1]))
+                self._index[name] = i = len(self._rows) - 1
+                self.endInsertRows()
+            row = self._rows[i]
+            if result is not None:
+                row.result = result
+                row.target = result.target or row.target
+            else:
+                row.state = state
+            self._cells[i] = self._compute(row)
+            changed.append(i)
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(self.COLUMNS) - 1))
 
     def row(self, i: int) -> HostRow | None:
         return self._rows[i] if 0 <= i < len(self._rows) else None
@@ -151,6 +157,11 @@ class HostResultsModel(QAbstractTableModel):
 
     def row_of(self, name: str) -> int:
         return self._index.get(name, -1)
+
+    def _compute(self, row: HostRow) -> tuple[list[str], list[Any]]:
+        """A row's cell texts and sort keys, computed once per change (the views ask for them very often)."""
+        texts = [self._text(row, c) for c in range(len(self.COLUMNS))]
+        return texts, [self._sort_key(row, c, texts[c]) for c in range(len(self.COLUMNS))]
 
     # ------------------------------------------------------------ Qt
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
@@ -184,7 +195,7 @@ class HostResultsModel(QAbstractTableModel):
             return one_line(os_name(r))
         return one_line(first_reason(r))
 
-    def _sort_key(self, row: HostRow, col: int) -> Any:
+    def _sort_key(self, row: HostRow, col: int, text: str) -> Any:
         r = row.result
         if col == self.STATUS_COL:
             return STATUS_ORDER.get(row.status, 99)
@@ -193,16 +204,16 @@ class HostResultsModel(QAbstractTableModel):
         if col == self.SECURITY:
             n = security_count(r)
             return -1 if n is None else n
-        return self._text(row, col).casefold()
+        return text.casefold()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row, col = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, col)
+            return self._cells[index.row()][0][col]
         if role == SORT_ROLE:
-            return self._sort_key(row, col)
+            return self._cells[index.row()][1][col]
         if role == STATUS_ROLE:
             return row.status
         if role == Qt.ItemDataRole.DecorationRole and col == self.STATUS_COL:
@@ -215,7 +226,7 @@ class HostResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.SCORE, self.SECURITY):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._text(row, col)
+            return self._cells[index.row()][0][col]
         return None
 
     def _tooltip(self, row: HostRow, col: int) -> str:
@@ -225,7 +236,7 @@ class HostResultsModel(QAbstractTableModel):
             return "\n".join(lines[:10])
         if col == self.HOST:
             return f"{row.name}\nGroups: {', '.join(row.groups) or '(none)'}"
-        return self._text(row, col) if col in (self.TARGET, self.OS) else ""
+        return self._cells[self._index[row.name]][0][col] if col in (self.TARGET, self.OS) else ""
 
 
 class HostFilterProxy(QSortFilterProxyModel):

@@ -138,8 +138,9 @@ class CompliancePage(QWidget):
         self.trust_box = QCheckBox("Trust ne&w host keys")
         self.trust_box.setToolTip(plain_tooltip("Accept the key of a host never connected to before (as "
                                                 "deskside scan --accept-new). A changed key is always refused."))
-        for w in (inv_label, self.source_combo,
-                  self._button(self.open_inventory_action, "Choose…", "Choose an Ansible INI/YAML or CSV inventory"),
+        src.addWidget(inv_label)
+        src.addWidget(self.source_combo, 1)
+        for w in (self._button(self.open_inventory_action, "Choose…", "Choose an Ansible INI/YAML or CSV inventory"),
                   group_label, self.group_combo):
             src.addWidget(w)
         src.addSpacing(10)
@@ -151,7 +152,6 @@ class CompliancePage(QWidget):
         src.addWidget(self.builtin_policy_button)
         src.addSpacing(10)
         src.addWidget(self.trust_box)
-        src.addStretch(1)
         outer.addLayout(src)
 
         bar = QHBoxLayout()
@@ -212,23 +212,24 @@ class CompliancePage(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 150), (1, 170), (2, 170), (3, 55), (4, 115), (5, 80), (6, 170)):
+        for col, width in ((0, 140), (1, 170), (2, 165), (3, 55), (4, 115), (5, 75), (6, 160)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_current())
         ll.addWidget(self.table, 1)
 
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
         self.chart = FleetChart()
         self.detail = HostDetail()
-        rl.addWidget(self.chart)
-        rl.addWidget(self.detail, 1)
         self.table.doubleClicked.connect(lambda _i: self.detail.tabs.setFocus())
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        # The table gets the width and most of the height; the host's details and the fleet chart share the rest.
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.detail)
+        lower.addWidget(self.chart)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
+        lower.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(lower)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -346,6 +347,7 @@ class CompliancePage(QWidget):
             self.source_combo.addItem(str(path), str(path))
             i = self.source_combo.count() - 1
         self.source_combo.setCurrentIndex(max(0, i))
+        self.source_combo.setToolTip(plain_tooltip(str(path) if path else ADDRESS_BOOK))
 
     def select_group(self, group: str | None) -> None:
         i = self.group_combo.findData(group) if group else 0
@@ -363,9 +365,7 @@ class CompliancePage(QWidget):
         self.model.set_hosts(self.selected_hosts())
         if self.scan_result is not None:
             names = {h.name for h in self.selected_hosts()}
-            for r in self.scan_result.results:
-                if r.name in names:
-                    self.model.update_host(r.name, "done", r)
+            self.model.set_results([r for r in self.scan_result.results if r.name in names])
         self._show_current()
         self._update_actions()
 
@@ -400,8 +400,7 @@ class CompliancePage(QWidget):
             return
         services, policy, accept = self.services, self.policy, self.trust_box.isChecked()
         self._scan_policy = policy
-        self.model.set_hosts(hosts)
-        self.model.reset_states("waiting")
+        self.model.set_hosts(hosts, "waiting")
         self._done = 0
         self._cancelling = False
         self.progress_bar.setRange(0, len(hosts))
@@ -424,14 +423,14 @@ class CompliancePage(QWidget):
         self._status(f"Scanning {len(hosts)} hosts…")
 
     def _scan_progress(self, items: list[tuple[str, str, Any]]) -> None:
-        for name, state, result in items:
-            if state == "done":
-                self._done += 1
-            self.model.update_host(name, state, result if state == "done" else None)
+        self._done += sum(1 for _name, state, _result in items if state == "done")
+        self.model.update_hosts([(name, state, result if state == "done" else None) for name, state, result in items])
         self.progress_bar.setValue(self._done)
         if not self._cancelling:
             self.status_label.setText(f"Scanning: {self._done} of {self.progress_bar.maximum()} hosts done…")
-        self._show_current()
+        current = self.current_row()
+        if current is not None and any(name == current.name for name, _s, _r in items):
+            self._show_current()
 
     def _scan_done(self, result: ScanResult) -> None:
         self.scan_result = result
