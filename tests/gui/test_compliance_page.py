@@ -322,3 +322,92 @@ def test_open_terminal_opens_a_session_on_the_remote_page(qtbot: Any, task_runne
         ("web1", "127.0.0.1", servers[0].port, ssh_env.user)
     assert str(ssh_env.client_key) in profile.identity_files
     remote.shutdown(wait=5.0)
+
+
+def test_keyboard_scan_cancel_filter_and_the_page_only_while_shown(qtbot: Any, task_runner: Any, tmp_path: Path,
+                                                                  user_home: Path, ssh_env: SshEnv) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop import app as desktop_app
+
+    mute = Mute()
+    try:
+        inv = tmp_path / "hosts.ini"
+        inv.write_text(line("mute", ssh_env, mute.port) + "\n" + line("gone", ssh_env, free_port()) + "\n")
+        ctx = desktop_app.AppContext(tasks=task_runner, collector_names=["system"])
+        window = desktop_app.build_window(ctx)
+        qtbot.addWidget(window)
+        window.show()
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10_000)  # shortcuts need focus
+        page = window.page("compliance")
+        assert isinstance(page, CompliancePage)
+        qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # Go > Compliance
+        assert window.current_page_key() == "compliance"
+        load(qtbot, page, inv)
+        qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert page.filter_edit.hasFocus()
+        page.table.setFocus()
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+        assert page.is_scanning
+        assert mute.accepted.wait(30)
+        with qtbot.waitSignal(page.scan_finished, timeout=60_000) as sig:
+            qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert sig.args[0].cancelled
+        assert rows(page)["mute"].result.error == "not finished: the scan was cancelled"
+        # Keyboard in the table: the first row gets the focus and the details follow it.
+        page.table.setFocus()
+        qtbot.keyClick(page.table, Qt.Key.Key_Home)
+        assert page.detail.title.text() == shown(page, 0)[0]
+        qtbot.keyClick(page.table, Qt.Key.Key_Down)
+        assert page.detail.title.text() == shown(page, 0)[1]
+        # F5 on another page does not scan.
+        qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+        assert not page.is_scanning
+    finally:
+        mute.close()
+
+
+def test_tickets_reach_a_real_request_tracker_once(qtbot: Any, task_runner: Any, tmp_path: Path, user_home: Path,
+                                                  ssh_env: SshEnv, servers: list[Sshd],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import secrets
+
+    from desktop import paths
+    from desktop.fleet_tickets import ticket_uid
+    from tests.integration.rt_server import rt_or_skip
+
+    rt = rt_or_skip()
+    monkeypatch.setenv("DESKSIDE_SECRET_HELPDESK_TOKEN", rt.token)
+    paths.ensure(paths.config_dir())
+    paths.config_file().write_text(f'[tickets]\nbackend = "helpdesk"\n[backends.helpdesk]\ntype = "rt"\n'
+                                   f'url = "{rt.url}"\nqueue = "General"\n', encoding="utf-8")
+    name = f"web-{secrets.token_hex(3)}"  # RT keeps the tickets of earlier runs
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(line(name, ssh_env, servers[0].port) + "\n" + line("gone", ssh_env, free_port()) + "\n")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[policy]\nrequired_packages = [\"deskside-no-such-package\"]\n")
+    page = make_page(qtbot, task_runner, tmp_path, use_history=False)
+    assert not page.tickets_action.isEnabled()  # nothing scanned yet
+    load(qtbot, page, inv)
+    set_policy(qtbot, page, policy)
+    page.trust_box.setChecked(True)
+    scan(qtbot, page)
+    assert page.tickets_action.isEnabled()
+    page.tickets_action.trigger()  # asks first
+    box = page.message_box
+    assert box is not None and "1 non-compliant host and rule" in box.text()
+    with qtbot.waitSignal(page.status_message, timeout=60_000,
+                          check_params_cb=lambda text: "compliance tickets" in text):
+        box.accept()
+    assert "1 compliance tickets: 1 sent" in page.status_label.text()
+    details = page.message_box.detailedText() if page.message_box else ""
+    assert name in details and "required-package:deskside-no-such-package" in details
+    found = rt.search_marker(ticket_uid(name, "required-package:deskside-no-such-package"))
+    assert len(found) == 1
+    # Again: nothing new is filed.
+    with qtbot.waitSignal(page.file_tickets().succeeded, timeout=60_000):  # type: ignore[union-attr]
+        pass
+    assert "1 already open" in page.status_label.text()
+    assert len(rt.search_marker(ticket_uid(name, "required-package:deskside-no-such-package"))) == 1
