@@ -1,8 +1,8 @@
-"""Long because: layout, inventory, scan and result actions share one state (the hosts, the policy, the scan).
+"""Long because: the inventory, group, policy and scan controls share one state (hosts, policy, scan, tasks).
 
 The Compliance page: choose an inventory (a file or the address book), a group and a policy; scan with per-host
 progress and Cancel; a sortable, filterable table of the hosts; the fleet chart; a host's reasons and updates;
-export, tickets and a terminal on the host.
+export and tickets (ui/compliance_results.py) and a terminal on the host. The table is ui/compliance_table.py.
 
 Everything that reads files, opens connections or talks to a ticket backend runs on a worker thread through the
 task runner (`ui.services.TaskStarter`); the page only updates widgets. Services come in through the constructor
@@ -13,25 +13,21 @@ task runner (`ui.services.TaskStarter`); the page only updates widgets. Services
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
-    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,15 +39,16 @@ from fleet.scan import ScanResult
 
 from .compliance_chart import FleetChart
 from .compliance_detail import HostDetail
-from .compliance_model import STATUS_FILTERS, HostFilterProxy, HostResultsModel, HostRow, one_line
-from .compliance_services import EXPORT_FORMATS, ComplianceServices, TicketOutcome
+from .compliance_model import HostRow, one_line
+from .compliance_results import PageHooks, ResultActions
+from .compliance_services import ComplianceServices
+from .compliance_table import HostTable
 from .errors import MessageLine
-from .plain import heading_label, plain_label, plain_message_box, plain_tooltip
+from .plain import heading_label, plain_label, plain_tooltip
 from .services import TaskHandle, TaskStarter
 
 ADDRESS_BOOK = "Address book and ~/.ssh/config"
 INVENTORY_FILTER = "Inventories (*.ini *.cfg *.yml *.yaml *.csv hosts *);;All files (*)"
-EXPORT_FILTERS = {"csv": "CSV spreadsheet (*.csv)", "json": "JSON (*.json)", "html": "HTML report (*.html *.htm)"}
 
 
 class CompliancePage(QWidget):
@@ -76,7 +73,8 @@ class CompliancePage(QWidget):
         self._done = 0
         self._cancelling = False
         self._jobs: list[TaskHandle] = []  # export, tickets, trend: kept alive until they finish
-        self.message_box: QMessageBox | None = None
+        self.results = ResultActions(PageHooks(services, self._start, self._status, self._ok, self._fail,
+                                               lambda: (self.scan_result, self._scan_policy)), self)
         self._build()
         self._update_actions()
 
@@ -176,46 +174,10 @@ class CompliancePage(QWidget):
             bar.addWidget(w)
         outer.addLayout(bar)
 
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        filt = QHBoxLayout()
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter hosts, reasons, OS… (Ctrl+F)")
-        self.filter_edit.setAccessibleName("Filter")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.status_filter = QComboBox()
-        self.status_filter.setAccessibleName("Status filter")
-        for label, _statuses in STATUS_FILTERS:
-            self.status_filter.addItem(label)
-        filt.addWidget(self.filter_edit, 2)
-        filt.addWidget(self.status_filter, 1)
-        ll.addLayout(filt)
-        self.model = HostResultsModel(self)
-        self.proxy = HostFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.filter_edit.textChanged.connect(self.proxy.set_text)
-        self.status_filter.currentIndexChanged.connect(lambda i: self.proxy.set_statuses(STATUS_FILTERS[i][1]))
-        self.table = QTableView()
-        self.table.setObjectName("complianceTable")
-        self.table.setAccessibleName("Hosts")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(HostResultsModel.STATUS_COL, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 140), (1, 170), (2, 165), (3, 55), (4, 115), (5, 75), (6, 160)):
-            self.table.setColumnWidth(col, width)
-        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_current())
-        ll.addWidget(self.table, 1)
+        self.host_table = left = HostTable()
+        self.table, self.model, self.proxy = left.table, left.model, left.proxy
+        self.filter_edit, self.status_filter = left.filter_edit, left.status_filter
+        left.current_changed.connect(self._show_current)
 
         self.chart = FleetChart()
         self.detail = HostDetail()
@@ -474,20 +436,10 @@ class CompliancePage(QWidget):
 
     # ---------------------------------------------------------------- the selected host
     def current_row(self) -> HostRow | None:
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.row(self.proxy.mapToSource(index).row())
+        return self.host_table.current_row()
 
     def select_host(self, name: str) -> bool:
-        i = self.model.row_of(name)
-        if i < 0:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(i, 0))
-        if not index.isValid():
-            return False
-        self.table.setCurrentIndex(index)
-        return True
+        return self.host_table.select_host(name)
 
     def _show_current(self) -> None:
         self.detail.show_row(self.current_row())
@@ -499,93 +451,24 @@ class CompliancePage(QWidget):
             self.terminal_requested.emit(row.name)
             self._status(f"Opening a terminal on {one_line(row.name)}…")
 
-    # ---------------------------------------------------------------- export, tickets
+    # ---------------------------------------------------------------- export, tickets (ui/compliance_results.py)
     def export_dialog(self) -> None:
-        if self.scan_result is None:
-            return
-        start = self.services.default_dir() / "deskside-scan.csv"
-        path, chosen = QFileDialog.getSaveFileName(self, "Export the scan", str(start),
-                                                   ";;".join(EXPORT_FILTERS.values()))
-        if not path:
-            return
-        fmt = next((f for f, label in EXPORT_FILTERS.items() if label == chosen), "csv")
-        suffix = Path(path).suffix.lower().lstrip(".")
-        if suffix in EXPORT_FORMATS:
-            fmt = suffix
-        elif suffix == "htm":
-            fmt = "html"
-        else:
-            path += f".{fmt}"
-        self.export(fmt, Path(path))
+        self.results.export_dialog()
 
     def export(self, fmt: str, path: Path) -> TaskHandle | None:
-        """Write the last scan as `fmt` to `path` on a worker."""
-        result = self.scan_result
-        if result is None:
-            return None
-        services, policy = self.services, self._scan_policy
-
-        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> Path:
-            return services.export(result, policy, fmt, path)
-
-        self._status(f"Exporting to {path}…")
-        task = self._start(job, "compliance-export")
-        task.succeeded.connect(lambda p: self.status_message.emit(self._ok(f"Exported {len(result.results)} hosts "
-                                                                           f"to {p}")))
-        task.failed.connect(lambda exc: self._fail("Could not export the scan", exc))
-        return task
-
-    def _ok(self, text: str) -> str:
-        self.status_label.show_ok(text)
-        return text
+        """Write the last scan as `fmt` ("csv", "json", "html") to `path` on a worker."""
+        return self.results.export(fmt, path)
 
     def confirm_tickets(self) -> None:
-        if self.scan_result is None:
-            return
-        n = sum(len(r.reasons) for r in self.scan_result.results if r.status == "non-compliant")
-        if n == 0:
-            self._status("No ticket needed: no host is non-compliant.")
-            return
-        box = plain_message_box(QMessageBox.Icon.Question, "Create tickets",
-                                f"Create a ticket for each of the {n} non-compliant host and rule pairs? A pair that "
-                                "already has a ticket gets no second one.",
-                                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.accepted.connect(self.file_tickets)
-        box.open()
-        self.message_box = box
+        self.results.confirm_tickets()
 
     def file_tickets(self) -> TaskHandle | None:
-        """File the last scan's tickets on a worker; the outcome is shown when it is done."""
-        result = self.scan_result
-        if result is None:
-            return None
-        services = self.services
+        return self.results.file_tickets()
 
-        def job(_token: CancelToken, _progress: Callable[[Any], None]) -> Sequence[TicketOutcome]:
-            return services.file_tickets(result.results)
+    @property
+    def message_box(self) -> QMessageBox | None:
+        return self.results.message_box
 
-        self._status("Creating tickets…")
-        task = self._start(job, "compliance-tickets")
-        task.succeeded.connect(self._tickets_done)
-        task.failed.connect(lambda exc: self._fail("No compliance ticket was made", exc))
-        return task
-
-    def _tickets_done(self, outcomes: Sequence[TicketOutcome]) -> None:
-        if not outcomes:
-            self._status("No ticket needed: no host is non-compliant.")
-            return
-        states: dict[str, int] = {}
-        for o in outcomes:
-            states[o.state] = states.get(o.state, 0) + 1
-        summary = f"{len(outcomes)} compliance tickets: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
-        self.status_message.emit(self._ok(summary))
-        lines = [f"{o.reference} {o.state}: {one_line(o.host)} ({o.key})" + (f" {one_line(o.detail)}" if o.detail
-                                                                             else "") for o in outcomes]
-        box = plain_message_box(QMessageBox.Icon.Information, "Compliance tickets", summary,
-                                QMessageBox.StandardButton.Close, self)
-        box.setDetailedText("\n".join(lines))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.message_box = box
-
+    def _ok(self, text: str) -> None:
+        self.status_label.show_ok(text)
+        self.status_message.emit(text)

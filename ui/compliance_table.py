@@ -1,0 +1,83 @@
+"""The Compliance page's host table with its filter box and status filter: a QTableView over
+`HostFilterProxy(HostResultsModel)`, sortable by every column, one row selected at a time."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .compliance_model import STATUS_FILTERS, HostFilterProxy, HostResultsModel, HostRow
+
+WIDTHS = ((0, 140), (1, 170), (2, 165), (3, 55), (4, 115), (5, 75), (6, 160))  # the reason column stretches
+
+
+class HostTable(QWidget):
+    current_changed = Signal()  # another row is the current one
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        filt = QHBoxLayout()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter hosts, reasons, OS… (Ctrl+F)")
+        self.filter_edit.setAccessibleName("Filter")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Status filter")
+        for label, _statuses in STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        filt.addWidget(self.filter_edit, 2)
+        filt.addWidget(self.status_filter, 1)
+        lay.addLayout(filt)
+        self.model = HostResultsModel(self)
+        self.proxy = HostFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.status_filter.currentIndexChanged.connect(lambda i: self.proxy.set_statuses(STATUS_FILTERS[i][1]))
+        t = self.table = QTableView()
+        t.setObjectName("complianceTable")
+        t.setAccessibleName("Hosts")
+        t.setModel(self.proxy)
+        t.setSortingEnabled(True)
+        t.sortByColumn(HostResultsModel.STATUS_COL, Qt.SortOrder.AscendingOrder)  # worst first
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setAlternatingRowColors(True)
+        t.setWordWrap(False)
+        t.verticalHeader().setVisible(False)
+        t.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = t.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in WIDTHS:
+            t.setColumnWidth(col, width)
+        t.selectionModel().currentRowChanged.connect(lambda _c, _p: self.current_changed.emit())
+        lay.addWidget(t, 1)
+
+    def current_row(self) -> HostRow | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.row(self.proxy.mapToSource(index).row())
+
+    def select_host(self, name: str) -> bool:
+        """Make the row of host `name` the current one (False when it is not shown)."""
+        i = self.model.row_of(name)
+        if i < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(i, 0))
+        if not index.isValid():
+            return False
+        self.table.setCurrentIndex(index)
+        return True
