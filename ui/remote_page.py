@@ -1,4 +1,5 @@
-"""The Remote page: the address book on the left, one tab per connection on the right. A connection tab holds
+"""(Over 400 lines: the page and its connection view share the session wiring and the keyboard chords.)
+The Remote page: the address book on the left, one tab per connection on the right. A connection tab holds
 terminal tabs (a real terminal emulator), a file pane and a tunnels panel.
 
 Every SSH operation goes to the session object injected by `desktop/` (one worker thread per connection); the page
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -54,6 +55,9 @@ def _notice(text: str) -> bytes:
     """A line for the terminal: yellow, on a line of its own; a message of several lines stays in its column."""
     text = text.strip().replace("\r\n", "\n").replace("\n", "\r\n")
     return f"\r\n\x1b[0;33m[{text}]\x1b[0m\r\n".encode()
+
+
+SIDE_MIN = 220  # pixels: a narrower file pane is collapsed rather than squeezed
 
 
 class SessionView(QWidget):
@@ -101,11 +105,13 @@ class SessionView(QWidget):
         self.side.addTab(self.files, "Files")
         self.side.addTab(self.tunnels, "Tunnels")
         split.addWidget(self.side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([620, 380])
+        split.setStretchFactor(0, 1)  # the terminal takes what the window gains
+        split.setStretchFactor(1, 0)
+        split.setCollapsible(0, False)
+        split.setSizes([700, 300])
         self.split = split
         lay.addWidget(split, 1)
+        self._make_shortcuts()
 
         session.state_changed.connect(self._on_state)
         session.auth_requested.connect(self._on_auth)
@@ -114,12 +120,71 @@ class SessionView(QWidget):
         session.shell_closed.connect(self._on_shell_closed)
         self._update_buttons()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._sized:
-            self._sized = True
-            total = max(self.split.width(), 600)
-            self.split.setSizes([int(total * 0.6), total - int(total * 0.6)])
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._sized and self.isVisible() and self.split.width() > 200:
+            self._sized = True  # once laid out; after that the user's splitter position is kept
+            self._size_panes()
+
+    def _size_panes(self) -> None:
+        """The terminal gets the space: 80 columns (or two thirds) first, the file pane what is left, at least
+        SIDE_MIN pixels; with less room than that the file pane is collapsed (Ctrl+Shift+E brings it back)."""
+        total = max(self.split.width(), 400)
+        current = self.current_terminal()
+        want = max(current.width_for_columns(80) if current is not None else 0, int(total * 2 / 3))
+        side = total - want
+        self.split.setSizes([total, 0] if side < SIDE_MIN else [want, side])
+
+    def _make_shortcuts(self) -> None:
+        """Application chords that no program needs (Ctrl+Shift+letter sends the same byte as Ctrl+letter): the
+        terminal leaves them to these actions. Tab and Ctrl+Tab stay in the terminal."""
+        self.shortcut_actions: dict[str, QAction] = {}
+        for name, key, slot in (
+            ("New terminal", "Ctrl+Shift+T", self.new_terminal),
+            ("Show or hide the file pane", "Ctrl+Shift+E", self.toggle_side),
+            ("Move the file pane (right or below)", "Ctrl+Shift+M", self.move_side),
+            ("Leave the terminal (focus the buttons)", "Ctrl+Shift+L", self.leave_terminal),
+            ("Back to the terminal", "Ctrl+Shift+K", self.focus_terminal),
+            ("Previous terminal tab", "Ctrl+Shift+PgUp", lambda: self._cycle_tab(-1)),
+            ("Next terminal tab", "Ctrl+Shift+PgDown", lambda: self._cycle_tab(1)),
+        ):
+            a = QAction(name, self)
+            a.setShortcut(QKeySequence(key))
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            self.shortcut_actions[key] = a
+        self.new_terminal_button.setToolTip("Open another shell on this host (Ctrl+Shift+T)")
+
+    def toggle_side(self) -> None:
+        sizes = self.split.sizes()
+        if sizes[1] == 0:
+            total = sum(sizes)
+            self.split.setSizes([total - max(SIDE_MIN, total // 3), max(SIDE_MIN, total // 3)])
+            self.side.setFocus()
+        else:
+            self.split.setSizes([sum(sizes), 0])
+            self.focus_terminal()
+
+    def move_side(self) -> None:
+        vertical = self.split.orientation() == Qt.Orientation.Horizontal
+        self.split.setOrientation(Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
+        total = sum(self.split.sizes())
+        self.split.setSizes([total * 2 // 3, total - total * 2 // 3])
+
+    def leave_terminal(self) -> None:
+        self.new_terminal_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_terminal(self) -> None:
+        term = self.current_terminal()
+        if term is not None:
+            term.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _cycle_tab(self, step: int) -> None:
+        n = self.terminal_tabs.count()
+        if n:
+            self.terminal_tabs.setCurrentIndex((self.terminal_tabs.currentIndex() + step) % n)
+            self.focus_terminal()
 
     # -- connection ----------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -303,10 +368,25 @@ class RemotePage(QWidget):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.sessions)
         split.addWidget(self.stack)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 4)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         split.setSizes([260, 1000])
+        self.split = split
         lay.addWidget(split)
+        hosts = QAction("Show or hide the host list", self)
+        hosts.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        hosts.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        hosts.triggered.connect(self.toggle_hosts)
+        self.addAction(hosts)
+        self.hosts_action = hosts
+
+    def toggle_hosts(self) -> None:
+        """The host list folds away so that the terminal gets the width (it folds by itself on connecting)."""
+        sizes = self.split.sizes()
+        total = sum(sizes)
+        self.split.setSizes([0, total] if sizes[0] else [260, total - 260])
+        if sizes[0] == 0:
+            self.book_panel.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _save_secrets_toggled(self, on: bool) -> None:
         problem = self.services.set_save_secrets(on) if self.services.set_save_secrets is not None else ""
@@ -335,6 +415,8 @@ class RemotePage(QWidget):
         view.diagnose_requested.connect(self.diagnose_requested)
         self.sessions.setCurrentIndex(idx)
         self.stack.setCurrentWidget(self.sessions)
+        if self.split.sizes()[0]:
+            self.toggle_hosts()  # the terminal gets the width; Ctrl+Shift+H brings the host list back
         self.session_started.emit(view)
         view.start()
         return view

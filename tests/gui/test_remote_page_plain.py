@@ -195,8 +195,10 @@ def _fits(tree: QTreeWidget, item: QTreeWidgetItem, col: int) -> bool:
 
 def test_transfers_and_tunnels_fit_the_side_pane(qtbot, view: SessionView) -> None:  # type: ignore[no-untyped-def]
     """At the width the side pane gets in a normal window, a transfer's name and state, a tunnel's Stop button
-    and the download folder are readable: nothing cut, no sideways scrolling (seen cut: '↓ b…', 'S', 'Downloac')."""
-    view.resize(900, 640)
+    and the download folder are readable: nothing cut, no sideways scrolling (seen cut: '↓ b…', 'S', 'Downloac').
+    1100 pixels is what the connection view gets in a 1280x800 window once the host list has folded away; the
+    terminal takes 80 columns of it first."""
+    view.resize(1100, 640)
     files = view.files
     tid = files.download("/srv/logs/big.bin")
     view.session.transfer_progress.emit(tid, 300 * 2**20, 400 * 2**20)

@@ -40,6 +40,9 @@ from .screen import TerminalEmulator
 from .scrollback import ScrollView
 from .selection import Selection
 
+DEFAULT_POINT_SIZE = 10
+_FONT_KEYS: dict[int, int] = {Qt.Key.Key_Plus: 1, Qt.Key.Key_Equal: 1, Qt.Key.Key_Minus: -1, Qt.Key.Key_0: 0}
+
 
 class TerminalWidget(QAbstractScrollArea):
     """A terminal: colours (16, 256, truecolour), bold/italic/underline/strike/reverse, cursor, scrollback
@@ -68,7 +71,7 @@ class TerminalWidget(QAbstractScrollArea):
         self._view = ScrollView(self.term, self.verticalScrollBar(), self.viewport().update)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(10)
+        font.setPointSize(DEFAULT_POINT_SIZE)
         self.setTerminalFont(font)
         self._make_actions()
 
@@ -139,6 +142,11 @@ class TerminalWidget(QAbstractScrollArea):
 
     def cellSize(self) -> tuple[float, float]:
         return self._metrics.cw, self._metrics.ch
+
+    def width_for_columns(self, columns: int) -> int:
+        """The widget width that shows `columns` cells beside the scroll bar."""
+        sb = self.verticalScrollBar().sizeHint().width()
+        return int(columns * self._metrics.cw) + sb + 2 * self.frameWidth() + 4
 
     def sizeHint(self) -> QSize:
         sb = self.verticalScrollBar().sizeHint().width()
@@ -262,9 +270,23 @@ class TerminalWidget(QAbstractScrollArea):
         return False  # Tab goes to the program, not to the next widget
 
     def _is_own_shortcut(self, event: QKeyEvent) -> bool:
-        mods = event.modifiers()
+        """Keys kept for the application, never taken from the program's point of view: Ctrl+Shift+letter (sends
+        the same byte as Ctrl+letter, as in GNOME Terminal), Ctrl+Shift+PgUp/PgDn, and font size Ctrl+Plus/Minus/0.
+        Everything else (Ctrl+digits included: Ctrl+4 is ^\\ as in xterm) goes to the program."""
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        key = event.key()
         both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-        return (mods & both) == both and event.key() in (Qt.Key.Key_C, Qt.Key.Key_V)
+        if (mods & both) == both and not mods & Qt.KeyboardModifier.AltModifier:
+            return Qt.Key.Key_A <= key <= Qt.Key.Key_Z or key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+        return key in _FONT_KEYS and mods in (Qt.KeyboardModifier.ControlModifier, both)
+
+    def zoom(self, steps: int) -> None:
+        """Font size one point bigger (+1), smaller (-1) or back to the default (0); the scrollback is kept."""
+        font = QFont(self._metrics.font)
+        size = DEFAULT_POINT_SIZE if steps == 0 else max(6, min(40, font.pointSize() + steps))
+        if size != font.pointSize():
+            font.setPointSize(size)
+            self.setTerminalFont(font)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -276,6 +298,9 @@ class TerminalWidget(QAbstractScrollArea):
             return
         if ctrl and shift and key == Qt.Key.Key_V:
             self.paste()
+            return
+        if ctrl and key in _FONT_KEYS and not mods & Qt.KeyboardModifier.AltModifier:
+            self.zoom(_FONT_KEYS[key])
             return
         if shift and not ctrl and key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
             page = max(1, self.term.lines - 1)

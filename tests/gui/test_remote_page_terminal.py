@@ -1,0 +1,123 @@
+"""The terminal on the Remote page against a real sshd: it gets the width (80 columns or more at the default
+1280x800 window), every action is reachable by keyboard through Ctrl+Shift chords that leave the program its keys
+(Ctrl+4 still reaches it), the font size changes with Ctrl+Plus/Minus and the scrollback survives it.
+
+Screenshots of the main window at 1280x800 and 1920x1080 go to the test's folder (docs/screenshots/ with
+DESKSIDE_SCREENSHOTS=1)."""
+
+# ruff: noqa: F811 (the sshd fixtures are imported from tests/integration/sshd.py and used as arguments)
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel
+
+from tests.gui.test_remote_page import Env, connect_trusted, env, run_in_terminal  # noqa: F401
+from tests.gui.test_remote_page_screenshot import out_dir
+from tests.integration.sshd import Sshd, ssh_env, sshd_server  # noqa: F401
+from ui.main_window import MainWindow
+from ui.remote_page import RemotePage, SessionView
+from ui.terminal import TerminalWidget
+
+pytestmark = [pytest.mark.gui, pytest.mark.integration]
+K = Qt.Key
+M = Qt.KeyboardModifier
+CS = M.ControlModifier | M.ShiftModifier
+
+
+def open_window(qtbot, env: Env, size: tuple[int, int]) -> tuple[MainWindow, RemotePage]:  # type: ignore[no-untyped-def]
+    window = MainWindow("terminal-test")
+    window.add_page("diagnostics", "Diagnostics", QLabel("diagnostics"))
+    page = RemotePage(env.services())
+    window.add_page("remote", "Remote", page)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_page("remote")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10_000)
+    return window, page
+
+
+def terminal_of(view: SessionView) -> TerminalWidget:
+    term = view.current_terminal()
+    assert term is not None
+    return term
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)], ids=["1280x800", "1920x1080"])
+def test_the_terminal_gets_the_space(qtbot, env: Env, sshd_server: Sshd, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                     size: tuple[int, int]) -> None:  # fmt: skip
+    window, page = open_window(qtbot, env, size)
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = terminal_of(view)
+    run_in_terminal(qtbot, view, "clear; stty size", f"{term.rows()} {term.cols()}")
+    assert term.cols() >= 80, f"{term.cols()} columns at {size}"
+    run_in_terminal(qtbot, view, "ls -la /usr | head -8; echo listed", "listed")
+    assert view.split.sizes()[1] > 0 or size[0] < 1400  # the file pane is beside it when there is room
+    qtbot.wait(100)
+    assert window.grab().save(str(out_dir(tmp_path) / f"remote-{size[0]}x{size[1]}.png"))
+
+
+def test_keyboard_leaves_and_returns_and_ctrl_4_reaches_the_program(qtbot, env: Env,  # type: ignore[no-untyped-def]
+                                                                     sshd_server: Sshd) -> None:  # fmt: skip
+    window, page = open_window(qtbot, env, (1280, 800))
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = terminal_of(view)
+    run_in_terminal(qtbot, view, "clear; echo ready", "ready")
+    # Tab, Ctrl+Tab and Ctrl+4 are the program's (Ctrl+4 is ^\\ as in xterm): cat -A, with signals off, shows them.
+    run_in_terminal(qtbot, view, "stty -isig; echo cat-started; cat -A; stty sane; echo cat-ended", "cat-started")
+    qtbot.keyClick(term, K.Key_Tab)
+    qtbot.keyClick(term, K.Key_Tab, M.ControlModifier)
+    qtbot.keyClick(term, K.Key_4, M.ControlModifier)
+    qtbot.keyClick(term, K.Key_Return)
+    assert term.hasFocus()
+    qtbot.waitUntil(lambda: any(line.strip() == "^I^I^\\$" for line in term.text().splitlines()), timeout=20000)
+    assert window.current_page_key() == "remote"
+    qtbot.keyClick(term, K.Key_D, M.ControlModifier)
+    qtbot.waitUntil(lambda: "cat-ended" in [line.strip() for line in term.text().splitlines()], timeout=20000)
+    # Ctrl+Shift+L leaves the terminal for the buttons; from there Tab walks the page and Ctrl+4 is the window's.
+    qtbot.keyClick(term, K.Key_L, CS)
+    qtbot.waitUntil(lambda: view.new_terminal_button.hasFocus())
+    # Ctrl+Shift+E folds the file pane away and back; Ctrl+Shift+K returns to the terminal.
+    before = view.split.sizes()[1]
+    qtbot.keyClick(view.new_terminal_button, K.Key_E, CS)
+    assert view.split.sizes()[1] == (0 if before else view.split.sizes()[1])
+    qtbot.keyClick(view.new_terminal_button, K.Key_K, CS)
+    qtbot.waitUntil(term.hasFocus)
+    # Ctrl+Shift+T opens a second terminal, Ctrl+Shift+PgUp goes back to the first.
+    qtbot.keyClick(term, K.Key_T, CS)
+    qtbot.waitUntil(lambda: view.terminal_tabs.count() == 2)
+    second = terminal_of(view)
+    qtbot.waitUntil(second.hasFocus)
+    qtbot.keyClick(second, K.Key_PageUp, CS)
+    qtbot.waitUntil(lambda: view.current_terminal() is term)
+    # Ctrl+Shift+H brings the host list back (it folded when the connection opened).
+    assert page.split.sizes()[0] == 0
+    qtbot.keyClick(term, K.Key_H, CS)
+    assert page.split.sizes()[0] > 0
+
+
+def test_font_size_keeps_the_scrollback(qtbot, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
+    _window, page = open_window(qtbot, env, (1280, 800))
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = terminal_of(view)
+    run_in_terminal(qtbot, view, "seq 1 300; echo counted", "counted")
+    history = [line.rstrip() for line in term.term.history_text()]
+    assert "1" in history
+    cols, cell = term.cols(), term.cellSize()
+    sent: list[bytes] = []
+    term.bytes_to_send.connect(sent.append)
+    qtbot.keyClick(term, K.Key_Plus, M.ControlModifier)
+    qtbot.keyClick(term, K.Key_Plus, M.ControlModifier)
+    qtbot.waitUntil(lambda: term.cols() < cols)
+    assert term.cellSize()[0] > cell[0]
+    assert sent == []  # the zoom keys did not go to the program
+    kept = [line.rstrip() for line in term.term.history_text()]
+    assert kept[: len(history)] == history
+    run_in_terminal(qtbot, view, "stty size", f"{term.rows()} {term.cols()}")
+    qtbot.keyClick(term, K.Key_0, M.ControlModifier)
+    qtbot.waitUntil(lambda: term.cols() == cols)
