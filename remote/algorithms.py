@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass
 
 # OpenSSH 9.x defaults (ssh_config(5)); paramiko implements a subset of each.
+# OpenSSH's default cipher set; the AES-GCM ones first (one AEAD pass, no separate MAC: the fastest in paramiko, see
+# the SFTP benchmark), the rest in OpenSSH's order.
 OPENSSH_CIPHERS = (
-    "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr",
-    "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
+    "aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr",
+    "aes256-ctr",
 )
 OPENSSH_MACS = (
     "umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com",

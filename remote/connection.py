@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .audit import AuditLog
 from .auth import AuthCallbacks, Authenticator, AuthPlan, SecretStore
 from .cancel import Cancelled, CancelToken
-from .exec import ExecResult, ExecTimeout, run_command
+from .exec import CallbackError, ExecResult, ExecTimeout, own_errors, run_command
 from .handshake import ConnectError, Hop, _CancelGuard, start_transport, verify_host_key
 from .hosts import HostProfile
 from .keepalive import start_watchdog
@@ -42,29 +42,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Cancelled", "ConnectError", "Connection", "ConnectionLost", "ExecResult", "ExecTimeout"]
 
+
 class ConnectionLost(Exception):
     """The connection died: the server stopped answering keepalives, or closed it. Reconnect to continue."""
-
-
-class _CallbackError(Exception):
-    """Carries an exception raised by a caller's output callback through the network error handling unchanged."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _own_errors(callback: Callable[[bytes], None] | None) -> Callable[[bytes], None] | None:
-    if callback is None:
-        return None
-
-    def call(data: bytes) -> None:
-        try:
-            callback(data)
-        except Exception as exc:
-            raise _CallbackError(exc) from exc
-
-    return call
 
 
 class Connection:
@@ -294,10 +274,10 @@ class Connection:
         try:
             try:
                 res = run_command(
-                    t, command, timeout=timeout, cancel=cancel, on_stdout=_own_errors(on_stdout),
-                    on_stderr=_own_errors(on_stderr), stdin=stdin, lost=self.lost_error,
+                    t, command, timeout=timeout, cancel=cancel, on_stdout=own_errors(on_stdout),
+                    on_stderr=own_errors(on_stderr), stdin=stdin, lost=self.lost_error,
                 )
-            except _CallbackError as exc:  # the caller's own error (e.g. its stdout pipe closed): not the network's
+            except CallbackError as exc:  # the caller's own error (e.g. its stdout pipe closed): not the network's
                 raise exc.error from None
             except (paramiko.SSHException, OSError, EOFError) as exc:
                 raise self._net_error(exc, "cannot run the command") from exc

@@ -123,3 +123,24 @@ def run_command(
     finally:
         with contextlib.suppress(Exception):  # over a dead link; the error that matters is already raised
             chan.close()
+
+
+class CallbackError(Exception):
+    """Carries an exception raised by a caller's output callback through the network error handling unchanged."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def own_errors(callback: Callable[[bytes], None] | None) -> Callable[[bytes], None] | None:
+    if callback is None:
+        return None
+
+    def call(data: bytes) -> None:
+        try:
+            callback(data)
+        except Exception as exc:
+            raise CallbackError(exc) from exc
+
+    return call
