@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
+from common.text import decode_bytes
+
 from .cancel import Cancelled, CancelToken
 
 MAX_OUTPUT = 16 * 1024 * 1024  # bytes kept per stream; the rest of a huge output is read and dropped
@@ -68,8 +70,9 @@ class Host(Protocol):
 
 
 def decode(data: bytes) -> str:
-    """Bytes from a log or a command as text: UTF-8, undecodable bytes replaced, never an exception."""
-    return data.decode("utf-8", errors="replace")
+    """Bytes from a log or a command as text, never an exception: UTF-8, UTF-16/32 (BOM or NUL pattern), per-line
+    cp1252/Latin-1 fallback, NUL bytes removed (see common.text.decode_bytes)."""
+    return decode_bytes(data)
 
 
 class LocalHost:

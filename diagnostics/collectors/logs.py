@@ -16,6 +16,8 @@ import datetime as dt
 import math
 from typing import ClassVar, cast
 
+from common.text import CouldNotRead
+
 from ..host import CommandResult, decode
 from ..model import Section, SectionStatus
 from ..parsers import journal as jp
@@ -219,8 +221,11 @@ class LogsCollector(Collector):
             wres = ctx.host.run(["wevtutil", "qe", log, f"/q:{query}", "/f:text", f"/c:{max_lines}", "/rd:true"],
                                 timeout=CMD_TIMEOUT, cancel=ctx.cancel)
             if wres.ok:
-                got = True
-                events.extend(windows_events.parse_wevtutil_text(wres.stdout))
+                try:
+                    events.extend(windows_events.parse_wevtutil_text(wres.stdout))
+                    got = True
+                except CouldNotRead as exc:
+                    section.skip(f"event log {log} (wevtutil)", f"could not read: {exc}")
             else:
                 section.skip(f"event log {log} (wevtutil)", wres.why_failed())
         if got:
@@ -242,8 +247,13 @@ class LogsCollector(Collector):
                 section.skip("unified log", res.why_failed())
                 return
             if res.ok:
+                try:
+                    found = parse(res.stdout)
+                except CouldNotRead as exc:
+                    section.skip("unified log", f"could not read: {exc}")
+                    return
                 _data(section)["source"] = "macos-unified-log"
-                _data(section).update(summarize(parse(res.stdout)))
+                _data(section).update(summarize(found))
                 _data(section)["capped"] = res.truncated
                 return
             if "style" not in (res.stderr or "").lower():  # not an old `log` without ndjson: give up

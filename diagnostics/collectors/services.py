@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
+from common.text import CouldNotRead
+
 from ..model import Section
 from ..parsers import systemd as sp
 from ..parsers.journal import parse_short_iso_lines
@@ -44,7 +46,11 @@ class ServicesCollector(Collector):
             if not res.ok:
                 section.skip("systemd units", res.why_failed())
                 return
-            units = sp.parse_failed_units_text(res.stdout)
+            try:
+                units = sp.parse_failed_units_text(res.stdout)
+            except CouldNotRead as exc:
+                section.skip("systemd units", f"could not read the list of failed units: {exc}")
+                return
         data = cast(ServicesData, section.data)
         data["failed"] = units
         data["failed_count"] = len(units)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from common.text import CouldNotRead, clean_text
+
 from ..sections.services import FailedUnit, RestartLoop
 
 _NOT_BOOTED_MARKERS = (
@@ -26,8 +28,8 @@ def _unit(name: str, load: str, active: str, sub: str, description: str) -> Fail
 def parse_failed_units_json(text: str) -> list[FailedUnit] | None:
     """`systemctl list-units --failed --output=json`; None when the text is not that JSON (older systemd)."""
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = json.loads(clean_text(text))
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, list):
         return None
@@ -44,16 +46,22 @@ def parse_failed_units_text(text: str) -> list[FailedUnit]:
     """`systemctl list-units --failed --no-legend --plain` (also tolerates the bullet and legend of the
     default format)."""
     out: list[FailedUnit] = []
-    for raw in text.splitlines():
+    unknown: list[str] = []
+    for raw in clean_text(text).splitlines():
         line = raw.strip()
         if not line or line.startswith(("UNIT ", "LOAD ", "ACTIVE ", "SUB ")) or "loaded units listed" in line:
             continue
-        if line.startswith(("●", "*")):
+        if line.startswith(("●", "*", "\u25cf")):
             line = line[1:].strip()
         parts = line.split(None, 4)
         if len(parts) < 4 or "." not in parts[0]:
+            if not line.lower().startswith(("legend:", "to show all", "pass --all", "0 loaded units", "lines ")):
+                unknown.append(line)
             continue
         out.append(_unit(parts[0], parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else ""))
+    if not out and unknown:
+        raise CouldNotRead(f"`systemctl --failed` printed {len(unknown)} line(s) that are not units, "
+                           f"e.g. {unknown[0][:120]!r}")
     return out
 
 
@@ -61,7 +69,7 @@ def parse_show(text: str) -> list[dict[str, str]]:
     """`systemctl show -p A,B unit...`: KEY=VALUE blocks separated by blank lines."""
     blocks: list[dict[str, str]] = []
     cur: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in clean_text(text).splitlines():
         if not line.strip():
             if cur:
                 blocks.append(cur)

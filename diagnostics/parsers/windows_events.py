@@ -18,6 +18,8 @@ import json
 import re
 from typing import Any
 
+from common.text import CouldNotRead, clean_text
+
 from ..sections.logs import LogSummary
 from .logevents import LogEvent, parse_iso, summarize
 
@@ -36,7 +38,10 @@ def _time(value: Any) -> dt.datetime | None:
         return None
     m = _MSDATE.search(value)
     if m:  # milliseconds since the epoch, UTC; the optional offset only says which zone it was shown in
-        return dt.datetime.fromtimestamp(int(m["ms"]) / 1000, dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(int(m["ms"]) / 1000, dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
     return parse_iso(value)
 
 
@@ -57,18 +62,18 @@ def _message(msg: Any, event_id: Any) -> str:
 
 def parse_get_winevent_json(text: str) -> list[LogEvent]:
     """`Get-WinEvent ... | ConvertTo-Json` output (an array, or one object for a single event)."""
-    text = text.lstrip("\ufeff").strip()
+    text = clean_text(text).lstrip("\ufeff").strip()
     if not text:
         return []
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"not Get-WinEvent JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise CouldNotRead(f"not Get-WinEvent JSON: {exc}") from None
     rows = data if isinstance(data, list) else [data]
     events: list[LogEvent] = []
     for row in rows:
         if not isinstance(row, dict):
-            continue
+            raise CouldNotRead(f"not Get-WinEvent JSON: an event is a {type(row).__name__}, not an object")
         provider = row.get("ProviderName") or row.get("Source") or row.get("LogName") or "unknown"
         events.append(LogEvent(
             time=_time(row.get("TimeCreated")),
@@ -80,12 +85,13 @@ def parse_get_winevent_json(text: str) -> list[LogEvent]:
     return events
 
 
-_EVENT_START = re.compile(r"^Event\[\d+\]:\s*$")
+# "Event[0]:" on most Windows versions, "Event[0]" without the colon on Windows Server 2022.
+_EVENT_START = re.compile(r"^\s*Event\[\d+\]:?\s*$")
 _KV = re.compile(r"^\s{2}(?P<key>[A-Za-z][A-Za-z ]*?):\s?(?P<value>.*)$")
 
 
 def parse_wevtutil_text(text: str) -> list[LogEvent]:
-    """`wevtutil qe <log> /f:text` output."""
+    """`wevtutil qe <log> /f:text` output. Raises CouldNotRead when there is text but no `Event[n]` block."""
     events: list[LogEvent] = []
     block: dict[str, str] | None = None
     desc: list[str] = []
@@ -103,7 +109,8 @@ def parse_wevtutil_text(text: str) -> list[LogEvent]:
             priority=_priority(None, block.get("Level")),
         ))
 
-    for raw in text.lstrip("\ufeff").splitlines():
+    text = clean_text(text).lstrip("\ufeff")
+    for raw in text.splitlines():
         line = raw.rstrip("\r")
         if _EVENT_START.match(line):
             flush()
@@ -124,6 +131,9 @@ def parse_wevtutil_text(text: str) -> list[LogEvent]:
             else:
                 block[key] = value
     flush()
+    if not events and text.strip():
+        first = text.strip().splitlines()[0].strip()
+        raise CouldNotRead(f"wevtutil printed no `Event[n]` block, but {first[:120]!r}")
     return events
 
 

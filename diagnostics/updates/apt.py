@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
+from common.text import CouldNotRead, clean_text, meaningful_lines
+
 from ..cancel import CancelToken
 from ..host import Host, decode
-from .common import SourceResult, first_lines, list_dir
+from .common import SourceResult, first_lines, list_dir, unreadable
 from .posture import PendingUpdate
 
 NAME = "apt"
@@ -41,10 +43,15 @@ def cache_age_spec(lists_dir: str = LISTS_DIR) -> tuple[list[str], list[str]]:
     # Not lists/partial: apt-get install touches it too.
     return [UPDATE_STAMP, lists_dir], [f"{lists_dir}/*Release"]
 
+# The archive list may hold spaces: third-party repositories name their suite freely ("Stable Release",
+# "stable main"), and apt prints the Release file's Suite/Archive as it is. The two tokens before the bracket are
+# always the candidate version and the architecture, so everything between the slash and them is the archive list.
 _LINE = re.compile(
-    r"^(?P<name>[^/\s]+)/(?P<archives>\S+)\s+(?P<cand>\S+)\s+(?P<arch>\S+)\s+"
+    r"^(?P<name>[^/\s]+)/(?P<archives>.*?)\s+(?P<cand>\S+)\s+(?P<arch>\S+)\s+"
     r"\[upgradable from:\s*(?P<inst>[^\]]+)\]"
 )
+# Lines apt prints around the list that are not packages.
+_NOISE = re.compile(r"^(Listing\.*|WARNING:|N:|W:|Notice:|Warning:)|does not have a stable CLI interface", re.I)
 
 
 def is_security_archive(archive: str, security_suites: set[str] | frozenset[str] = frozenset()) -> bool:
@@ -56,14 +63,18 @@ def parse_list_upgradable(
 ) -> list[PendingUpdate]:
     """Parse `apt list --upgradable`: `name/archive1,archive2 candidate arch [upgradable from: installed]`.
 
-    Lines that are not package lines ("Listing...", warnings) are ignored.
+    Lines that are not package lines ("Listing...", warnings) are ignored. Raises CouldNotRead when there are
+    lines but none is a package line and none is apt's own chatter (another format, another tool, garbage).
     """
     out: list[PendingUpdate] = []
-    for line in text.splitlines():
-        m = _LINE.match(line.strip())
+    unknown: list[str] = []
+    for line in meaningful_lines(clean_text(text)):
+        m = _LINE.match(line)
         if not m:
+            if not _NOISE.search(line):
+                unknown.append(line)
             continue
-        archives = [a for a in m["archives"].split(",") if a]
+        archives = [a.strip() for a in m["archives"].split(",") if a.strip()]
         out.append(PendingUpdate(
             name=m["name"],
             manager=NAME,
@@ -73,6 +84,9 @@ def parse_list_upgradable(
             arch=m["arch"],
             security=any(is_security_archive(a, security_suites) for a in archives),
         ))
+    if not out and unknown:
+        raise CouldNotRead(f"`apt list --upgradable` printed {len(unknown)} line(s) that are not package lines, "
+                           f"e.g. {unknown[0][:120]!r}")
     return out
 
 
@@ -136,5 +150,8 @@ def collect(host: Host, cancel: CancelToken | None = None, lists_dir: str = LIST
         return result.skip(res.why_failed() if res.missing or res.timed_out else
                            f"apt list failed: {first_lines(res.stderr or res.stdout)}")
     suites = security_suites(read_release_headers(host, lists_dir))
-    result.pending = parse_list_upgradable(res.stdout, suites)
+    try:
+        result.pending = parse_list_upgradable(res.stdout, suites)
+    except CouldNotRead as exc:
+        return unreadable(result, "apt's list of updates", exc)
     return result

@@ -9,6 +9,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.text import clean_text
+
 from ..cancel import CancelToken
 from ..host import Host
 from .posture import PendingUpdate, SourceSkip
@@ -147,6 +149,23 @@ _ARCHES = {
 }
 
 
-def first_lines(text: str, n: int = 3) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return " / ".join(lines[:n])[:300]
+_ERRORISH = re.compile(r"error|fail|cannot|can't|could not|couldn't|unable|no such|denied|not found|invalid",
+                       re.IGNORECASE)
+
+
+def first_lines(text: str, n: int = 3, limit: int = 600) -> str:
+    """A tool's failure in one line for a skip reason. Tools wrap the real error in progress and banner lines
+    ("Errors during downloading metadata for repository...", a mirror progress bar): the lines that read like an
+    error are kept first, whatever their position, then the first lines if none does."""
+    lines = [ln.strip() for ln in clean_text(text).strip().splitlines() if ln.strip()]
+    errors = [ln for ln in lines if _ERRORISH.search(ln)]
+    chosen = errors if errors else lines[:n]
+    out = " / ".join(chosen)
+    return out if len(out) <= limit else out[: limit - 1] + "\u2026"
+
+
+def unreadable(result: SourceResult, what: str, exc: Exception) -> SourceResult:
+    """The source's output was not understood: a skip saying so, never an empty "up to date" list."""
+    result.ok = False
+    result.pending = []
+    return result.skip(f"could not read {what}: {exc}")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
+from common.text import CouldNotRead, clean_text
+
 from ..cancel import CancelToken
 from ..host import Host
-from .common import _ARCHES, SourceResult, first_lines, split_nevra
+from .common import _ARCHES, SourceResult, first_lines, split_nevra, unreadable
 from .posture import PendingUpdate
 
 NAME = "dnf"
@@ -36,8 +38,9 @@ def parse_check_update(text: str) -> list[PendingUpdate]:
     at the end is not a list of updates and is ignored.
     """
     out: list[PendingUpdate] = []
+    unknown: list[str] = []
     carry: str | None = None
-    for raw in text.splitlines():
+    for raw in clean_text(text).splitlines():
         line = raw.strip()
         if not line:
             continue
@@ -51,10 +54,21 @@ def parse_check_update(text: str) -> list[PendingUpdate]:
             carry = tokens[0]
             continue
         if len(tokens) != 3 or not _is_name_arch(tokens[0]):
+            if not _CHATTER.match(line):
+                unknown.append(line)
             continue  # headers, "Last metadata expiration check", "Security: ..." notes
         name, arch = tokens[0].rsplit(".", 1)
         out.append(PendingUpdate(name=name, manager=NAME, candidate=tokens[1], source=tokens[2], arch=arch))
+    if not out and unknown:
+        raise CouldNotRead(f"check-update printed {len(unknown)} line(s) that are not package lines, "
+                           f"e.g. {unknown[0][:120]!r}")
     return out
+
+
+# What dnf and yum print around the list that is not a package.
+_CHATTER = re.compile(r"^(Last metadata expiration check|Security:|Updating Subscription Management|Obsoleting|"
+                      r"Waiting for process|Updating and loading repositories|Repositories loaded|Loaded plugins|"
+                      r"Loading mirror speeds|\* |This system is)", re.IGNORECASE)
 
 
 _SEVERITY = re.compile(r"^(?P<sev>[A-Za-z]+)/Sec\.?$")
@@ -67,14 +81,18 @@ def parse_updateinfo(text: str) -> list[tuple[str, str | None, str, str]]:
     dnf 5: `FEDORA-2024-1a2b3c4d5e security Moderate curl-8.6.0-8.fc40.x86_64 2024-04-01 02:13:07`
     """
     out: list[tuple[str, str | None, str, str]] = []
-    for line in text.splitlines():
+    unknown: list[str] = []
+    recognised = 0
+    for line in clean_text(text).splitlines():
         tokens = line.split()
-        if len(tokens) < 3 or tokens[0] in ("Name", "Advisory"):
+        if not tokens or tokens[0] in ("Name", "Advisory") or _CHATTER.match(line.strip()):
             continue
-        advisory = tokens[0]
         nevra = next((t for t in tokens[1:] if _is_name_arch(t) and "-" in t), None)
-        if nevra is None:
+        if len(tokens) < 3 or nevra is None:
+            unknown.append(line.strip())
             continue
+        recognised += 1
+        advisory = tokens[0]
         severity: str | None = None
         m = _SEVERITY.match(tokens[1])
         if m:
@@ -85,6 +103,9 @@ def parse_updateinfo(text: str) -> list[tuple[str, str | None, str, str]]:
             continue  # a bugfix or enhancement advisory
         name, _ver, arch = split_nevra(nevra)
         out.append((advisory, severity if severity not in ("None", "Unknown") else None, name, arch))
+    if not recognised and unknown:
+        raise CouldNotRead(f"updateinfo printed {len(unknown)} line(s) that are not advisories, "
+                           f"e.g. {unknown[0][:120]!r}")
     return out
 
 
@@ -128,12 +149,27 @@ def collect(host: Host, cancel: CancelToken | None = None) -> SourceResult:
         if "cache" in text.lower():
             result.notes.append(f"{prog} has no metadata cache (`{prog} makecache` never ran)")
         return result.skip(res.why_failed() if res.missing or res.timed_out else f"{prog} check-update: {text}")
-    result.pending = parse_check_update(res.stdout)
+    try:
+        result.pending = parse_check_update(res.stdout)
+    except CouldNotRead as exc:
+        return unreadable(result, f"`{prog} check-update`", exc)
+    if res.returncode == 100 and not result.pending:
+        # 100 means "updates are available": an empty list would be wrong.
+        return unreadable(result, f"`{prog} check-update`",
+                          CouldNotRead("it said updates are available but printed no package line Deskside knows"))
     if result.pending:
         info = host.run([prog, "-q", "-C", "updateinfo", "list", "--security"], timeout=20.0, cancel=cancel)
+        advisories = None
         if info.ok:
-            merge_advisories(result.pending, parse_updateinfo(info.stdout))
-        else:
+            try:
+                advisories = parse_updateinfo(info.stdout)
+            except CouldNotRead as exc:
+                result.security_data = False
+                result.notes.append(f"{prog} updateinfo could not be read, so security updates cannot be told apart")
+                result.skip(f"could not read {prog} updateinfo: {exc}", item="dnf updateinfo")
+        if advisories is not None:
+            merge_advisories(result.pending, advisories)
+        elif not info.ok:
             result.security_data = False
             result.notes.append(f"{prog} updateinfo failed, so security updates cannot be told apart")
             result.skip(info.why_failed(), item="dnf updateinfo")

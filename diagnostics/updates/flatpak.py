@@ -7,9 +7,11 @@ has. Otherwise flatpak is listed as detected and skipped with that reason. Flatp
 
 from __future__ import annotations
 
+from common.text import CouldNotRead, clean_text
+
 from ..cancel import CancelToken
 from ..host import Host
-from .common import SourceResult, first_lines
+from .common import SourceResult, first_lines, unreadable
 from .posture import PendingUpdate
 
 NAME = "flatpak"
@@ -24,15 +26,23 @@ def parse_remote_ls(text: str) -> list[PendingUpdate]:
     """Parse `flatpak remote-ls --updates --columns=name,application,version,branch,origin` (tab-separated
     when not on a terminal; a header line "Name Application ID ..." may come first)."""
     out: list[PendingUpdate] = []
-    for line in text.splitlines():
+    unknown: list[str] = []
+    for line in clean_text(text).splitlines():
         if not line.strip():
             continue
         cols = [c.strip() for c in line.split("\t")]
-        if len(cols) < 5 or cols[1] in ("Application ID", "Application"):
+        if len(cols) > 1 and cols[1] in ("Application ID", "Application"):
+            continue
+        if len(cols) < 5:
+            if not line.strip().lower().startswith(("looking for updates", "nothing to do")):
+                unknown.append(line.strip())
             continue
         name, app, version, branch, origin = cols[:5]
         out.append(PendingUpdate(name=app, manager=NAME, candidate=version or branch or None, source=origin,
                                  title=name or None))
+    if not out and unknown:
+        raise CouldNotRead(f"`flatpak remote-ls` printed {len(unknown)} line(s) that are not tab-separated "
+                           f"columns, e.g. {unknown[0][:120]!r}")
     return out
 
 
@@ -47,6 +57,9 @@ def collect(host: Host, cancel: CancelToken | None = None, allow_network: bool =
         result.ok = False
         return result.skip(res.why_failed() if res.missing or res.timed_out else
                            f"flatpak remote-ls: {first_lines(res.stderr or res.stdout)}")
-    result.pending = parse_remote_ls(res.stdout)
+    try:
+        result.pending = parse_remote_ls(res.stdout)
+    except CouldNotRead as exc:
+        return unreadable(result, "flatpak remote-ls", exc)
     result.notes.append("flatpak has no security data")
     return result

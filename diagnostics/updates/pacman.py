@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import re
 
+from common.text import CouldNotRead, clean_text, meaningful_lines
+
 from ..cancel import CancelToken
 from ..host import Host
-from .common import SourceResult, first_lines
+from .common import SourceResult, first_lines, unreadable
 from .posture import PendingUpdate
 
 NAME = "pacman"
@@ -25,11 +27,21 @@ _LINE = re.compile(r"^(?P<name>\S+)\s+(?P<old>\S+)\s+->\s+(?P<new>\S+)(?P<rest>.
 def parse_updates(text: str) -> list[PendingUpdate]:
     """Parse `checkupdates` / `pacman -Qu`: `name installed -> candidate` (pacman adds `[ignored]`)."""
     out: list[PendingUpdate] = []
-    for line in text.splitlines():
-        m = _LINE.match(line.strip())
-        if not m or "[ignored]" in m["rest"]:
+    unknown: list[str] = []
+    recognised = 0
+    for line in meaningful_lines(clean_text(text)):
+        m = _LINE.match(line)
+        if not m:
+            if not line.startswith(("warning:", "::", "==>")):
+                unknown.append(line)
+            continue
+        recognised += 1
+        if "[ignored]" in m["rest"]:
             continue
         out.append(PendingUpdate(name=m["name"], manager=NAME, installed=m["old"], candidate=m["new"]))
+    if not recognised and unknown:
+        raise CouldNotRead(f"the list of updates has {len(unknown)} line(s) that are not `name old -> new`, "
+                           f"e.g. {unknown[0][:120]!r}")
     return out
 
 
@@ -50,7 +62,10 @@ def collect(host: Host, cancel: CancelToken | None = None) -> SourceResult:
     if host.which("checkupdates") and _checkupdates_db(host):
         res = host.run(["checkupdates", "--nosync"], timeout=20.0, cancel=cancel)
         if res.returncode in (0, 2) and not res.timed_out:  # 2: no updates
-            result.pending = parse_updates(res.stdout)
+            try:
+                result.pending = parse_updates(res.stdout)
+            except CouldNotRead as exc:
+                return unreadable(result, "checkupdates", exc)
             return result
     res = host.run(["pacman", "-Qu"], timeout=20.0, cancel=cancel)
     # pacman -Qu exits 1 when nothing matched, i.e. no updates
@@ -58,5 +73,8 @@ def collect(host: Host, cancel: CancelToken | None = None) -> SourceResult:
         result.ok = False
         return result.skip(res.why_failed() if res.missing or res.timed_out else
                            f"pacman -Qu: {first_lines(res.stderr or res.stdout)}")
-    result.pending = parse_updates(res.stdout)
+    try:
+        result.pending = parse_updates(res.stdout)
+    except CouldNotRead as exc:
+        return unreadable(result, "pacman -Qu", exc)
     return result

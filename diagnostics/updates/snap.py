@@ -6,9 +6,11 @@ user allows it (`[diagnostics.updates] allow_network = true`). Snaps also refres
 
 from __future__ import annotations
 
+from common.text import CouldNotRead, clean_text
+
 from ..cancel import CancelToken
 from ..host import Host
-from .common import SourceResult, first_lines
+from .common import SourceResult, first_lines, unreadable
 from .posture import PendingUpdate
 
 NAME = "snap"
@@ -22,9 +24,11 @@ def parse_refresh_list(text: str) -> list[PendingUpdate]:
     """Parse the table of `snap refresh --list`:
     `Name  Version  Rev  Size  Publisher  Notes` (or "All snaps up to date.")."""
     out: list[PendingUpdate] = []
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines or not lines[0].split()[:2] == ["Name", "Version"]:
+    lines = [ln for ln in clean_text(text).splitlines() if ln.strip()]
+    if not lines or (len(lines) == 1 and "up to date" in lines[0].lower()):
         return out
+    if not lines[0].split()[:2] == ["Name", "Version"]:
+        raise CouldNotRead(f"`snap refresh --list` printed no table, but {lines[0].strip()[:120]!r}")
     header = lines[0].split()
     for line in lines[1:]:
         cols = line.split()
@@ -46,6 +50,9 @@ def collect(host: Host, cancel: CancelToken | None = None, allow_network: bool =
         result.ok = False
         return result.skip(res.why_failed() if res.missing or res.timed_out else
                            f"snap refresh --list: {first_lines(res.stderr or res.stdout)}")
-    result.pending = parse_refresh_list(res.stdout)
+    try:
+        result.pending = parse_refresh_list(res.stdout)
+    except CouldNotRead as exc:
+        return unreadable(result, "snap refresh --list", exc)
     result.notes.append("snap has no security data")
     return result

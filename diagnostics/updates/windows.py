@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.text import CouldNotRead, clean_text
+
 from ..cancel import CancelToken
 from ..host import Host
 from .common import SourceResult, first_lines
@@ -46,7 +48,7 @@ try { $last = (New-Object -ComObject Microsoft.Update.AutoUpdate).Results.LastSe
 SECURITY_CATEGORIES = {"security updates"}
 
 
-class WindowsUpdateParseError(ValueError):
+class WindowsUpdateParseError(CouldNotRead):
     pass
 
 
@@ -77,11 +79,11 @@ def parse_date(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     m = _MS_DATE.search(value)
-    if m:
-        return dt.datetime.fromtimestamp(int(m.group(1)) / 1000, dt.UTC).isoformat(timespec="seconds")
     try:
+        if m:
+            return dt.datetime.fromtimestamp(int(m.group(1)) / 1000, dt.UTC).isoformat(timespec="seconds")
         d = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
     return (d if d.tzinfo else d.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
 
@@ -100,12 +102,15 @@ def _update(item: dict[str, Any]) -> PendingUpdate:
     )
 
 
+def _build_number(build: Any) -> int | None:
+    """CurrentBuild as a number; None for "n/a", "", "22631.1" garbage and the like."""
+    text = str(build).strip() if build is not None else ""
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
 def windows_version(product: str | None, display_version: str | None, build: str | int | None) -> str | None:
     """EOL table key. Windows 11 still says "Windows 10" in ProductName; the build number (>= 22000) tells."""
-    try:
-        build_no = int(str(build)) if build is not None else None
-    except ValueError:
-        build_no = None
+    build_no = _build_number(build)
     major = None
     if build_no is not None:
         major = "11" if build_no >= 22000 else "10"
@@ -118,7 +123,7 @@ def windows_version(product: str | None, display_version: str | None, build: str
 
 
 def parse_search_json(text: str) -> WindowsSearch:
-    text = text.strip().lstrip("\ufeff")
+    text = clean_text(text).strip().lstrip("\ufeff")
     if not text:
         return WindowsSearch()  # ConvertTo-Json prints nothing for an empty result
     try:
@@ -131,10 +136,13 @@ def parse_search_json(text: str) -> WindowsSearch:
         rp = doc.get("RebootPending")
         out.reboot_pending = bool(rp) if rp is not None else None
         product = doc.get("ProductName")
-        if product and doc.get("CurrentBuild") and int(str(doc["CurrentBuild"])) >= 22000:
+        build_no = _build_number(doc.get("CurrentBuild"))
+        if product and build_no is not None and build_no >= 22000:
             product = str(product).replace("Windows 10", "Windows 11")
-        out.product = product
-        out.version = windows_version(doc.get("ProductName"), doc.get("DisplayVersion"), doc.get("CurrentBuild"))
+        out.product = str(product) if product is not None else None
+        display = doc.get("DisplayVersion")
+        out.version = windows_version(str(product) if product is not None else None,
+                                      str(display) if display is not None else None, doc.get("CurrentBuild"))
         out.last_search = parse_date(doc.get("LastSearchSuccessDate"))
     else:
         items = _as_list(doc)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from common.text import CouldNotRead, clean_text
+
 from ..cancel import CancelToken
 from ..host import Host
 from .common import SourceResult, first_lines
@@ -25,18 +27,26 @@ OK_CODES = (0, 100, 101, 102, 103)
 ENV = {"ZYPP_READONLY_HACK": "1"}
 
 
-class ZypperParseError(ValueError):
+class ZypperParseError(CouldNotRead):
     pass
 
 
 def _root(xml_text: str) -> ET.Element:
+    xml_text = clean_text(xml_text)
     start = xml_text.find("<")
     if start < 0:
         raise ZypperParseError("zypper printed no XML")
+    body = xml_text[start:]
+    if body.startswith("<?xml"):
+        end = body.find("?>")
+        body = body[end + 2:] if end >= 0 else body  # the text is decoded: its encoding declaration no longer holds
     try:
-        return ET.fromstring(xml_text[start:])  # noqa: S314
-    except ET.ParseError as exc:
+        root = ET.fromstring(body)  # noqa: S314
+    except (ET.ParseError, ValueError) as exc:
         raise ZypperParseError(f"zypper printed XML that cannot be read: {exc}") from None
+    if root.tag != "stream":
+        raise ZypperParseError(f"zypper's XML has <{root.tag[:40]}> where <stream> was expected")
+    return root
 
 
 def parse_list_patches(xml_text: str) -> list[PendingUpdate]:
