@@ -11,6 +11,8 @@ import platform
 import sys
 from typing import Any, cast
 
+from common.text import clean_text
+
 from ..cancel import Cancelled
 from ..host import Host, decode
 from ..model import Section
@@ -27,6 +29,7 @@ def read_text(host: Host, path: str, max_bytes: int = 1 << 20) -> str | None:
 
 def parse_cpuinfo(text: str) -> dict[str, Any]:
     """Model, logical and physical core counts and the mean 'cpu MHz' from /proc/cpuinfo."""
+    text = clean_text(text)
     model = ""
     logical = 0
     cores: set[tuple[str, str]] = set()
@@ -67,6 +70,7 @@ def parse_cpuinfo(text: str) -> dict[str, Any]:
 
 
 def parse_loadavg(text: str) -> list[float] | None:
+    text = clean_text(text)
     try:
         parts = text.split()
         return [float(parts[0]), float(parts[1]), float(parts[2])]
@@ -76,6 +80,7 @@ def parse_loadavg(text: str) -> list[float] | None:
 
 def parse_proc_stat_cpu(text: str) -> tuple[float, float] | None:
     """(busy, total) jiffies from the aggregate 'cpu' line of /proc/stat."""
+    text = clean_text(text)
     for line in text.splitlines():
         if line.startswith("cpu "):
             try:
@@ -93,6 +98,7 @@ def parse_proc_stat_cpu(text: str) -> tuple[float, float] | None:
 
 def parse_pressure(text: str) -> dict[str, dict[str, float]]:
     """/proc/pressure/* ('some avg10=0.00 avg60=0.00 avg300=0.00 total=0') as nested dicts."""
+    text = clean_text(text)
     out: dict[str, dict[str, float]] = {}
     for line in text.splitlines():
         parts = line.split()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import cast
 
+from common.text import clean_text
+
 from ..host import Host, decode
 from ..model import Section
 from ..sections.memory import ContainerLimit, MemoryData, Ram, Swap
@@ -22,6 +24,7 @@ def read_text(host: Host, path: str, max_bytes: int = 65536) -> str | None:
 
 def parse_meminfo(text: str) -> dict[str, int]:
     """/proc/meminfo as bytes per key."""
+    text = clean_text(text)
     out: dict[str, int] = {}
     for line in text.splitlines():
         key, sep, rest = line.partition(":")

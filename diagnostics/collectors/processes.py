@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, cast
 
+from common.text import clean_text
+
 from ..cancel import Cancelled
 from ..model import Section
 from ..sections.processes import ProcessEntry, ProcessesData, ProcessSummary, Zombie
@@ -25,6 +27,7 @@ PS_STATES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped",
 
 def parse_ps(text: str) -> list[dict[str, Any]]:
     """Lines of `ps -eo pid=,ppid=,stat=,pcpu=,rss=,user=,comm=`; comm (last) may contain spaces."""
+    text = clean_text(text)
     procs: list[dict[str, Any]] = []
     for line in text.splitlines():
         parts = line.split(None, 6)

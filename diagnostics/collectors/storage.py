@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from common.deadline import Ended, start, watch
+from common.text import clean_text
 
 from ..cancel import Cancelled, CancelToken
 from ..host import Host, decode
@@ -60,6 +61,7 @@ def _unescape(field: str) -> str:
 
 def parse_mounts(text: str) -> list[dict[str, Any]]:
     """/proc/mounts or /etc/fstab lines as dicts (device, mountpoint, fstype, options)."""
+    text = clean_text(text)
     out: list[dict[str, Any]] = []
     for line in text.splitlines():
         line = line.strip()
@@ -126,6 +128,7 @@ def inodes(total: int, used: int, free: int) -> MountSize:
 
 def parse_df(text: str) -> dict[str, tuple[int, int, int]]:
     """POSIX `df -P` output: mountpoint -> (total, used, available) in the command's units."""
+    text = clean_text(text)
     out: dict[str, tuple[int, int, int]] = {}
     for line in text.splitlines()[1:]:
         parts = line.split()

@@ -14,6 +14,8 @@ import shlex
 import time
 from typing import cast
 
+from common.text import clean_text
+
 from ..host import Host, decode
 from ..model import Section
 from ..sections.system import Machine, SystemData, Virtualization
@@ -43,6 +45,7 @@ def read_text(host: Host, path: str, max_bytes: int = 65536) -> str | None:
 
 def parse_os_release(text: str) -> dict[str, str]:
     """KEY=value lines as in os-release(5): shell quoting, comments and blank lines allowed."""
+    text = clean_text(text)
     out: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()

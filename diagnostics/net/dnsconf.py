@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from common.text import clean_text
+
 from ..sections.network import ResolvConf
 
 RESOLV_CONF = "/etc/resolv.conf"
@@ -14,6 +16,7 @@ def parse_resolv_conf(text: str) -> ResolvConf:
 
     Comments start with '#' or ';'. `domain` and `search` override each other: the last one wins.
     """
+    text = clean_text(text)
     nameservers: list[str] = []
     search: list[str] = []
     options: list[str] = []

@@ -6,6 +6,8 @@ import ipaddress
 import json
 import socket
 
+from common.text import clean_text
+
 from ..sections.network import Address, Interface
 
 COUNTER_KEYS = ("bytes_sent", "bytes_recv", "packets_sent", "packets_recv", "errin", "errout", "dropin", "dropout")
@@ -64,6 +66,7 @@ def local_interfaces() -> list[Interface]:
 
 def parse_ip_addr_json(text: str) -> list[Interface]:
     """Interfaces from `ip -j addr` output (remote Linux hosts)."""
+    text = clean_text(text)
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
@@ -94,6 +97,7 @@ def parse_ip_addr_json(text: str) -> list[Interface]:
 
 def parse_proc_net_dev(text: str) -> dict[str, dict[str, int]]:
     """Per-interface counters from /proc/net/dev, keyed like psutil's (errin, dropout...)."""
+    text = clean_text(text)
     out: dict[str, dict[str, int]] = {}
     for line in text.splitlines()[2:]:
         if ":" not in line:

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.text import clean_text
+
 from ..sections.network import Proxy, ProxySetting
 
 ETC_ENVIRONMENT = "/etc/environment"
@@ -18,6 +20,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "socks": 1080, "socks4": 1080, "socks
 
 def parse_environment_file(text: str) -> dict[str, str]:
     """KEY=VALUE lines as pam_env reads /etc/environment (quotes removed, `export ` tolerated)."""
+    text = clean_text(text)
     out: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.strip()

@@ -6,6 +6,8 @@ import json
 import socket
 import struct
 
+from common.text import clean_text
+
 from ..sections.network import Route
 
 RTF_UP = 0x0001
@@ -21,6 +23,7 @@ def _route(family: str, gateway: str | None, interface: str, metric: int,
 
 def parse_proc_route(text: str) -> list[Route]:
     """IPv4 default routes from the text of /proc/net/route (hex fields, little-endian addresses)."""
+    text = clean_text(text)
     out: list[Route] = []
     for line in text.splitlines()[1:]:
         f = line.split()
@@ -44,6 +47,7 @@ def _hex_to_ipv6(h: str) -> str:
 
 def parse_proc_ipv6_route(text: str) -> list[Route]:
     """IPv6 default routes from the text of /proc/net/ipv6_route (reject routes such as lo's are left out)."""
+    text = clean_text(text)
     out: list[Route] = []
     for line in text.splitlines():
         f = line.split()
@@ -63,6 +67,7 @@ def parse_proc_ipv6_route(text: str) -> list[Route]:
 
 def parse_ip_route_json(text: str, family: str = "ipv4") -> list[Route]:
     """Default routes from `ip -j route show` (or `ip -j -6 route show`) output."""
+    text = clean_text(text)
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:

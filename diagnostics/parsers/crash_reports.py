@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any
 
+from common.text import clean_text
+
 from .logevents import iso
 
 SIGNALS = {4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 11: "SIGSEGV", 24: "SIGXCPU",
@@ -23,6 +25,7 @@ def signal_name(value: Any) -> str:
 def parse_apport_header(text: str) -> dict[str, str]:
     """The single-line `Key: value` fields of an apport report (multi-line values such as CoreDump are skipped).
     Apport writes `Key: value` at line start; continuation lines start with a space."""
+    text = clean_text(text)
     fields: dict[str, str] = {}
     for line in text.splitlines():
         if not line or line[0].isspace():
@@ -77,6 +80,7 @@ def _usec_time(value: Any) -> dt.datetime | None:
 
 def parse_coredumpctl_json(text: str) -> list[dict[str, Any]] | None:
     """`coredumpctl list --json=short`; None when the text is not that JSON."""
+    text = clean_text(text)
     try:
         data = json.loads(text)
     except ValueError:
@@ -106,6 +110,7 @@ _CD_LINE = re.compile(
 def parse_coredumpctl_text(text: str) -> list[dict[str, Any]]:
     """`coredumpctl list --no-legend` text (TIME PID UID GID SIG COREFILE EXE SIZE; old versions lack COREFILE
     and print the signal number). Times are taken as UTC when the zone is UTC/GMT, else as local time."""
+    text = clean_text(text)
     out = []
     for line in text.splitlines():
         m = _CD_LINE.match(line)

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from common.text import clean_text
+
 from .logevents import LogEvent, parse_iso
 
 # --- systemd journal ---------------------------------------------------------------------------------------------
@@ -48,6 +50,7 @@ def journal_source(entry: dict[str, Any]) -> str:
 
 def parse_journal_json(text: str) -> list[LogEvent]:
     """`journalctl -o json` output: one JSON object per line."""
+    text = clean_text(text)
     events: list[LogEvent] = []
     for line in text.splitlines():
         line = line.strip()
@@ -78,6 +81,7 @@ def parse_journal_json(text: str) -> list[LogEvent]:
 
 def parse_short_iso_lines(text: str, limit: int = 5) -> list[str]:
     """The log lines of `journalctl -o short-iso`, without journalctl's own '-- ... --' notices."""
+    text = clean_text(text)
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip() and not ln.startswith("-- ")]
     return lines[-limit:]
 
@@ -138,6 +142,7 @@ def parse_syslog_text(text: str, now: dt.datetime | None = None,
                       since: dt.datetime | None = None) -> list[LogEvent]:
     """Error-looking, OOM and segfault lines of a syslog-style file (RFC 3339 or classic 'Nov 24 18:00:01'
     time stamps). Lines older than `since` are dropped; classic stamps are read as local time of this year."""
+    text = clean_text(text)
     now = now or dt.datetime.now(dt.UTC)
     events: list[LogEvent] = []
     for line in text.splitlines():
@@ -179,6 +184,7 @@ _DMESG_ISO = re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d+(?:Z|[+-]
 def parse_dmesg(text: str, since: dt.datetime | None = None) -> list[LogEvent]:
     """`dmesg -x --time-format=iso` (or plain `dmesg -x` / `dmesg`) output: kernel events with priorities.
     Plain output has times relative to boot, which are kept as None."""
+    text = clean_text(text)
     events: list[LogEvent] = []
     for line in text.splitlines():
         prio = 6

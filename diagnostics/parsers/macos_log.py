@@ -17,6 +17,8 @@ import json
 import re
 from typing import Any
 
+from common.text import clean_text
+
 from ..sections.logs import LogSummary
 from .logevents import LogEvent, parse_iso, summarize
 
@@ -30,6 +32,7 @@ def _process(path: Any) -> str:
 
 
 def parse_ndjson(text: str) -> list[LogEvent]:
+    text = clean_text(text)
     events: list[LogEvent] = []
     for line in text.splitlines():
         line = line.strip()
@@ -62,6 +65,7 @@ _PREFIXES = re.compile(r"^(?:\([^)]*\)\s+)?(?:\[[^\]\s]+\]\s+)?")
 
 
 def parse_syslog_style(text: str) -> list[LogEvent]:
+    text = clean_text(text)
     events: list[LogEvent] = []
     cur: LogEvent | None = None
     for line in text.splitlines():

@@ -92,6 +92,7 @@ def parse_list_upgradable(
 
 def parse_release_header(text: str) -> dict[str, str]:
     """The fields at the top of a Release / InRelease file (Origin, Label, Suite, Codename...)."""
+    text = clean_text(text)
     fields: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("-----BEGIN") or line.startswith("Hash:") or not line.strip():

@@ -128,6 +128,7 @@ def merge_advisories(pending: list[PendingUpdate], advisories: list[tuple[str, s
 
 def parse_rpm_query(text: str) -> dict[str, str]:
     """`name.arch [epoch:]version-release` lines from our `rpm -q --qf` call -> {name.arch: version}."""
+    text = clean_text(text)
     out: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.split()

@@ -13,6 +13,8 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
+from common.text import clean_text
+
 from ..host import Host, decode
 from .posture import EolStatus
 
@@ -26,6 +28,7 @@ ALIASES = {"sled": "sles", "sles_sap": "sles", "opensuse": "opensuse-leap", "red
 
 
 def parse_os_release(text: str) -> dict[str, str]:
+    text = clean_text(text)
     out: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.strip().partition("=")
@@ -43,6 +46,7 @@ def _shipped_table(path: str) -> dict[tuple[str, str], dict[str, str]]:
 
 def parse_distro_info(text: str, os_id: str) -> dict[str, dict[str, str]]:
     """distro-info CSV -> {version: {name, eol, extended_eol, extended_kind}}. Ubuntu versions lose " LTS"."""
+    text = clean_text(text)
     out: dict[str, dict[str, str]] = {}
     for r in csv.DictReader(io.StringIO(text)):
         version = (r.get("version") or "").replace(" LTS", "").strip()
