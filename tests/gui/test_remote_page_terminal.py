@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from tests.gui.test_remote_page import Env, connect_trusted, env, run_in_terminal  # noqa: F401
 from tests.gui.test_remote_page_screenshot import out_dir
@@ -121,3 +122,46 @@ def test_font_size_keeps_the_scrollback(qtbot, env: Env, sshd_server: Sshd) -> N
     run_in_terminal(qtbot, view, "stty size", f"{term.rows()} {term.cols()}")
     qtbot.keyClick(term, K.Key_0, M.ControlModifier)
     qtbot.waitUntil(lambda: term.cols() == cols)
+
+
+def test_find_in_scrollback_and_a_clicked_link_is_asked_then_opened(qtbot, env: Env,  # type: ignore[no-untyped-def]
+                                                                    sshd_server: Sshd) -> None:  # fmt: skip
+    _window, page = open_window(qtbot, env, (1280, 800))
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    term = terminal_of(view)
+    run_in_terminal(qtbot, view, "echo needle-$((6*7)); seq 1 200; echo scrolled", "scrolled")
+    # Ctrl+Shift+F: the search field; Enter finds the older match and scrolls it into view, selected.
+    qtbot.keyClick(term, K.Key_F, CS)
+    qtbot.waitUntil(term.find_bar.hasFocus)
+    qtbot.keyClicks(term.find_bar, "NEEDLE-42")
+    qtbot.keyClick(term.find_bar, K.Key_Return)
+    qtbot.waitUntil(lambda: term.selected_text() == "needle-42")
+    assert term.scroll_offset() > 0
+    qtbot.keyClick(term.find_bar, K.Key_Escape)
+    qtbot.waitUntil(term.hasFocus)
+    # A web address printed by the program: Ctrl+click asks first, showing it, then hands it to the browser.
+    opened: list[str] = []
+
+    class Browser(QObject):
+        @Slot(QUrl)
+        def open(self, url: QUrl) -> None:
+            opened.append(url.toString())
+
+    browser = Browser()
+    QDesktopServices.setUrlHandler("https", browser, "open")
+    try:
+        run_in_terminal(qtbot, view, "clear; echo 'docs: https://example.org/a_(b)/x?q=1, then file:///etc/passwd'",
+                        "docs: https://example.org/a_(b)/x?q=1, then file:///etc/passwd")  # fmt: skip
+        ln = next(i for i, line in enumerate(term.screen_text()) if line.startswith("docs: "))
+        cw, ch = term.cellSize()
+        url_pos = QPoint(int(10 * cw), int((ln + 0.5) * ch))
+        qtbot.mouseClick(term.viewport(), Qt.MouseButton.LeftButton, M.ControlModifier, url_pos)
+        qtbot.waitUntil(lambda: term.link_box is not None)
+        assert term.link_box is not None
+        assert "https://example.org/a_(b)/x?q=1\n" in term.link_box.text() + "\n"
+        term.link_box.button(QMessageBox.StandardButton.Open).click()
+        qtbot.waitUntil(lambda: opened == ["https://example.org/a_(b)/x?q=1"])
+        file_pos = QPoint(int(50 * cw), int((ln + 0.5) * ch))
+        assert term.link_at(file_pos) is None  # file: (or any other scheme) is not offered
+    finally:
+        QDesktopServices.unsetUrlHandler("https")

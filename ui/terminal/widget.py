@@ -1,21 +1,23 @@
-"""TerminalWidget: a terminal emulator widget (xterm-256color) painting a pyte screen.
+"""(Over 400 lines: the one place where Qt's events meet the terminal's parts; the parts are modules of their own.)
+TerminalWidget: a terminal emulator widget (xterm-256color) painting a pyte screen.
 
 Transport-agnostic: bytes from the program go into `feed()`, key presses and pastes come out of `bytes_to_send`,
 and a size change comes out of `resized(cols, rows)`. The owner wires these to a PTY, an SSH shell, or anything else.
 
 The widget routes Qt's events to its parts: feed.py (output and the flood guard), render.py (colours, painting),
 selection.py, scrollback.py (which lines are in view) and mouse.py (mouse reports to the program); keys.py turns key
-presses into bytes and screen.py holds the screen model.
+presses into bytes and screen.py holds the screen model; find.py is the scrollback search, links.py finds web addresses.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QClipboard,
     QColor,
     QContextMenuEvent,
+    QDesktopServices,
     QFocusEvent,
     QFont,
     QFontDatabase,
@@ -29,11 +31,14 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QMessageBox, QWidget
 from pyte.screens import Char
 
+from ..plain import plain_message_box
 from .feed import FeedQueue
+from .find import FindBar
 from .keys import key_to_bytes
+from .links import url_at
 from .mouse import WHEEL_DOWN, WHEEL_UP, MouseReports, button_code
 from .render import CellFont, Renderer, cell_colours
 from .screen import TerminalEmulator
@@ -74,6 +79,10 @@ class TerminalWidget(QAbstractScrollArea):
         font.setPointSize(DEFAULT_POINT_SIZE)
         self.setTerminalFont(font)
         self._make_actions()
+        self.find_bar = FindBar(self._all_lines, self._search_origin, self)
+        self.find_bar.found.connect(self._show_match)
+        self.find_bar.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
+        self.link_box: QMessageBox | None = None  # the "open this address?" question, while it is open
 
     # -- public API --------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -246,6 +255,8 @@ class TerminalWidget(QAbstractScrollArea):
     # -- events ------------------------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self.find_bar.isVisible():
+            self._place_find_bar()
         self._fit_to_viewport()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -280,6 +291,50 @@ class TerminalWidget(QAbstractScrollArea):
             return Qt.Key.Key_A <= key <= Qt.Key.Key_Z or key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
         return key in _FONT_KEYS and mods in (Qt.KeyboardModifier.ControlModifier, both)
 
+    def open_find(self) -> None:
+        """Open the scrollback search (Ctrl+Shift+F)."""
+        self._place_find_bar()
+        self.find_bar.open()
+
+    def _all_lines(self) -> list[str]:
+        return [self._view.text(ln) for ln in range(self._view.total_lines())]
+
+    def _search_origin(self) -> tuple[int, int]:
+        return self._view.first_visible() + self.term.lines, 0
+
+    def _show_match(self, ln: int, col: int, length: int) -> None:
+        hist = len(self.term.scrollback)
+        if not self._view.first_visible() <= ln < self._view.first_visible() + self.term.lines:
+            self._view.scroll_to(hist - ln + self.term.lines // 2)
+        self._selection.set((ln, col), (ln, col + length))
+        self.viewport().update()
+
+    def _place_find_bar(self) -> None:
+        w = min(self.viewport().width() - 8, max(320, self.viewport().width() // 2))
+        self.find_bar.setGeometry(self.viewport().width() - w - 4, 4, w, self.find_bar.sizeHint().height())
+
+    def link_at(self, pos: QPoint) -> str | None:
+        """The http(s) address under the mouse, if any."""
+        ln, col = self._cell_at(pos)
+        return url_at(self._view.text(ln), col)
+
+    def open_link(self, url: str) -> QMessageBox:
+        """Ask before opening: the address is shown in full (a program printed it), and only http(s) is offered."""
+        box = plain_message_box(QMessageBox.Icon.Question, "Open link",
+                                f"Open this address in the web browser?\n\n{url}",
+                                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel, self)  # fmt: skip
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: self._link_answered(box, url, result))
+        self.link_box = box
+        box.open()
+        return box
+
+    def _link_answered(self, box: QMessageBox, url: str, result: int) -> None:
+        self.link_box = None
+        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Open:
+            QDesktopServices.openUrl(QUrl(url))
+        box.deleteLater()
+
     def zoom(self, steps: int) -> None:
         """Font size one point bigger (+1), smaller (-1) or back to the default (0); the scrollback is kept."""
         font = QFont(self._metrics.font)
@@ -298,6 +353,9 @@ class TerminalWidget(QAbstractScrollArea):
             return
         if ctrl and shift and key == Qt.Key.Key_V:
             self.paste()
+            return
+        if ctrl and shift and key == Qt.Key.Key_F:
+            self.open_find()
             return
         if ctrl and key in _FONT_KEYS and not mods & Qt.KeyboardModifier.AltModifier:
             self.zoom(_FONT_KEYS[key])
@@ -358,6 +416,11 @@ class TerminalWidget(QAbstractScrollArea):
             self._mouse.buttons.add(code)
             self._report_mouse(code, event.position().toPoint(), event.modifiers())
             return
+        if event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            url = self.link_at(event.position().toPoint())
+            if url is not None:  # Ctrl+click on a web address: asked, then opened
+                self.open_link(url)
+                return
         if event.button() == Qt.MouseButton.LeftButton:
             self._selection.start_at(self._cell_at(event.position().toPoint()))
             self.viewport().update()
