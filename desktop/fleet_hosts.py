@@ -100,7 +100,7 @@ class SshConnector:
         try:
             try:
                 conn.connect(profile, ScanCallbacks(self.accept_new), timeout=self.connect_timeout, cancel=cancel)
-                host = SshHost(conn, cancel=cancel)
+                host = SshHost(conn, cancel=cancel, probe=False)  # the posture script answers the probe
             except (RemoteCancelled, Cancelled):
                 raise Cancelled("cancelled") from None
             except RemoteHostError as exc:

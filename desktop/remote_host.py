@@ -49,6 +49,7 @@ WATCHDOG = 'exec 3<&0; "$@" & p=$!; (cat >/dev/null; kill $p) <&3 >/dev/null 2>&
            'exec 3<&-; wait $p; s=$?; kill $w 2>/dev/null; exit $s'
 DEFAULT_MAX_CHANNELS = 6
 PLATFORMS = {"linux": "linux", "darwin": "darwin"}
+PROBE_COMMAND = "uname -s; uname -n; id -u"  # what SshHost asks first (fleet.scan.PROBE asks the same)
 
 
 class RemoteHostError(Exception):
@@ -84,7 +85,11 @@ class SshHost:
         max_output: int = MAX_OUTPUT,
         timeout: float = 15.0,
         cancel: CancelToken | None = None,
+        probe: bool = True,
     ) -> None:
+        """`probe=False` defers the identity probe (platform, name, is_admin) to the first use, so that a caller
+        whose first command answers it too (the fleet's posture script) can hand the answer over (`adopt_probe`)
+        and save that round trip; until then commands are started as on a POSIX host."""
         self.conn = conn
         self.max_output = max_output
         self.max_channels = max(1, max_channels)  # lowered when the server refuses channels (its MaxSessions)
@@ -96,20 +101,60 @@ class SshHost:
         self._open = 0
         profile = conn.profile
         self.target = profile.display() if profile is not None else "the remote host"
-        self.platform, self.name, self.is_admin = self._probe(timeout, cancel)
+        self._probe_with = (timeout, cancel)
+        self._identity: tuple[str, str, bool] | None = self._probe(timeout, cancel) if probe else None
+
+    @property
+    def platform(self) -> str:
+        return self._identify()[0]
+
+    @platform.setter
+    def platform(self, value: str) -> None:
+        _, n, admin = self._identify()
+        self._identity = (value, n, admin)
+
+    @property
+    def name(self) -> str:
+        return self._identify()[1]
+
+    @name.setter
+    def name(self, value: str) -> None:
+        p, _, admin = self._identify()
+        self._identity = (p, value, admin)
+
+    @property
+    def is_admin(self) -> bool:
+        return self._identify()[2]
+
+    def _identify(self) -> tuple[str, str, bool]:
+        if self._identity is None:
+            self._identity = self._probe(*self._probe_with)
+        return self._identity
 
     # -- detection ----------------------------------------------------------------------------------------------
+    def adopt_probe(self, output: str) -> bool:
+        """Take the answer of PROBE_COMMAND from a command that already ran it (no round trip of its own). False
+        when it does not read as a POSIX host's answer; the probe then runs on first use."""
+        found = self._read_probe(0, output.encode())
+        if found is not None and self._identity is None:
+            self._identity = found
+        return found is not None
+
+    def _read_probe(self, status: int, out: bytes) -> tuple[str, str, bool] | None:
+        lines = decode(out).splitlines()
+        if status != 0 or len(lines) < 2:
+            return None
+        kernel = lines[0].strip().lower()
+        platform = PLATFORMS.get(kernel, "windows" if kernel.startswith(("cygwin", "mingw", "msys")) else kernel)
+        uid = lines[2].strip() if len(lines) > 2 else ""
+        return platform or "unknown", lines[1].strip() or self.target, uid == "0"
+
     def _probe(self, timeout: float, cancel: CancelToken | None) -> tuple[str, str, bool]:
         """One round trip: OS kernel name, host name and user id (`uname -s`, `uname -n`, `id -u`)."""
-        status, out, err, timed_out, _ = self._exec(
-            shlex.join(["sh", "-c", "uname -s; uname -n; id -u"]), timeout, cancel, 4096
-        )
-        lines = decode(out).splitlines()
-        if not timed_out and status == 0 and len(lines) >= 2:
-            kernel = lines[0].strip().lower()
-            platform = PLATFORMS.get(kernel, "windows" if kernel.startswith(("cygwin", "mingw", "msys")) else kernel)
-            uid = lines[2].strip() if len(lines) > 2 else ""
-            return platform or "unknown", lines[1].strip() or self.target, uid == "0"
+        status, out, err, timed_out, _ = self._exec(shlex.join(["sh", "-c", PROBE_COMMAND]), timeout, cancel, 4096)
+        found = None if timed_out else self._read_probe(status, out)
+        if found is not None:
+            return found
         # No POSIX shell: a Windows OpenSSH server answers `ver` and `hostname` through cmd.exe.
         status, out, _, timed_out, _ = self._exec("ver && hostname", timeout, cancel, 4096)
         lines = [line.strip() for line in decode(out).splitlines() if line.strip()]
@@ -124,7 +169,7 @@ class SshHost:
     # -- the Host protocol --------------------------------------------------------------------------------------
     def command_line(self, argv: list[str], env: dict[str, str] | None = None) -> str:
         """The remote command line for argv: every word quoted, started through `env` with our settings."""
-        if self.platform == "windows":
+        if self._identity is not None and self._identity[0] == "windows":  # unprobed: POSIX until told otherwise
             return subprocess.list2cmdline(argv)
         settings = dict(REMOTE_ENV)
         for key, value in (env or {}).items():
@@ -244,4 +289,5 @@ class SshHost:
                 self._slots.release()
 
     def __repr__(self) -> str:
-        return f"SshHost({self.target}, name={self.name!r}, platform={self.platform!r})"
+        name, platform = (self._identity or ("not probed yet", "not probed yet"))[1::-1]
+        return f"SshHost({self.target}, name={name!r}, platform={platform!r})"

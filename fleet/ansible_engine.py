@@ -37,13 +37,11 @@ from diagnostics.updates.snapshot import Run, SnapshotError, build_script, parse
 from .evaluate import HostResult, evaluate, totals, unknown
 from .inventory import InventoryHost
 from .policy import Policy
-from .scan import Progress, ScanResult, evidence_from_snapshot, evidence_runs
+from .scan import PROBE, Progress, ScanResult, evidence_from_snapshot, evidence_runs
 
 ASSETS = Path(__file__).resolve().parent / "ansible"
 PLAYBOOK = ASSETS / "posture.yml"
 MARK = "DESKSIDE-ANSIBLE "
-# What SshHost asks first (the OS kernel name, the host name, the user id), asked here inside the script.
-PROBE = Run(("sh", "-c", "uname -s; uname -n; id -u"))
 PLATFORMS = {"linux": "linux", "darwin": "darwin"}
 NOT_ASKED = "not collected: the Ansible engine asks each host only what its posture script foresees"
 
@@ -63,8 +61,8 @@ def ansible_playbook() -> str:
 
 
 def script_text(policy: Policy, env: dict[str, str] | None = None) -> tuple[str, list[Run]]:
-    """The posture script for `policy` (the built-in engine's, plus the probe), with `env` set first, and its runs."""
-    body, runs = build_script(extra=[PROBE, *evidence_runs(policy)])
+    """The posture script for `policy` (exactly the built-in engine's), with `env` set first, and its runs."""
+    body, runs = build_script(extra=evidence_runs(policy))  # evidence_runs includes PROBE
     head = "".join(f"{k}={shlex.quote(v)}; export {k}\n" for k, v in (env or {}).items()
                    if k.replace("_", "").isalnum() and not k[:1].isdigit())
     return head + body, runs

@@ -33,6 +33,9 @@ INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Package}\\n"), need
              "rpm": Run(("rpm", "-qa", "--qf", "%{NAME}\\n"), needs="rpm"),
              "pacman": Run(("pacman", "-Qq"), needs="pacman")}
 REBOOT_SINCE = Run(("stat", "-c", "%Y", "/var/run/reboot-required"))
+# The identity an SSH host asks first (OS kernel, host name, user id): answered by the script, it saves that round
+# trip (a Host with `adopt_probe`, as desktop's SshHost made with probe=False, takes it from here).
+PROBE = Run(("sh", "-c", "uname -s; uname -n; id -u"))
 
 
 class HostUnavailable(Exception):
@@ -53,7 +56,7 @@ def _installed(snap: Snapshot) -> list[str] | None:
 
 def evidence_runs(policy: Policy) -> list[Run]:
     """What the posture script runs besides the posture itself: installed packages, reboot time, policy checks."""
-    return [*INSTALLED.values(), REBOOT_SINCE, *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
+    return [PROBE, *INSTALLED.values(), REBOOT_SINCE, *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
 
 
 def evidence_from_snapshot(host: Host, snap: Snapshot, policy: Policy,
@@ -89,6 +92,9 @@ def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = No
     if snap is None:  # no POSIX shell tools: ask one question at a time (Windows, a minimal host)
         posture = scan_posture(host, cancel=cancel)
         return HostEvidence(posture=posture, installed=None), -1
+    probe, adopt = snap.runs.get(PROBE.key), getattr(host, "adopt_probe", None)
+    if probe is not None and probe.ok and adopt is not None:
+        adopt(probe.stdout)
     evidence, misses = evidence_from_snapshot(host, snap, policy, cancel)
     return evidence, len(misses)
 

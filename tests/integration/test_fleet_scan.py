@@ -192,3 +192,18 @@ def test_per_host_timeout_and_bad_input(ssh_env: SshEnv, tmp_path: Path) -> None
     assert r.returncode == 64 and f"{pol_file}:2:" in r.stderr
     r = deskside(env, "scan", "-i", str(inv), "@nosuchgroup")
     assert r.returncode == 64 and "matches no host" in r.stderr
+
+
+def test_the_probe_rides_in_the_script(ssh_env: SshEnv, servers: list[Sshd]) -> None:
+    """What the scan's SshHost (probe=False) needs to know about the host comes with the posture script: one
+    command after the login in all, and the same identity as SshHost's own probe."""
+    conn = ssh_env.connect(servers[0])
+    try:
+        probed = SshHost(conn)
+        host = SshHost(conn, probe=False)
+        evidence, misses = collect_evidence(host, pol.DEFAULT)
+        assert misses == 0 and host.commands_run == 1
+        assert (host.platform, host.name, host.is_admin) == (probed.platform, probed.name, probed.is_admin)
+        assert evidence.posture.host == probed.name and host.commands_run == 1
+    finally:
+        conn.close()
