@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from common.deadline import start, wait_for
+from common.terminal import shown
 
 EXIT = {"ok": 0, "info": 0, "warning": 1, "critical": 2}
 EXIT_UNKNOWN = 3
@@ -91,7 +92,7 @@ def connect_host(args: argparse.Namespace) -> tuple[Any, int]:
     try:
         rc = run_guarded(connect, args)
     except RemoteHostError as exc:
-        print(f"deskside: {exc}", file=sys.stderr)
+        print(f"deskside: {shown(exc)}", file=sys.stderr)
         return None, EXIT_UNKNOWN
     if rc != 0:
         return None, EXIT_CANCELLED if rc == 130 else EXIT_UNKNOWN
@@ -157,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = settings.load()
     except settings.ConfigError as exc:
-        print(f"deskside: {exc}", file=sys.stderr)
+        print(f"deskside: {shown(exc)}", file=sys.stderr)
         return EXIT_UNKNOWN
 
     cancel = CancelToken()
@@ -198,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write("\rcancelling… (Ctrl-C again to quit at once)\n")
     progress.clear()
     if "error" in result:
-        print(f"deskside: {result['error']}", file=sys.stderr)
+        print(f"deskside: {shown(result['error'])}", file=sys.stderr)
         return EXIT_UNKNOWN
     report: Report = result["report"]
 

@@ -15,7 +15,6 @@ import contextlib
 import getpass
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.terminal import shown
 from desktop.wiring import load_address_book, new_connection, ssh_config_path
 from remote.auth import AuthCancelled, AuthError
 from remote.cancel import Cancelled
@@ -36,18 +36,6 @@ EXIT_TIMEOUT = 124
 EXIT_INTERRUPTED = 130
 EXIT_SSH = 255
 EXIT_SIGPIPE = 141  # 128 + SIGPIPE, what a shell reports for a program whose output pipe closed
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_AND_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def shown(text: str, one_line: bool = False) -> str:
-    """Text from the server (file names, error texts, login prompts) made safe for the terminal: control characters
-    such as ESC are shown as \\x1b instead of being obeyed (a crafted name could retitle the window, clear the
-    screen or fake output). Newlines and tabs stay unless `one_line`."""
-    rx = _CONTROL_AND_NEWLINE if one_line else _CONTROL
-    return rx.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def err(msg: str) -> None:
@@ -311,13 +299,15 @@ def cmd_hosts_import(args: argparse.Namespace) -> int:
     if not args.dry_run:
         book.save()
     verb = "would import" if args.dry_run else "imported"
-    print(f"{verb} {len(added)} host(s) from {path}: {', '.join(added) or '-'}")
+    print(f"{verb} {len(added)} host(s) from {shown(path, True)}: "
+          f"{', '.join(shown(a, True) for a in added) or '-'}")
     if skipped:
-        print(f"already in the address book (use --replace to overwrite): {', '.join(skipped)}")
+        print(f"already in the address book (use --replace to overwrite): "
+              f"{', '.join(shown(a, True) for a in skipped)}")
     if notes:
         print("not honoured by Deskside:")
         for n in notes:
-            print(f"  {n}")
+            print(f"  {shown(n, True)}")
     return 0
 
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.terminal import shown
 from desktop import paths, settings
 from desktop.wiring import run_diagnostics, ticket_service
 from tickets.cancel import Cancelled
@@ -34,7 +35,7 @@ EXIT_OK, EXIT_DECLINED, EXIT_USAGE, EXIT_QUEUED, EXIT_FAILED, EXIT_UNCERTAIN = 0
 
 
 def _err(msg: str) -> None:
-    print(f"deskside: {msg}", file=sys.stderr)
+    print(f"deskside: {shown(msg)}", file=sys.stderr)
 
 
 def _progress(message: str, fraction: float | None = None) -> None:
@@ -43,8 +44,8 @@ def _progress(message: str, fraction: float | None = None) -> None:
 
 
 def _print_entry(e: OutboxEntry) -> None:
-    print(f"  #{e.id:<4} {e.state:<10} {e.backend or '-':<12} {e.summary[:50]}")
-    print(f"        {e.describe_state()}")
+    print(f"  #{e.id:<4} {e.state:<10} {shown(e.backend or '-', True):<12} {shown(e.summary[:50], True)}")
+    print(f"        {shown(e.describe_state(), True)}")
 
 
 def _exit_for(e: OutboxEntry) -> int:
@@ -53,9 +54,9 @@ def _exit_for(e: OutboxEntry) -> int:
 
 def _report_entry(e: OutboxEntry) -> int:
     if e.state == "sent":
-        print(f"Sent: ticket {e.remote_id} {e.remote_url}".rstrip())
+        print(shown(f"Sent: ticket {e.remote_id} {e.remote_url}".rstrip(), True))
         if e.last_error:
-            print(f"note: {e.last_error}")
+            print(f"note: {shown(e.last_error)}")
     elif e.state == "held":
         print(f"No backend is configured, so the ticket was not sent. It waits in the outbox as #{e.id}.")
         if e.bundle_path:
@@ -63,7 +64,7 @@ def _report_entry(e: OutboxEntry) -> int:
         print(f"Configure a backend ([backends.NAME] in {paths.config_file()}), then run "
               f"`deskside ticket outbox retry {e.id}`.")
     elif e.state == "retry":
-        print(f"Not sent yet: {e.last_error}")
+        print(f"Not sent yet: {shown(e.last_error)}")
         print(f"It waits in the outbox as #{e.id} and is retried automatically "
               f"(or now: `deskside ticket outbox retry {e.id}`).")
     elif e.state == "sending":
@@ -75,31 +76,61 @@ def _report_entry(e: OutboxEntry) -> int:
 
 
 def _show_preview(p: Preview, verbose: bool) -> None:
+    """The preview on the terminal. Everything here may come from outside (log file names, values found in the
+    logs, the user's own text): shown with its control characters escaped, never obeyed."""
     t = p.ticket
-    print(f"Subject:   {t.subject}")
+    print(f"Subject:   {shown(t.subject, True)}")
     print(f"Type:      {t.incident_type.value}")
     print(f"Impact:    {t.level_name(t.impact)}   Urgency: {t.level_name(t.urgency)}")
     print(f"Priority:  {t.priority_label}")
     if t.sla:
         print(f"SLA:       {t.sla.describe()}")
     if t.category:
-        print(f"Category:  {t.category}")
-    print(f"Backend:   {p.backend or '(none configured: the ticket will be saved in the outbox)'}")
+        print(f"Category:  {shown(t.category, True)}")
+    backend = shown(p.backend, True) if p.backend else "(none configured: the ticket will be saved in the outbox)"
+    print(f"Backend:   {backend}")
     if p.bundle:
-        print(f"Bundle:    {p.bundle.filename} ({p.bundle.size} bytes: {', '.join(sorted(p.bundle.files))})")
+        names = ", ".join(shown(n, True) for n in sorted(p.bundle.files))
+        print(f"Bundle:    {p.bundle.filename} ({p.bundle.size} bytes: {names})")
     print(f"Redaction: {p.redaction_summary()}")
-    shown = p.items if verbose else p.items[:30]
-    for item in shown:
+    listed = p.items if verbose else p.items[:30]
+    for item in listed:
         flag = "unmasked" if item.placeholder in p.disabled else "masked  "
         value = item.value.split("\n", 1)[0]
         value = value if item.kind not in ("secret",) else (value[:3] + "…" if len(value) > 3 else "…")
         where = item.occurrences[0].where if item.occurrences else ""
         more = f" (+{item.count - 1} more)" if item.count > 1 else ""
-        print(f"  {flag} {item.placeholder:<12} {item.kind:<8} {value[:40]:<40} {where}{more}")
-    if len(p.items) > len(shown):
-        print(f"  … {len(p.items) - len(shown)} more (use --show-all)")
+        print(f"  {flag} {item.placeholder:<12} {item.kind:<8} {shown(value[:40], True):<40} "
+              f"{shown(where, True)}{more}")
+    if len(p.items) > len(listed):
+        print(f"  … {len(p.items) - len(listed)} more (use --show-all)")
     if p.items:
         print("  (leave a value unmasked with --unmask PLACEHOLDER)")
+
+
+def message_text(p: Preview) -> str:
+    """The ticket's message exactly as the backend receives it: the subject line, a blank line, the body."""
+    return f"Subject: {p.ticket.subject}\n\n{p.ticket.body_text()}"
+
+
+def _show_message(p: Preview) -> None:
+    """What will leave, to read before saying yes: the message, and the bundle's text files (names and sizes of
+    the others). Control characters escaped."""
+    print("\n--- the message, as it will be sent " + "-" * 40)
+    print(shown(message_text(p)).rstrip("\n"))
+    print("--- end of the message " + "-" * 53)
+
+
+def _save_preview(p: Preview, directory: Path) -> list[Path]:
+    """`--save-preview DIR`: the message and the bundle, byte for byte as they would be sent."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out = [directory / "message.txt"]
+    out[0].write_bytes(message_text(p).encode())
+    if p.bundle is not None:
+        path = directory / p.bundle.filename
+        path.write_bytes(p.bundle.data)
+        out.append(path)
+    return out
 
 
 def _remote_report(args: argparse.Namespace, svc: TicketService | None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -213,8 +244,17 @@ def cmd_new(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_USAGE
     _show_preview(preview, args.show_all)
+    _show_message(preview)
+    if args.save_preview:
+        try:
+            saved = _save_preview(preview, Path(args.save_preview))
+        except OSError as exc:
+            _err(f"cannot save the preview in {shown(args.save_preview, True)}: {exc.strerror or exc}")
+            return EXIT_USAGE
+        print("Saved exactly what would be sent: " + ", ".join(shown(str(f), True) for f in saved))
     if args.dry_run:
-        print("Dry run: nothing was saved or sent.")
+        print("Dry run: nothing was sent; only the preview files above were written." if args.save_preview
+              else "Dry run: nothing was saved or sent.")
         return EXIT_OK
     if not args.yes:
         if not sys.stdin.isatty():
@@ -257,7 +297,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             if args.id is None:
                 raise ConfigError("which ticket? `deskside ticket outbox discard ID` (IDs: `ticket outbox list`)")
             e = svc.discard(args.id)
-            print(f"Discarded #{e.id} ({e.summary}).")
+            print(f"Discarded #{e.id} ({shown(e.summary, True)}).")
             return EXIT_OK
         if action == "retry":
             if args.id is None:
@@ -272,7 +312,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             e = svc.outbox.get(args.id)
             _print_entry(e)
             for at, state, msg in svc.outbox.history(e.id):
-                print(f"    {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(at))} {state:<10} {msg}")
+                print(f"    {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(at))} {state:<10} {shown(msg, True)}")
             return EXIT_OK
     except Cancelled:
         _err("cancelled")
@@ -312,7 +352,7 @@ def _retry_due(svc: TicketService, args: argparse.Namespace) -> int:
 def cmd_backend_test(args: argparse.Namespace) -> int:
     try:
         svc = ticket_service()
-        print(svc.test_backend(args.name, timeout=args.timeout))
+        print(shown(svc.test_backend(args.name, timeout=args.timeout)))
         return EXIT_OK
     except (AuthError, RejectedError) as exc:
         _err(str(exc))
@@ -343,7 +383,7 @@ def cmd_backend_list(args: argparse.Namespace) -> int:
         except TicketError as exc:
             status = f"invalid: {exc}"
         mark = "*" if name == default else " "
-        print(f"{mark} {name:<16} {cfg.get('type', '?'):<10} {status}")
+        print(f"{mark} {shown(name, True):<16} {shown(cfg.get('type', '?'), True):<10} {shown(status, True)}")
     problem = keyring_problem()
     print(f"Secrets: {'system keyring' if problem is None else 'NOT available (' + problem + ')'}")
     return EXIT_OK
@@ -401,7 +441,9 @@ def register(subparsers: Any) -> None:
                     help="also mask this word or phrase (a project, customer...) in this ticket; repeatable")
     pn.add_argument("--unmask", action="append", metavar="PLACEHOLDER", help="leave this item unmasked, e.g. <host-1>")
     pn.add_argument("--show-all", action="store_true", help="list every masked item")
-    pn.add_argument("--dry-run", action="store_true", help="show the preview only; save and send nothing")
+    pn.add_argument("--dry-run", action="store_true", help="show the preview only; send nothing")
+    pn.add_argument("--save-preview", metavar="DIR",
+                    help="write the message (message.txt) and the bundle (.zip) exactly as they would be sent")
     pn.add_argument("--yes", "-y", action="store_true", help="send without asking")
     pn.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
     from .diagnose import add_host_options

@@ -1,10 +1,14 @@
-"""Terminal rendering: findings first (worst first), then a compact summary of every section."""
+"""Terminal rendering: findings first (worst first), then a compact summary of every section. Every value that came
+from the machine (log lines, process and file names, host names, error texts) goes through `common.terminal.shown`:
+its control characters are printed escaped, never obeyed by the terminal."""
 
 from __future__ import annotations
 
 import re
 import textwrap
 from typing import Any
+
+from common.terminal import shown
 
 from ..model import Finding, Report, Section, SectionStatus, Severity
 
@@ -17,15 +21,17 @@ _MORE = re.compile(r"^\.\.\. and (\d+) more$")  # how rules end a cut list of ev
 def _finding(f: Finding, colour: bool, width: int) -> list[str]:
     mark = _MARK.get(f.severity, "")
     head = f"{_COLOUR[f.severity]}{mark}{_RESET}" if colour and f.severity in _COLOUR else mark
-    lines = [f"{head} {f.title}"]
+    lines = [f"{head} {shown(f.title, True)}"]
     for ev in f.evidence[:8]:
-        lines.extend(textwrap.wrap(ev, width - 11, initial_indent="         - ", subsequent_indent="           "))
+        lines.extend(textwrap.wrap(shown(ev, True), width - 11, initial_indent="         - ",
+                                   subsequent_indent="           "))
     hidden = f.evidence[8:]
     if hidden:  # a hidden "... and 66 more" line counts as 66, not 1
         more = sum(int(m[1]) if (m := _MORE.match(h)) else 1 for h in hidden)
         lines.append(f"           (+{more} more)")
     if f.fix:
-        lines.extend(textwrap.wrap(f.fix, width - 9, initial_indent="  Fix:   ", subsequent_indent="         "))
+        lines.extend(textwrap.wrap(shown(f.fix, True), width - 9, initial_indent="  Fix:   ",
+                                   subsequent_indent="         "))
     return lines
 
 
@@ -144,22 +150,23 @@ def _gib(x: Any) -> str:
 
 def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
     out: list[str] = []
+    host = shown(report.host, True)
     findings = report.sorted_findings()
     problems = [f for f in findings if f.severity >= Severity.WARNING]
     if problems:
-        out.append(f"Found {len(problems)} problem(s) on {report.host}"
+        out.append(f"Found {len(problems)} problem(s) on {host}"
                    + (" before the diagnostics were cancelled; what was collected is below:" if report.cancelled
                       else ":"))
     elif report.cancelled:
-        out.append(f"Diagnostics of {report.host} were cancelled; what was collected is below.")
+        out.append(f"Diagnostics of {host} were cancelled; what was collected is below.")
     else:
         unfinished = [sec.title for sec in report.sections.values()
                       if sec.status in (SectionStatus.TIMEOUT, SectionStatus.ERROR)]
         if unfinished:  # do not call it a clean bill of health when checks are missing
-            out.append(f"No problems found on {report.host} in what could be checked; "
+            out.append(f"No problems found on {host} in what could be checked; "
                        f"{', '.join(unfinished)} did not finish (see the summary below).")
         else:
-            out.append(f"No problems found on {report.host}.")
+            out.append(f"No problems found on {host}.")
     out.append("")
     for f in findings:
         out.extend(_finding(f, colour, width))
@@ -174,9 +181,11 @@ def render_text(report: Report, colour: bool = False, width: int = 100) -> str:
         elif s.status == SectionStatus.SKIPPED and s.skips:
             extra = s.skips[0].reason if len(s.skips) == 1 else "; ".join(f"{k.item}: {k.reason}"
                                                                            for k in s.skips[:3])
-        head = f"  {s.title[:24]:<24} {status:<9} {s.duration_s:5.2f}s  "
-        out.extend(textwrap.wrap(extra, width, initial_indent=head, subsequent_indent=" " * len(head)) or [head])
+        head = f"  {shown(s.title, True)[:24]:<24} {status:<9} {s.duration_s:5.2f}s  "
+        out.extend(textwrap.wrap(shown(extra, True), width, initial_indent=head,
+                                 subsequent_indent=" " * len(head)) or [head])
         if s.status in (SectionStatus.PARTIAL, SectionStatus.TIMEOUT) and s.skips:
             skipped = "skipped " + "; ".join(f"{k.item}: {k.reason}" for k in s.skips[:3])
-            out.extend(textwrap.wrap(skipped, width, initial_indent=" " * len(head), subsequent_indent=" " * len(head)))
+            out.extend(textwrap.wrap(shown(skipped, True), width, initial_indent=" " * len(head),
+                                     subsequent_indent=" " * len(head)))
     return "\n".join(out) + "\n"
