@@ -1,4 +1,5 @@
 """Redaction before anything leaves the machine.
+(Over 400 lines: learning, matching, applying and the preview share the learned values and the match cache.)
 
 Masks user names, host names, IPv4/IPv6 and MAC addresses, e-mail addresses, serial numbers, secrets (passwords,
 tokens, private key blocks, API keys in URLs and environment variables, Authorization headers, cookies) and the
@@ -23,19 +24,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .redact_patterns import (
+    DHCP_HOST,
+    DHCP_OPTION,
     KEY_KINDS,
     KINDS,
     NOT_HOSTS,
     PATTERNS,
     RANK,
+    SYSLOG_HOST,
     accept,
     is_ip,
     pem_spans,
     skip_for,
     value_of,
+    without_controls,
     worth_masking,
 )
 from .redact_placeholders import PlaceholderMap, normalize
+from .redact_secrets import unlabelled_secrets
 
 
 @dataclass
@@ -78,6 +84,9 @@ class Redactor:
         self._domains: set[str] = set()
         self._domains_re: re.Pattern[str] | None = None
         self._map = PlaceholderMap(earlier)
+        # _matches() of the last texts: scan() and redact_text() of one document match it once. Emptied whenever
+        # something new is learned (the matches would differ).
+        self._cache: dict[tuple[str, frozenset[str]], list[tuple[int, int, str, str]]] = {}
         # The user's own keywords match anywhere (also inside words), case-insensitively.
         self._keywords = sorted({k.strip() for k in keywords if len(k.strip()) >= 2}, key=len, reverse=True)
         for kind, values in (("user", users), ("host", hosts), ("serial", serials),
@@ -99,6 +108,7 @@ class Redactor:
             return
         self._known[key] = kind
         self._known_re = None
+        self._cache.clear()
 
     def add_domain(self, domain: str) -> None:
         """Mask every name in `domain` (and the domain itself); needs two labels at least (corp.example)."""
@@ -108,6 +118,7 @@ class Redactor:
         if d not in self._domains:
             self._domains.add(d)
             self._domains_re = None
+            self._cache.clear()
 
     def _domain_pattern(self) -> re.Pattern[str] | None:
         if not self._domains:
@@ -142,7 +153,22 @@ class Redactor:
 
     def learn_from_text(self, text: str) -> None:
         """Learn values from labelled text (password=..., Hostname: ..., /home/<user>) so that the same value
-        is also masked where it appears without a label."""
+        is also masked where it appears without a label. Also learned: the host column of syslog lines, the
+        names of DHCP servers and the host and domain names DHCP gave (dhclient, NetworkManager)."""
+        cleaned = without_controls(text)
+        if cleaned is not None:  # "hostname: ev<ESC>[0mil" teaches "evil"
+            text = cleaned[0]
+        for m in SYSLOG_HOST.finditer(text):
+            self.add_known("host", m.group("v"))
+        if "DHCP" in text:
+            for m in DHCP_HOST.finditer(text):
+                self.add_known("host", m.group("v"))
+        if "option" in text:
+            for m in DHCP_OPTION.finditer(text):
+                if m.group("k") in ("domain_name", "domain_search", "nis_domain"):
+                    self.add_domain(m.group("v"))
+                else:
+                    self.add_known("host", m.group("v"))
         for kind, rx in PATTERNS:
             if kind not in ("secret", "user", "host", "serial"):
                 continue
@@ -159,7 +185,27 @@ class Redactor:
     # ---- matching -----------------------------------------------------------------------------------------
     def _matches(self, text: str, skip: frozenset[str] = frozenset()) -> list[tuple[int, int, str, str]]:
         """Non-overlapping (start, end, kind, value) spans to mask, in text order. `skip`: pattern kinds not
-        to look for (e.g. ipv4 in a version field, where 17.0.21.1 is a version, not an address)."""
+        to look for (e.g. ipv4 in a version field, where 17.0.21.1 is a version, not an address).
+
+        Control characters and escape sequences do not cut a value short: the text is matched without them and
+        each span mapped back (it then covers the escape sequences inside the value too)."""
+        key = (text, skip)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        cleaned = without_controls(text)
+        if cleaned is None:
+            found = self._matches_plain(text, skip)
+        else:
+            clean, index = cleaned
+            found = [(index[s], index[e - 1] + 1, kind, value)
+                     for s, e, kind, value in self._matches_plain(clean, skip)]
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[key] = found
+        return found
+
+    def _matches_plain(self, text: str, skip: frozenset[str]) -> list[tuple[int, int, str, str]]:
         cands: list[tuple[int, int, int, str, str]] = []  # rank, start, end, kind, value
         for kind, rx in PATTERNS:
             if kind in skip:
@@ -176,6 +222,9 @@ class Redactor:
                 cands.append((RANK[kind], start, end, kind, value))
         for s, e in pem_spans(text):
             cands.append((RANK["secret"], s, e, "secret", text[s:e]))
+        if "secret" not in skip:
+            for s, e in unlabelled_secrets(text):
+                cands.append((RANK["secret"], s, e, "secret", text[s:e]))
         for kw in self._keywords:
             for m in re.finditer(re.escape(kw), text, re.I):
                 cands.append((RANK["keyword"], m.start(), m.end(), "keyword", m.group(0)))
@@ -191,8 +240,8 @@ class Redactor:
                               text[m.start():end]))
         domains = self._domain_pattern()
         if domains is not None:
-            for m in domains.finditer(text):
-                cands.append((RANK["known"], m.start(), m.end(), "host", m.group(0)))
+            for m in domains.finditer(text):  # a whole name in the organisation's domain beats a keyword inside it
+                cands.append((RANK["domain"], m.start(), m.end(), "host", m.group(0)))
         cands.sort(key=lambda c: (-c[0], c[1], -(c[2] - c[1])))
         # The taken spans never overlap, so sorted by start a new span can only collide with its two
         # neighbours (bisect): n log n, where scanning every taken span was quadratic on a busy log.

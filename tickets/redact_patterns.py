@@ -13,7 +13,7 @@ import re
 KINDS = ("secret", "email", "user", "host", "ipv4", "ipv6", "mac", "serial", "keyword")
 
 # Higher number = wins when two matches overlap (then: earlier start, longer match).
-RANK = {"secret": 90, "email": 70, "keyword": 65, "known": 60, "serial": 50, "user": 45, "host": 45,
+RANK = {"secret": 90, "email": 70, "domain": 66, "keyword": 65, "known": 60, "serial": 50, "user": 45, "host": 45,
          "mac": 40, "ipv6": 35, "ipv4": 30}
 
 # A pattern of key names, not a password.
@@ -41,10 +41,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # A bare bearer token (e.g. pasted from a curl command without its header name).
     ("secret", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")),
     ("secret", re.compile(rf"(?i)(?<![A-Za-z0-9_.-])(?:export\s+)?{SENSITIVE_NAMES}[\"']?\s*[:=]\s*{VALUE}")),
-    ("secret", re.compile(
-        r"\b(?:gh[opsur]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|"
-        r"xox[abprs]-[A-Za-z0-9-]{10,}|npm_[A-Za-z0-9]{36}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9_-]{20,}|"
-        r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})")),
+    # Bare token forms (ghp_..., AKIA..., JWTs) and high-entropy strings: redact_secrets.unlabelled_secrets().
     ("email", re.compile(r"(?i)(?<![A-Za-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")),
     ("serial", re.compile(
         r"(?i)\b(?:serial(?:[ _-]?(?:number|no|num))?|serialnumber|s/n|sn|product[ _-]?serial|board[ _-]?serial|"
@@ -224,3 +221,41 @@ def is_ip(v: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# ---- values learned like labelled ones --------------------------------------------------------------------------
+# The host column of syslog / journal short output: "Dec  2 10:00:01 <host> sshd[812]: ..." and RFC 3339 stamps.
+SYSLOG_HOST = re.compile(
+    r"(?m)^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+    r" (?P<v>[A-Za-z0-9][A-Za-z0-9._-]*) [^\s:\[]+(?:\[\d+\])?:")
+# dhclient: "DHCPACK of 10.0.0.5 from dhcp01.corp.example", "DHCPOFFER from 10.0.0.1 (dhcp01)"; NetworkManager's
+# "option host_name 'wks7'" / "option domain_name 'corp.example'".
+DHCP_HOST = re.compile(
+    r"\bDHCP[A-Z]+\b[^\n]*?\b(?:from|to)\s+(?:[0-9a-fA-F.:]+\s+\()?(?P<v>[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*)")
+DHCP_OPTION = re.compile(
+    r"\boption\s+(?P<k>host_name|domain_name|domain_search|fqdn_fqdn|dhcp_server_name|server_name|nis_domain)"
+    r"\s*(?:=>|=|:)?\s*'?(?P<v>[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])")
+
+# Terminal escape sequences and other control characters: removed before matching (a value cut by an ESC sequence
+# is matched whole), then the match is mapped back onto the original text. Tab, newline and CR stay.
+ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]|\x9b[0-?]*[ -/]*[@-~]|"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> tuple[str, list[int]] | None:
+    """`text` without escape sequences and control characters, and for each of its characters the index it had in
+    `text`; None when there is nothing to remove (the usual case, at the cost of one search)."""
+    first = ESCAPES.search(text)
+    if first is None:
+        return None
+    parts: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in ESCAPES.finditer(text, first.start()):
+        parts.append(text[pos:m.start()])
+        index.extend(range(pos, m.start()))
+        pos = m.end()
+    parts.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    return "".join(parts), index

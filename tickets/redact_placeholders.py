@@ -20,8 +20,16 @@ _NUMBERED = re.compile(r"<([a-z0-9]+)-(\d+)>")
 
 
 def normalize(kind: str, value: str) -> str:
-    """The form two occurrences of one value share (host names and e-mail addresses ignore case; secrets don't)."""
-    return value if kind in ("secret", "serial") else value.lower()
+    """The form two occurrences of one value share (host names and e-mail addresses ignore case; secrets don't; a
+    MAC address is one value whether written 3c:22:fb:..., 3C-22-FB-... or 3c22.fb9a.107e)."""
+    if kind in ("secret", "serial"):
+        return value
+    low = value.lower()
+    if kind == "mac":
+        digits = re.sub(r"[^0-9a-f]", "", low)
+        if len(digits) == 12:
+            return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+    return low
 
 
 class PlaceholderMap:

@@ -215,9 +215,13 @@ def _read_log_tail(path: Path) -> str:
         raise ConfigError(f"cannot read the log file {path}: {exc.strerror or exc}") from exc
     text = raw.decode("utf-8", errors="replace")
     if size > MAX_EXCERPT_BYTES:
-        text = text.split("\n", 1)[-1]  # from the first whole line
-        print(f"note: {path} has {size // 1024} KB; its last {MAX_EXCERPT_BYTES // 1024} KB are attached",
-              file=sys.stderr)
+        nl = text.find("\n")
+        if 0 <= nl < len(text.rstrip("\n")):
+            text = text[nl + 1:]  # from the first whole line
+        else:  # the last 256 KB are one long line: its end, cut, not nothing
+            text = "[…cut] " + text
+        print(f"note: {shown(path, True)} has {size // 1024} KB; its last {MAX_EXCERPT_BYTES // 1024} KB are "
+              "attached", file=sys.stderr)
         return f"# the last {len(text.encode()) // 1024} KB of {path} ({size // 1024} KB in all)\n{text}"
     return text
 
