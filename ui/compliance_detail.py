@@ -95,7 +95,7 @@ class HostDetail(QWidget):
         self.sections = SectionsView()
         self.sections.setAccessibleName("Host updates")
         self.tabs.addTab(split, "&Reasons")
-        self.tabs.addTab(self.sections, "&Updates")
+        self.tabs.addTab(self.sections, "U&pdates")
         lay.addWidget(self.tabs, 1)
         self.show_row(None)
 

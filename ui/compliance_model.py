@@ -9,6 +9,7 @@ AND a word, never with colour alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -94,6 +95,18 @@ def reboot_text(r: HostResult | None) -> str:
         return ""
     required = (r.updates.get("reboot") or {}).get("required")
     return "required" if required is True else "no" if required is False else "cannot tell"
+
+
+_DISPLAY, _ACCESSIBLE = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.AccessibleTextRole)
+_DECORATION, _FOREGROUND = int(Qt.ItemDataRole.DecorationRole), int(Qt.ItemDataRole.ForegroundRole)
+_ALIGNMENT, _TOOLTIP = int(Qt.ItemDataRole.TextAlignmentRole), int(Qt.ItemDataRole.ToolTipRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+@cache
+def _status_look(status: str) -> tuple[QIcon, QColor]:
+    _label, glyph, colour = STATUS.get(status, (status, "pending", "#5b6272"))
+    return QIcon(state_icon(glyph)), QColor(colour)
 
 
 class HostResultsModel(QAbstractTableModel):
@@ -207,26 +220,24 @@ class HostResultsModel(QAbstractTableModel):
         return text.casefold()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # Called thousands of times per repaint: plain int roles, cached texts, icons and colours.
+        r = index.row()
+        if not 0 <= r < len(self._rows):
             return None
-        row, col = self._rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[index.row()][0][col]
+        col = index.column()
+        if role == _DISPLAY or role == _ACCESSIBLE:
+            return self._cells[r][0][col]
         if role == SORT_ROLE:
-            return self._cells[index.row()][1][col]
+            return self._cells[r][1][col]
+        if col == self.STATUS_COL and (role == _DECORATION or role == _FOREGROUND):
+            return _status_look(self._rows[r].status)[0 if role == _DECORATION else 1]
+        if role == _ALIGNMENT:
+            return _RIGHT if col in (self.SCORE, self.SECURITY) else None
         if role == STATUS_ROLE:
-            return row.status
-        if role == Qt.ItemDataRole.DecorationRole and col == self.STATUS_COL:
-            return QIcon(state_icon(STATUS.get(row.status, ("", "pending", ""))[1]))
-        if role == Qt.ItemDataRole.ForegroundRole and col == self.STATUS_COL:
-            return QColor(STATUS.get(row.status, ("", "", "#5b6272"))[2])
-        if role == Qt.ItemDataRole.ToolTipRole:
-            text = self._tooltip(row, col)
+            return self._rows[r].status
+        if role == _TOOLTIP:
+            text = self._tooltip(self._rows[r], col)
             return plain_tooltip(text) if text else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.SCORE, self.SECURITY):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._cells[index.row()][0][col]
         return None
 
     def _tooltip(self, row: HostRow, col: int) -> str:
