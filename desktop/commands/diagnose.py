@@ -21,6 +21,8 @@ from typing import Any
 from common.deadline import start, wait_for
 from common.terminal import shown
 
+from .ssh_flags import add_connect_flags
+
 EXIT = {"ok": 0, "info": 0, "warning": 1, "critical": 2}
 EXIT_UNKNOWN = 3
 EXIT_CANCELLED = 130
@@ -54,21 +56,7 @@ def add_host_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("remote host (over SSH, with the trust and login rules of `deskside ssh`)")
     g.add_argument("--host", metavar="HOST",
                    help="diagnose HOST over SSH: an address-book name, ~/.ssh/config alias, or [user@]host[:port]")
-    g.add_argument("-i", dest="identity", action="append", default=[], metavar="KEY", help="private key file")
-    g.add_argument("-J", dest="jump", metavar="JUMPS", help="jump hosts, comma separated (like ssh -J)")
-    g.add_argument("--accept-new", action="store_true",
-                   help="trust an unknown host key without asking (a CHANGED key is still refused)")
-    g.add_argument("--no-agent", action="store_true", help="do not use ssh-agent")
-    g.add_argument("--save-secrets", action="store_true",
-                   help="save a password or key passphrase that worked in the system keyring")
-    g.add_argument("--connect-timeout", type=float, default=20.0, metavar="S", help="seconds (default 20)")
-    g.add_argument("--keepalive", type=int, metavar="S",
-                   help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
-    g.add_argument("--batch", action="store_true",
-                   help="never ask anything (host key, password, passphrase, code): fail instead (BatchMode yes)")
-    g.add_argument("--ssh-option", dest="ssh_option", action="append", default=[], metavar="OPTION",
-                   help="an ssh_config line for this connection (like ssh -o), e.g. 'Ciphers +aes128-cbc' or "
-                        "StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
+    add_connect_flags(g)
 
 
 def connect_host(args: argparse.Namespace) -> tuple[Any, int]:

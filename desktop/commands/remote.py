@@ -30,6 +30,8 @@ from remote.cancel import Cancelled
 from remote.hosts import AddressBook, HostProfile, HostsError, import_ssh_config, parse_target, resolve_target
 from remote.trust import TrustError, UnknownHostKey
 
+from .ssh_flags import add_connect_flags
+
 EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
@@ -130,22 +132,6 @@ def add_connect_options(p: argparse.ArgumentParser) -> None:
     add_connect_flags(p)
 
 
-def add_connect_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", dest="identity", action="append", default=[], metavar="KEY", help="private key file")
-    p.add_argument("-J", dest="jump", metavar="JUMPS", help="jump hosts, comma separated (like ssh -J)")
-    p.add_argument("--accept-new", action="store_true",
-                   help="trust an unknown host key without asking (a CHANGED key is still refused)")
-    p.add_argument("--no-agent", action="store_true", help="do not use ssh-agent")
-    p.add_argument("--save-secrets", action="store_true",
-                   help="save a password or key passphrase that worked in the system keyring")
-    p.add_argument("--connect-timeout", type=float, default=20.0, metavar="S", help="seconds (default 20)")
-    p.add_argument("--keepalive", type=int, metavar="S",
-                   help="keepalive interval in seconds; the connection is declared lost after 3 unanswered")
-    p.add_argument("--batch", action="store_true",
-                   help="never ask anything (host key, password, passphrase, code): fail instead (BatchMode yes)")
-    p.add_argument("--ssh-option", dest="ssh_option", action="append", default=[], metavar="OPTION",
-                   help="an ssh_config line for this connection (like ssh -o), e.g. 'Ciphers +aes128-cbc' or "
-                        "StrictHostKeyChecking=yes (Deskside honours the keywords listed in the docs)")
 
 
 def command_line_options(args: argparse.Namespace) -> list[str]:
@@ -187,52 +173,53 @@ def open_connection(args: argparse.Namespace) -> Any:
 
 def run_guarded(fn: Any, args: argparse.Namespace) -> int:
     """Turn the core's errors into one clear line and an exit code."""
+    try:
+        return int(fn(args))
+    except KeyboardInterrupt:
+        err("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        code = explain(exc)
+        if code is None:
+            raise
+        return code
+
+
+def explain(exc: Exception) -> int | None:
+    """Say what went wrong in one line and give the exit code; None for an error no command expects (a bug)."""
     from remote.connection import ConnectError, ConnectionLost
     from remote.forward import ForwardError
     from remote.sftp import SftpError
 
-    try:
-        return int(fn(args))
-    except HostsError as exc:
-        err(str(exc))
-        return EXIT_USAGE
-    except UnknownHostKey as exc:
+    if isinstance(exc, UnknownHostKey):
         err(str(exc))
         if not sys.stdin.isatty():
             err("there is no terminal to ask on, so the key was refused: once you have checked the fingerprint, "
                 "run again with --accept-new")
         return EXIT_SSH
-    except TrustError as exc:
-        err(str(exc))
+    if isinstance(exc, AuthCancelled) and not sys.stdin.isatty():
+        # nobody cancelled: there was no terminal to ask the server's question (a password, a code) on
+        tried = "; ".join(exc.tried) or "nothing usable"
+        err(f"login as {exc.where or 'the host'} needs an answer (a password or a one-time code) and there is "
+            f"no terminal to ask on. "
+            f"Tried: {tried}. Run it on a terminal, or log in with a key (-i KEY) or ssh-agent")
         return EXIT_SSH
-    except AuthCancelled as exc:
-        if sys.stdin.isatty():
-            err(str(exc))
-        else:  # nobody cancelled: there was no terminal to ask the server's question (a password, a code) on
-            tried = "; ".join(exc.tried) or "nothing usable"
-            err(f"login as {exc.where or 'the host'} needs an answer (a password or a one-time code) and there is "
-                f"no terminal to ask on. "
-                f"Tried: {tried}. Run it on a terminal, or log in with a key (-i KEY) or ssh-agent")
-        return EXIT_SSH
-    except AuthError as exc:
-        err(str(exc))
-        return EXIT_SSH
-    except (ConnectError, ConnectionLost) as exc:
-        err(str(exc))
-        return EXIT_SSH
-    except (SftpError, ForwardError) as exc:
-        err(str(exc))
-        return EXIT_FAIL
-    except Cancelled as exc:
-        err(str(exc))
-        return EXIT_INTERRUPTED
-    except OSError as exc:  # a local file or folder problem the core did not word itself (disk full, permissions)
+    if isinstance(exc, OSError) and not isinstance(exc, ConnectError | ConnectionLost):
+        # a local file or folder problem the core did not word itself (disk full, permissions)
         where = f" ({exc.filename})" if exc.filename else ""
         err(f"{exc.strerror or exc}{where}")
         return EXIT_FAIL
-    except KeyboardInterrupt:
-        err("interrupted")
-        return EXIT_INTERRUPTED
+    codes: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int], ...] = (
+        (HostsError, EXIT_USAGE),
+        ((TrustError, AuthError, ConnectError, ConnectionLost), EXIT_SSH),
+        ((SftpError, ForwardError), EXIT_FAIL),
+        (Cancelled, EXIT_INTERRUPTED),
+    )
+    for kinds, code in codes:
+        if isinstance(exc, kinds):
+            err(str(exc))
+            return code
+    return None
 
 
 # -- hosts --------------------------------------------------------------------------------------------------
