@@ -43,6 +43,13 @@ def open_window(qtbot, env: Env, size: tuple[int, int]) -> tuple[MainWindow, Rem
     return window, page
 
 
+def connected(qtbot, env: Env, sshd: Sshd) -> tuple[MainWindow, RemotePage, SessionView, TerminalWidget]:  # type: ignore[no-untyped-def]
+    """The main window at 1280x800 on the Remote page, connected to the real sshd, with its first terminal."""
+    window, page = open_window(qtbot, env, (1280, 800))
+    view = connect_trusted(qtbot, page, env, sshd)
+    return window, page, view, terminal_of(view)
+
+
 def terminal_of(view: SessionView) -> TerminalWidget:
     term = view.current_terminal()
     assert term is not None
@@ -65,9 +72,7 @@ def test_the_terminal_gets_the_space(qtbot, env: Env, sshd_server: Sshd, tmp_pat
 
 def test_keyboard_leaves_and_returns_and_ctrl_4_reaches_the_program(qtbot, env: Env,  # type: ignore[no-untyped-def]
                                                                      sshd_server: Sshd) -> None:  # fmt: skip
-    window, page = open_window(qtbot, env, (1280, 800))
-    view = connect_trusted(qtbot, page, env, sshd_server)
-    term = terminal_of(view)
+    window, page, view, term = connected(qtbot, env, sshd_server)
     run_in_terminal(qtbot, view, "clear; echo ready", "ready")
     # Tab, Ctrl+Tab and Ctrl+4 are the program's (Ctrl+4 is ^\\ as in xterm): cat -A, with signals off, shows them.
     run_in_terminal(qtbot, view, "stty -isig; echo cat-started; cat -A; stty sane; echo cat-ended", "cat-started")
@@ -103,9 +108,7 @@ def test_keyboard_leaves_and_returns_and_ctrl_4_reaches_the_program(qtbot, env: 
 
 
 def test_font_size_keeps_the_scrollback(qtbot, env: Env, sshd_server: Sshd) -> None:  # type: ignore[no-untyped-def]
-    _window, page = open_window(qtbot, env, (1280, 800))
-    view = connect_trusted(qtbot, page, env, sshd_server)
-    term = terminal_of(view)
+    _window, _page, view, term = connected(qtbot, env, sshd_server)
     run_in_terminal(qtbot, view, "seq 1 300; echo counted", "counted")
     history = [line.rstrip() for line in term.term.history_text()]
     assert "1" in history
@@ -126,9 +129,7 @@ def test_font_size_keeps_the_scrollback(qtbot, env: Env, sshd_server: Sshd) -> N
 
 def test_find_in_scrollback_and_a_clicked_link_is_asked_then_opened(qtbot, env: Env,  # type: ignore[no-untyped-def]
                                                                     sshd_server: Sshd) -> None:  # fmt: skip
-    _window, page = open_window(qtbot, env, (1280, 800))
-    view = connect_trusted(qtbot, page, env, sshd_server)
-    term = terminal_of(view)
+    _window, _page, view, term = connected(qtbot, env, sshd_server)
     run_in_terminal(qtbot, view, "echo needle-$((6*7)); seq 1 200; echo scrolled", "scrolled")
     # Ctrl+Shift+F: the search field; Enter finds the older match and scrolls it into view, selected.
     qtbot.keyClick(term, K.Key_F, CS)

@@ -22,32 +22,27 @@ def url_at(text: str, col: int) -> str | None:
 
 def find_previous(lines: list[str], query: str, before: tuple[int, int]) -> tuple[int, int] | None:
     """The last case-insensitive match of `query` that starts before `before` (line, column), searching back
-    through `lines` (oldest first) and wrapping round to the end once; (line, column) or None."""
-    if not query or not lines:
-        return None
-    q = query.casefold()
-    n = len(lines)
-    line0, col0 = before
-    for step in range(n + 1):
-        ln = (line0 - step) % n
-        text = lines[ln].casefold()
-        col = text.rfind(q, 0, max(0, col0 + len(q) - 1)) if step == 0 else text.rfind(q)
-        if col >= 0:
-            return ln, col
-    return None
+    through `lines` (oldest first) and wrapping round once; (line, column) or None."""
+    return _find(lines, query, before, -1)
 
 
 def find_next(lines: list[str], query: str, after: tuple[int, int]) -> tuple[int, int] | None:
     """The first case-insensitive match starting after `after`, searching forward and wrapping round once."""
+    return _find(lines, query, after, 1)
+
+
+def _find(lines: list[str], query: str, at: tuple[int, int], step: int) -> tuple[int, int] | None:
     if not query or not lines:
         return None
     q = query.casefold()
-    n = len(lines)
-    start_line, start_col = after
-    for step in range(n + 1):
-        ln = (start_line + step) % n
+    line0, col0 = at
+    for k in range(len(lines) + 1):
+        ln = (line0 + k * step) % len(lines)
         text = lines[ln].casefold()
-        col = text.find(q, start_col + 1) if step == 0 else text.find(q)
+        if step < 0:
+            col = text.rfind(q, 0, max(0, col0 + len(q) - 1)) if k == 0 else text.rfind(q)
+        else:
+            col = text.find(q, col0 + 1) if k == 0 else text.find(q)
         if col >= 0:
             return ln, col
     return None
