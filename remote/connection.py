@@ -86,6 +86,7 @@ class Connection:
         self._stop_watchdog = threading.Event()
         self._forwards: list[Forward] = []
         self._router: RemoteForwardRouter | None = None  # routes -R connections; one per transport
+        self._env_verdicts: dict[str, bool] = {}  # SendEnv: does the server accept this variable (its AcceptEnv)
         self.on_lost: Callable[[str], None] | None = None  # called from the watchdog thread
 
     # -- connect ------------------------------------------------------------------------------------------------
@@ -291,11 +292,12 @@ class Connection:
                 )
 
     def open_shell(self, cols: int = 80, rows: int = 24, term: str = "xterm-256color",
-                   timeout: float = 15.0) -> Shell:
+                   timeout: float = 15.0, env: dict[str, str] | None = None) -> Shell:
+        """A shell on a PTY; `env` as SendEnv where the server accepts it (refused names: `shell.refused_env`)."""
         import paramiko
 
         try:
-            shell = Shell.open(self.transport, cols, rows, term, timeout=timeout)
+            shell = Shell.open(self.transport, cols, rows, term, timeout=timeout, env=env, verdicts=self._env_verdicts)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise self._net_error(exc, "cannot open a shell") from exc
         if self.audit is not None and self.profile is not None:

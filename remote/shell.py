@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import paramiko
@@ -15,6 +15,7 @@ class Shell:
     def __init__(self, channel: paramiko.Channel) -> None:
         self._chan = channel
         self._fileno = channel.fileno()
+        self.refused_env: list[str] = []  # environment variables the server did not accept (its AcceptEnv)
 
     @classmethod
     def open(
@@ -25,14 +26,39 @@ class Shell:
         term: str = "xterm-256color",
         timeout: float = 15.0,
         env: dict[str, str] | None = None,
+        verdicts: dict[str, bool] | None = None,
     ) -> Shell:
+        """A shell on a PTY. `env` is sent as OpenSSH's SendEnv does; with `verdicts` (kept per connection) the
+        server is asked, the first time, which variables it accepts, and the refused names end up in `refused_env`.
+        OpenSSH asks without a reply and cannot tell; paramiko closes a channel whose request was refused, so each
+        refusal costs that channel and the shell opens on a new one."""
+        import paramiko
+
+        env = dict(env or {})
         chan = transport.open_session(timeout=timeout)
+        on_chan: set[str] = set()  # accepted on this very channel already
+        if verdicts is not None:
+            for name, value in env.items():
+                if name in verdicts:
+                    continue
+                try:
+                    _env_request(chan, name, value)
+                    verdicts[name] = True
+                    on_chan.add(name)
+                except paramiko.SSHException:
+                    verdicts[name] = False
+                    chan = transport.open_session(timeout=timeout)  # the refused request closed the last one
+                    on_chan.clear()
+        send = {k: v for k, v in env.items() if verdicts is None or verdicts.get(k)}
+        rest = {k: v for k, v in send.items() if k not in on_chan}
+        if rest:
+            with contextlib.suppress(Exception):  # a refused variable is not an error for a shell
+                chan.update_environment(rest)  # no reply asked, as OpenSSH
         chan.get_pty(term=term, width=max(1, cols), height=max(1, rows))
-        if env:
-            with contextlib.suppress(Exception):  # the server may refuse AcceptEnv; not an error for a shell
-                chan.update_environment(env)
         chan.invoke_shell()
-        return cls(chan)
+        shell = cls(chan)
+        shell.refused_env = [k for k in env if k not in send]
+        return shell
 
     def send(self, data: bytes) -> None:
         if data:
@@ -81,3 +107,21 @@ class Shell:
 
     def close(self) -> None:
         self._chan.close()
+
+
+def _env_request(chan: paramiko.Channel, name: str, value: str) -> None:
+    """An "env" channel request that wants its answer (paramiko's set_environment_variable does not ask)."""
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+    from paramiko.message import Message
+
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string("env")
+    m.add_boolean(True)
+    m.add_string(name)
+    m.add_string(value)
+    raw: Any = chan  # paramiko's own request pattern (get_pty, exec_command), not in its type stubs
+    raw._event_pending()
+    raw.transport._send_user_message(m)
+    raw._wait_for_event()

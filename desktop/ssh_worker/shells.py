@@ -4,6 +4,8 @@ their output into signals. A dead connection closes every channel; `pump` then s
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable
 
 from remote.connection import Connection, ConnectionLost
@@ -12,6 +14,16 @@ from remote.shell import Shell
 from .commands import CloseShell, OpenShell, Resize, Send
 
 log = logging.getLogger(__name__)
+
+
+def locale_environment() -> dict[str, str]:
+    """LANG and LC_* of this app, sent to each shell as OpenSSH's default `SendEnv LANG LC_*` does (names and values
+    restricted to what a locale name can be: nothing else of the local environment leaves the machine)."""
+    return {k: v for k, v in os.environ.items()
+            if (k == "LANG" or k.startswith("LC_")) and v and _LOCALE_VALUE.fullmatch(v)}  # fmt: skip
+
+
+_LOCALE_VALUE = re.compile(r"[A-Za-z0-9_.@+=-]{1,64}")
 
 
 class Shells:
@@ -23,10 +35,18 @@ class Shells:
         self._output = output
         self._closed = closed
         self._shells: dict[int, Shell] = {}
+        self._told_env = False
 
     def open(self, conn: Connection, cmd: OpenShell) -> None:
-        self._shells[cmd.shell_id] = conn.open_shell(cmd.cols, cmd.rows, cmd.term)
+        shell = conn.open_shell(cmd.cols, cmd.rows, cmd.term, env=locale_environment())
+        self._shells[cmd.shell_id] = shell
         self._opened(cmd.shell_id)
+        if shell.refused_env and not self._told_env:
+            self._told_env = True  # once per connection: the next terminals get the same answer
+            names = ", ".join(shell.refused_env)
+            log.info("the server did not accept %s (its AcceptEnv)", names)
+            self._output(cmd.shell_id, (f"\x1b[0;33m[the server did not accept {names} (its sshd AcceptEnv setting): "
+                                        "programs there use its default locale]\x1b[0m\r\n").encode())
 
     def send(self, cmd: Send) -> None:
         shell = self._shells.get(cmd.shell_id)

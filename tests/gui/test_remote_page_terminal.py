@@ -166,3 +166,18 @@ def test_find_in_scrollback_and_a_clicked_link_is_asked_then_opened(qtbot, env: 
         assert term.link_at(file_pos) is None  # file: (or any other scheme) is not offered
     finally:
         QDesktopServices.unsetUrlHandler("https")
+
+
+def test_the_locale_is_sent_and_a_refusal_is_said(qtbot, env: Env, sshd_server: Sshd,  # type: ignore[no-untyped-def]
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    accepting = env.ssh.sshd("acceptenv-gui", extra="AcceptEnv LANG LC_*")
+    try:
+        _window, _page, view, term = connected(qtbot, env, accepting)
+        run_in_terminal(qtbot, view, "echo \"lang=$LANG\"", "lang=C.UTF-8")
+        assert "did not accept" not in term.text()
+    finally:
+        accepting.stop()
+    _window, _page, view, term = connected(qtbot, env, sshd_server)  # its config has no AcceptEnv
+    qtbot.waitUntil(lambda: "[the server did not accept LANG (its sshd AcceptEnv setting): programs there use its "
+                            "default locale]" in term.text(), timeout=20000)  # fmt: skip
