@@ -121,10 +121,12 @@ def test_font_size_keeps_the_scrollback(qtbot, env: Env, sshd_server: Sshd) -> N
     assert term.cellSize()[0] > cell[0]
     assert sent == []  # the zoom keys did not go to the program
     kept = [line.rstrip() for line in term.term.history_text()]
-    assert kept[: len(history)] == history
+    assert kept[: len(history)] == [line[: term.cols()].rstrip() for line in history]  # shown as wide as it is now
     run_in_terminal(qtbot, view, "stty size", f"{term.rows()} {term.cols()}")
     qtbot.keyClick(term, K.Key_0, M.ControlModifier)
     qtbot.waitUntil(lambda: term.cols() == cols)
+    kept = [line.rstrip() for line in term.term.history_text()]
+    assert kept[: len(history)] == history  # and whole again at the old width
 
 
 def test_find_in_scrollback_and_a_clicked_link_is_asked_then_opened(qtbot, env: Env,  # type: ignore[no-untyped-def]
