@@ -69,14 +69,14 @@ def main() -> int:
         page.trust_box.setChecked(True)
 
         handler: list[float] = []  # how long the page's own progress handler runs (independent of the load)
-        progress = page._scan_progress
+        apply = page._apply_progress
 
-        def timed(items: list[object]) -> None:
+        def timed() -> None:
             t = time.perf_counter()
-            progress(items)  # type: ignore[arg-type]
+            apply()
             handler.append((time.perf_counter() - t) * 1000)
 
-        page._scan_progress = timed  # type: ignore[method-assign]
+        page._apply_progress = timed  # type: ignore[method-assign]
         load_before = os.getloadavg()[0]
         idle = measure(lambda: None, seconds=2.0)
         done: list[object] = []
@@ -93,7 +93,7 @@ def main() -> int:
         for name, stalls in (("idle event loop", idle), ("during the 100-host scan", busy)):
             p99 = statistics.quantiles(stalls, n=100)[98] if len(stalls) >= 100 else max(stalls, default=0.0)
             print(f"{name:28}{max(stalls, default=0.0):>14.1f}{p99:>10.1f}{len(stalls):>8}")
-        print(f"page's progress handler: {len(handler)} deliveries, longest {max(handler, default=0.0):.1f} ms, "
+        print(f"page's progress handler: {len(handler)} runs, longest {max(handler, default=0.0):.1f} ms, "
               f"median {statistics.median(handler) if handler else 0.0:.1f} ms")
         print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before the scan, "
               f"{os.getloadavg()[0]:.1f} after (stalls include time the OS gave to other processes)")

@@ -149,6 +149,8 @@ class HostResultsModel(QAbstractTableModel):
                 self._index[name] = i = len(self._rows) - 1
                 self.endInsertRows()
             row = self._rows[i]
+            if result is not None and row.result is result:
+                continue  # already shown (the scan's final list repeats the results its progress delivered)
             if result is not None:
                 row.result = result
                 row.target = result.target or row.target

@@ -13,11 +13,12 @@ task runner (`ui.services.TaskStarter`); the page only updates widgets. Services
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -47,6 +48,7 @@ from .errors import MessageLine
 from .plain import heading_label, plain_label, plain_tooltip
 from .services import TaskHandle, TaskStarter
 
+CHUNK = 20  # hosts' progress applied per event-loop turn
 ADDRESS_BOOK = "Address book and ~/.ssh/config"
 INVENTORY_FILTER = "Inventories (*.ini *.cfg *.yml *.yaml *.csv hosts *);;All files (*)"
 
@@ -72,6 +74,8 @@ class CompliancePage(QWidget):
         self._loaded_once = False
         self._done = 0
         self._cancelling = False
+        self._pending: deque[tuple[str, str, Any]] = deque()  # progress not applied yet
+        self._applying = False
         self._jobs: list[TaskHandle] = []  # export, tickets, trend: kept alive until they finish
         self.results = ResultActions(PageHooks(services, self._start, self._status, self._ok, self._fail,
                                                lambda: (self.scan_result, self._scan_policy)), self)
@@ -388,6 +392,21 @@ class CompliancePage(QWidget):
         self._status(f"Scanning {len(hosts)} hosts…")
 
     def _scan_progress(self, items: list[tuple[str, str, Any]]) -> None:
+        """Queue a delivery; it is applied CHUNK hosts per event-loop turn, so 100 hosts finishing at once (closed
+        ports) never hold the GUI thread for long."""
+        self._pending.extend(items)
+        if not self._applying:
+            self._applying = True
+            QTimer.singleShot(0, self._apply_progress)
+
+    def _apply_progress(self) -> None:
+        items = [self._pending.popleft() for _ in range(min(CHUNK, len(self._pending)))]
+        if self._pending:
+            QTimer.singleShot(0, self._apply_progress)
+        else:
+            self._applying = False
+        if not items or not self.is_scanning:
+            return  # the scan's result has been shown: it has every host's final state
         self._done += sum(1 for _name, state, _result in items if state == "done")
         self.model.update_hosts([(name, state, result if state == "done" else None) for name, state, result in items])
         self.progress_bar.setValue(self._done)
@@ -398,6 +417,7 @@ class CompliancePage(QWidget):
             self._show_current()
 
     def _scan_done(self, result: ScanResult) -> None:
+        self._pending.clear()
         self.scan_result = result
         self.model.set_results(result.results)
         self.progress_bar.setValue(self.progress_bar.maximum())
