@@ -151,6 +151,7 @@ def deskside_run(tmp: Path) -> tuple[float, float, float, float]:
     term.bytes_to_send.emit(b"yes\r")
     end = time.time() + 2
     until(lambda: time.time() >= end)
+    backlog = term.pending_bytes()
     t0 = time.time()
     app.sendEvent(term, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier, "\x03"))
     until(lambda: stamps.exists() and len(stamps.read_text().split()) >= 3 and settled("BENCH-PROMPT$"))
@@ -162,6 +163,8 @@ def deskside_run(tmp: Path) -> tuple[float, float, float, float]:
     os.waitpid(pid, 0)
     term.close()
     term.deleteLater()
+    print(f"  deskside run: backlog at Ctrl-C {backlog} bytes, skipped by the flood guard {term.skipped_bytes} bytes",
+          flush=True)
     return flood_shell, flood_painted, ctrl_shell, ctrl_painted
 
 

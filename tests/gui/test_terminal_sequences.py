@@ -62,3 +62,14 @@ def test_colour_queries_and_secondary_da_answered_as_xterm() -> None:
 def test_unknown_strings_and_sequences_are_not_drawn() -> None:
     emulator, _ = emulate(b"a\x1bP+q544e\x1b\\b\x1b_apc\x1b\\c\x1b[?1$pd\x1b[2 qe\x1b[>4;2mf\x1b]52;c;eA==\x07g")
     assert rows(emulator)[0] == "abcdefg"
+
+
+def test_dim_and_double_underline_are_kept_per_cell() -> None:
+    emulator, _ = emulate(b"\x1b[2ma\x1b[21mb\x1b[22mc\x1b[24md\x1b[4:2me\x1b[0mf\x1b[38;2;1;2;3;58;5;9mg")
+    line = emulator.screen.line(0)
+    dims = [getattr(line[x], "dim", False) for x in range(7)]
+    doubles = [getattr(line[x], "underline2", False) for x in range(7)]
+    assert dims == [True, True, False, False, False, False, False]
+    assert doubles == [False, True, True, False, True, False, False]
+    assert line[6].fg == "010203" and not line[6].blink  # 58;5;9 (underline colour) is not read as blink
+    assert rows(emulator)[0] == "abcdefg"

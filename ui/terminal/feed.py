@@ -1,6 +1,6 @@
 """Output from the program on its way to the parser, with a flood guard.
 
-Parsing runs at about 1-2 MB/s, so a flood (`cat` of a big log) is parsed in slices of FEED_SLICE bytes with the
+Parsing runs at about 0.3-1 MB/s, so a flood (`cat` of a big log) is parsed in slices of FEED_SLICE bytes with the
 event loop running in between: the window stays responsive and Ctrl+C gets through. Small amounts with nothing
 pending are parsed at once. Far more output than can be shown is skipped, keeping the last FLOOD_KEEP bytes, and a
 notice says how much."""
@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-FEED_SLICE = 32 * 1024  # bytes parsed per event-loop turn during a flood (about 30 ms of work)
-FLOOD_LIMIT = 4 * 1024 * 1024  # unparsed output beyond this (~2-4 s of parsing) is skipped, keeping the last FLOOD_KEEP
-FLOOD_KEEP = 256 * 1024
+FEED_SLICE = 16 * 1024  # bytes parsed per event-loop turn during a flood (10-30 ms of work: a frame or two)
+# Unparsed output beyond FLOOD_LIMIT (~0.2-0.5 s of parsing) is skipped, keeping the last FLOOD_KEEP (a few screens
+# of text): Ctrl+C during a flood then shows the prompt after at most that much work (it was 4 MB: seconds).
+FLOOD_LIMIT = 128 * 1024
+FLOOD_KEEP = 32 * 1024
 
 
 class FeedQueue:

@@ -65,6 +65,8 @@ def cell_colours(ch: Char, selected: bool) -> tuple[QColor, QColor]:
     bg = colour(ch.bg, DEFAULT_BG)
     if ch.reverse:
         fg, bg = bg, fg
+    if getattr(ch, "dim", False):  # SGR 2: half way to the background, as xterm's faint
+        fg = QColor((fg.red() + bg.red()) // 2, (fg.green() + bg.green()) // 2, (fg.blue() + bg.blue()) // 2)
     if selected:
         bg = QColor(SELECTION_BG)
     return fg, bg
@@ -86,7 +88,8 @@ class CellFont:
 
 
 def _style(ch: Char, selected: bool) -> tuple[object, ...]:
-    return ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.strikethrough, ch.reverse, selected
+    return (ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.strikethrough, ch.reverse, selected,
+            getattr(ch, "dim", False), getattr(ch, "underline2", False))  # fmt: skip
 
 
 class Renderer:
@@ -133,7 +136,8 @@ class Renderer:
         rect = QRectF(1 + start * self.m.cw, y, (end - start) * self.m.cw, self.m.ch)
         if bg != QColor(DEFAULT_BG):
             p.fillRect(rect, bg)
-        if text.strip() or ch.underscore or ch.strikethrough:
+        double = getattr(ch, "underline2", False)
+        if text.strip() or ch.underscore or ch.strikethrough or double:
             font = self.m.bold if ch.bold else self.m.font
             if ch.italics or ch.underscore or ch.strikethrough:
                 font = QFont(font)
@@ -143,6 +147,9 @@ class Renderer:
             p.setFont(font)
             p.setPen(fg)
             p.drawText(QPointF(rect.x(), y + self.m.ascent), text)
+            if double:  # SGR 21 / 4:2: two lines under the text
+                for dy in (self.m.ascent + 1.5, self.m.ascent + 3.5):
+                    p.drawLine(QPointF(rect.left(), y + dy), QPointF(rect.right(), y + dy))
 
     def _cursor(self, p: QPainter, screen: TerminalScreen, first_visible: int, block: bool) -> None:
         if screen.cursor.hidden:

@@ -6,7 +6,7 @@ Qt-free on purpose, so that its behaviour can be checked without a display. The 
 from __future__ import annotations
 
 import unicodedata
-from collections import deque
+from collections import deque, namedtuple
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +31,10 @@ _IRM = 4  # insert mode (not private)
 _DECAWM = 7 << 5  # autowrap
 
 Line = dict[int, Char]
+# A cell that is dim and/or double-underlined (rare: plain cells stay pyte's Char). The renderer reads the two fields
+# with getattr(ch, "dim", False).
+Cell: Any = namedtuple(  # type: ignore[misc]  # the fields are Char's, computed
+    "Cell", [*Char._fields, "dim", "underline2"])
 
 # The default colours, as painted by render.py and as answered to OSC 10/11 queries (vim picks its palette by them).
 DEFAULT_FG = "#d4d4d4"
@@ -116,6 +120,7 @@ class TerminalScreen(pyte.Screen):
             return
         self.last_char = data[-1]
         rest = tuple(self.cursor.attrs)[1:]
+        cls = type(self.cursor.attrs)
         new = tuple.__new__
         columns = self.columns
         cursor = self.cursor
@@ -129,7 +134,7 @@ class TerminalScreen(pyte.Screen):
             x = cursor.x
             chunk = data[i : i + columns - x]
             for k, ch in enumerate(chunk, x):
-                line[k] = new(Char, (ch, *rest))
+                line[k] = new(cls, (ch, *rest))
             cursor.x = x + len(chunk)
             i += len(chunk)
         self.dirty.add(cursor.y)
@@ -253,9 +258,39 @@ class TerminalScreen(pyte.Screen):
             self.reply(data)
 
     def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
+        """pyte's SGR plus dim (2/22) and double underline (21; 4/24 end it), kept in a `Cell` (a Char with two
+        more fields) only while one of them is on; 58 (underline colour) is skipped rather than misread."""
         if private:
             return  # CSI > ... m (xterm key modifier options): nothing to draw
-        super().select_graphic_rendition(*attrs)
+        prev = self.cursor.attrs
+        dim, double = getattr(prev, "dim", False), getattr(prev, "underline2", False)
+        clean: list[int] = []
+        i = 0
+        while i < len(attrs):
+            a = attrs[i]
+            if a in (38, 48, 58) and i + 1 < len(attrs) and attrs[i + 1] in (2, 5):
+                n = 5 if attrs[i + 1] == 2 else 3
+                if a != 58:
+                    clean += attrs[i : i + n]
+                i += n
+                continue
+            if a == 0:
+                dim = double = False
+            elif a == 2:
+                dim = True
+            elif a == 22:
+                dim = False
+            elif a == 21:
+                double = True
+            elif a in (4, 24):
+                double = False
+            if a != 58:
+                clean.append(a)
+            i += 1
+        super().select_graphic_rendition(*clean)
+        base: tuple[Any, ...] = tuple(self.cursor.attrs)[: len(Char._fields)]
+        new_attrs: Any = Cell._make((*base, dim, double)) if dim or double else Char(*base)
+        self.cursor.attrs = new_attrs
 
     def set_title(self, param: str) -> None:
         self.title = param
