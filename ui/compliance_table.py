@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,7 +18,9 @@ from PySide6.QtWidgets import (
 
 from .compliance_model import STATUS_FILTERS, HostFilterProxy, HostResultsModel, HostRow
 
-WIDTHS = ((0, 140), (1, 170), (2, 165), (3, 55), (4, 115), (5, 75), (6, 160))  # the reason column stretches
+FIXED = {2: 165, 3: 55, 4: 115, 5: 75}  # status, score, security updates, reboot
+SHARES = {0: 0.22, 1: 0.26, 6: 0.22}  # host, target, OS: shares of the rest; the reason column gets the remainder
+MIN_WIDTH = {0: 90, 1: 110, 6: 90}
 
 
 class HostTable(QWidget):
@@ -60,10 +63,32 @@ class HostTable(QWidget):
         header = t.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in WIDTHS:
-            t.setColumnWidth(col, width)
+        self._fitting = False
+        self._user_sized = False  # once the user drags a column, the widths are theirs
+        header.sectionResized.connect(self._section_resized)
         t.selectionModel().currentRowChanged.connect(lambda _c, _p: self.current_changed.emit())
         lay.addWidget(t, 1)
+
+    def _section_resized(self, _col: int, _old: int, _new: int) -> None:
+        if not self._fitting and self.table.isVisible():
+            self._user_sized = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._user_sized:
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Column widths for the table's width: every column visible at 1100 px (the window's default size)."""
+        self._fitting = True
+        try:
+            rest = max(0, self.table.viewport().width() - sum(FIXED.values()))
+            for col, width in FIXED.items():
+                self.table.setColumnWidth(col, width)
+            for col, share in SHARES.items():
+                self.table.setColumnWidth(col, max(MIN_WIDTH[col], int(rest * share)))
+        finally:
+            self._fitting = False
 
     def current_row(self) -> HostRow | None:
         index = self.table.currentIndex()
