@@ -1,6 +1,6 @@
 """The Compliance page in the main window after two real scans (real sshd hosts, closed ports), rendered to PNG at
-1280x800 and 1920x1080, and its layout checked at those sizes and the window's default 1100x720: every control is inside the window and the table gets
-the space.
+1280x800 and 1920x1080, and its layout checked at those sizes and the window's default 1100x720: every control is
+inside the window, every column is shown and the table gets the space.
 
 With DESKSIDE_SCREENSHOTS=1 the pictures go to docs/screenshots/ (compliance.png at 1280x800, compliance-1920.png);
 otherwise to the test's temporary folder."""
