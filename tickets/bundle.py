@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.files import open_regular
 from common.report_html import render_report_page
 
 from .model import Ticket
@@ -60,7 +61,7 @@ def log_refs(report: Mapping[str, Any]) -> list[tuple[str, int | None]]:
 
 def _read_local(path: str) -> str | None:
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # a FIFO or device named in a report must not hang the ticket
             raw = fh.read(8 * 1024 * 1024)
     except OSError:
         return None

@@ -35,6 +35,7 @@ from .cancel import Cancelled, CancelToken, Progress
 from .connectors.base import Connector
 from .errors import AuthError, ConfigError, RejectedError, TicketError, TransientError
 from .model import Attachment, Ticket
+from .outbox_repair import Repair, check, is_corruption, repair_if_damaged
 
 STATES = ("held", "queued", "sending", "retry", "uncertain", "failed", "sent", "discarded")
 OPEN_STATES = ("held", "queued", "sending", "retry", "uncertain", "failed")
@@ -128,46 +129,88 @@ def backoff(attempts: int) -> float:
 
 
 class Outbox:
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time,
+                 bundles_dir: Path | None = None) -> None:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
+        self.readonly = False  # the file exists but may not be written: reading works, changes are refused
+        self.repair: Repair | None = None  # set when a damaged file was found, moved aside and salvaged
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Created 0600 before SQLite opens it: its -wal and -shm files then get the same mode.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
-            raise OutboxError(f"the outbox {self.path} cannot be created ({exc.strerror or exc}); make its folder "
-                              "writable, or set DESKSIDE_DATA_DIR to a folder that is; nothing was sent") from exc
+            if self.path.is_file() and os.access(self.path, os.R_OK):
+                self.readonly = True  # a read-only folder or file: `outbox list` still works
+            else:
+                raise OutboxError(f"the outbox {self.path} cannot be created ({exc.strerror or exc}); make its "
+                                  "folder writable, or set DESKSIDE_DATA_DIR to a folder that is; nothing was "
+                                  "sent") from exc
+        if not self.readonly:
+            try:
+                self.repair = repair_if_damaged(self.path, bundles_dir, create=self._create)
+            except (OSError, sqlite3.Error) as exc:
+                raise OutboxError(f"the outbox {self.path} is damaged and could not be repaired "
+                                  f"({write_problem(exc)}); it was left as it is") from exc
+        elif (problem := check(self.path)) is not None:
+            raise OutboxError(f"the outbox {self.path} is damaged ({problem}) and its folder is read-only, so it "
+                              "cannot be repaired here; make the folder writable and run the command again")
+        if self.readonly:
+            return
+        self._create(self.path)
+
+    def _create(self, path: Path) -> None:
+        """Make (or bring up to date) the tables of an outbox file."""
         try:
-            with self._conn() as db:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            with self._conn(path) as db:
                 db.executescript(_SCHEMA)
                 cols = {r["name"] for r in db.execute("PRAGMA table_info(tickets)")}
                 if "claimed_pid" not in cols:  # an outbox written by an earlier version
                     db.execute("ALTER TABLE tickets ADD COLUMN claimed_pid INTEGER")
-        except sqlite3.OperationalError as exc:  # disk full, read-only, locked, I/O error: the file itself is fine
-            raise OutboxError(f"the outbox {self.path} cannot be written ({exc}): is the disk full or the folder "
-                              "read-only? Free some space or fix the permissions, then try again (the tickets in it "
-                              "are kept); nothing was sent") from exc
+        except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, locked: the file itself is fine
+            raise OutboxError(f"the outbox {path} cannot be written ({write_problem(exc)}). Free some space or fix "
+                              "the permissions, then try again (the tickets in it are kept); nothing was sent"
+                              ) from exc
         except sqlite3.DatabaseError as exc:
-            raise OutboxError(f"the outbox {self.path} cannot be opened ({exc}); move it away to start a new one "
-                              "(the tickets in it are then no longer retried)") from exc
-        self.path.chmod(0o600)
+            raise OutboxError(f"the outbox {path} cannot be opened ({exc}); run the command again to have it "
+                              "checked and repaired") from exc
+        path.chmod(0o600)
 
     @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _conn(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None)
+        else:
+            db = sqlite3.connect(path or self.path, timeout=30, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            if not self.readonly:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
             db.row_factory = sqlite3.Row
             yield db
+        except sqlite3.DatabaseError as exc:
+            if is_corruption(exc):
+                raise OutboxError(f"the outbox {self.path} is damaged ({exc}); run the command again: Deskside then "
+                                  "moves the damaged file aside and saves what can be read of it") from exc
+            if isinstance(exc, sqlite3.OperationalError) and path is None:
+                raise OutboxError(f"the outbox {self.path} cannot be written ({write_problem(exc)}); nothing was "
+                                  "changed") from exc
+            raise
         finally:
             db.close()
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise OutboxError(f"the outbox {self.path} is read-only (its folder or file may not be written): it can "
+                              "be listed and shown, but nothing can be sent, retried or discarded until it is "
+                              "writable")
 
     # ---- writing --------------------------------------------------------------------------------------------
     def add(self, ticket: Ticket, backend: str | None, bundle_path: str = "") -> OutboxEntry:
         """Store the ticket (with its attachments) durably before anything is sent."""
+        self._writable()
         now = self._clock()
         state = "queued" if backend else "held"
         with self._lock, self._conn() as db:
@@ -186,11 +229,13 @@ class Outbox:
                 db.execute("INSERT INTO events VALUES (?,?,?,?)", (tid, now, state, "written to the outbox"))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite already rolled back on a full disk ("cannot rollback" otherwise)
+                    db.execute("ROLLBACK")
                 raise
         return self.get(tid)
 
     def _update(self, entry_id: int, message: str, **fields: object) -> None:
+        self._writable()
         now = self._clock()
         fields["updated"] = now
         cols = ", ".join(f"{k} = ?" for k in fields)
@@ -215,7 +260,7 @@ class Outbox:
         with self._conn() as db:
             rows = db.execute("SELECT id, state, updated, claimed_pid FROM tickets WHERE state = 'sending'").fetchall()
         stale = [r["id"] for r in rows if self._stale(r, now)]
-        if not stale:
+        if not stale or self.readonly:
             return 0
         msg = ("interrupted: the program sending it stopped before the answer came; it may have arrived, so the "
                "next try looks for it first")
@@ -291,6 +336,7 @@ class Outbox:
 
     # ---- sending --------------------------------------------------------------------------------------------
     def _claim(self, entry_id: int, force: bool) -> OutboxEntry | None:
+        self._writable()
         now = self._clock()
         allowed = ["queued", "retry"] + (["failed", "uncertain", "held"] if force else [])
         with self._lock, self._conn() as db:
@@ -389,6 +435,23 @@ class Outbox:
         self._update(entry_id, f"created as #{result.id}", state="sent", attempts=before.attempts + 1,
                      remote_id=result.id, remote_url=result.url, last_error=result.warning)
         return self.get(entry_id)
+
+
+def write_problem(exc: BaseException) -> str:
+    """Why a write failed, in the user's words (not SQLite's "cannot rollback - no transaction is active")."""
+    import errno
+
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or "disk is full" in text or "full" in text:
+        return "the disk is full, or a size limit was reached"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
+        return "the folder or the file is read-only"
+    if "locked" in text or "busy" in text:
+        return "another Deskside is using it; try again in a moment"
+    if "disk i/o" in text or code == errno.EIO:
+        return "the write failed: disk full, a file size limit, or a failing disk"
+    return getattr(exc, "strerror", None) or "it could not be written"
 
 
 def _process_alive(pid: int | None) -> bool:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -25,7 +27,7 @@ from .cancel import CancelToken, Progress
 from .connectors import Connector, connector_class, make_connector
 from .errors import ConfigError, SecretUnavailable
 from .model import Attachment, IncidentType, SlaTarget, Ticket, parse_level, sla_policy
-from .outbox import Outbox, OutboxEntry, OutboxError
+from .outbox import Outbox, OutboxEntry, OutboxError, write_problem
 from .redact import RedactionItem, Redactor
 from .redact_placeholders import PlaceholderStore
 from .secrets import SecretStore
@@ -109,7 +111,7 @@ class TicketService:
         if default_backend is not None and default_backend not in self.backends:
             raise ConfigError(f"[tickets] backend = {default_backend!r} but there is no [backends.{default_backend}]")
         self._default = default_backend
-        self.outbox = Outbox(self.data_dir / "outbox.sqlite3", clock=clock)
+        self.outbox = Outbox(self.data_dir / "outbox.sqlite3", clock=clock, bundles_dir=self.data_dir / "bundles")
         self.placeholders = PlaceholderStore(self.data_dir)
 
     # ---- backends -------------------------------------------------------------------------------------------
@@ -210,9 +212,13 @@ class TicketService:
             self.placeholders.save_ticket(t.uid, preview.mapping)
             self.placeholders.remember(preview.mapping)
             entry = self.outbox.add(t, preview.backend, bundle_path)
-        except (OSError, sqlite3.Error) as exc:
-            raise OutboxError(f"the ticket could not be saved in {self.data_dir} ({exc}), so nothing was sent: is "
-                              "the disk full? Free some space and try again") from exc
+        except (OSError, sqlite3.Error, OutboxError) as exc:
+            self._discard_files(t.uid, preview.bundle.filename if preview.bundle is not None else None)
+            if isinstance(exc, OutboxError) and self.outbox.readonly:
+                raise
+            raise OutboxError(f"the ticket could not be saved in {self.data_dir} ({write_problem(exc)}), so nothing "
+                              "was sent and nothing of it was kept. Free some space (or fix the permissions) and "
+                              "try again") from exc
         if preview.backend is None:
             return entry
         try:
@@ -220,6 +226,19 @@ class TicketService:
         except (ConfigError, SecretUnavailable) as exc:
             return self.outbox.mark_failed(entry.id, str(exc))
         return self.outbox.attempt(entry.id, conn, timeout=timeout, cancel=cancel, progress=progress)
+
+    def _discard_files(self, uid: str, bundle_name: str | None) -> None:
+        """A ticket that could not be written to the outbox leaves nothing behind: its bundle, its redaction map
+        and any half-written temporary file would keep a full disk full, for a ticket that does not exist."""
+        candidates = [self.placeholders.directory / f"{uid}.json"]
+        candidates += list(self.placeholders.directory.glob(f"{uid}.json.*.tmp"))
+        if bundle_name:
+            bundle = self.data_dir / "bundles" / bundle_name
+            candidates += [bundle, bundle.with_suffix(".zip.tmp")]
+        candidates += list(self.placeholders.directory.glob(f"placeholders.json.{os.getpid()}.tmp"))
+        for f in candidates:
+            with contextlib.suppress(OSError):
+                f.unlink()
 
     # ---- outbox ---------------------------------------------------------------------------------------------
     def outbox_list(self, include_closed: bool = True) -> list[OutboxEntry]:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.files import open_regular
 from common.terminal import shown
 from desktop import paths, settings
 from desktop.wiring import run_diagnostics, ticket_service
@@ -41,6 +42,14 @@ def _err(msg: str) -> None:
 def _progress(message: str, fraction: float | None = None) -> None:
     if sys.stderr.isatty():
         print(f"\r{message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def _service() -> TicketService:
+    """The ticket service; if its outbox file was damaged and has just been repaired, say so first."""
+    svc = ticket_service()
+    if svc.outbox.repair is not None:
+        print(f"note: {shown(svc.outbox.repair.message())}", file=sys.stderr)
+    return svc
 
 
 def _print_entry(e: OutboxEntry) -> None:
@@ -207,7 +216,7 @@ def _read_log_tail(path: Path) -> str:
     from tickets.bundle import MAX_EXCERPT_BYTES
 
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:  # a FIFO or device would block for ever: refused with the reason
             size = fh.seek(0, 2)
             fh.seek(max(0, size - MAX_EXCERPT_BYTES))
             raw = fh.read(MAX_EXCERPT_BYTES)
@@ -228,7 +237,7 @@ def _read_log_tail(path: Path) -> str:
 
 def cmd_new(args: argparse.Namespace) -> int:
     try:
-        svc = ticket_service()
+        svc = _service()
         report, logs = _load_report(args, svc)
         for lf in args.log or []:
             logs[f"logs/{Path(lf).name}"] = _read_log_tail(Path(lf))
@@ -283,7 +292,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     try:
-        svc = ticket_service()
+        svc = _service()
         action = args.action or "list"
         if action == "list":
             entries = svc.outbox_list(include_closed=args.all)
@@ -355,7 +364,7 @@ def _retry_due(svc: TicketService, args: argparse.Namespace) -> int:
 
 def cmd_backend_test(args: argparse.Namespace) -> int:
     try:
-        svc = ticket_service()
+        svc = _service()
         print(shown(svc.test_backend(args.name, timeout=args.timeout)))
         return EXIT_OK
     except (AuthError, RejectedError) as exc:
@@ -371,7 +380,7 @@ def cmd_backend_test(args: argparse.Namespace) -> int:
 
 def cmd_backend_list(args: argparse.Namespace) -> int:
     try:
-        svc = ticket_service()
+        svc = _service()
     except (TicketError, settings.ConfigError) as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -395,7 +404,7 @@ def cmd_backend_list(args: argparse.Namespace) -> int:
 
 def cmd_set_secret(args: argparse.Namespace) -> int:
     try:
-        svc = ticket_service()
+        svc = _service()
         fields = svc.secret_fields(args.name)
         field = args.field or (fields[0] if fields else None)
         if field is None:

@@ -170,11 +170,13 @@ def test_backoff_doubles_and_caps() -> None:
     assert backoff(30) <= BACKOFF_MAX * 1.1
 
 
-def test_corrupt_outbox_file_is_reported(tmp_path: Path) -> None:
+def test_corrupt_outbox_file_is_moved_aside_and_reported(tmp_path: Path) -> None:
     p = tmp_path / "outbox.sqlite3"
     p.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(OutboxError, match=r"cannot be opened.*move it away"):
-        Outbox(p)
+    box = Outbox(p)
+    assert box.repair is not None and box.repair.damaged_copy.read_bytes() == b"this is not sqlite" * 100
+    assert "was damaged" in box.repair.message() and "No ticket could be read back" in box.repair.message()
+    assert box.entries() == []
 
 
 def test_lagging_search_is_not_trusted_right_away(box: Outbox, clock: list[float]) -> None:
