@@ -91,13 +91,17 @@ d=$(mktemp -d 2>/dev/null) || { d=/tmp/deskside-snap.$$; mkdir -m 700 "$d" || ex
 trap 'rm -rf "$d"' EXIT
 b() { base64 | tr -d '\n'; }
 e() { printf '%s' "$1" | b; }
-w() { printf 'W %s %s\n' "$1" "$(command -v -- "$1" 2>/dev/null | head -n 1 | b)"; }
+w() { x=$(command -v -- "$1" 2>/dev/null) || x=
+      if [ -n "$x" ]; then printf 'W %s %s\n' "$1" "$(e "$x")"; else printf 'W %s \n' "$1"; fi; }
 f() { if [ -f "$1" ] && [ -r "$1" ]; then printf 'F %s 0 ' "$(e "$1")"; head -c "$2" -- "$1" | b; echo;
       else printf 'F %s 1 -\n' "$(e "$1")"; fi; }
 r() { k=$1; t=$2; shift 2
-      if command -v timeout >/dev/null 2>&1; then timeout "$t" "$@" >"$d/o" 2>"$d/e" </dev/null
-      else "$@" >"$d/o" 2>"$d/e" </dev/null; fi
-      rc=$?; printf 'R %s %s ' "$k" "$rc"; head -c %(cap)d "$d/o" | b; printf ' '; head -c 65536 "$d/e" | b; echo; }
+      if command -v timeout >/dev/null 2>&1; then timeout "$t" "$@" >"$d/o$k" 2>"$d/e$k" </dev/null
+      else "$@" >"$d/o$k" 2>"$d/e$k" </dev/null; fi
+      echo $? >"$d/c$k"; }
+p() { [ -f "$d/c$1" ] || return 0; read -r c <"$d/c$1"; printf 'R %s %s ' "$1" "$c"
+      if [ -s "$d/o$1" ]; then head -c %(cap)d "$d/o$1" | b; fi; printf ' '
+      if [ -s "$d/e$1" ]; then head -c 65536 "$d/e$1" | b; fi; echo; }
 """
 
 
@@ -105,7 +109,16 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> 
     """The script, and the runs it makes (their index is their id in the output)."""
     paths = paths or Paths()
     runs = _runs(paths) + list(extra or [])
-    lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT)), f"echo {BEGIN}"]
+    lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT))]
+    # The runs start first, all at once in the background (apt list takes most of the time; the reads below and
+    # the other runs happen meanwhile), and are printed in order once all have finished.
+    for i, run in enumerate(runs):
+        words = [f"{k}={v}" for k, v in run.env]
+        cmd = shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
+        call = f"r {i} {int(run.timeout_s)} {cmd}"
+        lines.append(f"{{ command -v {shlex.quote(run.needs)} >/dev/null 2>&1 && {call}; }} &" if run.needs
+                     else f"{call} &")
+    lines.append(f"echo {BEGIN}")
     lines += [f"w {shlex.quote(p)}" for p in PROGRAMS]
     for p in paths.os_release:
         lines.append(f"f {shlex.quote(p)} 65536")
@@ -113,11 +126,8 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> 
         lines.append(f"f {shlex.quote(paths.run_dir + '/' + name)} 65536")
     lines.append(f'for x in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$x" ] && f "$x" {FILE_CAP}; done')
     lines.append(f'for x in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$x" ] && f "$x" {RELEASE_CAP}; done')
-    for i, run in enumerate(runs):
-        words = [f"{k}={v}" for k, v in run.env]
-        cmd = shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
-        call = f"r {i} {int(run.timeout_s)} {cmd}"
-        lines.append(f"command -v {shlex.quote(run.needs)} >/dev/null 2>&1 && {call}" if run.needs else call)
+    lines.append("wait")
+    lines += [f"p {i}" for i in range(len(runs))]
     lines.append(f"echo {END}")
     return "\n".join(lines) + "\n", runs
 
