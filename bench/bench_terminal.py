@@ -44,11 +44,11 @@ def start_display() -> subprocess.Popen[bytes] | None:
     proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     os.environ["DISPLAY"] = display
-    for _ in range(100):
+    for _ in range(600):  # up to 30 s on a busy machine
         if subprocess.run(["xdpyinfo"], capture_output=True).returncode == 0:
-            break
+            return proc
         time.sleep(0.05)
-    return proc
+    raise RuntimeError("Xvfb did not start")
 
 
 def wait_lines(path: Path, n: int, timeout: float = 120) -> list[float]:
@@ -70,8 +70,14 @@ def xterm_run(tmp: Path, via: list[str]) -> tuple[float, float]:
     proc = subprocess.Popen(["xterm", "-name", "benchxterm", "-geometry", f"{COLS}x{ROWS}", "-fa", "Monospace",
                              "-fs", "10", "-e", *via, "bash", "--noprofile", "--rcfile", str(rc), "-i"])  # fmt: skip
     try:
-        wid = subprocess.run(["xdotool", "search", "--sync", "--classname", "benchxterm"], capture_output=True,
-                             text=True, check=True).stdout.split()[0]  # fmt: skip
+        wid = ""
+        end = time.monotonic() + 60
+        while not wid and time.monotonic() < end and proc.poll() is None:
+            wid = "".join(subprocess.run(["xdotool", "search", "--classname", "benchxterm"], capture_output=True,
+                                         text=True).stdout.split()[:1])  # fmt: skip
+            time.sleep(0.1)
+        if not wid:
+            raise RuntimeError("the xterm window did not appear")
         wait_lines(stamps, 1)
         subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=False)
         t0 = time.time()

@@ -103,8 +103,8 @@ class MainWindow(QMainWindow):
         self._pages[key] = PageEntry(key, title, widget, item)
         n = len(self._pages)
         go = QAction(title, self)
-        if n <= 9:
-            go.setShortcut(QKeySequence(f"Ctrl+{n}"))
+        if n <= 9:  # Ctrl+Shift+<n> too: the terminal leaves Ctrl+Shift chords to the window (Ctrl+<n> is its own)
+            go.setShortcuts([QKeySequence(f"Ctrl+{n}"), QKeySequence(f"Ctrl+Shift+{n}")])
         go.triggered.connect(lambda: self.show_page(key))
         self.go_menu.addAction(go)
         status = getattr(widget, "status_message", None)

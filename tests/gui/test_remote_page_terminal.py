@@ -101,6 +101,11 @@ def test_keyboard_leaves_and_returns_and_ctrl_4_reaches_the_program(qtbot, env: 
     qtbot.waitUntil(second.hasFocus)
     qtbot.keyClick(second, K.Key_PageUp, CS)
     qtbot.waitUntil(lambda: view.current_terminal() is term)
+    # Ctrl+Shift+<n> switches pages from inside the terminal (Ctrl+<n> stays the program's).
+    qtbot.keyClick(term, K.Key_1, CS)
+    qtbot.waitUntil(lambda: window.current_page_key() == "diagnostics")
+    window.show_page("remote")
+    term.setFocus()
     # Ctrl+Shift+H brings the host list back (it folded when the connection opened).
     assert page.split.sizes()[0] == 0
     qtbot.keyClick(term, K.Key_H, CS)

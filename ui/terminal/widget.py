@@ -11,7 +11,7 @@ presses into bytes and screen.py holds the screen model; find.py is the scrollba
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QClipboard,
@@ -46,6 +46,10 @@ from .scrollback import ScrollView
 from .selection import Selection
 
 DEFAULT_POINT_SIZE = 10
+# Ctrl+Shift+digit arrives as the shifted symbol on a US layout (Ctrl+Shift+4 is Ctrl+Shift+$).
+_SHIFTED_DIGITS = {Qt.Key.Key_Exclam, Qt.Key.Key_At, Qt.Key.Key_NumberSign, Qt.Key.Key_Dollar, Qt.Key.Key_Percent,
+                   Qt.Key.Key_AsciiCircum, Qt.Key.Key_Ampersand, Qt.Key.Key_Asterisk, Qt.Key.Key_ParenLeft,
+                   Qt.Key.Key_ParenRight}  # fmt: skip
 _FONT_KEYS: dict[int, int] = {Qt.Key.Key_Plus: 1, Qt.Key.Key_Equal: 1, Qt.Key.Key_Minus: -1, Qt.Key.Key_0: 0}
 
 
@@ -65,6 +69,9 @@ class TerminalWidget(QAbstractScrollArea):
         self._title = ""
         self._read_only = False
         self._feed = FeedQueue(self._parse, self)
+        self._frame = QTimer(self)  # paints during a flood, once a frame
+        self._frame.setSingleShot(True)
+        self._frame.timeout.connect(self.viewport().update)
         self._selection = Selection()
         self._mouse = MouseReports()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -214,7 +221,13 @@ class TerminalWidget(QAbstractScrollArea):
             self._title = self.term.title
             self.title_changed.emit(self._title)
         self._view.sync_bar()
-        self.viewport().update()
+        if self._feed.pending():  # a flood: paint what is visible at most once a display frame
+            if not self._frame.isActive():
+                rate = self.screen().refreshRate() if self.screen() is not None else 0.0
+                self._frame.start(max(8, int(1000 / rate)) if rate > 0 else 16)
+        else:
+            self._frame.stop()
+            self.viewport().update()
 
     def _reply(self, data: str) -> None:
         if not self._read_only:
@@ -282,13 +295,15 @@ class TerminalWidget(QAbstractScrollArea):
 
     def _is_own_shortcut(self, event: QKeyEvent) -> bool:
         """Keys kept for the application, never taken from the program's point of view: Ctrl+Shift+letter (sends
-        the same byte as Ctrl+letter, as in GNOME Terminal), Ctrl+Shift+PgUp/PgDn, and font size Ctrl+Plus/Minus/0.
+        the same byte as Ctrl+letter, as in GNOME Terminal), Ctrl+Shift+digit (pages), Ctrl+Shift+PgUp/PgDn, and
+        font size Ctrl+Plus/Minus/0.
         Everything else (Ctrl+digits included: Ctrl+4 is ^\\ as in xterm) goes to the program."""
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         key = event.key()
         both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
         if (mods & both) == both and not mods & Qt.KeyboardModifier.AltModifier:
-            return Qt.Key.Key_A <= key <= Qt.Key.Key_Z or key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+            return (Qt.Key.Key_A <= key <= Qt.Key.Key_Z or Qt.Key.Key_0 <= key <= Qt.Key.Key_9
+                    or key in _SHIFTED_DIGITS or key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown))  # fmt: skip
         return key in _FONT_KEYS and mods in (Qt.KeyboardModifier.ControlModifier, both)
 
     def open_find(self) -> None:
