@@ -57,6 +57,10 @@ class Fleet:
                    XDG_CACHE_HOME=str(self.home / "cache"))
         env.pop("SSH_AUTH_SOCK", None)
         env.pop("DISPLAY", None)
+        # As an installed deskside: its modules compiled once (the warm-up run), not at every start, even where the
+        # environment says PYTHONDONTWRITEBYTECODE; the bytecode goes to the throwaway folder, not the checkout.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.base / "pycache")
         return env
 
     def ssh_argv(self, port: int) -> list[str]:

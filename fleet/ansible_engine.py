@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from common.cancel import CancelToken
-from diagnostics.host import CommandResult, decode
+from diagnostics.host import CommandResult
 from diagnostics.updates.snapshot import Run, SnapshotError, build_script, parse
 
 from .evaluate import HostResult, evaluate, totals, unknown
@@ -182,8 +182,8 @@ class AnsibleEngine:
         env.update(results_env or {})
         return env
 
-    def command(self, inventory: Path, limit: Path, extra_vars: Path, forks: int) -> list[str]:
-        return [self.executable or ansible_playbook(), "-i", str(inventory), "--limit", f"@{limit}", "-f",
+    def command(self, exe: str, inventory: Path, limit: Path, extra_vars: Path, forks: int) -> list[str]:
+        return [exe, "-i", str(inventory), "--limit", f"@{limit}", "-f",
                 str(max(1, forks)), "-e", f"@{extra_vars}", str(PLAYBOOK)]
 
     def scan(self, hosts: list[InventoryHost], policy: Policy, inventory: Path | None, *, concurrency: int = 8,
@@ -213,8 +213,7 @@ class AnsibleEngine:
             (folder / "vars.json").write_text(json.dumps({
                 "deskside_posture_script": str(folder / "posture.sh"),
                 "deskside_posture_timeout": max(1, int(host_timeout))}), encoding="utf-8")
-            cmd = self.command(inventory, folder / "limit", folder / "vars.json", concurrency)
-            cmd[0] = exe
+            cmd = self.command(exe, inventory, folder / "limit", folder / "vars.json", concurrency)
             errors: deque[str] = deque(maxlen=20)
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     env=self.environment(), cwd=tmp, start_new_session=True, text=True,
@@ -274,7 +273,7 @@ class AnsibleEngine:
 
 def _tail(stream: IO[str], keep: deque[str]) -> None:
     for line in stream:
-        keep.append(decode(line.encode()).rstrip("\n"))
+        keep.append(line.rstrip("\n"))
 
 
 def _stop_on_cancel(proc: subprocess.Popen[str], cancel: CancelToken) -> None:
