@@ -189,6 +189,14 @@ class Ticket:
     def subject(self) -> str:
         return f"{self.summary.strip()} {self.marker}"
 
+    def subject_within(self, limit: int | None) -> str:
+        """The subject for a backend that takes at most `limit` characters: the summary shortened (ending in "…"),
+        the marker always kept whole (a retry searches for it)."""
+        if limit is None or len(self.subject) <= limit:
+            return self.subject
+        room = max(0, limit - len(self.marker) - 2)  # the space and the "…"
+        return f"{self.summary.strip()[:room].rstrip()}… {self.marker}"
+
     def level_name(self, level: int) -> str:
         return (LEVEL_NAMES_3 if self.scale == 3 else LEVEL_NAMES_5)[level]
 

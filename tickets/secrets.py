@@ -121,10 +121,35 @@ class SecretStore:
             raise SecretUnavailable(f"the keyring could not delete the secret ({exc}). {_HELP}") from exc
         return True
 
+    def status(self, backend: str, fields: tuple[str, ...]) -> str:
+        """Where the backend's secrets come from, for `backend list`: "no secret needed", "environment
+        (VAR)", "keyring", or what is missing and how to give it. Never the secret itself."""
+        if not fields:
+            return "no secret needed"
+        parts = []
+        for f in fields:
+            var = env_name(backend, f)
+            if os.environ.get(var):
+                parts.append(f"{f}: environment ({var})")
+                continue
+            try:
+                found = self.get(backend, f)
+            except SecretUnavailable:
+                parts.append(f"{f}: MISSING (no keyring here; set {var})")
+                continue
+            where = "plaintext file" if self._use_file() else "keyring"
+            parts.append(f"{f}: {where}" if found else
+                         f"{f}: MISSING (`deskside backend set-secret {backend} --field {f}` or set {var})")
+        return "; ".join(parts)
+
     def for_backend(self, backend: str, fields: tuple[str, ...]) -> dict[str, str]:
         out = {}
         for f in fields:
-            v = self.get(backend, f)
+            try:
+                v = self.get(backend, f)
+            except SecretUnavailable as exc:
+                raise SecretUnavailable(f"backend {backend!r} needs its {f}: set {env_name(backend, f)} in the "
+                                        f"environment, or make a keyring available. {exc}") from exc
             if v:
                 out[f] = v
         return out

@@ -257,6 +257,33 @@ class TicketService:
             self.outbox.set_backend(entry_id, name)
         return self.outbox.attempt(entry_id, conn, force=True, timeout=timeout, cancel=cancel, progress=progress)
 
+    def retry_open(self, backend: str | None = None, *, timeout: float = 30.0, cancel: CancelToken | None = None,
+                   progress: Progress | None = None) -> tuple[list[OutboxEntry], list[OutboxEntry]]:
+        """The user's "retry everything now" (the backend is back, or one was just configured): every queued,
+        retry, failed and held ticket is tried at once, whatever its backoff says; held ones (made when no backend
+        existed) go to `backend`, else the default one. Returns (tried, left): `left` are those not tried, with
+        the reason in their state (uncertain ones need the user's word each: `retry ID` or `discard ID`; held
+        ones when there is still no backend to send them to)."""
+        tried, left = [], []
+        conns: dict[str, Connector] = {}
+        for e in self.outbox.entries(include_closed=False):
+            if cancel is not None and cancel.cancelled:
+                break
+            name = (backend if e.state == "held" or backend else None) or e.backend or self.default_backend()
+            if e.state not in ("queued", "retry", "failed", "held") or name is None:
+                left.append(e)
+                continue
+            try:
+                conn = conns.get(name) or conns.setdefault(name, self.connector(name))
+            except (ConfigError, SecretUnavailable) as exc:
+                tried.append(self.outbox.mark_failed(e.id, str(exc)))
+                continue
+            if e.backend != name:
+                self.outbox.set_backend(e.id, name)
+            tried.append(self.outbox.attempt(e.id, conn, force=True, timeout=timeout, cancel=cancel,
+                                             progress=progress))
+        return tried, left
+
     def discard(self, entry_id: int) -> OutboxEntry:
         return self.outbox.discard(entry_id)
 

@@ -63,7 +63,9 @@ def _exit_for(e: OutboxEntry) -> int:
 
 def _report_entry(e: OutboxEntry) -> int:
     if e.state == "sent":
-        print(shown(f"Sent: ticket {e.remote_id} {e.remote_url}".rstrip(), True))
+        # Two numbers meet here: the helpdesk's (what its staff and web pages call the ticket) and the outbox's.
+        print(shown(f"Sent: ticket {e.remote_id} (the helpdesk's number, backend {e.backend}; "
+                    f"outbox #{e.id}) {e.remote_url}".rstrip(), True))
         if e.last_error:
             print(f"note: {shown(e.last_error)}")
     elif e.state == "held":
@@ -314,7 +316,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             return EXIT_OK
         if action == "retry":
             if args.id is None:
-                return _retry_due(svc, args)
+                return _retry_all(svc, args)
             e = svc.retry(args.id, backend=args.backend, timeout=args.timeout, progress=_progress)
             if sys.stderr.isatty():
                 print(file=sys.stderr)
@@ -337,15 +339,21 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
-def _retry_due(svc: TicketService, args: argparse.Namespace) -> int:
-    """Retry every ticket whose time has come; with --wait keep going (sleeping until the next retry time)
-    until no ticket waits for an automatic retry any more. Ctrl-C stops waiting; nothing is lost."""
-    while True:
-        results = svc.process_due(timeout=args.timeout)
-        for e in results:
-            _print_entry(e)
+def _retry_all(svc: TicketService, args: argparse.Namespace) -> int:
+    """`outbox retry` without ID: every waiting ticket now, whatever its backoff says (the user knows the backend is
+    back), held ones too when a backend is named or configured. With --wait keep going (sleeping until the next
+    retry time) until no ticket waits for an automatic retry any more. Ctrl-C stops waiting; nothing is lost."""
+    tried, left = svc.retry_open(args.backend, timeout=args.timeout, progress=_progress)
+    if sys.stderr.isatty() and tried:
+        print(file=sys.stderr)
+    for e in tried:
+        _print_entry(e)
+    sent = sum(e.state == "sent" for e in tried)
+    if tried:
+        print(f"Retried {len(tried)} ticket(s) now: {sent} sent, {len(tried) - sent} not.")
+    while args.wait:
         due_at = svc.next_due_at()
-        if not args.wait or due_at is None:
+        if due_at is None:
             break
         wait = max(0.0, min(3600.0, due_at - time.time()))
         print(f"Waiting {int(wait)}s for the next retry (Ctrl-C stops; the tickets stay in the outbox)…",
@@ -355,10 +363,18 @@ def _retry_due(svc: TicketService, args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("Stopped waiting.", file=sys.stderr)
             return EXIT_DECLINED
+        for e in svc.process_due(timeout=args.timeout):
+            _print_entry(e)
     open_entries = svc.outbox_list(include_closed=False)
-    if not results and not args.wait:
-        print("Nothing is due for a retry." + (f" {len(open_entries)} ticket(s) wait in the outbox "
-                                               "(`deskside ticket outbox`)." if open_entries else ""))
+    if not tried:
+        print("Nothing to retry." + (f" {len(open_entries)} ticket(s) wait in the outbox "
+                                     "(`deskside ticket outbox`)." if open_entries else ""))
+    for e in left:
+        if e.state == "held":
+            print(f"#{e.id} is held: no backend is configured; name one with --backend NAME")
+        elif e.state == "uncertain":
+            print(f"#{e.id} is uncertain: check the helpdesk, then `deskside ticket outbox retry {e.id}` "
+                  f"(send anyway) or `discard {e.id}`")
     return max((_exit_for(e) for e in open_entries), default=EXIT_OK)
 
 
@@ -390,15 +406,20 @@ def cmd_backend_list(args: argparse.Namespace) -> int:
     default = svc.default_backend()
     for name in svc.backend_names():
         cfg = svc.backends[name]
+        secrets = ""
         try:
             svc.validate_backend(name)
             status = "ok"
+            secrets = svc.secrets.status(name, svc.secret_fields(name))
         except TicketError as exc:
             status = f"invalid: {exc}"
         mark = "*" if name == default else " "
         print(f"{mark} {shown(name, True):<16} {shown(cfg.get('type', '?'), True):<10} {shown(status, True)}")
+        if secrets:
+            print(f"  {'':<16} secrets: {shown(secrets, True)}")
     problem = keyring_problem()
-    print(f"Secrets: {'system keyring' if problem is None else 'NOT available (' + problem + ')'}")
+    print(f"System keyring: {'available' if problem is None else 'NOT available (' + problem + ')'}"
+          f"{'' if problem is None else '; secrets can come from DESKSIDE_SECRET_<NAME>_<FIELD> variables'}")
     return EXIT_OK
 
 
@@ -466,12 +487,14 @@ def register(subparsers: Any) -> None:
 
     po = tsub.add_parser("outbox", help="list, retry or discard tickets waiting in the outbox")
     po.add_argument("action", nargs="?", choices=["list", "retry", "discard", "show"], default="list")
-    po.add_argument("id", nargs="?", type=int, help="ticket number in the outbox (retry without ID: all due)")
+    po.add_argument("id", nargs="?", type=int,
+                    help="ticket number in the outbox (retry without ID: every waiting ticket, now)")
     po.add_argument("--all", action="store_true", help="list also sent and discarded tickets")
     po.add_argument("--json", action="store_true", help="list as JSON")
     po.add_argument("--wait", action="store_true",
                     help="retry without ID: keep retrying until no ticket waits for a retry any more")
-    po.add_argument("--backend", metavar="NAME", help="retry with this backend")
+    po.add_argument("--backend", metavar="NAME",
+                    help="retry with this backend (without ID: where the held tickets go)")
     po.add_argument("--timeout", type=float, default=30.0)
     po.set_defaults(func=cmd_outbox)
 

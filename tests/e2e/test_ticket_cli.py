@@ -118,8 +118,8 @@ def test_new_ticket_through_the_cli_arrives_in_rt() -> None:
                  "--urgency", "low", "--report", REPORT, "--yes", env=env)
     assert r.returncode == 0, r.stderr
     assert "Priority:  P5 planning" in r.stdout and "response within 2 days" in r.stdout
-    m = re.search(r"Sent: ticket (\d+) (\S+)", r.stdout)
-    assert m, r.stdout
+    m = re.search(r"Sent: ticket (\d+) \(the helpdesk's number, backend helpdesk; outbox #1\) (\S+)", r.stdout)
+    assert m and m.group(2).startswith(rt.url.rstrip("/")), r.stdout
     ticket = rt.ticket(m.group(1))
     assert ticket["Subject"].startswith("Please install Inkscape [deskside:")
     assert int(ticket["Priority"]) == 10
@@ -150,8 +150,10 @@ def test_backend_down_then_back_through_the_cli() -> None:
     assert "Not sent yet" in r.stdout and "cannot be reached" in r.stdout and "#1" in r.stdout
     (entry,) = json.loads(deskside("ticket", "outbox", "list", "--json").stdout)
     assert entry["state"] == "retry" and entry["attempts"] == 1 and entry["summary"] == "Scanner jams"
-    r = deskside("ticket", "outbox", "retry", env=env)  # automatic retry: not due yet (backing off)
-    assert r.returncode == 3 and "Nothing is due for a retry. 1 ticket(s) wait" in r.stdout
+    r = deskside("ticket", "outbox", "retry", "--timeout", "5", env=env)  # tried now, whatever the backoff says
+    assert r.returncode == 3 and "Retried 1 ticket(s) now: 0 sent, 1 not." in r.stdout
+    (again,) = json.loads(deskside("ticket", "outbox", "list", "--json").stdout)
+    assert again["attempts"] == 2
     config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{rt.url}"\nqueue = "General"\n')  # the backend is back
     r = deskside("ticket", "outbox", "retry", "1", env=env)
     assert r.returncode == 0, r.stderr
@@ -338,3 +340,22 @@ def test_attach_diagnostics_runs_with_the_diagnostics_settings() -> None:
     report = json.loads(zipfile.ZipFile(m.group(1)).read("report.json"))
     assert report["sections"]["crashes"]["data"]["since_days"] == 3  # the default is 7
     assert (Path(os.environ["DESKSIDE_CACHE_DIR"]) / "diagnostics").is_dir()
+
+
+def test_held_tickets_go_out_once_a_backend_is_configured() -> None:
+    """100 tickets made while no backend existed are sent by one `outbox retry --wait --backend NAME`."""
+    from tests.integration.rt_server import rt_or_skip
+    from tickets.service import Draft, TicketService
+
+    rt = rt_or_skip()
+    svc = TicketService(data_dir=Path(os.environ["DESKSIDE_DATA_DIR"]))
+    uids = [svc.submit(svc.build_preview(Draft(summary=f"Held ticket {i}"))).uid for i in range(100)]
+    assert {e.state for e in svc.outbox_list()} == {"held"}
+    config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{rt.url}"\nqueue = "General"\n')
+    env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
+    r = deskside("ticket", "outbox", "retry", "--wait", "--backend", "helpdesk", env=env, timeout=600)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "Retried 100 ticket(s) now: 100 sent, 0 not." in r.stdout
+    assert "No open tickets" in deskside("ticket", "outbox").stdout
+    for uid in (uids[0], uids[57], uids[99]):
+        assert len(rt.search_marker(uid)) == 1

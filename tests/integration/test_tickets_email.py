@@ -187,3 +187,32 @@ def test_implicit_tls_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert login == USER
     (att,) = list(received.parsed().iter_attachments())
     assert att.get_content() == p.bundle.data  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("impact", "urgency", "x_priority", "importance"), [
+    ("high", "high", "1 (Highest)", "high"), ("medium", "medium", "3 (Normal)", "normal"),
+    ("low", "low", "5 (Lowest)", "low")])
+def test_priority_headers_follow_the_ticket_priority(smtp: Smtp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     impact: str, urgency: str, x_priority: str,
+                                                     importance: str) -> None:
+    svc = _svc(tmp_path, monkeypatch, smtp.port, ca_file=str(smtp.cert))
+    entry = svc.submit(svc.build_preview(Draft(summary="priority", impact=impact, urgency=urgency)), timeout=30)
+    assert entry.state == "sent", entry.last_error
+    msg = smtp.received.parsed()
+    assert (msg["X-Priority"], msg["Importance"]) == (x_priority, importance)
+
+
+def test_requester_as_from_where_the_relay_allows_it(smtp: Smtp, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = _svc(tmp_path, monkeypatch, smtp.port, ca_file=str(smtp.cert), from_requester=True)
+    draft = Draft(summary="from the requester", requester_name="Ann Lee", requester_email="ann@corp.example")
+    entry = svc.submit(svc.build_preview(draft), timeout=30)
+    assert entry.state == "sent", entry.last_error
+    mail_from, _rcpts, _data, _tls, _login = smtp.received.messages[-1]
+    msg = smtp.received.parsed()
+    assert msg["From"] == "Ann Lee <ann@corp.example>"  # the helpdesk takes From as the submitter
+    assert msg["Sender"] == "Deskside <deskside@desk.example>" and mail_from == "deskside@desk.example"
+    # without a requester e-mail the configured address stays the From
+    entry = svc.submit(svc.build_preview(Draft(summary="no requester")), timeout=30)
+    last = smtp.received.parsed()
+    assert entry.state == "sent" and last["From"] == "Deskside <deskside@desk.example>" and last["Sender"] is None

@@ -102,6 +102,12 @@ class Connector:
     search_lag: ClassVar[float] = 0.0
     #: How the bundle travels: "attachment", "link" (uploaded, linked in the text) or "inline" (text in the body).
     attachments: ClassVar[str] = "attachment"
+    #: The longest subject/title the backend accepts (characters), or None: a longer summary is shortened there,
+    #: the marker kept (Ticket.subject_within).
+    subject_limit: ClassVar[int | None] = None
+    #: `url` is the very address to send to (a webhook), not a base address joined with API paths: kept as written,
+    #: trailing slash and all (Django answers `/api/tickets` with a 301 to `/api/tickets/`).
+    url_is_endpoint: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -141,7 +147,9 @@ class Connector:
                 cfg[key] = spec["default"]
         for key in ("url", "api_url"):
             if key in cfg:
-                cfg[key] = cls._check_url(str(cfg[key]), where, bool(cfg.get("allow_insecure_http", False)), key)
+                checked = cls._check_url(str(cfg[key]), where, bool(cfg.get("allow_insecure_http", False)), key)
+                # A base address is joined with API paths (no trailing slash); an endpoint is used as written.
+                cfg[key] = str(cfg[key]) if cls.url_is_endpoint else checked
         cls.check(cfg, where)
         return cfg
 
@@ -166,11 +174,18 @@ class Connector:
     def secret(self, key: str) -> str:
         value = self.secrets.get(key)
         if not value:
+            from ..secrets import env_name
+
             raise ConfigError(
-                f"backend {self.name!r} has no {key} stored; run `deskside backend set-secret {self.name}` "
-                "to put it in the system keyring"
+                f"backend {self.name!r} has no {key} stored; run `deskside backend set-secret {self.name}"
+                f"{'' if key == (self.required_secrets(self.config) or (key,))[0] else ' --field ' + key}` to put "
+                f"it in the system keyring, or set {env_name(self.name, key)} in the environment"
             )
         return value
+
+    def subject(self, ticket: Ticket) -> str:
+        """The ticket's subject within this backend's `subject_limit`."""
+        return ticket.subject_within(self.subject_limit)
 
     # ---- the three operations (override) ------------------------------------------------------------------
     def build(self, ticket: Ticket) -> list[Request]:

@@ -11,7 +11,7 @@ import email.policy
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, ClassVar
 
 from ..cancel import CancelToken, Progress, no_progress
@@ -22,6 +22,12 @@ from .base import Connector, MailRequest, Request, Submitted, is_loopback
 
 def _text(v: bytes | str) -> str:
     return v.decode(errors="replace") if isinstance(v, bytes) else v
+
+
+# X-Priority (1 highest .. 5 lowest) and Importance (high/normal/low) from our P1..P5: mail clients and helpdesks
+# (Outlook, Thunderbird, RT's and OTRS's mail gateways) read one or the other.
+X_PRIORITY = {1: "1 (Highest)", 2: "2 (High)", 3: "3 (Normal)", 4: "4 (Low)", 5: "5 (Lowest)"}
+IMPORTANCE = {1: "high", 2: "high", 3: "normal", 4: "low", 5: "low"}
 
 
 def _addr_ok(a: str) -> bool:
@@ -45,6 +51,9 @@ class EmailConnector(Connector):
             "ca_file": {"type": "string", "description": "extra CA certificate(s) to trust (PEM)"},
             "verify_tls": {"type": "boolean", "default": True},
             "helo": {"type": "string"},
+            "from_requester": {"type": "boolean", "default": False,
+                               "description": "the requester's address as From (the configured `from` stays the "
+                                              "envelope sender and the Sender header); for relays that allow it"},
         },
     }
 
@@ -69,10 +78,16 @@ class EmailConnector(Connector):
         # Long subjects stay on one header line (up to RFC 5322's 998), as helpdesks parse them best.
         msg = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
         msg["Subject"] = ticket.subject
-        msg["From"] = self.config["from"]
+        if self.config["from_requester"] and ticket.requester_email:
+            msg["From"] = formataddr((ticket.requester_name, ticket.requester_email))
+            msg["Sender"] = self.config["from"]
+        else:
+            msg["From"] = self.config["from"]
         msg["To"] = ", ".join(self.config["to"])
         if ticket.requester_email:
             msg["Reply-To"] = ticket.requester_email
+        msg["X-Priority"] = X_PRIORITY[ticket.priority]
+        msg["Importance"] = IMPORTANCE[ticket.priority]
         msg["Date"] = formatdate(localtime=False, usegmt=True)
         domain = parseaddr(self.config["from"])[1].rsplit("@", 1)[-1]
         msg["Message-ID"] = f"<deskside.{ticket.uid}@{domain}>"
@@ -148,14 +163,18 @@ class EmailConnector(Connector):
             raise RejectedError(f"the mail server refused every recipient ({exc.recipients}); "
                                 "check to = [...]") from exc
         except smtplib.SMTPSenderRefused as exc:
+            hint = ("; it may refuse mail From the requester: set from_requester = false"
+                    if self.config["from_requester"] and ticket.requester_email else "")
             raise RejectedError(f"the mail server refused the sender {req.sender!r} ({exc.smtp_code}); "
-                                "check from = ...") from exc
+                                f"check from = ...{hint}") from exc
         except smtplib.SMTPDataError as exc:
             if 400 <= exc.smtp_code < 500:
                 raise TransientError(f"the mail server deferred the message ({exc.smtp_code})",
                                      maybe_sent=False) from exc
+            hint = ("; or it refuses mail From the requester (set from_requester = false)"
+                    if self.config["from_requester"] and ticket.requester_email else "")
             raise RejectedError(f"the mail server rejected the message ({exc.smtp_code} "
-                                f"{_text(exc.smtp_error)}); is the bundle too large?") from exc
+                                f"{_text(exc.smtp_error)}); is the bundle too large?{hint}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TransientError(f"the connection to the mail server broke while sending ({exc})",
                                  maybe_sent=True) from exc

@@ -20,6 +20,7 @@ MAX_BODY = 65536
 class GitHubConnector(Connector):
     type = "github"
     title = "GitHub issues"
+    subject_limit = 256  # characters
     searchable = True
     search_lag = 120.0
     secret_fields = ("token",)
@@ -59,7 +60,7 @@ class GitHubConnector(Connector):
             labels.append(f"P{ticket.priority}")
         return [HttpRequest("POST", f"{self.config['api_url']}/repos/{self.config['repo']}/issues",
                             {**self._headers(), "Content-Type": "application/json"},
-                            json={"title": ticket.subject, "body": self.body(ticket), "labels": labels},
+                            json={"title": self.subject(ticket), "body": self.body(ticket), "labels": labels},
                             step="create")]
 
     def submit(self, ticket: Ticket, *, timeout: float = 30.0, cancel: CancelToken | None = None,

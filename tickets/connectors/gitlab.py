@@ -17,6 +17,7 @@ from .http_answers import json_of
 class GitLabConnector(UploadThenCreate):
     type = "gitlab"
     title = "GitLab issues"
+    subject_limit = 255  # characters
     short_title = "GitLab"
     creates = "issue"
     upload_placeholder = "{upload_markdown}"
@@ -61,7 +62,7 @@ class GitLabConnector(UploadThenCreate):
             labels.append(f"P{ticket.priority}")
         incident = ticket.incident_type in (IncidentType.SECURITY_BREACH, IncidentType.TECHNICAL_FAILURE)
         return HttpRequest("POST", f"{self.api}/issues", {**self._headers(), "Content-Type": "application/json"},
-                           json={"title": ticket.subject, "description": desc, "labels": ",".join(labels),
+                           json={"title": self.subject(ticket), "description": desc, "labels": ",".join(labels),
                                  "confidential": self.config["confidential"],
                                  "issue_type": "incident" if incident else "issue"}, step="create")
 

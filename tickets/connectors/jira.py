@@ -21,6 +21,7 @@ ISSUE_KEY = "{issueKey}"
 class JiraServiceManagementConnector(Connector):
     type = "jira"
     title = "Jira Service Management"
+    subject_limit = 255  # characters
     searchable = True
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url", "service_desk_id", "request_type_id"],
@@ -75,7 +76,7 @@ class JiraServiceManagementConnector(Connector):
                                            for a in ticket.attachments], step="upload")
 
     def create_request(self, ticket: Ticket) -> HttpRequest:
-        fields: dict[str, Any] = {"summary": ticket.subject, "description": ticket.body_text()}
+        fields: dict[str, Any] = {"summary": self.subject(ticket), "description": ticket.body_text()}
         if self.config["set_priority"]:
             fields["priority"] = {"name": self.config["priorities"][str(ticket.priority)]}
         body: dict[str, Any] = {"serviceDeskId": str(self.config["service_desk_id"]),

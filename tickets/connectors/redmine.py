@@ -4,21 +4,26 @@ marker in the subject first (`GET /issues.json?subject=~...`)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..cancel import CancelToken, Progress
-from ..errors import RejectedError
+from ..errors import AuthError, RejectedError
 from ..model import Ticket
 from .base import HttpRequest, Submitted, UploadThenCreate
-from .http_answers import json_of
+from .http_answers import error_detail, json_of
 
-# Redmine's default priorities: 1 Low, 2 Normal, 3 High, 4 Urgent, 5 Immediate.
+if TYPE_CHECKING:
+    import httpx
+
+# Redmine's default priorities: 1 Low, 2 Normal, 3 High, 4 Urgent, 5 Immediate. Ours: P1 Immediate, P2 Urgent,
+# P3 Normal, P4 and P5 Low (High is not used); `priorities = {P2 = 3}` in [backends.NAME] changes one.
 DEFAULT_PRIORITIES = {"1": 5, "2": 4, "3": 2, "4": 1, "5": 1}
 
 
 class RedmineConnector(UploadThenCreate):
     type = "redmine"
     title = "Redmine"
+    subject_limit = 255  # characters
     creates = "issue"
     searchable = True
     secret_fields = ("api_key",)
@@ -40,6 +45,26 @@ class RedmineConnector(UploadThenCreate):
         cfg["priorities"] = {**DEFAULT_PRIORITIES, **{str(k).upper().lstrip("P"): v
                                                       for k, v in cfg["priorities"].items()}}
 
+    def raise_for_status(self, resp: httpx.Response, req: HttpRequest) -> None:
+        """Redmine's own words for the two common set-up mistakes: an unknown project (at send time Redmine says
+        "Project cannot be blank; Tracker cannot be blank; ...") and a REST API that is switched off (a bare 403)."""
+        code, where = resp.status_code, f"[backends.{self.name}]"
+        project = self.config["project"]
+        fix_project = (f"set project = \"IDENTIFIER\" in {where} to the identifier in the project's address "
+                       f"({self.config['url']}/projects/IDENTIFIER), then `deskside backend test {self.name}`")
+        if code == 422 and req.step == "create" and "project" in error_detail(resp).lower():
+            raise RejectedError(f"Redmine ({self.name}) has no project {project!r} that this account may add issues "
+                                f"to (Redmine said: {error_detail(resp)}); {fix_project}")
+        if code == 404 and req.step == "project lookup":
+            raise RejectedError(f"Redmine ({self.name}) has no project {project!r} (or this account cannot see it); "
+                                f"{fix_project}")
+        if code == 403:
+            raise AuthError(f"Redmine ({self.name}) refused the API request (HTTP 403). Most often its REST API is "
+                            "switched off: an administrator enables it under Administration > Settings > API > "
+                            "\"Enable REST web service\". Otherwise the account lacks the right to add issues "
+                            f"in project {project!r} (Administration > Roles and permissions)")
+        super().raise_for_status(resp, req)
+
     def _headers(self) -> dict[str, str]:
         return {"X-Redmine-API-Key": self.secret("api_key")}
 
@@ -49,7 +74,7 @@ class RedmineConnector(UploadThenCreate):
                             params={"filename": a.filename}, step="upload") for a in ticket.attachments]
 
     def create_request(self, ticket: Ticket, tokens: list[str]) -> HttpRequest:
-        issue: dict[str, Any] = {"project_id": self.config["project"], "subject": ticket.subject,
+        issue: dict[str, Any] = {"project_id": self.config["project"], "subject": self.subject(ticket),
                                  "description": ticket.body_text(),
                                  "priority_id": int(self.config["priorities"][str(ticket.priority)])}
         for key in ("tracker_id", "category_id"):

@@ -22,6 +22,7 @@ from .http_answers import json_of
 class WebhookConnector(Connector):
     type = "webhook"
     title = "JSON webhook"
+    url_is_endpoint = True  # POSTed to exactly as written (a trailing slash matters to Django and others)
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url"],
         "properties": {
