@@ -125,8 +125,9 @@ def sla_policy(config: dict[str, Any] | None = None) -> dict[int, SlaTarget]:
         try:
             resp = int(value.get("response_minutes", cur.response_minutes))
             res = int(value.get("resolution_minutes", cur.resolution_minutes))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"SLA {key}: minutes must be whole numbers ({exc})") from exc
+        except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: TOML's 1e400 is inf
+            raise ConfigError(f"SLA {key}: minutes must be whole numbers, e.g. resolution_minutes = 240 "
+                              f"({exc})") from exc
         if resp <= 0 or res <= 0 or res < resp:
             raise ConfigError(f"SLA {key}: minutes must be positive and resolution >= response")
         policy[int(k)] = SlaTarget(resp, res)

@@ -208,3 +208,29 @@ def test_a_damaged_outbox_alone_in_its_folder_keeps_its_uid_marker() -> None:
     box.write_bytes(b"\0" * box.stat().st_size)
     (again,) = outbox_json()
     assert again["uid"] == entry["uid"] and uuid.UUID(again["uid"])
+
+
+# -- config values ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("toml", "text"), [
+    ("[tickets.sla.P1]\nresolution_minutes = 1e400\n",
+     "[tickets.sla.P1] resolution_minutes must be a whole number of minutes from 1 to 5270400, e.g. "
+     "resolution_minutes = 240; it is inf"),
+    ("[diagnostics.crashes]\ncrash_dir = 5\n",
+     '[diagnostics.crashes] crash_dir must be a folder path in quotes, e.g. crash_dir = "/var/crash"; it is 5'),
+    ('[diagnostics.logs]\npaths = "/var/log/app.log"\n',
+     '[diagnostics.logs] paths must be a list: write paths = ["/var/log/app.log"]'),
+    ("[diagnostics.logs]\nsince_hours = -3\n", "[diagnostics.logs] since_hours must be a number of hours from 0"),
+    ("[diagnostics.connectivity]\ngateway_port = 70000\n", "gateway_port must be a whole number from 1 to 65535"),
+    ("[tickets.sla.P9]\nresponse_minutes = 5\n", "[tickets.sla] P9 is not a valid name here; use P1 to P5"),
+    ("[diagnostics.updates]\nallow_network = \"yes\"\n", "allow_network must be true or false (without quotes)"),
+])
+def test_config_values_are_checked_by_one_schema_everywhere(toml: str, text: str) -> None:
+    cfg = Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml"
+    cfg.write_text(toml)
+    for args in (["diagnose", "--only", "system"], ["ticket", "new", "--summary", "x", "--dry-run"],
+                 ["ticket", "outbox"], ["backend", "list"]):
+        r = deskside(*args)
+        assert r.returncode in (2, 3), (args, r.stdout, r.stderr)
+        assert text in r.stderr and str(cfg) in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "OverflowError" not in r.stderr
+    assert cfg.read_text() == toml  # left as it is
