@@ -136,6 +136,8 @@ SCHEMA = Table({
             **{f"{c}_timeout": _SECONDS for c in ("dns", "gateway", "internet", "ip", "tls", "ntp", "proxy")},
         }),
     }),
+    "agent": Table({"check_every_hours": number(0.01, 24 * 366, example=24, unit="hours"),
+                    "check_at_login": boolean(True), "ticket_for_critical": boolean(), "notify": boolean(True)}),
     "gui": Table({"test_connection": boolean()}),
     "remote": Table({"save_secrets": boolean()}),
     "secrets": Table({"plaintext_fallback": boolean()}),
