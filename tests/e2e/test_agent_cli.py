@@ -9,28 +9,13 @@ import os
 import shlex
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import need
 from tests.e2e.test_ticket_cli import config, deskside
-from tests.integration.test_tickets_webhook import Receiver
+from tests.integration.test_tickets_webhook import Receiver, receiver  # noqa: F401 (the fixture)
 from tickets.service import Draft, TicketService
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    srv = Receiver()
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def _unit(path: Path) -> dict[str, list[str]]:
@@ -43,7 +28,7 @@ def _unit(path: Path) -> dict[str, list[str]]:
 
 
 def test_install_writes_units_systemd_accepts_and_the_service_sends_due_tickets(tmp_path: Path,
-                                                                                receiver: Receiver) -> None:
+                                                                                receiver: Receiver) -> None:  # noqa: F811
     need(shutil.which("systemd-analyze") is not None, "systemd-analyze (the systemd package)")
     home = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     r = deskside("agent", "install", "--no-enable", "--interval", "10min", env=home)
