@@ -11,7 +11,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from tests.conftest import need
 from tests.e2e.test_ticket_cli import config, deskside
 from tests.integration.test_tickets_webhook import Receiver, receiver  # noqa: F401 (the fixture)
