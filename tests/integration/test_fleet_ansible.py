@@ -137,3 +137,32 @@ def test_ansible_engine_needs_ansible_playbook_and_an_inventory(tmp_path: Path) 
                        env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 64 and "needs ansible-playbook" in r.stderr, r.stderr
     assert ansible_playbook()  # here, in the dev environment, it is found
+
+
+def test_ansible_engine_timeout_and_cancel(ssh_env: SshEnv, servers: list[Sshd], tmp_path: Path) -> None:
+    import signal
+
+    env = _env(tmp_path)
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[web]\n" + _line("slow1", ssh_env, servers[0].port) + "\n")
+    policy = tmp_path / "slow.toml"
+    policy.write_text('[[policy.check]]\nname = "slow"\ncommand = "sleep 120"\nexpect_exit = 0\ntimeout_s = 300\n')
+    r = deskside(env, "scan", "-i", str(inv), "--engine", "ansible", "--accept-new", "--policy", str(policy),
+                 "--timeout", "2", "--json", "--no-history")
+    h = json.loads(r.stdout)["hosts"][0]
+    assert r.returncode == 3 and h["status"] == "unknown" and "Timed out after 2" in h["error"], h
+    # Ctrl-C while the host is being scanned: ansible-playbook is stopped, the partial results are printed.
+    offset = servers[0].log_size()
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "scan", "-i", str(inv), "--engine", "ansible",
+                             "--policy", str(policy), "--json", "--no-history"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        # A new session on the server (the login itself may ride on the ssh ControlMaster of the first run).
+        assert "input_session_request" in servers[0].wait_log("input_session_request", timeout=120, offset=offset)
+        proc.send_signal(signal.SIGINT)
+        out, _err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    doc = json.loads(out)
+    assert proc.returncode == 130 and doc["cancelled"] is True
+    assert doc["hosts"][0]["status"] == "unknown" and "cancelled" in doc["hosts"][0]["error"]
