@@ -172,6 +172,12 @@ def build_bundle(
     return Bundle(filename=f"deskside-bundle-{ticket.uid[:8]}.zip", data=_zip(files), files=files)
 
 
+def renumbered(bundle: Bundle, rename: Callable[[str], str]) -> Bundle:
+    """The bundle with its placeholders renamed (see `PlaceholderStore.commit`): every text member and name."""
+    files = {rename(name): rename(data.decode()).encode() for name, data in bundle.files.items()}
+    return Bundle(filename=bundle.filename, data=_zip(files), files=files)
+
+
 def save_bundle(bundle: Bundle, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / bundle.filename

@@ -40,7 +40,7 @@ from .redact_patterns import (
     without_controls,
     worth_masking,
 )
-from .redact_placeholders import PlaceholderMap, normalize
+from .redact_placeholders import Digest, PlaceholderMap, normalize
 from .redact_secrets import unlabelled_secrets
 
 
@@ -75,15 +75,17 @@ class Redactor:
         secrets: Iterable[str] = (),
         domains: Iterable[str] = (),
         earlier: Mapping[str, str] | None = None,
+        digest: Digest | None = None,
     ) -> None:
         """`earlier`: placeholder -> value from this machine's earlier tickets, so that a value keeps its
-        placeholder from one ticket to the next (see `TicketService`)."""
+        placeholder from one ticket to the next; with `digest`, placeholder -> keyed hash of the value (what
+        `PlaceholderStore.earlier()` gives: the store keeps no value; see `TicketService`)."""
         self._known: dict[str, str] = {}  # normalized value -> kind
         self._known_re: re.Pattern[str] | None = None
         # The organisation's DNS domains (e.g. corp.example): every name in them is a host name to mask.
         self._domains: set[str] = set()
         self._domains_re: re.Pattern[str] | None = None
-        self._map = PlaceholderMap(earlier)
+        self._map = PlaceholderMap(earlier, digest)
         # _matches() of the last texts: scan() and redact_text() of one document match it once. Emptied whenever
         # something new is learned (the matches would differ).
         self._cache: dict[tuple[str, frozenset[str]], list[tuple[int, int, str, str]]] = {}

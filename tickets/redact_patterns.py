@@ -38,6 +38,8 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("secret", re.compile(
         r"(?i)(?<![\w-])(?:--(?:pass(?:word|wd|phrase)?|token|api[_-]?key|access[_-]?key|secret|client[_-]?secret|"
         r"auth[_-]?token)(?:=|\s+)|\bsshpass\s+-p\s*)" + VALUE)),
+    # mysql/mysqldump/mariadb -pPASSWORD (the password glued to -p).
+    ("secret", re.compile(r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]*?\s-p(?P<v>[^\s'\"]+)")),
     # A bare bearer token (e.g. pasted from a curl command without its header name).
     ("secret", re.compile(r"(?i)\bbearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})")),
     ("secret", re.compile(rf"(?i)(?<![A-Za-z0-9_.-])(?:export\s+)?{SENSITIVE_NAMES}[\"']?\s*[:=]\s*{VALUE}")),

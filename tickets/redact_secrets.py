@@ -57,6 +57,8 @@ def looks_random(token: str) -> bool:
     t = token.strip("=.-_~")
     if len(t) < 16 or not any(c.isdigit() for c in t) or not any(c.isalpha() for c in t):
         return False
+    if "/" in t and (t.startswith("/") or "//" in token or re.search(r"[A-Za-z]{2,}\.[A-Za-z]{2,}", t)):
+        return False  # a path or a URL
     if "." in t and re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", t) and not re.search(r"\d.*[A-Z]|[A-Z].*\d", t):
         return False  # a dotted name (host, package, version): no mixed case with digits
     if HEX.fullmatch(t):

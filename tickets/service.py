@@ -22,14 +22,14 @@ from typing import Any
 
 import httpx
 
-from .bundle import BUNDLE_CONTENT_TYPE, Bundle, build_bundle, save_bundle
+from .bundle import BUNDLE_CONTENT_TYPE, Bundle, build_bundle, renumbered, save_bundle
 from .cancel import CancelToken, Progress
 from .connectors import Connector, connector_class, make_connector
 from .errors import ConfigError, SecretUnavailable
 from .model import Attachment, IncidentType, SlaTarget, Ticket, parse_level, sla_policy
 from .outbox import Outbox, OutboxEntry, OutboxError, write_problem
 from .redact import RedactionItem, Redactor
-from .redact_placeholders import PlaceholderStore
+from .redact_placeholders import PlaceholderStore, renumber
 from .secrets import SecretStore
 
 
@@ -183,7 +183,8 @@ class TicketService:
             base.uid = uid
         off = frozenset(disabled)
         red = Redactor(users=self.users, hosts=self.hosts, keywords=[*self.keywords, *keywords],
-                       domains=self.domains, earlier=self.placeholders.earlier())
+                       domains=self.domains, earlier=self.placeholders.earlier(),
+                       digest=self.placeholders.digest)
         logs = dict(logs or {})
         texts = {"summary": draft.summary, "description": base.description, **logs}
         if logs:
@@ -204,13 +205,17 @@ class TicketService:
                progress: Progress | None = None) -> OutboxEntry:
         """Write the ticket to the outbox (and the bundle and the local redaction mapping to the data dir), then
         try to send it once if a backend is configured. Backend failures are recorded in the entry, not raised."""
-        t = preview.ticket
         bundle_path = ""
         try:
+            # Under the store's lock: a ticket made at the same time may have taken one of this ticket's new
+            # numbers for another value; then this ticket is renumbered (the same values stay masked).
+            renames = self.placeholders.commit(preview.mapping)
+            if renames:
+                preview = _renumbered(preview, renames)
+            t = preview.ticket
             if preview.bundle is not None:
                 bundle_path = str(save_bundle(preview.bundle, self.data_dir / "bundles"))
             self.placeholders.save_ticket(t.uid, preview.mapping)
-            self.placeholders.remember(preview.mapping)
             entry = self.outbox.add(t, preview.backend, bundle_path)
         except (OSError, sqlite3.Error, OutboxError) as exc:
             self._discard_files(t.uid, preview.bundle.filename if preview.bundle is not None else None)
@@ -310,3 +315,19 @@ class TicketService:
                 continue
             out.append(self.outbox.attempt(e.id, conn, timeout=timeout, cancel=cancel))
         return out
+
+
+def _renumbered(p: Preview, renames: Mapping[str, str]) -> Preview:
+    """The preview with placeholders renamed everywhere it shows them (see `PlaceholderStore.commit`)."""
+    def rename(text: str) -> str:
+        return renumber(text, renames)
+
+    t = p.ticket
+    t.summary, t.description = rename(t.summary), rename(t.description)
+    bundle = renumbered(p.bundle, rename) if p.bundle is not None else None
+    if bundle is not None:
+        t.attachments = [Attachment(bundle.filename, BUNDLE_CONTENT_TYPE, bundle.data)]
+    for item in p.items:
+        item.placeholder = renames.get(item.placeholder, item.placeholder)
+    return Preview(t, p.items, frozenset(renames.get(d, d) for d in p.disabled), bundle, p.backend,
+                   {renames.get(ph, ph): v for ph, v in p.mapping.items()})

@@ -178,3 +178,24 @@ def test_redaction_corpus_nothing_reaches_rt(rt: RT, tmp_path: Path, monkeypatch
     # The mapping stays on this machine.
     mapping = json.loads((tmp_path / "data" / "redaction-maps" / f"{preview.ticket.uid}.json").read_text())
     assert "wks-alice-07" in mapping.values()
+
+
+def test_a_planted_user_nothing_reaches_rt(rt: RT, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10's corpus: a user whose secrets sit in process command lines, a crash report, syslog (host column,
+    DHCP names, a bare AWS secret key, ESC sequences inside values, one MAC in two notations), auth.log, journal
+    lines and an env file. Every planted value is absent from what RT received, the unpacked bundle included."""
+    planted = DATA / "planted"
+    logs = {f"logs/{f.name}": f.read_text() for f in sorted(planted.iterdir()) if f.name != "values.txt"}
+    svc = service(rt, tmp_path, monkeypatch, users=["dora"], hosts=["wks-dora-3"])
+    draft = Draft(summary="Sync fails on wks-dora-3", description="nas-vault9.ops.example is unreachable for dora")
+    preview = svc.build_preview(draft, logs=logs)
+    entry = svc.submit(preview, timeout=60)
+    assert entry.state == "sent", entry.last_error
+    everything = rt.everything_text(entry.remote_id)
+    assert all(name in everything for name in logs)  # we did look into every unpacked log
+    low = everything.lower()
+    values = [v for v in (planted / "values.txt").read_text().splitlines() if v and not v.startswith("#")]
+    assert [v for v in values if v.lower() in low] == []
+    assert "<mac-1>" in everything and "<mac-2>" not in everything  # one MAC, one placeholder
+    maps = tmp_path / "data" / "redaction-maps"
+    assert all("W1ck3dW1tch" not in f.read_text() for f in maps.iterdir())  # no secret at rest either
