@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from typing import Any
+
+from tickets.follow import Change
 
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
@@ -79,3 +82,23 @@ class Notifier:
         (nid,) = self._call("Notify", "susssasa{sv}i",
                             (APP_NAME, 0, "help-browser", _clean(summary, 120), body, [], hints, timeout_ms))
         return int(nid)
+
+
+def notify_changes(changes: Iterable[Change], bus: str = "SESSION") -> str | None:
+    """One notification per ticket with what changed (its new state, its new replies); returns why none could be
+    shown (None when all were)."""
+    by_ticket: dict[int, list[Change]] = {}
+    for ch in changes:
+        by_ticket.setdefault(ch.entry_id, []).append(ch)
+    if not by_ticket:
+        return None
+    try:
+        with Notifier(bus) as n:
+            for entry_id, chs in by_ticket.items():
+                kinds = {c.kind for c in chs}
+                what = " and ".join(w for k, w in (("reply", "new reply"), ("state", "state changed")) if k in kinds)
+                body = "\n".join(("State: " if c.kind == "state" else "") + c.text for c in chs)
+                n.notify(f"Ticket #{entry_id} ({what}): {chs[0].summary}", body)
+    except NotifyError as exc:
+        return str(exc)
+    return None

@@ -497,6 +497,9 @@ def register(subparsers: Any) -> None:
                     help="retry with this backend (without ID: where the held tickets go)")
     po.add_argument("--timeout", type=float, default=30.0)
     po.set_defaults(func=cmd_outbox)
+    from .ticket_follow import register_follow
+
+    register_follow(tsub)  # list | show | reply | reopen | escalate: following sent tickets
 
     pb = subparsers.add_parser("backend", help="support backends: list, test, store credentials")
     bsub = pb.add_subparsers(dest="backend_command", metavar="ACTION")

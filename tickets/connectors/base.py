@@ -22,7 +22,8 @@ import jsonschema
 
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import AuthError, ConfigError, RejectedError, TransientError
-from ..model import Ticket
+from ..lifecycle import NoStatus, TicketStatus
+from ..model import Attachment, Ticket
 from .http_answers import error_detail, json_of, origin_of, retry_after_of
 
 
@@ -208,6 +209,51 @@ class Connector:
     def test(self, *, timeout: float = 15.0) -> str:
         """Check connection and credentials without creating anything; returns a one-line description."""
         raise NotImplementedError
+
+    # ---- following a sent ticket (override the *_requests and parse_status; tickets/lifecycle.py) ------------
+    #: The backend has an API for a ticket's state and replies: follow/reply/reopen/set_priority work.
+    follows: ClassVar[bool] = False
+
+    def no_status(self, what: str = "status") -> NoStatus:
+        return NoStatus(f"{self.title} ({self.name}): no {what} available; this backend cannot be asked about a "
+                        "ticket after it was sent (follow it where the helpdesk answers you)")
+
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        """GETs whose JSON answers, in order, parse_status() reads."""
+        raise self.no_status()
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        raise self.no_status()
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        """A public comment from the requester (with the attachments, e.g. a fresh redacted bundle)."""
+        raise self.no_status("reply")
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        raise self.no_status("reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        """Set the backend's priority for P`priority` (`status`: the ticket as followed just before)."""
+        raise self.no_status("priority change")
+
+    def run_follow(self, reqs: list[HttpRequest], timeout: float) -> list[httpx.Response]:
+        """Send the requests of one follow-up operation (GLPI overrides it to open a session first)."""
+        with self._client(timeout) as client:
+            return [self.send(client, r) for r in reqs]
+
+    def follow(self, remote_id: str, *, timeout: float = 30.0) -> TicketStatus:
+        answers = [json_of(r, self.title) for r in self.run_follow(self.status_requests(remote_id), timeout)]
+        return self.parse_status(remote_id, answers)
+
+    def reply(self, remote_id: str, text: str, attachments: list[Attachment] | None = None, *,
+              timeout: float = 30.0) -> None:
+        self.run_follow(self.reply_requests(remote_id, text, list(attachments or [])), timeout)
+
+    def reopen(self, remote_id: str, *, timeout: float = 30.0) -> None:
+        self.run_follow(self.reopen_requests(remote_id), timeout)
+
+    def set_priority(self, remote_id: str, priority: int, status: TicketStatus, *, timeout: float = 30.0) -> None:
+        self.run_follow(self.priority_requests(remote_id, priority, status), timeout)
 
     # ---- HTTP helpers ---------------------------------------------------------------------------------------
     def _client(self, timeout: float) -> httpx.Client:

@@ -12,18 +12,23 @@ import httpx
 
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError
-from ..model import Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, Ticket
 from .base import Connector, FilePart, HttpRequest, Request, Submitted
 from .http_answers import error_detail, is_html, json_of
 from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": 90, "2": 70, "3": 50, "4": 30, "5": 10}
+#: RT's default lifecycle onto the common states.
+STATES = {"new": State.NEW, "open": State.OPEN, "stalled": State.WAITING, "resolved": State.RESOLVED,
+          "rejected": State.CLOSED, "deleted": State.CLOSED}
 
 
 class RTConnector(Connector):
     type = "rt"
     title = "Request Tracker"
     searchable = True
+    follows = True
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url", "queue"],
         "properties": {
@@ -175,3 +180,52 @@ class RTConnector(Connector):
         data = json_of(resp, "Request Tracker")
         queue = data.get("Name", self.config["queue"])
         return f"Request Tracker at {self.config['url']}: signed in, queue {queue!r} found"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        """The ticket, its history (public replies are Correspond transactions) and the texts of its attachments
+        (a transaction's text is its attachment)."""
+        tid = quote(remote_id, safe="")
+        h = self._headers()
+        return [HttpRequest("GET", f"{self.api}/ticket/{tid}", h, step="status"),
+                HttpRequest("GET", f"{self.api}/ticket/{tid}/history", h, step="history",
+                            params={"fields": "Type,Created,Creator", "per_page": "100"}),
+                HttpRequest("GET", f"{self.api}/ticket/{tid}/attachments", h, step="replies",
+                            params={"fields": "TransactionId,Content,ContentType,Filename", "per_page": "100"})]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        ticket, history, attachments = answers
+        texts: dict[str, str] = {}
+        for a in attachments.get("items", []):
+            if str(a.get("ContentType", "")).startswith("text/plain") and not a.get("Filename"):
+                texts.setdefault(str(a.get("TransactionId", "")), str(a.get("Content") or ""))
+        replies = []
+        for tx in history.get("items", []):
+            if tx.get("Type") != "Correspond":
+                continue
+            creator = tx.get("Creator")
+            author = str(creator.get("id", "")) if isinstance(creator, dict) else str(creator or "")
+            replies.append(Reply(str(tx["id"]), author, parse_time(tx.get("Created")) or 0.0,
+                                 texts.get(str(tx["id"]), "").strip()))
+        status = str(ticket.get("Status", ""))
+        return TicketStatus(remote_id, state_of(status, STATES), status, tuple(replies),
+                            created=parse_time(ticket.get("Created")), resolved_at=parse_time(ticket.get("Resolved")),
+                            priority=str(ticket.get("Priority", "")), url=self.display_url(remote_id))
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        body: dict[str, Any] = {"Content": text, "ContentType": "text/plain"}
+        if attachments:
+            body["Attachments"] = [{"FileName": a.filename, "FileType": a.content_type,
+                                    "FileContent": base64.b64encode(a.data).decode()} for a in attachments]
+        return [HttpRequest("POST", f"{self.api}/ticket/{quote(remote_id, safe='')}/correspond",
+                            {**self._headers(), "Content-Type": "application/json"}, json=body, step="reply")]
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.api}/ticket/{quote(remote_id, safe='')}",
+                            {**self._headers(), "Content-Type": "application/json"}, json=fields, step=step)]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"Status": "open"}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        return self._update(remote_id, {"Priority": int(self.config["priorities"][str(priority)])}, "priority")
