@@ -14,6 +14,7 @@ from typing import Any
 
 from tickets.connectors import connector_class, make_connector
 from tickets.errors import ConfigError, SecretUnavailable
+from tickets.follow import Change, TicketFollower
 from tickets.secrets import SecretStore, env_name, keyring_problem
 from tickets.service import TicketService
 from ui.get_help_services import BackendRow, BackendsInfo
@@ -47,6 +48,14 @@ class TicketsHub:
                 config = self._load()
                 self._svc = ticket_service(config, secrets=self._store(config))
             return self._svc
+
+    def follower(self) -> TicketFollower:
+        return TicketFollower(self.service())
+
+    def notify(self, changes: list[Change]) -> str | None:
+        from .notify import notify_changes
+
+        return notify_changes(changes)
 
     # ---- settings -------------------------------------------------------------------------------------------
     def _load(self) -> dict[str, Any]:

@@ -8,6 +8,8 @@ connectors); e-mail and webhook backends cannot say anything about a ticket afte
 from __future__ import annotations
 
 import enum
+import html
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -132,6 +134,14 @@ def sla_clock(target: SlaTarget, status: TicketStatus, created: float, now: floa
     first = min((r.at for r in status.helpdesk_replies()), default=None)
     resolved = status.resolved_at if status.state.finished else None
     return SlaClock(target, start, first, resolved, time.time() if now is None else now)
+
+
+def html_to_text(value: str) -> str:
+    """A reply some backends keep as HTML (GLPI, escaped once more) as plain text: tags dropped, entities read."""
+    text = html.unescape(value) if "&lt;" in value else value
+    text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>", "\n", text)
+    text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _when(ts: float) -> str:

@@ -43,6 +43,7 @@ from .get_help_report import ReportBox
 from .get_help_result import ResultStep
 from .get_help_sending import PreviewStep
 from .get_help_services import TicketsHub, backend_title
+from .my_tickets_view import MyTicketsView
 from .outbox_view import OutboxView
 from .plain import heading_label, plain_label
 from .services import TaskHandle, TaskStarter
@@ -118,6 +119,11 @@ class GetHelpPage(QWidget):
         self.steps.addWidget(self.result_step)
         self.tabs.addTab(self.steps, "New ticket")
         self.tabs.addTab(self.outbox, "Outbox")
+        self.my_tickets = MyTicketsView(self._hub, self._tasks)  # sent tickets: state, replies, SLA, follow-up
+        self.my_tickets.status_message.connect(self._status)
+        self.tabs.addTab(self.my_tickets, "My tickets")
+        self.tabs.currentChanged.connect(lambda i: self.my_tickets.refresh() if self.tabs.widget(i) is
+                                         self.my_tickets else None)
         outer.addWidget(self.tabs, 1)
 
     def _form_step(self, report: Report | None, run_diagnostics: Callable[[], None] | None) -> QWidget:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from diagnostics.model import Report
 from tickets.errors import TicketError
+from tickets.follow import Change, TicketFollower
 from tickets.service import TicketService
 
 
@@ -57,6 +58,14 @@ class TicketsHub(Protocol):
     def test_backend(self, name: str, table: dict[str, Any] | None, secrets: dict[str, str],
                      timeout: float) -> str:
         """Check connection and credentials, creating nothing. `table` None: the saved config."""
+        ...
+
+    def follower(self) -> TicketFollower:
+        """Following sent tickets ("My tickets") with the current service."""
+        ...
+
+    def notify(self, changes: list[Change]) -> str | None:
+        """A desktop notification for what changed on followed tickets; why none could be shown, or None."""
         ...
 
 

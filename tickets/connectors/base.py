@@ -236,6 +236,11 @@ class Connector:
         """Set the backend's priority for P`priority` (`status`: the ticket as followed just before)."""
         raise self.no_status("priority change")
 
+    def text_only(self, attachments: list[Attachment]) -> None:
+        if attachments:
+            raise RejectedError(f"{self.title} ({self.name}): a reply cannot carry the bundle here; reply without "
+                                "it (the bundle can be added in the helpdesk's own portal)")
+
     def run_follow(self, reqs: list[HttpRequest], timeout: float) -> list[httpx.Response]:
         """Send the requests of one follow-up operation (GLPI overrides it to open a session first)."""
         with self._client(timeout) as client:

@@ -8,18 +8,21 @@ from typing import Any, ClassVar
 
 from ..cancel import CancelToken, Progress
 from ..errors import ConfigError, RejectedError
-from ..model import Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, Ticket
 from .base import Connector, FilePart, HttpRequest, Request, Submitted
 from .http_answers import json_of
 from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": 4, "2": 3, "3": 2, "4": 1, "5": 1}  # 1 low, 2 medium, 3 high, 4 urgent
+STATES = {"2": State.OPEN, "3": State.WAITING, "4": State.RESOLVED, "5": State.CLOSED}  # 2 Open, 3 Pending...
 MAX_ATTACHMENTS = 20 * 1024 * 1024
 
 
 class FreshdeskConnector(Connector):
     type = "freshdesk"
     title = "Freshdesk"
+    follows = True
     searchable = True
     search_lag = 120.0
     secret_fields = ("api_key",)
@@ -103,3 +106,44 @@ class FreshdeskConnector(Connector):
                                                        self._headers(), step="sign-in check")), "Freshdesk")
         who = (me.get("contact") or {}).get("email", "?") if isinstance(me, dict) else "?"
         return f"Freshdesk at {self.config['url']}: signed in as {who!r}"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        base = f"{self.config['url']}/api/v2/tickets/{int(remote_id)}"
+        return [HttpRequest("GET", base, self._headers(), step="status"),
+                HttpRequest("GET", f"{base}/conversations", self._headers(), step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        ticket, convs = answers
+        replies = tuple(Reply(str(c.get("id")), str(c.get("from_email") or c.get("user_id") or ""),
+                              parse_time(c.get("created_at")) or 0.0, str(c.get("body_text") or "").strip(),
+                              ours=bool(c.get("incoming")))
+                        for c in convs if not c.get("private"))
+        code = str(ticket.get("status", ""))
+        names = {"2": "Open", "3": "Pending", "4": "Resolved", "5": "Closed"}
+        stats = ticket.get("stats") or {}
+        return TicketStatus(remote_id, state_of(code, STATES), names.get(code, code), replies,
+                            created=parse_time(ticket.get("created_at")),
+                            resolved_at=parse_time(stats.get("resolved_at") or stats.get("closed_at")),
+                            priority=str(ticket.get("priority", "")), url=f"{self.config['url']}/a/tickets/{remote_id}")
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        url = f"{self.config['url']}/api/v2/tickets/{int(remote_id)}/notes"
+        if not attachments:
+            return [HttpRequest("POST", url, {**self._headers(), "Content-Type": "application/json"},
+                                json={"body": html.escape(text).replace("\n", "<br>"), "private": False,
+                                      "incoming": True}, step="reply")]
+        parts = [FilePart("attachments[]", a.filename, a.content_type, a.data) for a in attachments]
+        return [HttpRequest("POST", url, self._headers(), step="reply", files=parts,
+                            data={"body": html.escape(text).replace("\n", "<br>"), "private": "false",
+                                  "incoming": "true"})]
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.config['url']}/api/v2/tickets/{int(remote_id)}",
+                            {**self._headers(), "Content-Type": "application/json"}, json=fields, step=step)]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"status": 2}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        return self._update(remote_id, {"priority": int(self.config["priorities"][str(priority)])}, "priority")

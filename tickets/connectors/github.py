@@ -9,18 +9,21 @@ from typing import Any, ClassVar
 
 from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
-from ..model import Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time
+from ..model import Attachment, Ticket
 from .base import Connector, HttpRequest, Request, Submitted
 from .http_answers import json_of
 from .request_parts import inline_bundle_text
 
 MAX_BODY = 65536
+PRIORITY_LABELS = ("P1", "P2", "P3", "P4", "P5")
 
 
 class GitHubConnector(Connector):
     type = "github"
     title = "GitHub issues"
     subject_limit = 256  # characters
+    follows = True
     searchable = True
     search_lag = 120.0
     secret_fields = ("token",)
@@ -95,3 +98,45 @@ class GitHubConnector(Connector):
             raise RejectedError(f"GitHub ({self.name}): issues are disabled in {self.config['repo']}")
         vis = "private" if data.get("private") else "PUBLIC (tickets will be visible to everyone)"
         return f"GitHub: repository {data.get('full_name', self.config['repo'])} found, {vis}"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def _issue(self, remote_id: str) -> str:
+        return f"{self.config['api_url']}/repos/{self.config['repo']}/issues/{int(remote_id)}"
+
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        return [HttpRequest("GET", self._issue(remote_id), self._headers(), step="status"),
+                HttpRequest("GET", f"{self._issue(remote_id)}/comments", self._headers(), params={"per_page": "100"},
+                            step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        issue, comments = answers
+        me = (issue.get("user") or {}).get("login")
+        replies = tuple(Reply(str(c.get("id")), str((c.get("user") or {}).get("login") or ""),
+                              parse_time(c.get("created_at")) or 0.0, str(c.get("body") or "").strip(),
+                              ours=(c.get("user") or {}).get("login") == me) for c in comments)
+        closed = issue.get("state") == "closed"
+        state = (State.CLOSED if issue.get("state_reason") == "not_planned" else State.RESOLVED) if closed \
+            else State.OPEN
+        labels = tuple(str(lb.get("name", "")) for lb in issue.get("labels") or [] if isinstance(lb, dict))
+        return TicketStatus(remote_id, state, str(issue.get("state_reason") or issue.get("state") or ""), replies,
+                            created=parse_time(issue.get("created_at")), resolved_at=parse_time(issue.get("closed_at")),
+                            priority=next((lb for lb in labels if lb in PRIORITY_LABELS), ""), labels=labels,
+                            url=str(issue.get("html_url") or ""))
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        body = text
+        if attachments:  # no upload API: the readable bundle text goes inline, as when the issue was made
+            bundle = inline_bundle_text(Ticket(summary='reply', attachments=attachments), MAX_BODY - len(text) - 200)
+            body = f"{text}\n\n{bundle}"
+        return [HttpRequest("POST", f"{self._issue(remote_id)}/comments", self._headers(), json={"body": body},
+                            step="reply")]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return [HttpRequest("PATCH", self._issue(remote_id), self._headers(), json={"state": "open"}, step="reopen")]
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        if not self.config["label_priority"]:
+            raise self.no_status("priority (label_priority = false)")
+        labels = [lb for lb in status.labels if lb not in PRIORITY_LABELS] + [f"P{priority}"]
+        return [HttpRequest("PATCH", self._issue(remote_id), self._headers(), json={"labels": labels},
+                            step="priority")]

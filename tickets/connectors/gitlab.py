@@ -9,9 +9,13 @@ from urllib.parse import quote
 
 from ..cancel import CancelToken, Progress
 from ..errors import RejectedError
-from ..model import IncidentType, Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, IncidentType, Ticket
 from .base import FilePart, HttpRequest, Submitted, UploadThenCreate
 from .http_answers import json_of
+
+STATES = {"opened": State.OPEN, "reopened": State.OPEN, "closed": State.RESOLVED}
+PRIORITY_LABELS = ("P1", "P2", "P3", "P4", "P5")
 
 
 class GitLabConnector(UploadThenCreate):
@@ -19,6 +23,7 @@ class GitLabConnector(UploadThenCreate):
     title = "GitLab issues"
     subject_limit = 255  # characters
     short_title = "GitLab"
+    follows = True
     creates = "issue"
     upload_placeholder = "{upload_markdown}"
     searchable = True
@@ -95,3 +100,42 @@ class GitLabConnector(UploadThenCreate):
         if data.get("issues_enabled") is False:
             raise RejectedError(f"GitLab ({self.name}): issues are disabled in {self.config['project']}")
         return f"GitLab: project {data.get('path_with_namespace', self.config['project'])} found"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        return [HttpRequest("GET", f"{self.api}/issues/{int(remote_id)}", self._headers(), step="status"),
+                HttpRequest("GET", f"{self.api}/issues/{int(remote_id)}/notes", self._headers(),
+                            params={"sort": "asc", "per_page": "100"}, step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        issue, notes = answers
+        me = (issue.get("author") or {}).get("id")
+        replies = tuple(Reply(str(n.get("id")), str((n.get("author") or {}).get("username") or ""),
+                              parse_time(n.get("created_at")) or 0.0, str(n.get("body") or "").strip(),
+                              ours=(n.get("author") or {}).get("id") == me)
+                        for n in notes if not n.get("system") and not n.get("internal") and not n.get("confidential"))
+        state = str(issue.get("state") or "")
+        labels = tuple(str(lb) for lb in issue.get("labels") or [])
+        return TicketStatus(remote_id, state_of(state, STATES), state, replies,
+                            created=parse_time(issue.get("created_at")), resolved_at=parse_time(issue.get("closed_at")),
+                            priority=next((lb for lb in labels if lb in PRIORITY_LABELS), ""), labels=labels,
+                            url=str(issue.get("web_url") or ""))
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.api}/issues/{int(remote_id)}",
+                            {**self._headers(), "Content-Type": "application/json"}, json=fields, step=step)]
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        self.text_only(attachments)
+        return [HttpRequest("POST", f"{self.api}/issues/{int(remote_id)}/notes",
+                            {**self._headers(), "Content-Type": "application/json"}, json={"body": text},
+                            step="reply")]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"state_event": "reopen"}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        if not self.config["label_priority"]:
+            raise self.no_status("priority (label_priority = false)")
+        others = [lb for lb in PRIORITY_LABELS if lb != f"P{priority}"]
+        return self._update(remote_id, {"add_labels": f"P{priority}", "remove_labels": ",".join(others)}, "priority")

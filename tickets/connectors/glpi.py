@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+import httpx
+
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError, TicketError
-from ..model import IncidentType, Ticket
+from ..lifecycle import Reply, State, TicketStatus, html_to_text, parse_time, state_of
+from ..model import Attachment, IncidentType, Ticket
 from .base import Connector, FilePart, HttpRequest, Request, Submitted
 from .http_answers import json_of
 from .request_parts import basic_auth
@@ -16,10 +19,16 @@ from .request_parts import basic_auth
 SESSION = "{session_token}"
 TICKET_ID = "{ticket_id}"
 
+#: GLPI ticket statuses: 1 new, 2 processing (assigned), 3 processing (planned), 4 pending, 5 solved, 6 closed.
+STATES = {"1": State.NEW, "2": State.OPEN, "3": State.OPEN, "4": State.WAITING, "5": State.RESOLVED, "6": State.CLOSED}
+STATUS_NAMES = {"1": "new", "2": "processing (assigned)", "3": "processing (planned)", "4": "pending", "5": "solved",
+                "6": "closed"}
+
 
 class GLPIConnector(Connector):
     type = "glpi"
     title = "GLPI"
+    follows = True
     searchable = True
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url"],
@@ -160,3 +169,56 @@ class GLPIConnector(Connector):
             session = self._login(client)
             self.send(client, self.logout_request(session))
         return f"GLPI at {self.config['url']}: signed in (session opened and closed)"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        h = self._session(SESSION)
+        return [HttpRequest("GET", f"{self.api}/Ticket/{int(remote_id)}", h, step="status"),
+                HttpRequest("GET", f"{self.api}/Ticket/{int(remote_id)}/ITILFollowup", h, step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        ticket, followups = answers
+        me = ticket.get("users_id_recipient")
+        replies = tuple(Reply(str(f.get("id")), str(f.get("users_id") or ""), parse_time(f.get("date_creation")) or 0.0,
+                              html_to_text(str(f.get("content") or "")), ours=f.get("users_id") == me)
+                        for f in (followups if isinstance(followups, list) else []) if not f.get("is_private"))
+        code = str(ticket.get("status", ""))
+        return TicketStatus(remote_id, state_of(code, STATES), STATUS_NAMES.get(code, code), replies,
+                            created=parse_time(ticket.get("date_creation") or ticket.get("date")),
+                            resolved_at=parse_time(ticket.get("solvedate") or ticket.get("closedate")),
+                            priority=str(ticket.get("priority", "")),
+                            url=f"{self.config['url']}/front/ticket.form.php?id={remote_id}")
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        self.text_only(attachments)
+        return [HttpRequest("POST", f"{self.api}/ITILFollowup",
+                            {**self._session(SESSION), "Content-Type": "application/json"},
+                            json={"input": {"itemtype": "Ticket", "items_id": int(remote_id), "content": text,
+                                            "is_private": 0}}, step="reply")]
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.api}/Ticket/{int(remote_id)}",
+                            {**self._session(SESSION), "Content-Type": "application/json"}, json={"input": fields},
+                            step=step)]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"status": 2}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        return self._update(remote_id, {"priority": 6 - priority}, "priority")  # P1 -> 5 very high .. P5 -> 1
+
+    def run_follow(self, reqs: list[HttpRequest], timeout: float) -> list[httpx.Response]:
+        """Sign in, send the requests with the session token in place of {session_token}, sign out."""
+        with self._client(timeout) as client:
+            session = self._login(client)
+            try:
+                out = []
+                for r in reqs:
+                    r.headers = {k: v.replace(SESSION, session) for k, v in r.headers.items()}
+                    out.append(self.send(client, r))
+                return out
+            finally:
+                try:
+                    self.send(client, self.logout_request(session))
+                except TicketError:
+                    pass

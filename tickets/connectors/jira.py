@@ -5,15 +5,19 @@ No idempotency key; a retry searches our marker in the request summary first (`s
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from ..cancel import CancelToken, Progress, no_progress
 from ..errors import ConfigError, RejectedError, TicketError
-from ..model import Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, Ticket
 from .base import Connector, FilePart, HttpRequest, Request, Submitted
 from .http_answers import json_of
 from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
+#: Jira's status categories (every workflow status has one); "waiting" in a status name means the helpdesk waits.
+STATES = {"new": State.NEW, "indeterminate": State.OPEN, "done": State.RESOLVED}
 TEMP_IDS = "{temporaryAttachmentIds}"
 ISSUE_KEY = "{issueKey}"
 
@@ -22,6 +26,7 @@ class JiraServiceManagementConnector(Connector):
     type = "jira"
     title = "Jira Service Management"
     subject_limit = 255  # characters
+    follows = True
     searchable = True
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url", "service_desk_id", "request_type_id"],
@@ -152,3 +157,51 @@ class JiraServiceManagementConnector(Connector):
         with self._client(timeout) as client:
             data = json_of(self.send(client, req), "Jira")
         return f"Jira Service Management at {self.config['url']}: service desk {data.get('projectName', '?')!r} found"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        key = quote(remote_id, safe="")
+        return [HttpRequest("GET", f"{self.api}/request/{key}", self._headers(), step="status"),
+                HttpRequest("GET", f"{self.api}/request/{key}/comment", self._headers(),
+                            params={"public": "true", "internal": "false", "limit": "100"}, step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        req, comments = answers
+        me = (req.get("reporter") or {}).get("accountId") or (req.get("reporter") or {}).get("key")
+
+        def when(v: Any) -> float | None:
+            return parse_time(v.get("epochMillis", 0) / 1000) if isinstance(v, dict) else parse_time(v)
+
+        replies = []
+        for c in comments.get("values") or []:
+            author = c.get("author") or {}
+            replies.append(Reply(str(c.get("id")), str(author.get("displayName") or ""), when(c.get("created")) or 0.0,
+                                 str(c.get("body") or "").strip(),
+                                 ours=(author.get("accountId") or author.get("key")) == me))
+        cur = req.get("currentStatus") or {}
+        name = str(cur.get("status") or "")
+        state = state_of(str(cur.get("statusCategory") or ""), STATES)
+        if "waiting" in name.lower() and state is State.OPEN:
+            state = State.WAITING
+        if "closed" in name.lower() and state is State.RESOLVED:
+            state = State.CLOSED
+        return TicketStatus(remote_id, state, name, tuple(replies), created=when(req.get("createdDate")),
+                            resolved_at=when(cur.get("statusDate")) if state.finished else None,
+                            url=str((req.get("_links") or {}).get("web") or self._web(remote_id)))
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        self.text_only(attachments)
+        return [HttpRequest("POST", f"{self.api}/request/{quote(remote_id, safe='')}/comment",
+                            {**self._headers(), "Content-Type": "application/json"},
+                            json={"body": text, "public": True}, step="reply")]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        # A reopen is a workflow transition whose id differs per project: the comment asks for it instead.
+        raise self.no_status("reopen (Jira workflows differ; reply instead, the agent reopens it)")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        # The service desk API has no priority; Jira's own issue API sets it (the account needs Edit Issues).
+        return [HttpRequest("PUT", f"{self.config['url']}/rest/api/2/issue/{quote(remote_id, safe='')}",
+                            {**self._headers(), "Content-Type": "application/json"},
+                            json={"fields": {"priority": {"name": self.config["priorities"][str(priority)]}}},
+                            step="priority")]

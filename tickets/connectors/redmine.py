@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..cancel import CancelToken, Progress
 from ..errors import AuthError, RejectedError
-from ..model import Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, Ticket
 from .base import HttpRequest, Submitted, UploadThenCreate
 from .http_answers import error_detail, json_of
 
@@ -18,12 +19,17 @@ if TYPE_CHECKING:
 # Redmine's default priorities: 1 Low, 2 Normal, 3 High, 4 Urgent, 5 Immediate. Ours: P1 Immediate, P2 Urgent,
 # P3 Normal, P4 and P5 Low (High is not used); `priorities = {P2 = 3}` in [backends.NAME] changes one.
 DEFAULT_PRIORITIES = {"1": 5, "2": 4, "3": 2, "4": 1, "5": 1}
+#: Redmine's default statuses (by name); a closed status not named here counts as closed.
+STATES = {"new": State.NEW, "in progress": State.OPEN, "feedback": State.WAITING, "resolved": State.RESOLVED,
+          "closed": State.CLOSED, "rejected": State.CLOSED}
+REOPEN_STATUS_ID = 2  # "In Progress" in Redmine's default data
 
 
 class RedmineConnector(UploadThenCreate):
     type = "redmine"
     title = "Redmine"
     subject_limit = 255  # characters
+    follows = True
     creates = "issue"
     searchable = True
     secret_fields = ("api_key",)
@@ -120,3 +126,38 @@ class RedmineConnector(UploadThenCreate):
         login = (me.get("user") or {}).get("login", "?")
         name = (proj.get("project") or {}).get("name", "?")
         return f"Redmine at {self.config['url']}: signed in as {login!r}, project {name!r} found"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        return [HttpRequest("GET", f"{self.config['url']}/issues/{int(remote_id)}.json", self._headers(),
+                            params={"include": "journals"}, step="status")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        issue = answers[0].get("issue") or {}
+        author = (issue.get("author") or {}).get("id")
+        replies = tuple(Reply(str(j.get("id")), str((j.get("user") or {}).get("name") or ""),
+                              parse_time(j.get("created_on")) or 0.0, str(j.get("notes") or "").strip(),
+                              ours=(j.get("user") or {}).get("id") == author)
+                        for j in issue.get("journals") or [] if j.get("notes") and not j.get("private_notes"))
+        status = issue.get("status") or {}
+        name = str(status.get("name") or "")
+        default = State.CLOSED if status.get("is_closed") else State.OPEN
+        return TicketStatus(remote_id, state_of(name, STATES, default), name, replies,
+                            created=parse_time(issue.get("created_on")), resolved_at=parse_time(issue.get("closed_on")),
+                            priority=str((issue.get("priority") or {}).get("name") or ""),
+                            url=f"{self.config['url']}/issues/{remote_id}")
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.config['url']}/issues/{int(remote_id)}.json",
+                            {**self._headers(), "Content-Type": "application/json"}, json={"issue": fields},
+                            step=step)]
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        self.text_only(attachments)
+        return self._update(remote_id, {"notes": text}, "reply")
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"status_id": REOPEN_STATUS_ID}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        return self._update(remote_id, {"priority_id": int(self.config["priorities"][str(priority)])}, "priority")

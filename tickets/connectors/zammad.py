@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import base64
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from ..cancel import CancelToken, Progress
 from ..errors import ConfigError, RejectedError
-from ..model import Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, Ticket
 from .base import Connector, HttpRequest, Request, Submitted
 from .http_answers import json_of
 from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": "3 high", "2": "3 high", "3": "2 normal", "4": "1 low", "5": "1 low"}
+STATES = {"new": State.NEW, "open": State.OPEN, "pending reminder": State.WAITING, "pending close": State.WAITING,
+          "closed": State.CLOSED, "merged": State.CLOSED}
 
 
 class ZammadConnector(Connector):
     type = "zammad"
     title = "Zammad"
+    follows = True
     searchable = True
     schema: ClassVar[dict[str, Any]] = {
         "required": ["url", "group"],
@@ -104,3 +109,43 @@ class ZammadConnector(Connector):
             me = json_of(self.send(client, HttpRequest("GET", f"{self.config['url']}/api/v1/users/me",
                                                        self._headers(), step="sign-in check")), "Zammad")
         return f"Zammad at {self.config['url']}: signed in as {me.get('login', '?')!r}"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        h = self._headers()
+        return [HttpRequest("GET", f"{self.config['url']}/api/v1/tickets/{quote(remote_id)}", h,
+                            params={"expand": "true"}, step="status"),
+                HttpRequest("GET", f"{self.config['url']}/api/v1/ticket_articles/by_ticket/{quote(remote_id)}", h,
+                            step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        ticket, articles = answers
+        replies = tuple(Reply(str(a.get("id")), str(a.get("from") or a.get("created_by") or ""),
+                              parse_time(a.get("created_at")) or 0.0, str(a.get("body") or "").strip(),
+                              ours=a.get("sender") == "Customer")
+                        for a in articles if not a.get("internal") and a.get("sender") != "System")
+        state = str(ticket.get("state") or "")
+        return TicketStatus(remote_id, state_of(state, STATES), state, replies[1:] if replies else (),
+                            created=parse_time(ticket.get("created_at")),
+                            resolved_at=parse_time(ticket.get("close_at")),
+                            priority=str(ticket.get("priority") or ""),
+                            url=f"{self.config['url']}/#ticket/zoom/{remote_id}")
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        body: dict[str, Any] = {"ticket_id": int(remote_id), "body": text, "type": "web", "internal": False,
+                                "content_type": "text/plain"}
+        if attachments:
+            body["attachments"] = [{"filename": a.filename, "mime-type": a.content_type,
+                                    "data": base64.b64encode(a.data).decode()} for a in attachments]
+        return [HttpRequest("POST", f"{self.config['url']}/api/v1/ticket_articles",
+                            {**self._headers(), "Content-Type": "application/json"}, json=body, step="reply")]
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.config['url']}/api/v1/tickets/{quote(remote_id)}",
+                            {**self._headers(), "Content-Type": "application/json"}, json=fields, step=step)]
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"state": "open"}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        return self._update(remote_id, {"priority": self.config["priorities"][str(priority)]}, "priority")

@@ -11,12 +11,15 @@ import httpx
 
 from ..cancel import CancelToken, Progress
 from ..errors import AuthError, ConfigError, RejectedError, TransientError
-from ..model import IncidentType, Ticket
+from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
+from ..model import Attachment, IncidentType, Ticket
 from .base import HttpRequest, Submitted, UploadThenCreate
 from .http_answers import error_detail, json_of
 from .request_parts import basic_auth
 
 DEFAULT_PRIORITIES = {"1": "urgent", "2": "high", "3": "normal", "4": "low", "5": "low"}
+STATES = {"new": State.NEW, "open": State.OPEN, "pending": State.WAITING, "hold": State.WAITING,
+          "solved": State.RESOLVED, "closed": State.CLOSED}
 DEFAULT_TYPES = {IncidentType.SECURITY_BREACH.value: "incident", IncidentType.TECHNICAL_FAILURE.value: "incident",
                  IncidentType.SOFTWARE_PROBLEM.value: "problem", IncidentType.REQUEST.value: "task"}
 
@@ -24,6 +27,7 @@ DEFAULT_TYPES = {IncidentType.SECURITY_BREACH.value: "incident", IncidentType.TE
 class ZendeskConnector(UploadThenCreate):
     type = "zendesk"
     title = "Zendesk"
+    follows = True
     idempotent = True
     searchable = True
     search_lag = 120.0
@@ -115,3 +119,38 @@ class ZendeskConnector(UploadThenCreate):
         if not user.get("id"):
             raise AuthError(f"Zendesk ({self.name}) treated us as an anonymous user: check user and token")
         return f"Zendesk at {self.config['url']}: signed in as {user.get('email', '?')!r} ({user.get('role', '?')})"
+
+    # ---- following a sent ticket --------------------------------------------------------------------------------
+    def status_requests(self, remote_id: str) -> list[HttpRequest]:
+        base = f"{self.config['url']}/api/v2/tickets/{quote(remote_id)}"
+        return [HttpRequest("GET", f"{base}.json", self._headers(), step="status"),
+                HttpRequest("GET", f"{base}/comments.json", self._headers(), step="replies")]
+
+    def parse_status(self, remote_id: str, answers: list[Any]) -> TicketStatus:
+        ticket, comments = (answers[0].get("ticket") or {}), answers[1].get("comments") or []
+        requester = ticket.get("requester_id")
+        replies = tuple(Reply(str(c.get("id")), str(c.get("author_id") or ""), parse_time(c.get("created_at")) or 0.0,
+                              str(c.get("plain_body") or c.get("body") or "").strip(),
+                              ours=c.get("author_id") == requester)
+                        for c in comments[1:] if c.get("public", True))
+        state = str(ticket.get("status") or "")
+        return TicketStatus(remote_id, state_of(state, STATES), state, replies,
+                            created=parse_time(ticket.get("created_at")),
+                            resolved_at=parse_time(ticket.get("updated_at")) if state in ("solved", "closed") else None,
+                            priority=str(ticket.get("priority") or ""),
+                            url=f"{self.config['url']}/agent/tickets/{quote(remote_id)}")
+
+    def _update(self, remote_id: str, fields: dict[str, Any], step: str) -> list[HttpRequest]:
+        return [HttpRequest("PUT", f"{self.config['url']}/api/v2/tickets/{quote(remote_id)}.json",
+                            {**self._headers(), "Content-Type": "application/json"}, json={"ticket": fields},
+                            step=step)]
+
+    def reply_requests(self, remote_id: str, text: str, attachments: list[Attachment]) -> list[HttpRequest]:
+        self.text_only(attachments)
+        return self._update(remote_id, {"comment": {"body": text, "public": True}}, "reply")
+
+    def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"status": "open"}, "reopen")
+
+    def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
+        return self._update(remote_id, {"priority": self.config["priorities"][str(priority)]}, "priority")
