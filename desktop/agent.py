@@ -114,9 +114,21 @@ class RunResult:
 Notify = Callable[[str, str, int], None]  # summary, body, urgency (0 low, 1 normal, 2 critical)
 
 
-def refresh_followed(svc: TicketService) -> str | None:
-    """The hook for the ticket follower (helper `lifecycle`'s follow API: state changes and replies of sent
-    tickets, notified). Returns a note when it cannot run; None when it ran. Until that API is on main: a no-op."""
+def refresh_followed(svc: TicketService, notify: Notify | None) -> str | None:
+    """Ask the backends about the sent tickets (tickets/follow.py); a new helpdesk reply or state is notified.
+    Returns a note when a notification could not be shown; None when all went well."""
+    from tickets.follow import TicketFollower
+
+    from .notify import change_notifications
+
+    changes = [ch for v in TicketFollower(svc).refresh_all() for ch in v.changes]
+    if notify is None:
+        return None
+    for summary, body in change_notifications(changes):
+        try:
+            notify(summary, body, 1)
+        except Exception as exc:  # no session bus, no notification server: the run goes on
+            return f"no notification shown ({exc})"
     return None
 
 
@@ -180,7 +192,7 @@ def run(
     result = RunResult()
     if svc is not None:
         send_due(svc, result)
-        note = refresh_followed(svc)
+        note = refresh_followed(svc, notify if opts["notify"] else None)
         if note:
             result.notes.append(note)
     state = State.load(state_path)

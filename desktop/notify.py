@@ -84,21 +84,31 @@ class Notifier:
         return int(nid)
 
 
-def notify_changes(changes: Iterable[Change], bus: str = "SESSION") -> str | None:
-    """One notification per ticket with what changed (its new state, its new replies); returns why none could be
-    shown (None when all were)."""
+
+def change_notifications(changes: Iterable[Change]) -> list[tuple[str, str]]:
+    """(summary, body) per ticket with what changed on it: its new state, its new replies."""
     by_ticket: dict[int, list[Change]] = {}
     for ch in changes:
         by_ticket.setdefault(ch.entry_id, []).append(ch)
-    if not by_ticket:
+    out = []
+    for entry_id, chs in by_ticket.items():
+        kinds = {c.kind for c in chs}
+        what = " and ".join(w for k, w in (("reply", "new reply"), ("state", "state changed")) if k in kinds)
+        body = "\n".join(("State: " if c.kind == "state" else "") + c.text for c in chs)
+        out.append((f"Ticket #{entry_id} ({what}): {chs[0].summary}", body))
+    return out
+
+
+def notify_changes(changes: Iterable[Change], bus: str = "SESSION") -> str | None:
+    """One notification per ticket (`change_notifications`); returns why none could be shown (None when all
+    were, or when nothing changed)."""
+    texts = change_notifications(changes)
+    if not texts:
         return None
     try:
         with Notifier(bus) as n:
-            for entry_id, chs in by_ticket.items():
-                kinds = {c.kind for c in chs}
-                what = " and ".join(w for k, w in (("reply", "new reply"), ("state", "state changed")) if k in kinds)
-                body = "\n".join(("State: " if c.kind == "state" else "") + c.text for c in chs)
-                n.notify(f"Ticket #{entry_id} ({what}): {chs[0].summary}", body)
+            for summary, body in texts:
+                n.notify(summary, body)
     except NotifyError as exc:
         return str(exc)
     return None
