@@ -113,6 +113,12 @@ class SlaClock:
         done = self.resolved_at if self.resolved_at is not None else self.now
         return done > self.resolution_due
 
+    def summary(self) -> str:
+        """"on time", or what is overdue ("response and resolution overdue")."""
+        late = [w for w, flag in (("response", self.response_overdue), ("resolution", self.resolution_overdue))
+                if flag]
+        return f"{' and '.join(late)} overdue" if late else "on time"
+
     def lines(self) -> list[str]:
         return [self._line("response", self.response_due, self.responded_at, "answered"),
                 self._line("resolution", self.resolution_due, self.resolved_at, "resolved")]

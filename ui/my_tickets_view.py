@@ -52,11 +52,7 @@ def _when(ts: float) -> str:
 
 
 def sla_text(v: Followed) -> str:
-    c = v.clock
-    if c is None:
-        return "—"
-    late = [w for w, flag in (("response", c.response_overdue), ("resolution", c.resolution_overdue)) if flag]
-    return f"{' and '.join(late)} overdue" if late else "on time"
+    return "—" if v.clock is None else v.clock.summary()
 
 
 def detail_text(v: Followed) -> str:

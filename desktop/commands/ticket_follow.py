@@ -33,11 +33,7 @@ def _state(v: Followed) -> str:
 
 
 def _sla_short(v: Followed) -> str:
-    c = v.clock
-    if c is None:
-        return ""
-    late = [w for w, flag in (("response", c.response_overdue), ("resolution", c.resolution_overdue)) if flag]
-    return f"SLA: {' and '.join(late)} OVERDUE" if late else "SLA: on time"
+    return "" if v.clock is None else f"SLA: {v.clock.summary().replace('overdue', 'OVERDUE')}"
 
 
 def _as_json(v: Followed) -> dict[str, Any]:

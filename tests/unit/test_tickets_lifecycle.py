@@ -24,6 +24,7 @@ def test_no_answer_after_the_response_target_is_overdue() -> None:
     c = sla_clock(P2, status(), created=T0, now=T0 + 2 * 3600 + 5 * 60)
     assert c.response_overdue and not c.resolution_overdue
     assert c.lines()[0].endswith("OVERDUE by 1 h 05 min")
+    assert c.summary() == "response overdue"
 
 
 def test_only_the_helpdesk_answer_counts_as_the_response() -> None:
