@@ -119,17 +119,22 @@ class PlaceholderStore:
 
     # ---- the key and the hash -----------------------------------------------------------------------------
     def _load_key(self) -> bytes:
+        """The per-install key; made once, atomically (written aside, then linked into place: a process starting
+        at the same moment reads the whole key or makes its own attempt fail, never an empty file)."""
         if self._key is None:
             self.key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                key = self.key_file.read_text(encoding="ascii").strip()
-            else:
-                key = secrets.token_hex(32)
+            if not self.key_file.exists():
+                tmp = self.key_file.with_name(f".{self.key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w", encoding="ascii") as fh:
-                    fh.write(key + "\n")
-            self._key = bytes.fromhex(key)
+                    fh.write(secrets.token_hex(32) + "\n")
+                try:
+                    os.link(tmp, self.key_file)  # fails if another process linked its key first: use that one
+                except FileExistsError:
+                    pass
+                finally:
+                    tmp.unlink()
+            self._key = bytes.fromhex(self.key_file.read_text(encoding="ascii").strip())
         return self._key
 
     def digest(self, kind: str, value: str) -> str:

@@ -10,6 +10,9 @@ import re
 import stat
 import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tickets.redact_placeholders import PlaceholderStore
 from tickets.service import Draft, TicketService
@@ -74,25 +77,20 @@ def _check_consistent(data_dir: Path) -> None:
             assert all(re.fullmatch(r"<host-\d+>", ph) for ph in json.loads(f.read_text()))
 
 
-def test_five_tickets_at_once_in_threads_get_consistent_placeholders(tmp_path: Path) -> None:
-    start = threading.Barrier(5)
-    threads = [threading.Thread(target=_one_ticket, args=(str(tmp_path), n, start)) for n in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    _check_consistent(tmp_path)
-
-
-def test_five_tickets_at_once_in_processes_get_consistent_placeholders(tmp_path: Path) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Barrier(5)
-    procs = [ctx.Process(target=_one_ticket, args=(str(tmp_path), n, start)) for n in range(5)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-        assert p.exitcode == 0
+@pytest.mark.parametrize("how", ["threads", "processes"])
+def test_five_tickets_at_once_get_consistent_placeholders(tmp_path: Path, how: str) -> None:
+    if how == "threads":
+        start: Any = threading.Barrier(5)
+        workers: list[Any] = [threading.Thread(target=_one_ticket, args=(str(tmp_path), n, start)) for n in range(5)]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        start = ctx.Barrier(5)
+        workers = [ctx.Process(target=_one_ticket, args=(str(tmp_path), n, start)) for n in range(5)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+        assert getattr(w, "exitcode", 0) == 0
     _check_consistent(tmp_path)
 
 
