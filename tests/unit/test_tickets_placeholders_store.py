@@ -79,6 +79,7 @@ def _check_consistent(data_dir: Path) -> None:
 
 @pytest.mark.parametrize("how", ["threads", "processes"])
 def test_five_tickets_at_once_get_consistent_placeholders(tmp_path: Path, how: str) -> None:
+    TicketService(data_dir=tmp_path).outbox_list()  # the outbox exists (its creation is not what is tested here)
     if how == "threads":
         start: Any = threading.Barrier(5)
         workers: list[Any] = [threading.Thread(target=_one_ticket, args=(str(tmp_path), n, start)) for n in range(5)]
