@@ -3,6 +3,7 @@ where each backend's secret comes from (own logic: Redmine answers are played by
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -89,3 +90,23 @@ def test_secret_status_from_environment_and_for_secretless_backends(monkeypatch:
     assert store.status("mail", ()) == "no secret needed"
     monkeypatch.setenv("DESKSIDE_SECRET_RT_TOKEN", "t0k")
     assert store.status("rt", ("token",)) == "token: environment (DESKSIDE_SECRET_RT_TOKEN)"
+
+
+@pytest.mark.parametrize(("extra", "error"), [
+    ({"body_template": {"title": "{subjekt}"}}, r"unknown placeholder\(s\) subjekt"),
+    ({"body_template": {"queue": "{queue}"}}, "set queue = "),
+    ({"body_template": {"a": {"b": "{subject}"}}, "bundle": "multipart"}, "cannot nest"),
+    ({"body_template": {"a": "{subject}"}, "bundle": "multipart", "sign": True}, "needs a JSON body")])
+def test_webhook_template_mistakes_are_named(extra: dict[str, object], error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        make_connector("h", {"type": "webhook", "url": "https://hook.example.org/t/", **extra}, {})
+
+
+def test_webhook_template_fills_numbers_as_numbers_and_text_inside_text() -> None:
+    c = make_connector("h", {"type": "webhook", "url": "https://hook.example.org/t/", "queue": 7,
+                             "body_template": {"queue": "{queue}", "title": "[IT] {summary}", "p": "{priority}",
+                                               "files": [{"name": "{bundle_filename}", "b64": "{bundle_base64}"}]}},
+                       {})
+    t = Ticket(summary="Disk full", impact=1, urgency=1)
+    body = json.loads(c.build(t)[0].content or b"")  # type: ignore[union-attr]
+    assert body == {"queue": 7, "title": "[IT] Disk full", "p": 1, "files": [{"name": "", "b64": ""}]}
