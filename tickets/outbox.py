@@ -39,6 +39,7 @@ from .outbox_repair import Repair, check, is_corruption, repair_if_damaged
 
 STATES = ("held", "queued", "sending", "retry", "uncertain", "failed", "sent", "discarded")
 OPEN_STATES = ("held", "queued", "sending", "retry", "uncertain", "failed")
+EDITABLE_STATES = ("failed", "held", "queued", "retry")  # not sent, not being sent, not perhaps sent (uncertain)
 BACKOFF_BASE = 30.0
 BACKOFF_MAX = 3600.0
 STALE_SENDING = 15 * 60.0  # a `sending` row older than this belongs to a process that died
@@ -329,6 +330,18 @@ class Outbox:
     def mark_failed(self, entry_id: int, message: str) -> OutboxEntry:
         """Record a problem found before sending (bad config, no secret): the user fixes it, then retries."""
         self._update(entry_id, message, state="failed", last_error=message)
+        return self.get(entry_id)
+
+    def replace_ticket(self, entry_id: int, ticket: Ticket, message: str) -> OutboxEntry:
+        """The user edited a ticket that was not sent (a refused summary, a typo): its text is replaced, the
+        attachments and the uid (the marker a retry searches for) stay. A failed ticket becomes queued again."""
+        e = self.get(entry_id)
+        if e.state not in EDITABLE_STATES:
+            raise OutboxError(f"ticket {entry_id} is {e.state}; only a ticket that is not sent or being sent can be "
+                              f"edited ({', '.join(EDITABLE_STATES)})")
+        state = "queued" if e.state == "failed" else e.state
+        self._update(entry_id, message, ticket_json=json.dumps(ticket.to_dict()), summary=ticket.summary,
+                     state=state, last_error="", next_attempt=self._clock())
         return self.get(entry_id)
 
     def set_backend(self, entry_id: int, backend: str) -> None:

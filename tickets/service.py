@@ -289,6 +289,29 @@ class TicketService:
                                              progress=progress))
         return tried, left
 
+    def edit(self, entry_id: int, *, summary: str | None = None, description: str | None = None,
+             impact: str | int | None = None, urgency: str | int | None = None) -> OutboxEntry:
+        """Change a ticket that was not sent (e.g. refused by the backend): the new text is redacted like a new
+        ticket's (the same values get the same placeholders), the bundle and the marker stay; a failed ticket
+        becomes queued, so the next retry sends it. Raises ValueError/OutboxError for bad input."""
+        old = self.outbox.ticket(entry_id)
+        red = Redactor(users=self.users, hosts=self.hosts, keywords=self.keywords, domains=self.domains,
+                       earlier=self.placeholders.earlier(), digest=self.placeholders.digest)
+        texts = {k: v for k, v in (("summary", summary), ("description", description)) if v is not None}
+        red.scan(texts, {})
+        new = Ticket(summary=red.redact_text(summary) if summary is not None else old.summary,
+                     description=red.redact_text(description) if description is not None else old.description,
+                     incident_type=old.incident_type, scale=old.scale, category=old.category,
+                     impact=parse_level(impact, old.scale) if impact is not None else old.impact,
+                     urgency=parse_level(urgency, old.scale) if urgency is not None else old.urgency,
+                     requester_name=old.requester_name, requester_email=old.requester_email, uid=old.uid)
+        new.sla = self.sla[new.priority]
+        renames = self.placeholders.commit(red.mapping())
+        for before, after in renames.items():
+            new.summary, new.description = (new.summary.replace(before, after),
+                                            new.description.replace(before, after))
+        return self.outbox.replace_ticket(entry_id, new, "edited by the user")
+
     def discard(self, entry_id: int) -> OutboxEntry:
         return self.outbox.discard(entry_id)
 

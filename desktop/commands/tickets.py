@@ -321,6 +321,20 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             return _report_entry(e)
+        if action == "edit":
+            if args.id is None:
+                raise ConfigError("which ticket? `deskside ticket outbox edit ID --summary TEXT` "
+                                  "(IDs: `ticket outbox list`)")
+            if all(v is None for v in (args.summary, args.description, args.impact, args.urgency)):
+                raise ConfigError("say what to change: --summary, --description, --impact and/or --urgency")
+            e = svc.edit(args.id, summary=args.summary, description=args.description, impact=args.impact,
+                         urgency=args.urgency)
+            t = svc.outbox.ticket(e.id)
+            print(f"Edited #{e.id} (redacted as always); it is now {e.state}:")
+            print(f"Subject:   {shown(t.subject, True)}")
+            print(f"Priority:  {t.priority_label}")
+            print(f"Send it with `deskside ticket outbox retry {e.id}`.")
+            return EXIT_OK
         if action == "show":
             if args.id is None:
                 raise ConfigError("which ticket? `deskside ticket outbox show ID`")
@@ -335,7 +349,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     except (TicketError, OutboxError, settings.ConfigError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
-    _err(f"unknown outbox action {args.action!r}; use list, retry, discard or show")
+    _err(f"unknown outbox action {args.action!r}; use list, retry, discard, show or edit")
     return EXIT_USAGE
 
 
@@ -486,7 +500,7 @@ def register(subparsers: Any) -> None:
     pn.set_defaults(func=cmd_new)
 
     po = tsub.add_parser("outbox", help="list, retry or discard tickets waiting in the outbox")
-    po.add_argument("action", nargs="?", choices=["list", "retry", "discard", "show"], default="list")
+    po.add_argument("action", nargs="?", choices=["list", "retry", "discard", "show", "edit"], default="list")
     po.add_argument("id", nargs="?", type=int,
                     help="ticket number in the outbox (retry without ID: every waiting ticket, now)")
     po.add_argument("--all", action="store_true", help="list also sent and discarded tickets")
@@ -496,6 +510,10 @@ def register(subparsers: Any) -> None:
     po.add_argument("--backend", metavar="NAME",
                     help="retry with this backend (without ID: where the held tickets go)")
     po.add_argument("--timeout", type=float, default=30.0)
+    po.add_argument("--summary", help="edit: the new summary (a failed ticket is then sent again by retry)")
+    po.add_argument("--description", help="edit: the new description")
+    po.add_argument("--impact", help="edit: the new impact")
+    po.add_argument("--urgency", help="edit: the new urgency")
     po.set_defaults(func=cmd_outbox)
     from .ticket_follow import register_follow
 

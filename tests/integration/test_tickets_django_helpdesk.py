@@ -84,3 +84,37 @@ def test_backend_test_proves_the_token_only_where_it_can(tmp_path: Path, monkeyp
         _svc(tmp_path, monkeypatch, hd, token="wrong", test_url=url).test_backend("dh")
     plain = _svc(tmp_path, monkeypatch, hd).test_backend("dh")  # no test_url: says it could not check
     assert "the token was NOT checked" in plain and "set test_url" in plain
+
+
+def test_a_refused_ticket_is_edited_and_sent_again_through_the_cli() -> None:
+    """django-helpdesk's title takes 200 characters: a long summary is refused (failed); `ticket outbox edit`
+    shortens it (redacted like a new ticket) and `retry` sends it, with the same marker."""
+    import json
+    import re
+
+    from tests.e2e.test_ticket_cli import config, deskside
+
+    hd = helpdesk()
+    config(f'[backends.dh]\ntype = "webhook"\nurl = "{hd["HD_URL"]}/api/tickets/"\nuse_token = true\n'
+           f'auth_scheme = "Token"\nqueue = {hd["HD_QUEUE"]}\nbundle = "none"\n'
+           '[backends.dh.body_template]\nqueue = "{queue}"\ntitle = "{subject}"\ndescription = "{body}"\n'
+           'priority = "{priority}"\n')
+    env = {"DESKSIDE_SECRET_DH_TOKEN": hd["HD_TOKEN"]}
+    long = "The shared drive disconnects whenever the laptop wakes from sleep " * 3
+    r = deskside("ticket", "new", "--summary", long[:200], "--yes", env=env)
+    assert r.returncode == 4 and "no more than 200 characters" in r.stderr, (r.stdout, r.stderr)
+    (entry,) = json.loads(deskside("ticket", "outbox", "list", "--json").stdout)
+    assert entry["state"] == "failed"
+    r = deskside("ticket", "outbox", "edit", "1", "--summary", "Shared drive drops after sleep on ann@corp.example",
+                 env=env)
+    assert r.returncode == 0 and "it is now queued" in r.stdout, (r.stdout, r.stderr)
+    assert "ann@corp.example" not in r.stdout and "<email-" in r.stdout  # redacted as always
+    r = deskside("ticket", "outbox", "retry", "1", env=env)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    m = re.search(r"Sent: ticket (\d+)", r.stdout)
+    assert m
+    t = _ticket(hd, m.group(1))
+    assert t["title"].startswith("Shared drive drops after sleep on <email-")
+    assert t["title"].endswith(f"[deskside:{entry['uid']}]")  # the same marker: a retry still finds it
+    r = deskside("ticket", "outbox", "edit", "1", "--summary", "again", env=env)
+    assert r.returncode == 2 and "is sent" in r.stderr
