@@ -10,6 +10,7 @@ import pytest
 
 from desktop import agent, settings
 from diagnostics.model import Finding, Report, Severity
+from tests.notification_server import NotificationServer, notification_server  # noqa: F401 (fixture)
 from tickets.service import TicketService
 
 DAY = 24 * 3600.0
@@ -117,3 +118,17 @@ def test_bad_agent_settings_are_clear_errors(table: dict[str, Any], error: str) 
     with pytest.raises(settings.ConfigError, match=error):
         agent.options({"agent": table})
     assert agent.options({"agent": {"check_every_hours": 6}})["check_every_hours"] == 6.0
+
+
+def test_a_new_finding_reaches_a_real_notification_server(tmp_path: Path,
+                                                          notification_server: NotificationServer) -> None:  # noqa: F811
+    """Over the real session D-Bus (scripts/run-tests.sh) to a notification server that owns the name; text from
+    the finding is escaped where the server renders markup."""
+    w = World(tmp_path)
+    w.findings = [finding("disk.full", Severity.CRITICAL, "The disk </b>is full")]
+    result = agent.run(svc=w.svc, diagnose=w.diagnose, notify=agent.desktop_notify, opts=w.opts,
+                       state_path=w.state)
+    assert result.notes == []
+    (got,) = notification_server.received
+    assert got.app == "Deskside" and got.summary == "Deskside: The disk </b>is full"
+    assert "Fix: fix disk.full" in got.body and got.hints["urgency"] == ("y", 2)  # critical
