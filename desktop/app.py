@@ -209,6 +209,9 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     if page:
         window.show_page(page)
     window.show()
+    from .tray import install_tray
+
+    window.tray = install_tray(window, tasks)  # type: ignore[attr-defined]  # kept alive with the window
     diag = window.page("diagnostics")
     assert isinstance(diag, DiagnosticsPage)
     if run_first:
