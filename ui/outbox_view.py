@@ -13,10 +13,18 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from common.cancel import CancelToken
-from tickets.outbox import OPEN_STATES, OutboxEntry
+from tickets.outbox import EDITABLE_STATES, OPEN_STATES, OutboxEntry
 from tickets.service import TicketService
 
 from .errors import MessageLine
@@ -103,8 +111,11 @@ class OutboxView(QWidget):
                                    tip="Send the selected ticket now (also a failed one, after fixing the settings)")
         self.discard_button = button("Discard", self.discard_selected,
                                      tip="Give up on the selected ticket; it is not sent any more")
+        self.edit_button = button("Edit…", lambda: self.edit_selected(),
+                                  tip="Change the summary of a ticket that was not sent (e.g. one the helpdesk "
+                                      "refused), then Retry sends it")
         self.link_button = button("Open ticket", self.open_link)
-        for b in (self.refresh_button, self.retry_button, self.discard_button, self.link_button):
+        for b in (self.refresh_button, self.retry_button, self.edit_button, self.discard_button, self.link_button):
             bar.addWidget(b)
         self.message = MessageLine(name="outboxMessage")  # how the last action went
         bar.addWidget(self.message, 1)
@@ -177,6 +188,7 @@ class OutboxView(QWidget):
         self.retry_button.setEnabled(e is not None and e.state not in ("sent", "discarded", "sending") and not busy)
         self.discard_button.setEnabled(e is not None and e.state not in ("sent", "discarded", "sending")
                                        and not busy)
+        self.edit_button.setEnabled(e is not None and e.state in EDITABLE_STATES and not busy)
         self.link_button.setEnabled(e is not None and QUrl(e.remote_url).scheme() in ("http", "https"))
         if e is None:
             self.detail.setText("")
@@ -213,9 +225,30 @@ class OutboxView(QWidget):
 
     def _retried(self, e: OutboxEntry) -> None:
         if e.state == "sent":
-            self._say(f"Ticket #{e.id} sent: {e.remote_id} {e.remote_url}".rstrip())
+            self._say(f"Ticket #{e.id} sent: the helpdesk's number is {e.remote_id} {e.remote_url}".rstrip())
         else:
             self._say(f"Ticket #{e.id} not sent ({STATE_LABELS.get(e.state, e.state)}): {e.last_error}")
+
+    def edit_selected(self, summary: str | None = None) -> None:
+        """Change the selected (unsent) ticket's summary: asked for in a dialog unless given. The new text is
+        redacted like a new ticket's; a failed ticket becomes queued, and Retry sends it."""
+        e = self.entry(self.selected_id())
+        if e is None or e.state not in EDITABLE_STATES or self._busy():
+            return
+        if summary is None:
+            text, ok = QInputDialog.getText(self, "Edit ticket", f"Summary of ticket #{e.id} (it is masked again "
+                                            "before it is sent):", text=e.summary)
+            if not ok:
+                return
+            summary = text
+        new = summary
+
+        def edited(done: OutboxEntry) -> None:
+            self._say(f"Ticket #{done.id} edited; it is now {STATE_LABELS.get(done.state, done.state)}: "
+                      "press Retry to send it.")
+
+        self._act("edit", lambda svc, entry_id, _token, _progress: svc.edit(entry_id, summary=new), edited,
+                  "Not edited")
 
     def discard_selected(self) -> None:
         self._act("discard", lambda svc, entry_id, _token, _progress: svc.discard(entry_id),
