@@ -76,7 +76,11 @@ def _report_entry(e: OutboxEntry) -> int:
               f"`deskside ticket outbox retry {e.id}`.")
     elif e.state == "retry":
         print(f"Not sent yet: {shown(e.last_error)}")
-        print(f"It waits in the outbox as #{e.id} and is retried automatically "
+        from desktop.agent_units import TIMER, unit_dir
+
+        who = ("by the background agent" if (unit_dir() / TIMER).exists() else
+               "while the Deskside app is open, or by the background agent once you run `deskside agent install`")
+        print(f"It waits in the outbox as #{e.id} and is retried automatically {who} "
               f"(or now: `deskside ticket outbox retry {e.id}`).")
     elif e.state == "sending":
         print(f"Ticket #{e.id} is being sent right now by another Deskside process; "
