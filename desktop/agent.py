@@ -192,7 +192,10 @@ def run(
     result = RunResult()
     if svc is not None:
         send_due(svc, result)
-        note = refresh_followed(svc, notify if opts["notify"] else None)
+        try:
+            note = refresh_followed(svc, notify if opts["notify"] else None)
+        except Exception as exc:  # a helpdesk that fails to answer must not stop the checks below
+            note = f"the followed tickets were not refreshed ({type(exc).__name__}: {exc})"
         if note:
             result.notes.append(note)
     state = State.load(state_path)

@@ -132,3 +132,15 @@ def test_a_new_finding_reaches_a_real_notification_server(tmp_path: Path,
     (got,) = notification_server.received
     assert got.app == "Deskside" and got.summary == "Deskside: The disk </b>is full"
     assert "Fix: fix disk.full" in got.body and got.hints["urgency"] == ("y", 2)  # critical
+
+
+def test_a_failing_follow_refresh_does_not_stop_the_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_a: Any) -> None:
+        raise OSError("helpdesk unreachable")
+
+    monkeypatch.setattr(agent, "refresh_followed", broken)
+    w = World(tmp_path)
+    w.findings = [finding("disk.full", Severity.CRITICAL)]
+    result = w.run()
+    assert result.checked and len(w.shown) == 1
+    assert result.notes == ["the followed tickets were not refreshed (OSError: helpdesk unreachable)"]
