@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QIcon
 
 from fleet.evaluate import COMPLIANT, NON_COMPLIANT, UNKNOWN, HostResult
@@ -20,6 +20,7 @@ from fleet.inventory import InventoryHost
 
 from .plain import plain_tooltip
 from .style import state_icon
+from .table_model import ColumnsModel, Index
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -109,7 +110,7 @@ def _status_look(status: str) -> tuple[QIcon, QColor]:
     return QIcon(state_icon(glyph)), QColor(colour)
 
 
-class HostResultsModel(QAbstractTableModel):
+class HostResultsModel(ColumnsModel):
     COLUMNS = ("Host", "Target", "Status", "Score", "Security updates", "Reboot", "OS", "Reason")
     HOST, TARGET, STATUS_COL, SCORE, SECURITY, REBOOT, OS, REASON = range(8)
 
@@ -179,17 +180,8 @@ class HostResultsModel(QAbstractTableModel):
         return texts, [self._sort_key(row, c, texts[c]) for c in range(len(self.COLUMNS))]
 
     # ------------------------------------------------------------ Qt
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # no copy: the views ask very often
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def _text(self, row: HostRow, col: int) -> str:
         r = row.result

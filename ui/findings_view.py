@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from diagnostics.model import Finding, Severity
 
 from .plain import heading_label, plain_label, plain_tooltip
 from .style import SEVERITY_COLOURS, SEVERITY_LABELS, severity_icon
+from .table_model import ColumnsModel
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -32,7 +33,7 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-int(f.severity), f.section, f.id))
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(ColumnsModel):
     COLUMNS = ("Severity", "Finding", "Area")
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -52,17 +53,8 @@ class FindingsModel(QAbstractTableModel):
     def findings(self) -> list[Finding]:
         return list(self._findings)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._findings)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def rows(self) -> list[Any]:
+        return self._findings
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         f = self.finding(index.row()) if index.isValid() else None
