@@ -1,5 +1,7 @@
 """An SSH connection: through ProxyJump chains, host key verified BEFORE any credential is sent, keepalive with
 dead-peer detection, reconnect, and the sessions (exec, shell, SFTP, forwards) on top.
+(Long because: the hop chain, its teardown and the session openers share the transport's state; the steps are in
+handshake, route, proxy, keepalive and options.)
 
 Order of events for every hop (jump hosts and the target alike):
   TCP (TCP_NODELAY), a ProxyCommand, or a direct-tcpip channel of the previous hop (route.py) -> key exchange with

@@ -1,5 +1,5 @@
 """Redaction before anything leaves the machine.
-(Over 400 lines: learning, matching, applying and the preview share the learned values and the match cache.)
+(Long because: learning, matching, applying and the preview share the learned values and the match cache.)
 
 Masks user names, host names, IPv4/IPv6 and MAC addresses, e-mail addresses, serial numbers, secrets (passwords,
 tokens, private key blocks, API keys in URLs and environment variables, Authorization headers, cookies) and the

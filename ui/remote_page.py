@@ -1,4 +1,4 @@
-"""(Over 400 lines: the page and its connection view share the session wiring and the keyboard chords.)
+"""(Long because: the page and its connection view share the session wiring and the keyboard chords.)
 The Remote page: the address book on the left, one tab per connection on the right. A connection tab holds
 terminal tabs (a real terminal emulator), a file pane and a tunnels panel.
 

@@ -1,5 +1,5 @@
 """`deskside hosts`, `deskside ssh`, `deskside sftp`, `deskside forward`: the SSH core on the command line.
-(Over 400 lines: the four commands share the connect options, the error-to-exit-code mapping and the terminal side.)
+(Long because: the four commands share the connect options, the error-to-exit-code mapping and the terminal side.)
 
 HOST is an address-book name, an ~/.ssh/config alias, or [user@]host[:port], as for `ssh`.
 

@@ -1,5 +1,5 @@
 """`deskside ticket ...` and `deskside backend ...`: support tickets through the outbox.
-(Over 400 lines: `ticket` and `backend` share the preview, the outbox report and the exit codes.)
+(Long because: `ticket` and `backend` share the preview, the outbox report and the exit codes.)
 
 Exit codes:
   0  sent (or, for outbox/backend commands, done)

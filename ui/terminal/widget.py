@@ -1,4 +1,4 @@
-"""(Over 400 lines: the one place where Qt's events meet the terminal's parts; the parts are modules of their own.)
+"""(Long because: the one place where Qt's events meet the terminal's parts; the parts are modules of their own.)
 TerminalWidget: a terminal emulator widget (xterm-256color) painting a pyte screen.
 
 Transport-agnostic: bytes from the program go into `feed()`, key presses and pastes come out of `bytes_to_send`,
