@@ -119,7 +119,7 @@ class GetHelpPage(QWidget):
         self.steps.addWidget(self.result_step)
         self.tabs.addTab(self.steps, "New ticket")
         self.tabs.addTab(self.outbox, "Outbox")
-        self.my_tickets = MyTicketsView(self._hub, self._tasks)  # sent tickets: state, replies, SLA, follow-up
+        self.my_tickets = MyTicketsView(self._hub, self._tasks, lambda: self.report_box.report)  # sent tickets
         self.my_tickets.status_message.connect(self._status)
         self.tabs.addTab(self.my_tickets, "My tickets")
         self.tabs.currentChanged.connect(lambda i: self.my_tickets.refresh() if self.tabs.widget(i) is

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,12 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from common.cancel import CancelToken
+from diagnostics.model import Report
 from tickets.follow import Followed
 from tickets.model import LEVEL_NAMES_3, LEVEL_NAMES_5
 from tickets.service import Preview
 
 from .errors import MessageLine
-from .get_help_services import TicketsHub
+from .get_help_services import TicketsHub, prepare_material
 from .plain import plain_label, plain_message_box, plain_tooltip
 from .services import TaskHandle, TaskStarter
 from .widgets import button
@@ -113,9 +115,11 @@ class MyTicketsView(QWidget):
     status_message = Signal(str)
     changed = Signal(list)
 
-    def __init__(self, hub: TicketsHub, tasks: TaskStarter, parent: QWidget | None = None) -> None:
+    def __init__(self, hub: TicketsHub, tasks: TaskStarter, report: Callable[[], Report | None] = lambda: None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hub = hub
+        self._report = report  # the page's latest diagnostics report (for a fresh bundle with a reply)
         self._tasks = tasks
         self.views: list[Followed] = []
         self._task: TaskHandle | None = None
@@ -153,6 +157,10 @@ class MyTicketsView(QWidget):
         self.link_button = button("Open ticket", self.open_link)
         for b in (self.refresh_button, self.reply_button, self.reopen_button, self.escalate_button, self.link_button):
             bar.addWidget(b)
+        self.attach_report = QCheckBox("Attach the latest diagnostics report to a reply")
+        self.attach_report.setObjectName("myTicketsAttachReport")
+        self.attach_report.setToolTip(plain_tooltip("A fresh bundle, masked like a ticket; you see it before sending"))
+        bar.addWidget(self.attach_report)
         self.message = MessageLine(name="myTicketsMessage")
         bar.addWidget(self.message, 1)
         lay.addLayout(bar)
@@ -228,6 +236,7 @@ class MyTicketsView(QWidget):
         self.escalate_button.setEnabled(can and v is not None and v.status is not None
                                         and not v.status.state.finished)
         self.link_button.setEnabled(v is not None and bool(v.entry.remote_url))
+        self.attach_report.setEnabled(self._report() is not None)
 
     def _failed(self, what: str, exc: BaseException) -> None:
         self.status_message.emit(self.message.show_failure(what, exc))
@@ -248,7 +257,9 @@ class MyTicketsView(QWidget):
     def _confirm_reply(self, preview: Preview) -> bool:
         box = plain_message_box(QMessageBox.Icon.Question, "Send this reply?",
                                 f"This is what the helpdesk will get ({preview.redaction_summary()}):\n\n"
-                                f"{preview.ticket.description}",
+                                f"{preview.ticket.description}"
+                                + (f"\n\nWith the bundle {preview.bundle.filename} ({preview.bundle.size} bytes: "
+                                   f"{', '.join(sorted(preview.bundle.files))})" if preview.bundle else ""),
                                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         return bool(box.exec() == QMessageBox.StandardButton.Yes)
 
@@ -266,8 +277,14 @@ class MyTicketsView(QWidget):
         if v is None or text is None:
             return
         hub, eid = self._hub, v.entry.id
-        self._run("reply-preview", lambda _t, _p: hub.follower().reply_preview(eid, text), self._reply_ready,
-                  "Could not prepare the reply")
+        report = self._report() if self.attach_report.isChecked() else None
+
+        def job(_t: CancelToken, _p: Progress) -> Preview:
+            material = prepare_material(report) if report is not None else None  # reads log files: on the worker
+            return hub.follower().reply_preview(eid, text, report=material.report if material else None,
+                                                logs=material.logs if material else None)
+
+        self._run("reply-preview", job, self._reply_ready, "Could not prepare the reply")
 
     def _reply_ready(self, preview: Preview) -> None:
         v = self.selected()

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from desktop.tasks import TaskRunner
 from desktop.tickets_hub import TicketsHub
-from tests.gui.test_get_help import make_page, write_config
+from tests.gui.test_get_help import HOST, make_page, report, write_config
 from tests.integration.rt_server import rt_or_skip
 from tests.integration.test_tickets_follow_rt import rt_call
 from tests.notification_server import NotificationServer, notification_server  # noqa: F401 (fixture)
@@ -34,7 +34,7 @@ def test_my_tickets_follow_reply_and_escalate(qtbot: Any, task_runner: TaskRunne
     assert entry.state == "sent", entry.last_error
     rt_call(rt, "POST", f"ticket/{entry.remote_id}/correspond",
             {"Content": "<img src=x> Is it plugged in?", "ContentType": "text/plain"})
-    page = make_page(qtbot, task_runner, hub)
+    page = make_page(qtbot, task_runner, hub, last_report=report)
     view = page.my_tickets
     with qtbot.waitSignal(view.changed, timeout=90_000):
         page.tabs.setCurrentWidget(view)
@@ -45,11 +45,16 @@ def test_my_tickets_follow_reply_and_escalate(qtbot: Any, task_runner: TaskRunne
     (note,) = notification_server.received
     assert "Is it plugged in?" in note.body and "<img" not in note.body
 
-    view.ask_reply = lambda: "Yes, and the light is off."
-    view.confirm_reply = lambda preview: "light is off" in preview.ticket.description
+    view.ask_reply = lambda: f"Yes, and the light is off on {HOST}."
+    shown: list[Any] = []
+    view.confirm_reply = lambda preview: shown.append(preview) is None
+    view.attach_report.setChecked(True)  # a fresh bundle from the page's report goes with the reply
     with qtbot.waitSignal(view.changed, timeout=90_000):
         qtbot.mouseClick(view.reply_button, Qt.MouseButton.LeftButton)
-    assert "Yes, and the light is off." in rt.everything_text(entry.remote_id)
+    (preview,) = shown
+    text = rt.everything_text(entry.remote_id)
+    assert "Yes, and the light is off on <host-1>." in text and HOST not in text
+    assert rt.file(entry.remote_id, preview.bundle.filename) == preview.bundle.data
     assert "— " in view.detail.toPlainText() and "you:" in view.detail.toPlainText()
 
     view.ask_escalation = lambda v: (1, 3, "the whole office needs it today")
