@@ -10,7 +10,7 @@ import pytest
 
 from desktop.notify import Notifier, notify_changes
 from tests.integration.rt_server import RT, rt_or_skip
-from tests.integration.test_tickets_follow_rt import rt_call, sent_ticket
+from tests.integration.test_tickets_follow_rt import T, rt_call, sent_ticket
 from tests.notification_server import NotificationServer, notification_server  # noqa: F401 (fixture)
 from tickets.follow import Change
 
@@ -21,11 +21,11 @@ def test_a_reply_and_a_state_change_in_rt_each_raise_one_notification(
         notification_server: NotificationServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     rt: RT = rt_or_skip()
     _, follower, eid, tid = sent_ticket(rt, tmp_path, monkeypatch, "Notify: screen flickers")
-    assert notify_changes(follower.refresh(eid).changes) is None
+    assert notify_changes(follower.refresh(eid, timeout=T).changes) is None
     assert notification_server.received == []  # nothing new yet
     rt_call(rt, "POST", f"ticket/{tid}/correspond", {"Content": "Try another cable <b>please</b> & tell us.",
                                                      "ContentType": "text/plain"})
-    assert notify_changes(follower.refresh(eid).changes) is None
+    assert notify_changes(follower.refresh(eid, timeout=T).changes) is None
     (got,) = notification_server.received
     # RT opens a new ticket when the helpdesk answers: one notification says both.
     assert got.app == "Deskside"
@@ -37,7 +37,7 @@ def test_a_reply_and_a_state_change_in_rt_each_raise_one_notification(
     else:
         assert text in got.body
     rt_call(rt, "PUT", f"ticket/{tid}", {"Status": "resolved"})
-    assert notify_changes(follower.refresh(eid).changes) is None
+    assert notify_changes(follower.refresh(eid, timeout=T).changes) is None
     assert len(notification_server.received) == 2
     assert "(state changed)" in notification_server.received[1].summary
     assert "State: resolved, was open" in notification_server.received[1].body
