@@ -138,8 +138,11 @@ def read_csv(path: str | Path, text: str | None = None) -> list[InventoryHost]:
     groups (separated by spaces or semicolons); other columns become variables."""
     if text is None:
         text = _read_text(path)
-    reader = csv.reader(io.StringIO(text))
-    rows = list(reader)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a lone carriage return in a field, a NUL...
+        raise InventoryError(path, reader.line_num or None, f"is not CSV: {exc}") from None
     if not rows:
         raise InventoryError(path, None, "the file is empty: the first line must name the columns, e.g. "
                              "name,hostname,port,user,groups")

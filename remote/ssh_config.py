@@ -200,7 +200,12 @@ class SshConfig:
 
     def _parse_line(self, raw: str, where: str, depth: int) -> _Entry | None:
         m = _KEY_RE.match(raw.rstrip(" \t\r\n\f"))
-        if m is None or m.group(1).startswith("#"):
+        if m is None:
+            if raw.strip():  # "=" alone, a stray quote...: ssh stops on such a line, so it must not pass silently
+                self._note(f"{where}: {raw.strip()[:80]!r} is not a 'Keyword value' line, ignored "
+                           "(ssh refuses this file)")
+            return None
+        if m.group(1).startswith("#"):
             return None
         key, rest = m.group(1), m.group(2)
         lkey = key.lower()

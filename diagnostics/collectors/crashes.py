@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar, cast
 
+from common.text import CouldNotRead
+
 from ..host import CommandResult, decode
 from ..model import Section
 from ..parsers import crash_reports as cr
@@ -106,7 +108,12 @@ class CrashesCollector(Collector):
         if not tres.ok:
             section.skip("coredumpctl", tres.why_failed())
             return None
-        return self._rights_note(section, tres, cr.parse_coredumpctl_text(tres.stdout))
+        try:
+            listed = cr.parse_coredumpctl_text(tres.stdout)
+        except CouldNotRead as exc:
+            section.skip("coredumpctl", f"could not read its list: {exc}")
+            return None
+        return self._rights_note(section, tres, listed)
 
     @staticmethod
     def _rights_note(section: Section, res: CommandResult, out: list[dict[str, Any]]) -> list[dict[str, Any]]:

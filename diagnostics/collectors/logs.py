@@ -113,7 +113,11 @@ class LogsCollector(Collector):
         if res.timed_out or (not res.ok and not res.stdout.strip()):
             section.skip("journal", res.why_failed())
             return False
-        events = jp.parse_journal_json(res.stdout)
+        try:
+            events = jp.parse_journal_json(res.stdout)
+        except CouldNotRead as exc:
+            section.skip("journal", f"could not read journalctl's output: {exc}")
+            return False
         errors_read = len(events)
         if limited:
             section.skip("journal (system messages)",
@@ -123,7 +127,10 @@ class LogsCollector(Collector):
         if not kres.ok and not kres.stdout.strip() and "grep" in (kres.stderr or "").lower():
             kres = self._journalctl(ctx, ["-k", *window, "-n", str(max_lines)])  # built without PCRE2
         if kres.ok or kres.stdout.strip():
-            events.extend(jp.parse_journal_json(kres.stdout))
+            try:
+                events.extend(jp.parse_journal_json(kres.stdout))
+            except CouldNotRead as exc:
+                section.skip("kernel messages", f"could not read journalctl's output: {exc}")
         elif kres.returncode != 1:  # 1 with no output: --grep found nothing
             section.skip("kernel messages", kres.why_failed())
         _data(section)["source"] = "journal"
@@ -155,8 +162,12 @@ class LogsCollector(Collector):
                 section.skip(str(path), problem)
             if text is None:
                 continue
+            try:
+                events.extend(jp.parse_syslog_text(text, now=now, since=since))
+            except CouldNotRead as exc:
+                section.skip(str(path), f"could not read it as a syslog file: {exc}")
+                continue
             files.append(info)
-            events.extend(jp.parse_syslog_text(text, now=now, since=since))
         if not files and not any(s.item in paths for s in section.skips):
             section.skip("log files", f"none of {', '.join(map(str, paths))} exists on this machine")
         events.extend(self._dmesg(ctx, section, since))
@@ -174,8 +185,13 @@ class LogsCollector(Collector):
                 section.skip("kernel log (dmesg)", "dmesg is not installed")
                 return []
             if res.ok:
+                try:
+                    found = jp.parse_dmesg(res.stdout, since=since)
+                except CouldNotRead as exc:
+                    section.skip("kernel log (dmesg)", f"could not read: {exc}")
+                    return []
                 _data(section)["dmesg"] = True
-                return jp.parse_dmesg(res.stdout, since=since)
+                return found
             err = res.stderr or ""
             if "Operation not permitted" in err or "Permission denied" in err:
                 section.skip("kernel log (dmesg)", "needs root (the kernel restricts dmesg to administrators: "

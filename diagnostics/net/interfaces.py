@@ -6,7 +6,7 @@ import ipaddress
 import json
 import socket
 
-from common.text import clean_text
+from common.text import CouldNotRead, clean_text
 
 from ..sections.network import Address, Interface
 
@@ -70,7 +70,7 @@ def parse_ip_addr_json(text: str) -> list[Interface]:
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
-        raise ValueError(f"`ip -j addr` printed something that is not JSON: {exc}") from None
+        raise CouldNotRead(f"`ip -j addr` printed something that is not JSON: {exc}") from None
     out: list[Interface] = []
     for r in rows if isinstance(rows, list) else []:
         if not isinstance(r, dict) or "ifname" not in r:

@@ -6,7 +6,7 @@ import json
 import socket
 import struct
 
-from common.text import clean_text
+from common.text import CouldNotRead, clean_text
 
 from ..sections.network import Route
 
@@ -71,7 +71,7 @@ def parse_ip_route_json(text: str, family: str = "ipv4") -> list[Route]:
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
-        raise ValueError(f"`ip -j route` printed something that is not JSON: {exc}") from None
+        raise CouldNotRead(f"`ip -j route` printed something that is not JSON: {exc}") from None
     out: list[Route] = []
     for r in rows if isinstance(rows, list) else []:
         if not isinstance(r, dict) or r.get("dst") != "default" or r.get("type", "unicast") != "unicast":

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from common.text import clean_text
+from common.text import CouldNotRead, clean_text
 
 from .logevents import iso
 
@@ -112,9 +112,12 @@ def parse_coredumpctl_text(text: str) -> list[dict[str, Any]]:
     and print the signal number). Times are taken as UTC when the zone is UTC/GMT, else as local time."""
     text = clean_text(text)
     out = []
+    unknown: list[str] = []
     for line in text.splitlines():
         m = _CD_LINE.match(line)
         if not m:
+            if line.strip() and "no coredumps found" not in line.lower() and not line.startswith("TIME "):
+                unknown.append(line.strip())
             continue
         try:
             t = dt.datetime.strptime(m["date"], "%Y-%m-%d %H:%M:%S")
@@ -126,6 +129,9 @@ def parse_coredumpctl_text(text: str) -> list[dict[str, Any]]:
             "time": iso(aware), "executable": m["exe"], "pid": int(m["pid"]),
             "signal": signal_name(m["sig"]), "corefile": m["core"] or "", "source": "coredump",
         })
+    if not out and unknown:
+        raise CouldNotRead(f"coredumpctl printed {len(unknown)} line(s) that are not crash lines, "
+                           f"e.g. {unknown[0][:120]!r}")
     return out
 
 

@@ -5,12 +5,13 @@ Pure functions over text; they never raise on odd input (a line they cannot read
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
 from typing import Any
 
-from common.text import clean_text
+from common.text import CouldNotRead, clean_text
 
 from .logevents import LogEvent, parse_iso
 
@@ -49,33 +50,42 @@ def journal_source(entry: dict[str, Any]) -> str:
 
 
 def parse_journal_json(text: str) -> list[LogEvent]:
-    """`journalctl -o json` output: one JSON object per line."""
+    """`journalctl -o json` output: one JSON object per line. Raises CouldNotRead when there are lines but not
+    one is a journal entry."""
     text = clean_text(text)
     events: list[LogEvent] = []
+    unknown: list[str] = []
+    recognised = False
     for line in text.splitlines():
         line = line.strip()
-        if not line.startswith("{"):
+        if not line or line.startswith("-- "):  # "-- No entries --"
             continue
         try:
-            entry = json.loads(line)
-        except ValueError:
-            continue  # a line cut off by the output cap
+            entry = json.loads(line) if line.startswith("{") else None
+        except (ValueError, RecursionError):
+            entry = None  # a line cut off by the output cap
         if not isinstance(entry, dict):
+            unknown.append(line)
             continue
+        recognised = True
         t: dt.datetime | None = None
         ts = _field(entry, "__REALTIME_TIMESTAMP")
-        if ts.isdigit():
-            t = dt.datetime.fromtimestamp(int(ts) / 1_000_000, dt.UTC)
+        if ts.isdigit() and len(ts) < 20:
+            with contextlib.suppress(ValueError, OverflowError, OSError):
+                t = dt.datetime.fromtimestamp(int(ts) / 1_000_000, dt.UTC)
         prio = _field(entry, "PRIORITY")
         pid = _field(entry, "_PID") or _field(entry, "SYSLOG_PID")
         events.append(LogEvent(
             time=t,
             source=journal_source(entry),
             message=_field(entry, "MESSAGE"),
-            priority=int(prio) if prio.isdigit() else 6,
-            pid=int(pid) if pid.isdigit() else None,
+            priority=int(prio) if prio.isdigit() and len(prio) < 3 else 6,
+            pid=int(pid) if pid.isdigit() and len(pid) < 12 else None,
             kernel=_field(entry, "_TRANSPORT") == "kernel",
         ))
+    if not recognised and unknown:
+        raise CouldNotRead(f"journalctl printed {len(unknown)} line(s) that are not JSON entries, "
+                           f"e.g. {unknown[0][:120]!r}")
     return events
 
 
@@ -144,6 +154,7 @@ def parse_syslog_text(text: str, now: dt.datetime | None = None,
     time stamps). Lines older than `since` are dropped; classic stamps are read as local time of this year."""
     text = clean_text(text)
     now = now or dt.datetime.now(dt.UTC)
+    _require_syslog(text)
     events: list[LogEvent] = []
     for line in text.splitlines():
         if not _CANDIDATE.search(line):
@@ -174,6 +185,19 @@ def parse_syslog_text(text: str, now: dt.datetime | None = None,
     return events
 
 
+def _require_syslog(text: str) -> None:
+    """CouldNotRead unless some line has a syslog time stamp (the scan stops at the first one)."""
+    first = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if _RFC3339.match(line) or _BSD.match(line):
+            return
+        first = first or line.strip()
+    if first is not None:
+        raise CouldNotRead(f"no line has a syslog time stamp (RFC 3339 or 'Nov 24 18:00:01'), e.g. {first[:120]!r}")
+
+
 # --- dmesg -------------------------------------------------------------------------------------------------------
 
 _DMESG_LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "err": 3, "warn": 4, "notice": 5, "info": 6, "debug": 7}
@@ -186,6 +210,10 @@ def parse_dmesg(text: str, since: dt.datetime | None = None) -> list[LogEvent]:
     Plain output has times relative to boot, which are kept as None."""
     text = clean_text(text)
     events: list[LogEvent] = []
+    if text.strip() and not any(_DMESG_X.match(ln) or _DMESG_ISO.match(ln) or _KTIME.match(ln)
+                                for ln in text.splitlines()):
+        first = text.strip().splitlines()[0].strip()
+        raise CouldNotRead(f"dmesg printed no kernel message line, but {first[:120]!r}")
     for line in text.splitlines():
         prio = 6
         rest = line

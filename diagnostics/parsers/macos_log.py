@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from common.text import clean_text
+from common.text import CouldNotRead, clean_text
 
 from ..sections.logs import LogSummary
 from .logevents import LogEvent, parse_iso, summarize
@@ -34,15 +34,25 @@ def _process(path: Any) -> str:
 def parse_ndjson(text: str) -> list[LogEvent]:
     text = clean_text(text)
     events: list[LogEvent] = []
+    unknown: list[str] = []
+    recognised = False
     for line in text.splitlines():
         line = line.strip()
+        if not line or _CHATTER.match(line):
+            continue
         if not line.startswith("{"):
-            continue  # "Filtering the log data ..." or a line cut off by the output cap
+            unknown.append(line)
+            continue  # a line cut off by the output cap
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
+            unknown.append(line)
             continue
-        if not isinstance(row, dict) or "eventMessage" not in row:
+        if not isinstance(row, dict):
+            unknown.append(line)
+            continue
+        recognised = True
+        if "eventMessage" not in row:
             continue  # the closing {"count": N, "finished": 1}
         mtype = str(row.get("messageType") or "").lower()
         pid = row.get("processID")
@@ -54,7 +64,14 @@ def parse_ndjson(text: str) -> list[LogEvent]:
             pid=pid if isinstance(pid, int) else None,
             kernel=_process(row.get("processImagePath")) == "kernel",
         ))
+    if not recognised and unknown:
+        raise CouldNotRead(f"log show printed {len(unknown)} line(s) that are not JSON, e.g. {unknown[0][:120]!r}")
     return events
+
+
+# What `log show` prints around the events.
+_CHATTER = re.compile(r"^(Filtering the log data|Skipping|Timestamp\s|Log\s+-\s+Default|-{3,}|={3,})",
+                      re.IGNORECASE)
 
 
 _SYSLOG_LINE = re.compile(
@@ -67,6 +84,7 @@ _PREFIXES = re.compile(r"^(?:\([^)]*\)\s+)?(?:\[[^\]\s]+\]\s+)?")
 def parse_syslog_style(text: str) -> list[LogEvent]:
     text = clean_text(text)
     events: list[LogEvent] = []
+    unknown: list[str] = []
     cur: LogEvent | None = None
     for line in text.splitlines():
         m = _SYSLOG_LINE.match(line)
@@ -74,6 +92,8 @@ def parse_syslog_style(text: str) -> list[LogEvent]:
             # continuation of a multi-line message (but not the header lines before the first event)
             if cur is not None and line.strip():
                 cur.message += "\n" + line.rstrip()
+            elif line.strip() and not _CHATTER.match(line.strip()):
+                unknown.append(line.strip())
             continue
         proc = m["proc"]
         cur = LogEvent(
@@ -85,6 +105,9 @@ def parse_syslog_style(text: str) -> list[LogEvent]:
             kernel=proc == "kernel",
         )
         events.append(cur)
+    if not events and unknown:
+        raise CouldNotRead(f"log show printed {len(unknown)} line(s) that are not log lines, "
+                           f"e.g. {unknown[0][:120]!r}")
     return events
 
 

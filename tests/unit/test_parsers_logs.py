@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from common.text import CouldNotRead
 from diagnostics.parsers import crash_reports as cr
 from diagnostics.parsers import journal as jp
 from diagnostics.parsers import macos_log, windows_events
@@ -128,7 +129,9 @@ def test_journal_json_tolerates_cut_and_odd_lines() -> None:
     text = read("journal_errors.json")
     cut = text[: len(text) - 40]  # the output cap cut the last line in half
     assert len(jp.parse_journal_json(cut)) == 9
-    assert jp.parse_journal_json("-- No entries --\n[1,2]\n") == []
+    assert jp.parse_journal_json("-- No entries --\n") == []
+    with pytest.raises(CouldNotRead):  # lines, but not one journal entry: "could not read", never "0 errors"
+        jp.parse_journal_json("-- No entries --\n[1,2]\n")
 
 
 def test_syslog_rfc3339_window_and_levels() -> None:
