@@ -202,7 +202,7 @@ class Outbox:
         finally:
             db.close()
 
-    def _writable(self) -> None:
+    def check_writable(self) -> None:
         if self.readonly:
             raise OutboxError(f"the outbox {self.path} is read-only (its folder or file may not be written): it can "
                               "be listed and shown, but nothing can be sent, retried or discarded until it is "
@@ -211,7 +211,7 @@ class Outbox:
     # ---- writing --------------------------------------------------------------------------------------------
     def add(self, ticket: Ticket, backend: str | None, bundle_path: str = "") -> OutboxEntry:
         """Store the ticket (with its attachments) durably before anything is sent."""
-        self._writable()
+        self.check_writable()
         now = self._clock()
         state = "queued" if backend else "held"
         with self._lock, self._conn() as db:
@@ -236,7 +236,7 @@ class Outbox:
         return self.get(tid)
 
     def _update(self, entry_id: int, message: str, **fields: object) -> None:
-        self._writable()
+        self.check_writable()
         now = self._clock()
         fields["updated"] = now
         cols = ", ".join(f"{k} = ?" for k in fields)
@@ -349,7 +349,7 @@ class Outbox:
 
     # ---- sending --------------------------------------------------------------------------------------------
     def _claim(self, entry_id: int, force: bool) -> OutboxEntry | None:
-        self._writable()
+        self.check_writable()
         now = self._clock()
         allowed = ["queued", "retry"] + (["failed", "uncertain", "held"] if force else [])
         with self._lock, self._conn() as db:

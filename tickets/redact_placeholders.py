@@ -147,7 +147,10 @@ class PlaceholderStore:
         """placeholder -> keyed hash of the placeholders given out in this machine's earlier tickets (pass with
         `digest=self.digest` to `PlaceholderMap`/`Redactor`). A missing or unreadable file starts afresh; a file of
         an older version (plain values) is converted first."""
-        with self._locked():
+        try:
+            with self._locked():
+                return self._read()
+        except OSError:  # a read-only data folder: no lock file can be made; read as it is (nothing is written)
             return self._read()
 
     def _read(self) -> dict[str, str]:

@@ -206,6 +206,7 @@ class TicketService:
         """Write the ticket to the outbox (and the bundle and the local redaction mapping to the data dir), then
         try to send it once if a backend is configured. Backend failures are recorded in the entry, not raised."""
         bundle_path = ""
+        self.outbox.check_writable()  # a read-only data folder: say so before anything is attempted
         try:
             # Under the store's lock: a ticket made at the same time may have taken one of this ticket's new
             # numbers for another value; then this ticket is renumbered (the same values stay masked).
@@ -218,7 +219,7 @@ class TicketService:
             self.placeholders.save_ticket(t.uid, preview.mapping)
             entry = self.outbox.add(t, preview.backend, bundle_path)
         except (OSError, sqlite3.Error, OutboxError) as exc:
-            self._discard_files(t.uid, preview.bundle.filename if preview.bundle is not None else None)
+            self._discard_files(preview.ticket.uid, preview.bundle.filename if preview.bundle is not None else None)
             if isinstance(exc, OutboxError) and self.outbox.readonly:
                 raise
             raise OutboxError(f"the ticket could not be saved in {self.data_dir} ({write_problem(exc)}), so nothing "
