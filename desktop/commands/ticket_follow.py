@@ -77,7 +77,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for v in views:
         e = v.entry
         print(f"  #{e.id:<4} {_state(v):<9} {shown(e.backend or '-', True):<12} "
-              f"{shown(e.backend or '', True)} ticket {shown(e.remote_id, True)}: {shown(e.summary[:50], True)}")
+              f"ticket {shown(e.remote_id, True):<8} {shown(e.summary[:50], True)}")
         if v.problem:
             print(f"        {shown(v.problem, True)}")
             continue
