@@ -29,7 +29,7 @@ from .backend_fields import Field, available_types
 from .errors import MessageLine, user_message
 from .get_help_services import BackendRow, TicketsHub
 from .plain import plain_label
-from .services import TaskHandle, TaskStarter
+from .services import TaskHandle, TaskStarter, is_running
 from .widgets import button
 
 
@@ -235,7 +235,7 @@ class BackendEditor(QDialog):
         self.tester.start(f"{name}", lambda: hub.test_backend(name, table, secrets, timeout))
 
     def save(self) -> None:
-        if self._save_task is not None and self._save_task.running:
+        if is_running(self._save_task):
             return
         try:
             table = self.table()

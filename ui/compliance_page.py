@@ -46,7 +46,7 @@ from .compliance_services import ComplianceServices
 from .compliance_table import HostTable
 from .errors import MessageLine
 from .plain import heading_label, plain_label, plain_tooltip
-from .services import TaskHandle, TaskStarter
+from .services import TaskHandle, TaskStarter, is_running
 
 CHUNK = 20  # hosts' progress applied per event-loop turn
 ADDRESS_BOOK = "Address book and ~/.ssh/config"
@@ -211,7 +211,7 @@ class CompliancePage(QWidget):
     # ---------------------------------------------------------------- state
     @property
     def is_scanning(self) -> bool:
-        return self._scan_task is not None and self._scan_task.running
+        return is_running(self._scan_task)
 
     def _update_actions(self) -> None:
         scanning = self.is_scanning

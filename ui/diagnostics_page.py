@@ -32,7 +32,7 @@ from .diagnostics_results import ReportView, summary_text
 from .diagnostics_save import RENDERERS, ReportSaver
 from .errors import MessageLine, failure_text
 from .plain import heading_label, plain_label, plain_tooltip
-from .services import DiagnosticsProgress, ListCollectors, RunDiagnostics, TaskHandle, TaskStarter
+from .services import DiagnosticsProgress, ListCollectors, RunDiagnostics, TaskHandle, TaskStarter, is_running
 
 __all__ = ["RENDERERS", "DiagnosticsPage", "privacy_note", "summary_text"]
 
@@ -170,7 +170,7 @@ class DiagnosticsPage(QWidget):
     # ---------------------------------------------------------------- state
     @property
     def is_running(self) -> bool:
-        return self._task is not None and self._task.running
+        return is_running(self._task)
 
     def _set_running(self, running: bool) -> None:
         self.run_action.setEnabled(not running)

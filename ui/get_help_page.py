@@ -46,7 +46,7 @@ from .get_help_services import TicketsHub, backend_title
 from .my_tickets_view import MyTicketsView
 from .outbox_view import OutboxView
 from .plain import heading_label, plain_label
-from .services import TaskHandle, TaskStarter
+from .services import TaskHandle, TaskStarter, is_running
 
 AUTO_RETRY_MS = 60_000
 STEP_FORM, STEP_PREVIEW, STEP_RESULT = range(3)
@@ -289,7 +289,7 @@ class GetHelpPage(QWidget):
 
     def process_due(self) -> None:
         """Retry the tickets whose time has come (every minute while a backend is configured)."""
-        if self.preview_step.sending() or (self._due_task is not None and self._due_task.running):
+        if self.preview_step.sending() or (is_running(self._due_task)):
             return
         hub = self._hub
 

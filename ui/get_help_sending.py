@@ -22,7 +22,7 @@ from .errors import MessageLine
 from .get_help_services import ReportMaterial, TicketsHub, backend_title, prepare_material
 from .plain import heading_label
 from .redaction_preview import RedactionPreview
-from .services import TaskHandle, TaskStarter
+from .services import TaskHandle, TaskStarter, is_running
 from .widgets import button
 
 
@@ -89,10 +89,10 @@ class PreviewStep(QWidget):
 
     # ---------------------------------------------------------------- state
     def sending(self) -> bool:
-        return self._send_task is not None and self._send_task.running
+        return is_running(self._send_task)
 
     def previewing(self) -> bool:
-        return self._preview_task is not None and self._preview_task.running
+        return is_running(self._preview_task)
 
     def update_buttons(self) -> None:
         self.send_button.setEnabled(self._service() is not None and self.preview is not None

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -41,8 +40,8 @@ from tickets.service import Preview
 from .errors import MessageLine
 from .get_help_services import TicketsHub, prepare_material
 from .plain import plain_label, plain_message_box, plain_tooltip
-from .services import TaskHandle, TaskStarter
-from .widgets import button
+from .services import TaskHandle, TaskStarter, is_running
+from .widgets import button, list_tree
 
 COLUMNS = ["#", "Summary", "State", "Priority", "SLA", "Replies"]
 COL_ID, COL_SUMMARY, COL_STATE, COL_PRIORITY, COL_SLA, COL_REPLIES = range(6)
@@ -133,16 +132,9 @@ class MyTicketsView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(plain_label("Your sent tickets as the helpdesk sees them: their state, the helpdesk's replies "
                                   "and the agreed response and resolution times.", wrap=True))
-        self.tree = QTreeWidget()
-        self.tree.setObjectName("myTicketsList")
-        self.tree.setAccessibleName("My tickets")
-        self.tree.setRootIsDecorated(False)
-        self.tree.setHeaderLabels(COLUMNS)
-        hdr = self.tree.header()
-        for c in (COL_ID, COL_STATE, COL_PRIORITY, COL_SLA, COL_REPLIES):
-            hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(COL_SUMMARY, QHeaderView.ResizeMode.Stretch)
-        self.tree.currentItemChanged.connect(lambda *_: self._selection_changed())
+        self.tree = list_tree("myTicketsList", "My tickets", COLUMNS, (COL_ID, COL_STATE, COL_PRIORITY, COL_SLA,
+                                                                        COL_REPLIES), self._selection_changed)
+        self.tree.header().setSectionResizeMode(COL_SUMMARY, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.tree, 1)
         self.detail = QPlainTextEdit()  # plain text: replies are the helpdesk's words, never markup
         self.detail.setObjectName("myTicketDetail")
@@ -168,13 +160,14 @@ class MyTicketsView(QWidget):
 
     # ---------------------------------------------------------------- loading
     def refresh(self) -> None:
-        if self._task is not None and self._task.running:
+        """Ask every backend again for the state and replies of the sent tickets (on a worker thread)."""
+        if is_running(self._task):
             return
-        hub = self._hub
+        follower, notify = self._hub.follower, self._hub.notify
 
         def job(_token: CancelToken, _progress: Progress) -> tuple[list[Followed], str | None]:
-            views = hub.follower().refresh_all()
-            return views, hub.notify([ch for v in views for ch in v.changes])
+            views = follower().refresh_all()
+            return views, notify([ch for v in views for ch in v.changes])
 
         self.message.setText("Asking the helpdesk…")
         self._task = self._tasks.start(job, name="my-tickets")
@@ -225,7 +218,7 @@ class MyTicketsView(QWidget):
         return next((v for v in self.views if v.entry.id == eid), None)
 
     def _busy(self) -> bool:
-        return self._action is not None and self._action.running
+        return is_running(self._action)
 
     def _selection_changed(self) -> None:
         v = self.selected()

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -30,8 +29,8 @@ from tickets.service import TicketService
 from .errors import MessageLine
 from .get_help_services import TicketsHub
 from .plain import plain_label, plain_tooltip, rich_label
-from .services import TaskHandle, TaskStarter
-from .widgets import button
+from .services import TaskHandle, TaskStarter, is_running
+from .widgets import button, list_tree
 
 STATE_LABELS = {
     "held": "waiting for a backend",
@@ -87,19 +86,13 @@ class OutboxView(QWidget):
         lay.addWidget(plain_label("Every ticket is kept here first and sent from here. Tickets that could not be "
                                   "sent are retried automatically; Retry sends the selected one now, Discard gives "
                                   "up on it (it stays listed for the record).", wrap=True))
-        self.tree = QTreeWidget()
-        self.tree.setObjectName("outboxList")
-        self.tree.setAccessibleName("Outbox")
-        self.tree.setRootIsDecorated(False)
+        self.tree = list_tree("outboxList", "Outbox", COLUMNS, (COL_ID, COL_STATE, COL_ATTEMPTS, COL_BACKEND,
+                                                                 COL_LINK), self._selection_changed)
         self.tree.setUniformRowHeights(True)
-        self.tree.setHeaderLabels(COLUMNS)
         hdr = self.tree.header()
-        for c in (COL_ID, COL_STATE, COL_ATTEMPTS, COL_BACKEND, COL_LINK):
-            hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         hdr.setSectionResizeMode(COL_SUMMARY, QHeaderView.ResizeMode.Interactive)
         hdr.resizeSection(COL_SUMMARY, 260)
         hdr.setStretchLastSection(True)
-        self.tree.currentItemChanged.connect(lambda *_: self._selection_changed())
         self.tree.itemDoubleClicked.connect(lambda *_: self.open_link())
         lay.addWidget(self.tree, 1)
         self.detail = rich_label("outboxDetail")
@@ -126,7 +119,8 @@ class OutboxView(QWidget):
 
     # ---------------------------------------------------------------- loading
     def refresh(self) -> None:
-        if self._task is not None and self._task.running:
+        """Read the outbox again (on a worker thread)."""
+        if is_running(self._task):
             return
         hub = self._hub
 
@@ -180,7 +174,7 @@ class OutboxView(QWidget):
         return next((e for e in self.entries if e.id == entry_id), None)
 
     def _busy(self) -> bool:
-        return self._action_task is not None and self._action_task.running
+        return is_running(self._action_task)
 
     def _selection_changed(self) -> None:
         e = self.entry(self.selected_id())

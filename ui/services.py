@@ -34,6 +34,11 @@ class TaskHandle(Protocol):
     def cancel(self) -> None: ...
 
 
+def is_running(task: TaskHandle | None) -> bool:
+    """True while `task` (None: never started) still runs."""
+    return task is not None and task.running
+
+
 class TaskStarter(Protocol):
     def start(
         self,

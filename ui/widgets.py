@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import SignalInstance
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget
 
 from .plain import plain_tooltip
 
@@ -20,3 +20,19 @@ def button(text: str, slot: Slot, *, tip: str = "", icon: QIcon | None = None) -
         b.setToolTip(plain_tooltip(tip))
     b.clicked.connect(slot)
     return b
+
+
+def list_tree(name: str, accessible: str, columns: list[str] | tuple[str, ...], fit: tuple[int, ...],
+              on_current: Callable[[], None]) -> QTreeWidget:
+    """A flat list with column titles (the outbox, My tickets): the `fit` columns sized to their contents,
+    `on_current()` called when the selected row changes."""
+    tree = QTreeWidget()
+    tree.setObjectName(name)
+    tree.setAccessibleName(accessible)
+    tree.setRootIsDecorated(False)
+    tree.setHeaderLabels(list(columns))
+    hdr = tree.header()
+    for c in fit:
+        hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+    tree.currentItemChanged.connect(lambda *_: on_current())
+    return tree

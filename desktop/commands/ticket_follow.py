@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,27 +185,30 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_reopen(args: argparse.Namespace) -> int:
+def _follow(action: Callable[[TicketFollower], Any]) -> tuple[Any, int | None]:
+    """Run one follower action: (its result, None), or (None, the exit code) after saying what went wrong."""
     try:
-        TicketFollower(ticket_service()).reopen(args.id, args.reason or "", timeout=args.timeout)
-    except (settings.ConfigError, OutboxError) as exc:
+        return action(TicketFollower(ticket_service())), None
+    except (ValueError, settings.ConfigError, OutboxError, ConfigError) as exc:
         _err(shown(str(exc)))
-        return EXIT_USAGE
+        return None, EXIT_USAGE
     except TicketError as exc:
-        return _backend_error(exc)
+        return None, _backend_error(exc)
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    _, failed = _follow(lambda f: f.reopen(args.id, args.reason or "", timeout=args.timeout))
+    if failed is not None:
+        return failed
     print(f"Ticket #{args.id} reopened.")
     return EXIT_OK
 
 
 def cmd_escalate(args: argparse.Namespace) -> int:
-    try:
-        esc = TicketFollower(ticket_service()).escalate(args.id, impact=args.impact, urgency=args.urgency,
-                                                          reason=args.reason or "", timeout=args.timeout)
-    except (ValueError, settings.ConfigError, OutboxError, ConfigError) as exc:
-        _err(shown(str(exc)))
-        return EXIT_USAGE
-    except TicketError as exc:
-        return _backend_error(exc)
+    esc, failed = _follow(lambda f: f.escalate(args.id, impact=args.impact, urgency=args.urgency,
+                                                reason=args.reason or "", timeout=args.timeout))
+    if failed is not None:
+        return failed
     t = esc.ticket
     print(f"Ticket #{args.id} escalated: P{esc.old_priority} -> {t.priority_label}; "
           f"SLA now {t.sla.describe() if t.sla else '-'}.")
