@@ -11,6 +11,15 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parents[1]
 
 
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshot tests write: docs/screenshots with DESKSIDE_SCREENSHOTS=1 (`make screenshot`), else tmp."""
+    if os.environ.get("DESKSIDE_SCREENSHOTS") == "1":
+        d = REPO / "docs" / "screenshots"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+    return tmp_path
+
+
 def need(condition: bool, what: str) -> None:
     """Skip locally, fail in CI, when a real component the test needs is missing."""
     if condition:

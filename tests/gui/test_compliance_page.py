@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from desktop.compliance_hub import ComplianceHub
-from tests.integration.sshd import Sshd, SshEnv, free_port, ssh_env  # noqa: F401
+from tests.integration.sshd import Sshd, SshEnv, free_port, ssh_env, sshd_servers  # noqa: F401
 from tests.integration.test_fleet_scan import apt_upgradable
 from ui.compliance_model import STATUS_FILTERS, HostResultsModel
 from ui.compliance_page import CompliancePage
@@ -30,10 +30,8 @@ pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
 @pytest.fixture(scope="module")
 def servers(ssh_env: SshEnv) -> Iterator[list[Sshd]]:
-    started = [ssh_env.sshd(f"compliance{i}") for i in range(2)]
-    yield started
-    for s in started:
-        s.stop()
+    with sshd_servers(ssh_env, "compliance", 2) as started:
+        yield started
 
 
 @pytest.fixture

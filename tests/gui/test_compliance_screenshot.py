@@ -8,7 +8,6 @@ otherwise to the test's temporary folder."""
 # ruff: noqa: F811 (the sshd fixtures are imported from tests/integration/sshd.py and used as arguments)
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QWidget
 
 from desktop import app as desktop_app
-from tests.conftest import REPO
+from tests.conftest import screenshot_dir
 from tests.gui.test_compliance_page import line, load, scan, set_policy, user_home  # noqa: F401
-from tests.integration.sshd import Sshd, SshEnv, free_port, ssh_env  # noqa: F401
+from tests.integration.sshd import Sshd, SshEnv, free_port, ssh_env, sshd_servers  # noqa: F401
 from ui.compliance_page import CompliancePage
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
@@ -29,18 +28,12 @@ pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
 @pytest.fixture(scope="module")
 def servers(ssh_env: SshEnv) -> Iterator[list[Sshd]]:
-    started = [ssh_env.sshd(f"compliance-shot{i}") for i in range(3)]
-    yield started
-    for s in started:
-        s.stop()
+    with sshd_servers(ssh_env, "compliance-shot", 3) as started:
+        yield started
 
 
 def out_dir(tmp_path: Path) -> Path:
-    if os.environ.get("DESKSIDE_SCREENSHOTS") == "1":
-        d = REPO / "docs" / "screenshots"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-    return tmp_path
+    return screenshot_dir(tmp_path)
 
 
 def inside(widget: QWidget, window: QWidget) -> bool:

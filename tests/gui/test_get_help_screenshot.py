@@ -6,7 +6,6 @@ the test's temporary folder. Either way the test checks what the pictures show."
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,13 @@ from desktop import app as desktop_app
 from desktop import paths
 from desktop.tasks import TaskRunner
 from diagnostics.model import Report
-from tests.conftest import REPO
+from tests.conftest import REPO, screenshot_dir
 from ui.get_help_page import STEP_PREVIEW, GetHelpPage
 from ui.redaction_preview import MESSAGE_DOC
 
 
 def out_dir(tmp_path: Path) -> Path:
-    if os.environ.get("DESKSIDE_SCREENSHOTS") == "1":
-        d = REPO / "docs" / "screenshots"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-    return tmp_path
+    return screenshot_dir(tmp_path)
 
 
 def test_get_help_screenshots(qtbot: Any, task_runner: TaskRunner, tmp_path: Path) -> None:

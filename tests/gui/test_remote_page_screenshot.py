@@ -15,7 +15,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage
 
 from remote.hosts import HostProfile
-from tests.conftest import REPO
+from tests.conftest import screenshot_dir
 from tests.gui.test_remote_page import Env, env, run_in_terminal, wait_dialog, wait_state  # noqa: F401
 from tests.integration.sshd import Sshd, ssh_env, sshd_server  # noqa: F401
 from ui.main_window import MainWindow
@@ -26,11 +26,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
 
 def out_dir(tmp_path: Path) -> Path:
-    if os.environ.get("DESKSIDE_SCREENSHOTS") == "1":
-        d = REPO / "docs" / "screenshots"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-    return tmp_path
+    return screenshot_dir(tmp_path)
 
 
 def distinct_colours(image: QImage, rect: QRect) -> set[str]:

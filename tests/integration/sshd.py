@@ -296,6 +296,17 @@ class SshEnv:
         return d.start()
 
 
+@contextlib.contextmanager
+def sshd_servers(env: SshEnv, prefix: str, count: int) -> Iterator[list[Sshd]]:
+    """`count` servers of their own (for a module's fixture), stopped at the end."""
+    started = [env.sshd(f"{prefix}{i}") for i in range(count)]
+    try:
+        yield started
+    finally:
+        for s in started:
+            s.stop()
+
+
 @pytest.fixture(scope="session")
 def ssh_env(tmp_path_factory: pytest.TempPathFactory) -> SshEnv:
     need_sshd()

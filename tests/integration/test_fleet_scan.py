@@ -23,7 +23,7 @@ from diagnostics.updates.scan import scan_posture
 from fleet import export
 from fleet import policy as pol
 from fleet.scan import collect_evidence
-from tests.integration.sshd import Sshd, SshEnv, free_port
+from tests.integration.sshd import Sshd, SshEnv, free_port, sshd_servers
 
 
 def apt_upgradable() -> tuple[set[str], set[str]]:
@@ -43,10 +43,8 @@ def apt_upgradable() -> tuple[set[str], set[str]]:
 
 @pytest.fixture(scope="module")
 def servers(ssh_env: SshEnv) -> Iterator[list[Sshd]]:
-    started = [ssh_env.sshd(f"fleet{i}") for i in range(2)]
-    yield started
-    for s in started:
-        s.stop()
+    with sshd_servers(ssh_env, "fleet", 2) as started:
+        yield started
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
