@@ -18,6 +18,18 @@ from typing import Any
 from .inventory import _RANGE, ALL, UNGROUPED, InventoryError, InventoryHost, expand_pattern, host_from_vars
 
 
+def _ancestors(parents: dict[str, set[str]], name: str) -> set[str]:
+    """Every group above `name` (parents, their parents, ...)."""
+    out: set[str] = set()
+    todo = list(parents.get(name, ()))
+    while todo:
+        p = todo.pop()
+        if p not in out:
+            out.add(p)
+            todo.extend(parents.get(p, ()))
+    return out
+
+
 @dataclass
 class _Group:
     name: str
@@ -51,14 +63,7 @@ class _Inventory:
         self._check_cycles()
 
         def ancestors(name: str) -> set[str]:
-            out: set[str] = set()
-            todo = list(parents.get(name, ()))
-            while todo:
-                p = todo.pop()
-                if p not in out:
-                    out.add(p)
-                    todo.extend(parents.get(p, ()))
-            return out
+            return _ancestors(parents, name)
 
         def depth(name: str) -> int:
             return 0 if name == ALL else 1 + max((depth(p) for p in parents.get(name, ()) if p != name), default=0)
@@ -311,13 +316,7 @@ def from_list_output(data: dict[str, Any], source: str = "ansible-inventory") ->
             direct.setdefault(h, set()).add(g)
 
     def ancestors(name: str) -> set[str]:
-        out, todo = set(), list(parents.get(name, ()))
-        while todo:
-            n = todo.pop()
-            if n not in out:
-                out.add(n)
-                todo.extend(parents.get(n, ()))
-        return out
+        return _ancestors(parents, name)
 
     names = list(dict.fromkeys([*hostvars, *direct]))
     hosts = []
