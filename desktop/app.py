@@ -1,7 +1,9 @@
 """The desktop application: creates the QApplication, the task runner and the services, and wires them into the
 main window's pages.
 
-Adding a page is one line in `PAGES`: (key, sidebar title, standard icon, factory taking the `AppContext`).
+Adding a page is one line in `PAGES`: (key, sidebar title, standard icon, factory taking the `AppContext`). A page
+is built when it is first shown, so each factory imports its page's modules itself: the window paints before
+paramiko, httpx, keyring or fleet are imported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QAction, QIcon
@@ -23,14 +25,14 @@ from diagnostics import __version__
 from diagnostics.cancel import CancelToken
 from diagnostics.model import Report
 from diagnostics.runner import ProgressCallback
-from ui.diagnostics_page import DiagnosticsPage
-from ui.get_help_page import GetHelpPage
 from ui.main_window import MainWindow
 from ui.style import app_icon
 
 from . import settings, wiring
 from .tasks import TaskRunner
-from .tickets_hub import TicketsHub
+
+if TYPE_CHECKING:
+    from .tickets_hub import TicketsHub
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +63,20 @@ class AppContext:
     test_connection: bool = False  # "Test my connection" ticked at start ([gui] test_connection in config.toml)
     updates_network: bool = False  # [diagnostics.updates] allow_network: the update check contacts its servers
     extra: dict[str, object] = field(default_factory=dict)
-    tickets: TicketsHub = field(default_factory=TicketsHub)  # the Get Help page's services ([backends.*])
+    # The Get Help page's services ([backends.*]); made by tickets_hub() when the page is first built.
+    tickets: TicketsHub | None = None
+
+    def tickets_hub(self) -> TicketsHub:
+        if self.tickets is None:
+            from .tickets_hub import TicketsHub
+
+            self.tickets = TicketsHub()
+        return self.tickets
 
 
 def _diagnostics_page(ctx: AppContext) -> QWidget:
+    from ui.diagnostics_page import DiagnosticsPage
+
     return DiagnosticsPage(ctx.run_diagnostics, ctx.tasks, ctx.list_collectors, ctx.collector_names,
                            save_dir=Path.home(), test_connection=ctx.test_connection,
                            updates_network=ctx.updates_network)
@@ -90,11 +102,17 @@ def _compliance_page(ctx: AppContext) -> QWidget:
     return CompliancePage(ComplianceHub(), ctx.tasks)
 
 
+def _get_help_page(ctx: AppContext) -> QWidget:
+    from ui.get_help_page import GetHelpPage
+
+    return GetHelpPage(ctx.tickets_hub(), ctx.tasks)
+
+
 SP = QStyle.StandardPixmap
 PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidget]]] = [
     ("diagnostics", "Diagnostics", SP.SP_ComputerIcon, _diagnostics_page),
     ("remote", "Remote", SP.SP_DriveNetIcon, lambda _ctx: _remote_page()),
-    ("help", "Get Help", SP.SP_DialogHelpButton, lambda ctx: GetHelpPage(ctx.tickets, ctx.tasks)),
+    ("help", "Get Help", SP.SP_DialogHelpButton, _get_help_page),
     ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _compliance_page),
 ]
 
@@ -148,33 +166,62 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def _factory(make: Callable[[AppContext], QWidget], ctx: AppContext) -> Callable[[], QWidget]:
+    return lambda: make(ctx)
+
+
 def build_window(ctx: AppContext) -> MainWindow:
+    """The main window with every page of `PAGES` registered; each is built when first shown (or asked for with
+    `window.page(key)`), and the wiring between pages is made when the pages it joins exist."""
     window = MainWindow(__version__)
     style = window.style()
-    for key, title, icon, factory in PAGES:
-        window.add_page(key, title, factory(ctx), QIcon(style.standardIcon(icon)))
+    for key, title, icon, make in PAGES:
+        window.add_page(key, title, _factory(make, ctx), QIcon(style.standardIcon(icon)))
     _wire_get_help(window)
-    from .remote_diagnostics_gui import wire as wire_remote_diagnostics
 
-    wire_remote_diagnostics(window)  # Remote page "Run diagnostics" -> the Diagnostics page
-    from .compliance_hub import wire_terminal
+    def wire_remote(_page: QWidget) -> None:
+        from .remote_diagnostics_gui import wire as wire_remote_diagnostics
 
-    wire_terminal(window)  # Compliance page "Open terminal" -> a session on the Remote page
+        wire_remote_diagnostics(window)  # Remote page "Run diagnostics" -> the Diagnostics page
+
+    def wire_compliance(_page: QWidget) -> None:
+        from .compliance_hub import wire_terminal
+
+        wire_terminal(window)  # Compliance page "Open terminal" -> a session on the Remote page (built then)
+
+    window.when_built("remote", wire_remote)
+    window.when_built("compliance", wire_compliance)
     return window
 
 
 def _wire_get_help(window: MainWindow) -> None:
     """Get Help includes the Diagnostics page's last report, can start a run there, and its backend settings
     are also reachable from the File menu."""
-    diag, help_page = window.page("diagnostics"), window.page("help")
-    if not isinstance(help_page, GetHelpPage):
+
+    def wire(help_page: QWidget) -> None:
+        from ui.diagnostics_page import DiagnosticsPage
+        from ui.get_help_page import GetHelpPage
+
+        if not isinstance(help_page, GetHelpPage) or "diagnostics" not in window.page_keys():
+            return
+        diag = window.page("diagnostics")
+        if isinstance(diag, DiagnosticsPage):
+            help_page.set_report(diag.report)
+            diag.run_finished.connect(help_page.set_report)
+            help_page.set_run_diagnostics(diag.run)
+
+    if "help" not in window.page_keys():
         return
-    if isinstance(diag, DiagnosticsPage):
-        help_page.set_report(diag.report)
-        diag.run_finished.connect(help_page.set_report)
-        help_page.set_run_diagnostics(diag.run)
+    window.when_built("help", wire)
+
+    def open_settings() -> None:
+        page = window.page("help")
+        opener = getattr(page, "open_settings", None)
+        if opener is not None:
+            opener()
+
     action = QAction("Support &backends…", window)
-    action.triggered.connect(help_page.open_settings)
+    action.triggered.connect(open_settings)
     actions = window.file_menu.actions()
     if actions:
         window.file_menu.insertAction(actions[0], action)
@@ -208,17 +255,21 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
         window.status_text.setText(" ".join(problems))
     if page:
         window.show_page(page)
-    window.show()
-    from .tray import install_tray
 
-    window.tray = install_tray(window, tasks)  # type: ignore[attr-defined]  # kept alive with the window
-    diag = window.page("diagnostics")
-    assert isinstance(diag, DiagnosticsPage)
+    def tray() -> None:  # after the first paint: the tray's menu can wait, the window cannot
+        from .tray import install_tray
+
+        window.tray = install_tray(window, tasks)  # type: ignore[attr-defined]  # kept alive with the window
+
+    window.first_painted.connect(tray)
+    window.show()
+    diag: Any = None
     if run_first:
+        diag = window.page("diagnostics")
         diag.run()
     if screenshot is not None:
         loop = QEventLoop()
-        if run_first:
+        if diag is not None:
             diag.run_finished.connect(lambda _r: QTimer.singleShot(150, loop.quit))
         else:
             QTimer.singleShot(150, loop.quit)

@@ -177,18 +177,26 @@ class ComplianceHub:
 
 def wire_terminal(window: Any) -> None:
     """For desktop/app.py: the Compliance page's "Open terminal" opens a session on the Remote page (the host's
-    profile is resolved on a worker: it reads the address book and ~/.ssh/config)."""
+    profile is resolved on a worker: it reads the address book and ~/.ssh/config). The Remote page is asked for
+    (and so built) only when a terminal is opened."""
     try:
-        page, remote = window.page("compliance"), window.page("remote")
+        page = window.page("compliance")
     except KeyError:
         return
     hub = getattr(page, "services", None)
-    if not (hasattr(page, "terminal_requested") and isinstance(hub, ComplianceHub) and hasattr(remote, "connect_to")):
+    if not (hasattr(page, "terminal_requested") and isinstance(hub, ComplianceHub)
+            and "remote" in window.page_keys()):
         return
+
+    def connect(profile: Any) -> None:
+        remote = window.page("remote")
+        if hasattr(remote, "connect_to"):
+            remote.connect_to(profile)
+            window.show_page("remote")
 
     def open_terminal(name: str) -> None:
         task = page.tasks.start(lambda _token, _progress: hub.profile(name), name="compliance-terminal")
-        task.succeeded.connect(lambda profile: (remote.connect_to(profile), window.show_page("remote")))
+        task.succeeded.connect(connect)
         task.failed.connect(lambda exc: page.report_failure("Could not open a terminal", exc))
         page.keep(task)
 

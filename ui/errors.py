@@ -14,29 +14,34 @@ Errors cross threads as exceptions (`desktop/tasks.py` delivers the exception ob
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from common.errors import UserError
-from remote.auth import AuthError as RemoteAuthError
-from remote.connection import ConnectError, ConnectionLost
-from remote.hosts import HostsError
-from remote.sftp import SftpError
-from remote.trust import TrustError
-from tickets.errors import TicketError
 
 OK_COLOUR, ERROR_COLOUR = "#2e7d32", "#c62828"
 
-#: Exceptions whose message is already the sentence a user reads.
-WORDED_FOR_USERS: tuple[type[BaseException], ...] = (
-    UserError, TicketError, ConnectError, ConnectionLost, TrustError, RemoteAuthError, HostsError, SftpError,
-)
+
+@cache
+def worded_for_users() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is already the sentence a user reads. Imported when first needed (a failure is
+    being shown), so that a page can be shown before the SSH and ticket modules are loaded."""
+    from remote.auth import AuthError as RemoteAuthError
+    from remote.connection import ConnectError, ConnectionLost
+    from remote.hosts import HostsError
+    from remote.sftp import SftpError
+    from remote.trust import TrustError
+    from tickets.errors import TicketError
+
+    return (UserError, TicketError, ConnectError, ConnectionLost, TrustError, RemoteAuthError, HostsError, SftpError)
 
 
 def user_message(exc: BaseException) -> str:
     """The sentence the user reads for `exc` (never a traceback)."""
     text = str(exc).strip()
-    if isinstance(exc, WORDED_FOR_USERS) and text:
+    if isinstance(exc, worded_for_users()) and text:
         return text
     if isinstance(exc, OSError) and exc.filename is not None:
         names = " → ".join(str(n) for n in (exc.filename, exc.filename2) if n is not None)

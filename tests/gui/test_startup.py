@@ -1,0 +1,111 @@
+"""Start-up: the window paints before the pages that are not shown (and the SSH, ticket and fleet modules they import)
+exist; a page is built when it is first shown, and the wiring between pages still works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from desktop import app as desktop_app
+from desktop.tasks import TaskRunner
+from tests.conftest import REPO
+from ui.diagnostics_page import DiagnosticsPage
+from ui.main_window import MainWindow
+
+# What the window must not wait for: SSH (paramiko), HTTP and keyring (tickets), the fleet scanner, psutil.
+HEAVY = ("paramiko", "httpx", "keyring", "fleet", "psutil")
+
+FIRST_PAINT = """
+import sys
+from PySide6.QtWidgets import QApplication
+from desktop.app import AppContext, build_window, create_application
+from desktop.tasks import TaskRunner
+
+app = create_application()
+tasks = TaskRunner()
+window = build_window(AppContext(tasks=tasks))
+def painted():
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+    built = [k for k in window.page_keys() if window.is_built(k)]
+    print("heavy:", ",".join(sorted({{m.split(".")[0] for m in heavy}})), "built:", ",".join(built), flush=True)
+    QApplication.quit()
+window.first_painted.connect(painted)
+window.show()
+app.exec()
+tasks.shutdown()
+"""
+
+
+def test_first_paint_comes_before_the_heavy_modules_and_other_pages() -> None:
+    code = FIRST_PAINT.format(HEAVY=set(HEAVY))
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ), capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "heavy:  built: diagnostics", out.stderr
+
+
+def test_a_page_is_built_when_first_shown_and_then_kept(qtbot: Any, task_runner: TaskRunner) -> None:
+    window = desktop_app.build_window(desktop_app.AppContext(tasks=task_runner, collector_names=["system"]))
+    qtbot.addWidget(window)
+    window.show()
+    assert isinstance(window.stack.currentWidget(), DiagnosticsPage)
+    assert [k for k in window.page_keys() if window.is_built(k)] == ["diagnostics"]
+    built: list[str] = []
+    window.page_built.connect(lambda key, _w: built.append(key))
+    rect = window.nav.visualItemRect(window.nav.item(1))
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    from ui.remote_page import RemotePage
+
+    remote = window.stack.currentWidget()
+    assert isinstance(remote, RemotePage) and remote.isVisible()
+    assert remote.book_panel.connect_button.text() == "Connect"  # the real page, not a stand-in
+    assert built == ["remote"]
+    window.show_page("diagnostics")
+    window.show_page("remote")
+    assert window.stack.currentWidget() is remote and built == ["remote"]  # built once
+    assert window.stack.count() == len(window.page_keys())
+    # Sidebar rows and stack pages stay in the same order.
+    for row, key in enumerate(window.page_keys()):
+        window.nav.setCurrentRow(row)
+        assert window.stack.currentWidget() is window.page(key)
+    remote.shutdown()
+
+
+def test_get_help_is_wired_to_diagnostics_when_built_later(qtbot: Any, task_runner: TaskRunner) -> None:
+    window = desktop_app.build_window(desktop_app.AppContext(tasks=task_runner, collector_names=["system"]))
+    qtbot.addWidget(window)
+    window.show()
+    diag = window.page("diagnostics")
+    assert isinstance(diag, DiagnosticsPage)
+    with qtbot.waitSignal(diag.run_finished, timeout=60_000):
+        diag.run()
+    assert not window.is_built("help")
+    window.show_page("help")
+    help_page: Any = window.page("help")
+    assert help_page.report_box.report is diag.report  # the report of the run made before the page existed
+
+
+def test_a_widget_or_a_factory_registers_a_page(qtbot: Any) -> None:
+    from ui.placeholder_page import PlaceholderPage
+
+    window = MainWindow("test")
+    qtbot.addWidget(window)
+    made: list[PlaceholderPage] = []
+
+    def make() -> PlaceholderPage:
+        made.append(PlaceholderPage("Later", "Built when shown."))
+        return made[-1]
+
+    first = PlaceholderPage("First", "Given as a widget.")
+    window.add_page("first", "First", first)
+    window.add_page("later", "Later", make)
+    seen: list[object] = []
+    window.when_built("later", seen.append)
+    assert made == [] and seen == []
+    window.show_page("later")
+    assert made and seen == made and window.stack.currentWidget() is made[0]
+    window.when_built("later", seen.append)  # already built: called at once
+    assert seen == [made[0], made[0]]
