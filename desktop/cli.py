@@ -12,14 +12,14 @@ from typing import NoReturn
 from diagnostics import __version__
 
 # Each module in desktop/commands/ has `register(subparsers)`; its parser sets `func(args) -> int`.
-_COMMAND_MODULES = ["diagnose", "gui", "remote", "tickets", "scan", "patch", "agent"]
+_COMMAND_MODULES = ["diagnose", "gui", "remote", "tickets", "scan", "patch", "agent", "config"]
 # Which module registers which command: running one command imports only its module, so `deskside diagnose`
 # never pays for paramiko, httpx or keyring. Help and unknown commands import them all.
 _COMMAND_OWNER = {
     "diagnose": "diagnose", "gui": "gui",
     "hosts": "remote", "ssh": "remote", "sftp": "remote", "forward": "remote",
     "ticket": "tickets", "backend": "tickets",
-    "scan": "scan", "patch": "patch", "agent": "agent",
+    "scan": "scan", "patch": "patch", "agent": "agent", "config": "config",
 }
 
 

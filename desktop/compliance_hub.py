@@ -19,10 +19,10 @@ from common.cancel import CancelToken
 from common.errors import UserError
 from fleet.evaluate import HostResult
 from fleet.inventory import InventoryError, InventoryHost
-from fleet.policy import DEFAULT, Policy, PolicyError
+from fleet.policy import Policy, PolicyError
 from fleet.scan import ScanResult
 
-from . import wiring
+from . import settings, wiring
 from .fleet_tickets import TicketOutcome
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,13 @@ class ComplianceHub:
         return hosts
 
     def load_policy(self, path: Path | None) -> Policy:
-        if path is None:
-            return DEFAULT
         from fleet import policy as pol
+
+        if path is None:  # the configured policy ([compliance] in config.toml, e.g. the organisation's)
+            try:
+                return wiring.compliance_policy()
+            except (PolicyError, settings.ConfigError) as exc:
+                raise UserError(str(exc)) from exc
 
         try:
             return pol.load(path)

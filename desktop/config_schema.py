@@ -2,12 +2,14 @@
 
 `settings.load()` calls `problems()` on every read, so each reader (diagnostics, tickets, the GUI, remote) sees
 only well-typed values: `resolution_minutes = 1e400` (TOML's inf), `crash_dir = 5` or `paths = "string"` are
-refused with the key's full name and a line to write instead. Unknown keys are left alone (a backend table has
-connector-specific keys its connector validates; a newer version's keys must not break an older one).
+refused with the key's full name and a line to write instead. Unknown keys are not errors (a newer version's keys
+must not break an older one): `unknown()` lists them so the loader can warn with a "did you mean"; an open table
+(a backend's, whose keys its connector validates) has no unknown keys.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -86,6 +88,7 @@ def words(example: str) -> Check:
 @dataclass
 class Table:
     keys: dict[str, Check | Table | Tables] = field(default_factory=dict)
+    open: bool = False  # other keys are someone else's to check (a backend's connector): never "unknown"
 
 
 @dataclass
@@ -95,6 +98,19 @@ class Tables:
     each: Table
     name: re.Pattern[str] | None = None
     name_hint: str = ""
+
+
+def _policy_value(where: str, key: str, value: Any) -> str | None:
+    if isinstance(value, dict) or (isinstance(value, str) and value.strip()):
+        return None
+    return (f"{where} {key} must be the path of a policy file in quotes, e.g. {key} = \"/etc/deskside/policy.toml\", "
+            f"or a [compliance.policy] table; it is {_show(value)}")
+
+
+def _policy_groups(where: str, key: str, value: Any) -> str | None:
+    if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+        return None
+    return f"{where} {key} must hold [compliance.groups.NAME] tables; it is {_show(value)}"
 
 
 MINUTES_MAX = 10 * 366 * 24 * 60  # ten years
@@ -148,7 +164,12 @@ SCHEMA = Table({
         "redaction": Table({k: words(ex) for k, ex in (("users", "alice"), ("hosts", "fs01"),
                                                         ("keywords", "Project Falcon"), ("domains", "corp.example"))}),
     }),
-    "backends": Tables(Table({"type": text("rt", nonempty=True)})),
+    "backends": Tables(Table({"type": text("rt", nonempty=True)}, open=True)),
+    # the compliance policy for `deskside scan` and the Compliance page: a policy file, or the policy inline
+    # ([compliance.policy], [[compliance.policy.check]], [compliance.groups.NAME]; fleet/policy.py checks it)
+    "compliance": Table({"policy": _policy_value, "groups": _policy_groups}),
+    # only in the organisation's (system) file: dotted keys or whole sections users cannot change
+    "locks": Table({"keys": words("tickets.redaction")}),
 })
 
 
@@ -185,6 +206,83 @@ def _walk(spec: Table, data: dict[str, Any], path: list[str], out: list[str]) ->
             out.append(problem)
 
 
+def _compliance_problem(config: dict[str, Any]) -> str | None:
+    table = config.get("compliance")
+    if not isinstance(table, dict):
+        return None
+    inline = {k: table[k] for k in ("policy", "groups") if isinstance(table.get(k), dict)}
+    if not inline:
+        return None
+    from fleet import policy as pol
+
+    try:
+        pol.from_data(inline, "[compliance]")
+    except pol.PolicyError as exc:
+        return str(exc).replace("[compliance]: policy", "[compliance.policy]", 1)
+    return None
+
+
+def unknown(config: dict[str, Any], spec: Table = SCHEMA, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
+                                                                                                   str | None]]:
+    """Every key of `config` the schema does not know, as (its path, a "did you mean" suggestion or None)."""
+    out: list[tuple[tuple[str, ...], str | None]] = []
+    for key, value in config.items():
+        rule = spec.keys.get(key)
+        sub = (*path, key)
+        if rule is None:
+            if not spec.open:
+                out.append((sub, _suggest(spec, path, key)))
+            continue
+        if isinstance(rule, Table) and isinstance(value, dict):
+            out.extend(unknown(value, rule, sub))
+        elif isinstance(rule, Tables) and isinstance(value, dict):
+            for name, inner in value.items():
+                if isinstance(inner, dict):
+                    out.extend(unknown(inner, rule.each, (*sub, str(name))))
+    return out
+
+
+def _suggest(spec: Table, path: tuple[str, ...], key: str) -> str | None:
+    close = difflib.get_close_matches(key, list(spec.keys), n=1, cutoff=0.6)
+    if close:
+        return ".".join((*path, close[0]))
+    elsewhere = [p for p in known_keys() if p.rsplit(".", 1)[-1] == key]  # the right key in the wrong table
+    if not elsewhere:
+        by_leaf = {p.rsplit(".", 1)[-1]: p for p in known_keys()}
+        leaf = difflib.get_close_matches(key, list(by_leaf), n=1, cutoff=0.8)
+        elsewhere = [by_leaf[leaf[0]]] if leaf else []
+    return elsewhere[0] if elsewhere else None
+
+
+def known_keys(spec: Table = SCHEMA, path: tuple[str, ...] = ()) -> list[str]:
+    """Every key the schema names, dotted ("diagnostics.logs.since_hours"); a table of tables as "backends.NAME"."""
+    out: list[str] = []
+    for key, rule in spec.keys.items():
+        sub = (*path, key)
+        out.append(".".join(sub))
+        if isinstance(rule, Table):
+            out.extend(known_keys(rule, sub))
+        elif isinstance(rule, Tables):
+            out.extend(known_keys(rule.each, (*sub, "NAME")))
+    return out
+
+
+def is_known(dotted: str) -> bool:
+    """Whether `dotted` names a key or table of the schema (any name for a table of tables, any key in an open
+    table)."""
+    spec: Check | Table | Tables = SCHEMA
+    for part in dotted.split("."):
+        if isinstance(spec, Tables):
+            spec = spec.each
+            continue
+        if not isinstance(spec, Table):
+            return False  # below a plain value (an inline policy's keys are fleet/policy.py's)
+        if part not in spec.keys:
+            return spec.open
+        spec = spec.keys[part]
+    return True
+
+
 def problems(config: dict[str, Any]) -> list[str]:
     """Every value of `config` (a parsed config.toml) that breaks the schema, each as a sentence naming the key and
     what to write instead. Empty when all is well."""
@@ -199,4 +297,8 @@ def problems(config: dict[str, Any]) -> list[str]:
                         and not isinstance(res, bool) and res < resp):
                     out.append(f"[tickets.sla.{name}] resolution_minutes ({res}) must not be less than "
                                f"response_minutes ({resp})")
+    if not any(p.startswith("[compliance]") for p in out):
+        policy_problem = _compliance_problem(config)
+        if policy_problem:
+            out.append(policy_problem)
     return out

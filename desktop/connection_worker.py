@@ -38,7 +38,7 @@ def build_remote_services(parent: QObject | None = None) -> Any:
     def set_save_secrets(on: bool) -> str:
         state["save_secrets"] = on
         try:
-            config = settings.load()
+            config = settings.load_user()
             config.setdefault("remote", {})["save_secrets"] = on
             settings.save(config)
         except (settings.ConfigError, OSError) as exc:

@@ -2,12 +2,14 @@
 the user's OpenSSH files.
 
 DESKSIDE_CONFIG_DIR, DESKSIDE_DATA_DIR, DESKSIDE_CACHE_DIR and DESKSIDE_LOG_DIR override the defaults;
-DESKSIDE_SSH_CONFIG overrides ~/.ssh/config.
+DESKSIDE_SSH_CONFIG overrides ~/.ssh/config; DESKSIDE_SYSTEM_CONFIG overrides the organisation's system-wide
+config file (/etc/deskside/config.toml and its Windows and macOS equivalents).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -38,6 +40,18 @@ def log_dir() -> Path:
 
 def config_file() -> Path:
     return config_dir() / "config.toml"
+
+
+def system_config_file() -> Path:
+    """The organisation's config, layered under the user's (desktop/config_layers.py); read only, never written."""
+    env = os.environ.get("DESKSIDE_SYSTEM_CONFIG")
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / "Deskside" / "config.toml"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/Deskside/config.toml")
+    return Path("/etc/deskside/config.toml")
 
 
 def ensure(p: Path) -> Path:

@@ -59,10 +59,33 @@ class TicketsHub:
 
     # ---- settings -------------------------------------------------------------------------------------------
     def _load(self) -> dict[str, Any]:
+        """The settings in effect: the organisation's system file merged under the user's config.toml."""
         try:
             return settings.load()
         except settings.ConfigError as exc:
             raise ConfigError(str(exc)) from exc
+
+    def _load_user(self) -> dict[str, Any]:
+        """The user's config.toml alone: what the editing methods change and save."""
+        try:
+            return settings.load_user()
+        except settings.ConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    @staticmethod
+    def _refuse_locked(*keys: str) -> None:
+        """ConfigError when the organisation locked one of `keys` (desktop/config_layers.py)."""
+        from . import config_layers
+
+        try:
+            layered = config_layers.load()
+        except settings.ConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+        for key in keys:
+            lock = layered.lock_of(key)
+            if lock is not None:
+                raise ConfigError(f"{key} is set by your organisation and locked in {layered.system_path}; "
+                                  "it cannot be changed here")
 
     def backends(self) -> BackendsInfo:
         path = str(paths.config_file())
@@ -112,11 +135,14 @@ class TicketsHub:
         klass = connector_class(type_)
         cfg = klass.validate(table, name=name)  # raises ConfigError with every problem, before anything is written
         with self._lock:
-            config = self._load()
-            backends = dict(config.get("backends", {}) or {})
-            if name != old_name and name in backends:
+            self._refuse_locked(*[f"backends.{n}" for n in (name, old_name) if n],
+                                *(["tickets.backend"] if make_default else []))
+            merged = self._load()
+            if name != old_name and name in (merged.get("backends", {}) or {}):
                 raise ConfigError(f"there is already a backend named {name!r}; choose another name")
-            store = self._store(config)
+            config = self._load_user()
+            backends = dict(config.get("backends", {}) or {})
+            store = self._store(merged)
             needed = klass.required_secrets(cfg)
             done = []
             where = ""
@@ -159,10 +185,14 @@ class TicketsHub:
 
     def remove_backend(self, name: str) -> str:
         with self._lock:
-            config = self._load()
+            self._refuse_locked(f"backends.{name}")
+            config = self._load_user()
             backends = dict(config.get("backends", {}) or {})
             table = backends.pop(name, None)
             if table is None:
+                if name in (self._load().get("backends", {}) or {}):
+                    raise ConfigError(f"backend {name!r} is provided by your organisation in "
+                                      f"{paths.system_config_file()}; it cannot be removed here")
                 raise ConfigError(f"there is no backend {name!r} in {paths.config_file()}")
             config["backends"] = backends
             tcfg = dict(config.get("tickets", {}) or {})
@@ -185,9 +215,10 @@ class TicketsHub:
 
     def set_default(self, name: str) -> str:
         with self._lock:
-            config = self._load()
-            if name not in (config.get("backends", {}) or {}):
+            self._refuse_locked("tickets.backend")
+            if name not in (self._load().get("backends", {}) or {}):
                 raise ConfigError(f"there is no backend {name!r}")
+            config = self._load_user()
             tcfg = dict(config.get("tickets", {}) or {})
             tcfg["backend"] = name
             config["tickets"] = tcfg

@@ -257,6 +257,27 @@ def run_diagnostics(
 
 
 # -- fleet ----------------------------------------------------------------------------------------------------------
+def compliance_policy() -> Any:
+    """The policy `deskside scan` and the Compliance page use when none is given: `[compliance] policy` of the
+    merged config (a policy file, relative to the config file that names it, or the policy inline with
+    `[compliance.groups.NAME]`), else the built-in one. fleet.policy.PolicyError or settings.ConfigError."""
+    from fleet import policy as pol
+
+    from . import config_layers
+
+    layered = config_layers.load()
+    settings.report(layered.notices)
+    value, groups = layered.value("compliance.policy"), layered.value("compliance.groups")
+    if value is None and groups is None:
+        return pol.DEFAULT
+    origin = layered.system_path if layered.source("compliance") == "system" else layered.user_path
+    if isinstance(value, str):
+        path = Path(value).expanduser()
+        return pol.load(path if path.is_absolute() else origin.parent / path)
+    inline = {"policy": value or {}, "groups": groups or {}}
+    return pol.from_data(inline, f"[compliance] in {origin}")
+
+
 def fleet_history_path() -> Path:
     return paths.data_dir() / "scan-history.sqlite"
 

@@ -26,6 +26,7 @@ Errors (`PolicyError`) name the file and line.
 
 from __future__ import annotations
 
+import copy
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -168,6 +169,13 @@ def parse(text: str, path: str | Path | None = None) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise PolicyError(path, int(m.group(1)) if m else None, f"not valid TOML: {exc}") from None
+    return from_data(data, path, text)
+
+
+def from_data(data: dict[str, Any], path: str | Path | None = None, text: str = "") -> Policy:
+    """A policy from already parsed TOML ({"policy": ..., "groups": ...}), e.g. the `[compliance]` table of the
+    organisation's config.toml; `text` (when known) gives the error messages their line."""
+    data = copy.deepcopy(data)
     unknown = set(data) - {"policy", "groups"}
     if unknown:
         key = sorted(unknown)[0]

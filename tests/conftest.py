@@ -31,10 +31,13 @@ def need(condition: bool, what: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own config/data/cache/log dirs, so no test touches the user's real files."""
+    """Every test gets its own config/data/cache/log dirs and system config path, so no test touches the user's or
+    the machine's real files."""
     base = tmp_path_factory.mktemp("deskside-home")
     for name in ("CONFIG", "DATA", "CACHE", "LOG"):
         d = base / name.lower()
         d.mkdir()
         monkeypatch.setenv(f"DESKSIDE_{name}_DIR", str(d))
+    # the organisation's system-wide config: none unless a test writes this file (never the machine's /etc one)
+    monkeypatch.setenv("DESKSIDE_SYSTEM_CONFIG", str(base / "system" / "config.toml"))
     return base

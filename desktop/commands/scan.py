@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
                                    "~/.ssh/config).")
     p.add_argument("targets", nargs="*", metavar="HOST|@GROUP", help="hosts to scan (default: every host)")
     p.add_argument("-i", "--inventory", type=Path, help="Ansible INI/YAML inventory or CSV file")
-    p.add_argument("--policy", type=Path, help="policy TOML file (default: the built-in policy)")
+    p.add_argument("--policy", type=Path, help="policy TOML file (default: [compliance] policy in config.toml, "
+                   "e.g. set by your organisation, else the built-in policy)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the results as JSON (schema deskside-scan 1.x)")
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV file")
@@ -218,13 +219,13 @@ def policy_and_hosts(args: argparse.Namespace) -> tuple[Any, list[Any]] | int:
     from fleet import policy as pol
     from fleet.inventory import InventoryError, select
 
-    from .. import wiring
+    from .. import settings, wiring
     from .remote import err
 
     try:
-        policy = pol.load(args.policy) if args.policy else pol.DEFAULT
+        policy = pol.load(args.policy) if args.policy else wiring.compliance_policy()
         return policy, select(wiring.fleet_inventory(args.inventory, use_ansible=not args.no_ansible), args.targets)
-    except (InventoryError, pol.PolicyError) as exc:
+    except (InventoryError, pol.PolicyError, settings.ConfigError) as exc:
         err(str(exc))
     except KeyError as exc:
         err(str(exc.args[0]))
