@@ -11,6 +11,7 @@ the integration tests). Exits 0 (a measurement, not a test).
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import sys
@@ -26,7 +27,9 @@ sys.path.insert(0, str(REPO))
 HOSTS = int(os.environ.get("BENCH_COMPLIANCE_HOSTS", "100"))
 REAL = int(os.environ.get("BENCH_COMPLIANCE_REAL", "20"))
 SERVERS = 4
+IN_PROCESS = os.environ.get("BENCH_COMPLIANCE_IN_PROCESS") == "1"  # the scan on the app's worker threads (before)
 TICK_MS = 10
+LONGEST: list[str] = []  # the longest stalls of each measure() and when they came (seconds after its start)
 
 
 def main() -> int:
@@ -61,7 +64,7 @@ def main() -> int:
         inv = base / "hosts.ini"
         inv.write_text("[bench]\n" + "\n".join(lines) + "\n")
 
-        page = CompliancePage(ComplianceHub(use_ansible=False, home=base), tasks)
+        page = CompliancePage(ComplianceHub(use_ansible=False, home=base, isolate=not IN_PROCESS), tasks)
         page.resize(1280, 800)
         page.show()
         page.set_inventory(inv)
@@ -77,6 +80,17 @@ def main() -> int:
             handler.append((time.perf_counter() - t) * 1000)
 
         page._apply_progress = timed  # type: ignore[method-assign]
+        gc_pauses: list[tuple[float, int]] = []  # the GUI process's garbage collections: (ms, generation)
+        gc_start = [0.0]
+
+        def gc_watch(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                gc_start[0] = time.perf_counter()
+            else:
+                gc_pauses.append(((time.perf_counter() - gc_start[0]) * 1000, info["generation"]))
+
+        gc.callbacks.append(gc_watch)
+        gc.freeze()  # as desktop/app.py does once the window is up
         load_before = os.getloadavg()[0]
         idle = measure(lambda: None, seconds=2.0)
         done: list[object] = []
@@ -87,12 +101,16 @@ def main() -> int:
         result = done[0] if done else None
         totals = getattr(result, "totals", None)
         print(f"Compliance page, {HOSTS} hosts ({REAL} on {len(servers)} real sshd, {HOSTS - REAL} closed ports), "
+              f"{'in the app process' if IN_PROCESS else 'in a child process'}, "
               f"scan took {took:.1f} s" + (f": {totals.compliant} compliant, {totals.non_compliant} non-compliant, "
                                            f"{totals.unknown} unknown" if totals else " (did not finish)"))
         print(f"{'':28}{'max stall ms':>14}{'p99 ms':>10}{'ticks':>8}")
         for name, stalls in (("idle event loop", idle), ("during the 100-host scan", busy)):
             p99 = statistics.quantiles(stalls, n=100)[98] if len(stalls) >= 100 else max(stalls, default=0.0)
             print(f"{name:28}{max(stalls, default=0.0):>14.1f}{p99:>10.1f}{len(stalls):>8}")
+        print(f"longest stalls during the scan: {LONGEST[-1]}")
+        print(f"garbage collections in the app process: {len(gc_pauses)}, longest "
+              f"{max(gc_pauses, default=(0.0, 0))[0]:.1f} ms (generation {max(gc_pauses, default=(0.0, 0))[1]})")
         print(f"page's progress handler: {len(handler)} runs, longest {max(handler, default=0.0):.1f} ms, "
               f"median {statistics.median(handler) if handler else 0.0:.1f} ms")
         print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before the scan, "
@@ -122,13 +140,20 @@ def measure(start: Callable[[], object], *, seconds: float, until: Callable[[], 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     stalls: list[float] = []
+    when: list[float] = []
+    cpu: list[float] = []  # the GUI thread's own CPU time between two ticks, ms
     clock = QElapsedTimer()
     loop = QEventLoop()
     last = [0]
+    last_cpu = [time.thread_time()]
 
     def tick() -> None:
         now = clock.elapsed()
         stalls.append(max(0.0, float(now - last[0] - TICK_MS)))
+        when.append(now / 1000)
+        t = time.thread_time()
+        cpu.append((t - last_cpu[0]) * 1000)
+        last_cpu[0] = t
         last[0] = now
         if until is not None and until():
             loop.quit()
@@ -143,6 +168,9 @@ def measure(start: Callable[[], object], *, seconds: float, until: Callable[[], 
     QTimer.singleShot(0, start)
     loop.exec()
     timer.stop()
+    worst = sorted(zip(stalls[1:], when[1:], cpu[1:], strict=True), reverse=True)[:5]
+    LONGEST.append(", ".join(f"{ms:.0f} ms at {at:.1f} s (GUI thread on a CPU {c:.0f} ms of it)"
+                             for ms, at, c in worst))
     return stalls[1:]
 
 

@@ -8,6 +8,7 @@ paramiko, httpx, keyring or fleet are imported.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -283,4 +284,7 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
             return 3
         return 0
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C in the terminal closes the app
+    # The modules, Qt wrappers and widgets made so far live as long as the app: leave them out of every later
+    # garbage collection (a full one over them held the GUI thread for ~100 ms during a 100-host scan).
+    gc.freeze()
     return int(app.exec())

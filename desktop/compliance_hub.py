@@ -23,6 +23,7 @@ from fleet.policy import Policy, PolicyError
 from fleet.scan import ScanResult
 
 from . import settings, wiring
+from .fleet_patch import PatchOutcome
 from .fleet_tickets import TicketOutcome
 
 log = logging.getLogger(__name__)
@@ -30,16 +31,20 @@ log = logging.getLogger(__name__)
 
 class ComplianceHub:
     """`connector(accept_new)` builds the scan's SSH connector (default: `wiring.fleet_connector`); the other
-    arguments default to the user's files through `desktop.wiring` (tests pass their own)."""
+    arguments default to the user's files through `desktop.wiring` (tests pass their own). With the default
+    connector and `isolate` (the default) a scan runs in a child process (`desktop/scan_process.py`) so that the
+    SSH work never holds the GUI process's GIL; with a connector of the caller's it runs on the calling thread."""
 
     def __init__(self, *, connector: Callable[[bool], Any] | None = None, history_path: Path | None = None,
                  use_history: bool = True, concurrency: int = 8, host_timeout: float = 180.0,
                  ticket_service: Callable[[], Any] | None = None, use_ansible: bool = True,
-                 home: Path | None = None) -> None:
+                 home: Path | None = None, isolate: bool = True) -> None:
+        self.isolate = isolate and connector is None
         self._connector = connector or (lambda accept_new: wiring.fleet_connector(accept_new=accept_new))
         self._history_path = history_path
         self.use_history = use_history
         self.concurrency = concurrency
+        self.patch_concurrency = 4  # as deskside patch's default -j
         self.host_timeout = host_timeout
         self._ticket_service = ticket_service or wiring.ticket_service
         self.use_ansible = use_ansible
@@ -104,9 +109,16 @@ class ComplianceHub:
             self.hosts.update({h.name: h for h in hosts})
         history = self._history()
         try:
-            result = scan(hosts, policy, self._connector(accept_new), concurrency=self.concurrency,
-                          host_timeout=self.host_timeout, cancel=cancel,
-                          first_seen=history.first_seen if history is not None else None, progress=progress)
+            if self.isolate:
+                from .scan_process import ScanRequest, scan_in_child
+
+                request = ScanRequest(hosts, policy, accept_new, self.concurrency, self.host_timeout,
+                                      str(self.history_path()) if history is not None else None)
+                result = scan_in_child(request, cancel=cancel, progress=progress)
+            else:
+                result = scan(hosts, policy, self._connector(accept_new), concurrency=self.concurrency,
+                              host_timeout=self.host_timeout, cancel=cancel,
+                              first_seen=history.first_seen if history is not None else None, progress=progress)
             if history is not None:
                 try:
                     history.record(result.results, result.totals, started_at=result.started_at,
@@ -165,6 +177,36 @@ class ComplianceHub:
             raise UserError(str(exc)) from exc
         except TicketError:
             raise
+
+    # -- patching (deskside patch's own code) -----------------------------------------------------------------
+    def patch(self, hosts: list[InventoryHost], policy: Policy, *, accept_new: bool, security_only: bool,
+              dry_run: bool, reboot_if_required: bool, cancel: CancelToken,
+              progress: Callable[[str, str, Any], None], ask_password: Callable[[str], str | None]
+              ) -> list[PatchOutcome]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from remote.auth import KeyringSecrets
+
+        from .fleet_patch import PasswordSource, patch_host
+
+        with self._lock:
+            self.hosts.update({h.name: h for h in hosts})
+        connector = self._connector(accept_new)
+        passwords = PasswordSource(KeyringSecrets(), ask_password)
+
+        def one(h: InventoryHost) -> PatchOutcome:
+            if cancel.cancelled:
+                out = PatchOutcome(host=h.name, state="unknown", detail="not started: cancelled")
+            else:
+                out = patch_host(h, policy, connector, passwords, security_only=security_only, dry_run=dry_run,
+                                 reboot_if_required=reboot_if_required, cancel=cancel,
+                                 progress=lambda name, step: progress(name, step, None))
+            progress(h.name, "done", out)
+            return out
+
+        with ThreadPoolExecutor(max_workers=max(1, self.patch_concurrency), thread_name_prefix="patch") as pool:
+            futures = [pool.submit(one, h) for h in hosts]
+        return [f.result() for f in futures]
 
     # -- terminal ---------------------------------------------------------------------------------------------
     def profile(self, name: str) -> Any:

@@ -117,4 +117,11 @@ def sudo_problem(status: int, stderr: str) -> str | None:
     said = [ln for ln in lines if ln.lower().startswith("sudo:") or ln.lower().startswith("sorry, try again")]
     if said:
         return f"sudo refused: {said[-1]}"
+    # sudo 1.9 says these without its "sudo:" prefix
+    denied = [ln for ln in lines if any(p in ln for p in _DENIED)]
+    if denied:
+        return f"sudo refused: {denied[0]}"
     return None
+
+
+_DENIED = ("is not in the sudoers file", "is not allowed to run sudo", "is not allowed to execute")

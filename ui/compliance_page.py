@@ -41,6 +41,7 @@ from fleet.scan import ScanResult
 from .compliance_chart import FleetChart
 from .compliance_detail import HostDetail
 from .compliance_model import HostRow, one_line
+from .compliance_patch import PatchDialog, merge_results
 from .compliance_results import PageHooks, ResultActions
 from .compliance_services import ComplianceServices
 from .compliance_table import HostTable
@@ -77,6 +78,7 @@ class CompliancePage(QWidget):
         self._pending: deque[tuple[str, str, Any]] = deque()  # progress not applied yet
         self._applying = False
         self._jobs: list[TaskHandle] = []  # export, tickets, trend: kept alive until they finish
+        self.patch_dialog: PatchDialog | None = None
         self.results = ResultActions(PageHooks(services, self._start, self._status, self._ok, self._fail,
                                                lambda: (self.scan_result, self._scan_policy)), self)
         self._build()
@@ -110,6 +112,7 @@ class CompliancePage(QWidget):
         self.export_action = self._action("&Export…", QKeySequence.StandardKey.Save, self.export_dialog)
         self.tickets_action = self._action("Create &tickets…", "Ctrl+K", self.confirm_tickets)
         self.terminal_action = self._action("Open ter&minal", "Ctrl+T", self.open_terminal)
+        self.patch_action = self._action("&Patch…", "Ctrl+P", self.open_patch)
         self.filter_action = self._action("Filter", QKeySequence.StandardKey.Find, lambda: self.filter_edit.setFocus())
 
         outer = QVBoxLayout(self)
@@ -171,10 +174,12 @@ class CompliancePage(QWidget):
         self.tickets_button = self._button(self.tickets_action, "Create tickets…",
                                            "A ticket per non-compliant host and rule, never twice")
         self.terminal_button = self._button(self.terminal_action, "Open terminal", "A terminal on the selected host")
+        self.patch_button = self._button(self.patch_action, "Patch…", "Install pending updates on the selected hosts "
+                                         "(or the group's): a dry run first, then with sudo")
         for b in (self.scan_button, self.cancel_button, self.progress_bar):
             bar.addWidget(b)
         bar.addWidget(self.status_label, 1)
-        for w in (self.export_button, self.tickets_button, self.terminal_button):
+        for w in (self.export_button, self.tickets_button, self.patch_button, self.terminal_button):
             bar.addWidget(w)
         outer.addLayout(bar)
 
@@ -224,6 +229,7 @@ class CompliancePage(QWidget):
         self.export_action.setEnabled(has_results)
         self.tickets_action.setEnabled(has_results)
         self.terminal_action.setEnabled(self.current_row() is not None)
+        self.patch_action.setEnabled(not scanning and not self._loading and bool(self.hosts_to_patch()))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -468,6 +474,41 @@ class CompliancePage(QWidget):
     def _show_current(self) -> None:
         self.detail.show_row(self.current_row())
         self.terminal_action.setEnabled(self.current_row() is not None)
+        self.patch_action.setEnabled(not self.is_scanning and not self._loading and bool(self.hosts_to_patch()))
+
+    # ---------------------------------------------------------------- patching (ui/compliance_patch.py)
+    def hosts_to_patch(self) -> list[InventoryHost]:
+        """The selected rows' hosts, or the chosen group's when no row is selected."""
+        names = {r.name for r in self.host_table.selected_rows()}
+        hosts = self.selected_hosts()
+        return [h for h in hosts if h.name in names] if names else hosts
+
+    def open_patch(self) -> None:
+        hosts = self.hosts_to_patch()
+        if not hosts or self.is_scanning or (self.patch_dialog is not None and self.patch_dialog.running):
+            return
+        dialog = PatchDialog(hosts, self.policy, self.trust_box.isChecked(), self.services, self.tasks, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.patched.connect(self._patched)
+        dialog.destroyed.connect(lambda: setattr(self, "patch_dialog", None) if self.patch_dialog is dialog else None)
+        self.patch_dialog = dialog
+        dialog.open()
+        dialog.dry_run()
+
+    def _patched(self, outcomes: list[Any]) -> None:
+        """The patched hosts' rescans (their state before, where the upgrade did not run) in the table."""
+        if self.is_scanning:
+            return
+        fresh = [o.after or o.before for o in outcomes if (o.after or o.before) is not None]
+        targets = {h.name: h.target() for h in self.hosts}
+        for r in fresh:
+            r.target = r.target or targets.get(r.name, "")
+        self.scan_result = merge_results(self.scan_result, fresh)
+        self.model.set_results(fresh)
+        self.chart.set_today(dataclasses.asdict(self.scan_result.totals))
+        self._status(f"Patched and rescanned: {len(fresh)} host{'s' if len(fresh) != 1 else ''} updated in the table.")
+        self._show_current()
+        self._update_actions()
 
     def open_terminal(self) -> None:
         row = self.current_row()

@@ -20,6 +20,11 @@ from fleet.scan import ScanResult
 
 # progress(host name, state, result when done): state is "connecting", "collecting" or "done"
 ScanProgress = Callable[[str, str, HostResult | None], None]
+# patch progress(host name, step, the outcome when done): step is "reading the posture", "dry run", "upgrading",
+# "rescanning", "rebooting", "waiting for the host to come back" or "done"
+PatchProgress = Callable[[str, str, "PatchOutcome | None"], None]
+# asked on a worker thread, at most once per patch run; None: no password
+AskPassword = Callable[[str], str | None]
 # a scan's totals from the history, oldest first: (finished at, FleetTotals as a dict)
 Trend = list[tuple[str, dict[str, Any]]]
 EXPORT_FORMATS = ("csv", "json", "html")
@@ -33,6 +38,18 @@ class TicketOutcome(Protocol):
     state: str  # the outbox state ("sent", "queued", ...) or "already open"
     reference: str
     detail: str
+
+
+class PatchOutcome(Protocol):
+    """What patching did to one host (desktop.fleet_patch.PatchOutcome)."""
+
+    host: str
+    state: str  # "would change", "up to date", "patched", "failed", "unknown"
+    changes: list[str]
+    detail: str
+    rebooted: bool
+    before: HostResult | None
+    after: HostResult | None
 
 
 class ComplianceServices(Protocol):
@@ -60,6 +77,13 @@ class ComplianceServices(Protocol):
 
     def file_tickets(self, results: list[HostResult]) -> Sequence[TicketOutcome]:
         """A ticket per non-compliant host and rule that has none yet, through the outbox."""
+        ...
+
+    def patch(self, hosts: list[InventoryHost], policy: Policy, *, accept_new: bool, security_only: bool,
+              dry_run: bool, reboot_if_required: bool, cancel: CancelToken, progress: PatchProgress,
+              ask_password: AskPassword) -> Sequence[PatchOutcome]:
+        """`deskside patch` on `hosts` (a dry run, or the upgrade with sudo and a rescan), one outcome per host in
+        their order. The sudo password comes from the keyring, else from `ask_password` (asked once)."""
         ...
 
     def default_dir(self) -> Path:

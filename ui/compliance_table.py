@@ -1,5 +1,6 @@
 """The Compliance page's host table with its filter box and status filter: a QTableView over
-`HostFilterProxy(HostResultsModel)`, sortable by every column, one row selected at a time."""
+`HostFilterProxy(HostResultsModel)`, sortable by every column; several rows can be selected (to patch them), the
+current one is shown in the details."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class HostTable(QWidget):
         t.setSortingEnabled(True)
         t.sortByColumn(HostResultsModel.STATUS_COL, Qt.SortOrder.AscendingOrder)  # worst first
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # several hosts to patch
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.setAlternatingRowColors(True)
         t.setWordWrap(False)
@@ -95,6 +96,10 @@ class HostTable(QWidget):
         if not index.isValid():
             return None
         return self.model.row(self.proxy.mapToSource(index).row())
+
+    def selected_rows(self) -> list[HostRow]:
+        rows = [self.model.row(self.proxy.mapToSource(i).row()) for i in self.table.selectionModel().selectedRows()]
+        return [r for r in rows if r is not None]
 
     def select_host(self, name: str) -> bool:
         """Make the row of host `name` the current one (False when it is not shown)."""
