@@ -90,7 +90,7 @@ def main() -> int:
                 gc_pauses.append(((time.perf_counter() - gc_start[0]) * 1000, info["generation"]))
 
         gc.callbacks.append(gc_watch)
-        gc.freeze()  # as desktop/app.py does once the window is up
+        gc.freeze()  # as desktop/app.py does once a page is built
         load_before = os.getloadavg()[0]
         idle = measure(lambda: None, seconds=2.0)
         done: list[object] = []
