@@ -12,10 +12,11 @@ import re
 import threading
 from typing import Any
 
+from tickets.connection_test import run_test
 from tickets.connectors import connector_class, make_connector
 from tickets.errors import ConfigError, SecretUnavailable
 from tickets.follow import Change, TicketFollower
-from tickets.secrets import SecretStore, env_name, keyring_problem
+from tickets.secrets import SecretStore, env_name
 from tickets.service import TicketService
 from ui.get_help_services import BackendRow, BackendsInfo
 
@@ -96,10 +97,10 @@ class TicketsHub:
             default = config_table(config, "tickets", "[tickets]").get("backend")
         except ConfigError as exc:
             return BackendsInfo([], None, "", False, path, problem=str(exc))
-        where = store.backend_name()
-        keyring_ok = where != "none"
+        where = store.title()
+        keyring_ok = bool(where)
         if not keyring_ok:
-            where = keyring_problem(store._kr) or "no usable keyring"
+            where = "no system keyring is available in this session"
         if default is None and len(tables) == 1:
             default = next(iter(tables))
         rows = []
@@ -149,7 +150,8 @@ class TicketsHub:
             for f, value in secrets.items():
                 if value and f in needed:
                     # SecretUnavailable says what to do; config.toml is not touched then
-                    where = store.set(name, f, value)
+                    store.set(name, f, value)
+                    where = store.title()
                     done.append(f)
             if old_name and old_name != name:
                 backends.pop(old_name, None)
@@ -228,6 +230,8 @@ class TicketsHub:
 
     def test_backend(self, name: str, table: dict[str, Any] | None, secrets: dict[str, str],
                      timeout: float) -> str:
+        """Check the connection and the credentials, creating nothing; a failure is a ConnectionTestFailed that
+        says in plain words what went wrong and what to do (tickets/connection_test.py)."""
         config = self._load()
         if table is None:
             table = dict((config.get("backends", {}) or {}).get(name) or {})
@@ -235,10 +239,14 @@ class TicketsHub:
                 raise ConfigError(f"there is no backend {name!r}")
         klass = connector_class(str(table.get("type", "")))
         cfg = klass.validate(table, name=name)
-        store = self._store(config)
-        values: dict[str, str] = {}
-        for f in klass.required_secrets(cfg):
-            v = secrets.get(f) or store.get(name, f)
-            if v:
-                values[f] = v
-        return make_connector(name, table, values).test(timeout=timeout)
+
+        def test() -> str:
+            store = self._store(config)
+            values: dict[str, str] = {}
+            for f in klass.required_secrets(cfg):
+                v = secrets.get(f) or store.get(name, f)
+                if v:
+                    values[f] = v
+            return make_connector(name, table, values).test(timeout=timeout)
+
+        return run_test(klass.title, cfg, test, timeout)

@@ -9,6 +9,7 @@ headless automation; they are never written anywhere).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -20,6 +21,7 @@ from keyring.backend import KeyringBackend
 from .errors import SecretUnavailable
 
 SERVICE = "deskside"
+log = logging.getLogger(__name__)
 
 _HELP = (
     "no usable system keyring was found, so Deskside cannot store or read backend secrets. "
@@ -72,13 +74,28 @@ class SecretStore:
             return f"plaintext file {self.plaintext_file} (you asked for it)"
         return "none"
 
+    def title(self) -> str:
+        """Where secrets go, in words for a person ("the system keyring (Secret Service)"); "" when nowhere."""
+        if keyring_problem(self._kr) is None:
+            name = f"{type(self._kr).__module__}.{type(self._kr).__name__}".lower()
+            for part, title in (("secretservice", "the system keyring (Secret Service)"),
+                                ("kwallet", "the system keyring (KWallet)"), ("macos", "the macOS Keychain"),
+                                ("windows", "the Windows Credential Manager")):
+                if part in name:
+                    return title
+            return "the system keyring"
+        if self.plaintext_file is not None:
+            return f"a file only you can read ({self.plaintext_file}), as [secrets] plaintext_fallback asks"
+        return ""
+
     def _use_file(self) -> bool:
         problem = keyring_problem(self._kr)
         if problem is None:
             return False
         if self.plaintext_file is not None:
             return True
-        raise SecretUnavailable(f"{_HELP} ({problem})")
+        log.info("no keyring for backend secrets: %s", problem)  # the backend's class name: for the log only
+        raise SecretUnavailable(_HELP)
 
     def get(self, backend: str, field: str) -> str | None:
         env = os.environ.get(env_name(backend, field))

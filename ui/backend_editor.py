@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -25,12 +27,20 @@ from common.cancel import CancelToken
 from tickets.connectors import Connector, connector_class
 from tickets.errors import TicketError
 
-from .backend_fields import Field, available_types
+from .backend_fields import Field, available_types, secret_title
 from .errors import MessageLine, user_message
 from .get_help_services import BackendRow, TicketsHub
-from .plain import plain_label
+from .plain import plain_label, plain_tooltip
 from .services import TaskHandle, TaskStarter, is_running
 from .widgets import button
+
+
+def _form(parent: QWidget) -> QFormLayout:
+    """A form whose fields keep their height and take the width (also in styles that would wrap rows)."""
+    form = QFormLayout(parent)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    return form
 
 
 class ConnectionTester(QObject):
@@ -74,7 +84,7 @@ class ConnectionTester(QObject):
 
     def _works(self, message: str) -> None:
         self.ticker.stop()
-        self.label.show_ok(f"✔ Connection works: {message}")
+        self.label.show_ok(f"✔ {message}" if message.startswith("Connected") else f"✔ Connected: {message}")
         self.finished.emit(True, message)
 
     def _failed(self, exc: BaseException) -> None:
@@ -103,11 +113,15 @@ class BackendEditor(QDialog):
         self.name_edit = QLineEdit(row.name if row else "")
         self.name_edit.setPlaceholderText("a short name, e.g. helpdesk")
         self.name_edit.setAccessibleName("Backend name")
+        self.name_edit.setToolTip(plain_tooltip("How Deskside calls this backend\n\nConfig key: NAME in "
+                                                "[backends.NAME]"))
         top.addRow("Name *", self.name_edit)
         self.type_combo = QComboBox()
         self.type_combo.setAccessibleName("Backend type")
+        self.type_combo.setToolTip(plain_tooltip("The helpdesk system tickets go to\n\nConfig key: type in "
+                                                 "[backends.NAME]"))
         for t, title in available_types():
-            self.type_combo.addItem(f"{title} ({t})", t)
+            self.type_combo.addItem(title, t)
         if row is not None:
             i = self.type_combo.findData(row.type)
             if i >= 0:
@@ -115,14 +129,27 @@ class BackendEditor(QDialog):
         top.addRow("Type *", self.type_combo)
         self.default_box = QCheckBox("Send new tickets here")
         self.default_box.setChecked(make_default)
+        self.default_box.setToolTip(plain_tooltip("New tickets go to this backend\n\nConfig key: backend in "
+                                                  "[tickets]"))
         top.addRow("", self.default_box)
         lay.addLayout(top)
+        # The fields scroll instead of being squeezed when a message below them grows (an error of several lines).
+        body = QWidget()
+        body_lay = QVBoxLayout(body)
+        body_lay.setContentsMargins(0, 0, 0, 0)
         self.fields_box = QGroupBox("Settings (written to config.toml)")
-        self.fields_form = QFormLayout(self.fields_box)
-        lay.addWidget(self.fields_box)
+        self.fields_form = _form(self.fields_box)
+        body_lay.addWidget(self.fields_box)
         self.secrets_box = QGroupBox("Credentials (kept in the system keyring, never in config.toml)")
-        self.secrets_form = QFormLayout(self.secrets_box)
-        lay.addWidget(self.secrets_box)
+        self.secrets_form = _form(self.secrets_box)
+        body_lay.addWidget(self.secrets_box)
+        body_lay.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("backendFields")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        lay.addWidget(self.scroll, 1)
         self.fields: dict[str, Field] = {}
         self.secret_edits: dict[str, QLineEdit] = {}
         self._typed_secrets: dict[str, str] = {}
@@ -141,6 +168,7 @@ class BackendEditor(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
+        self.resize(640, 620)
         self.type_combo.currentIndexChanged.connect(lambda _i: self._build_fields())
         self._build_fields(row.table if row else None)
 
@@ -175,7 +203,7 @@ class BackendEditor(QDialog):
                 f.set(values[key])
             f.connect(self._refresh_secrets)
             self.fields[key] = f
-            self.fields_form.addRow(f"{key} *" if f.required else key, f.widget)
+            self.fields_form.addRow(f"{f.label} *" if f.required else f.label, f.row or f.widget)
         self._refresh_secrets()
 
     def table(self) -> dict[str, Any]:
@@ -211,11 +239,12 @@ class BackendEditor(QDialog):
         for name in wanted:
             e = QLineEdit(self._typed_secrets.get(name, ""))
             e.setEchoMode(QLineEdit.EchoMode.Password)
-            e.setAccessibleName(name)
+            e.setAccessibleName(secret_title(name))
+            e.setToolTip(plain_tooltip(f"Kept in the system keyring under the name {name}, never in config.toml"))
             e.setPlaceholderText("stored in the keyring; leave empty to keep it" if stored.get(name)
                                  else "not stored yet")
             self.secret_edits[name] = e
-            self.secrets_form.addRow(name, e)
+            self.secrets_form.addRow(secret_title(name), e)
         if not wanted:
             self.secrets_form.addRow(plain_label("This backend needs no credentials with these settings."))
 

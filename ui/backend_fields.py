@@ -1,5 +1,6 @@
 """The input widgets of a backend's settings, generated from its connector's JSON schema: a text field, a number,
-a choice, a switch, a list ("a, b") or an inline TOML table per property."""
+a choice, a switch, a list ("a, b"), an inline TOML table or a file (with a "Choose…" button) per property.
+Each is labelled in words (`LABELS`), with the config key in its tooltip."""
 
 from __future__ import annotations
 
@@ -10,10 +11,55 @@ from typing import Any
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
+from tickets.connection_test import secret_label
+
 from tickets.connectors import TYPES, connector_class
 from tickets.errors import TicketError
 
+from .path_edit import PathEdit
 from .plain import plain_tooltip
+
+#: The words shown for a backend setting (the config key is in the tooltip).
+LABELS: dict[str, str] = {
+    "url": "Server address", "api_url": "API address", "test_url": "Address for the connection test",
+    "queue": "Queue", "auth": "Sign-in method", "user": "User name", "username": "User name",
+    "requestor": "Requester e-mail", "priorities": "Priority mapping", "custom_fields": "Custom field names",
+    "attach": "How the bundle is attached", "allow_insecure_http": "Allow unencrypted HTTP (not recommended)",
+    "ca_file": "CA certificate file", "proxy": "Proxy", "alert": "Alert the staff", "autorespond": "Send an "
+    "automatic reply", "auth_header": "Header carrying the token", "auth_scheme": "Token scheme",
+    "body_template": "Body template", "bundle": "How the bundle is sent", "bundle_field": "Bundle field name",
+    "category_id": "Category ID", "cloud": "Jira Cloud", "confidential": "Confidential issues",
+    "customer": "Customer e-mail", "email": "Requester e-mail", "from": "Sender address (From)",
+    "from_requester": "Send from the requester's address", "group": "Group", "group_id": "Group ID",
+    "helo": "HELO name", "host": "Mail server", "id_field": "Ticket ID field", "idempotent": "Receiver ignores "
+    "repeated requests", "include_bundle": "Include the diagnostics bundle", "inline_bundle": "Bundle in the issue "
+    "text", "label_priority": "Label the priority", "labels": "Labels", "name": "Requester name",
+    "on_behalf_of_requester": "Create on behalf of the requester", "port": "Port", "project": "Project",
+    "public_attachment": "Attachments visible to the requester", "repo": "Repository", "request_type_id":
+    "Request type ID", "security": "Connection security", "service_desk_id": "Service desk ID",
+    "set_priority": "Send the priority", "sign": "Sign requests (HMAC)", "ticket_type": "Ticket types",
+    "to": "Recipients (To)", "topic_id": "Help topic ID", "tracker_id": "Tracker ID", "url_field": "Ticket link field",
+    "use_app_token": "Use an application token", "use_token": "Send a token", "verify_tls": "Check the certificate",
+    "entity_id": "Entity ID",
+}
+#: Settings that name a file on this computer: a "Choose…" button next to them.
+FILE_KEYS = {"ca_file"}
+
+
+def label_for(key: str) -> str:
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+def secret_title(field: str) -> str:
+    """"API token", "Password": a credential's name as shown."""
+    text = secret_label(field)
+    return text[0].upper() + text[1:]
+
+
+def key_tooltip(description: str, key: str, where: str = "[backends.NAME]") -> str:
+    """A field's tooltip: what it is, and the config key it is written to."""
+    return plain_tooltip(f"{description}\n\nConfig key: {key} in {where}" if description
+                         else f"Config key: {key} in {where}")
 
 
 def available_types() -> list[tuple[str, str]]:
@@ -35,7 +81,9 @@ class Field:
         self.default = spec.get("default")
         self.kind = "enum" if "enum" in spec else str(spec.get("type", "string"))
         desc = str(spec.get("description", ""))
+        self.label = label_for(key)
         self.widget: QWidget
+        self.row: QWidget | None = None  # what the form shows when it is more than the input (a file chooser)
         if self.kind == "enum":
             box = QComboBox()
             box.addItems([str(v) for v in spec["enum"]])
@@ -56,8 +104,10 @@ class Field:
             else:
                 edit.setPlaceholderText(desc)
             self.widget = edit
-        self.widget.setToolTip(plain_tooltip(desc))
-        self.widget.setAccessibleName(key)
+            if key in FILE_KEYS:
+                self.row = PathEdit(edit, self.label)
+        self.widget.setToolTip(key_tooltip(desc, key))
+        self.widget.setAccessibleName(self.label)
 
     def connect(self, slot: Callable[[], None]) -> None:
         w = self.widget

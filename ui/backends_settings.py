@@ -1,7 +1,8 @@
 """Settings for support backends: the `[backends.NAME]` tables of config.toml, add/edit one (backend_editor.py), its
 credentials (into the system keyring, never config.toml), the default backend, and "Test connection".
 
-Signals: `BackendsDialog.settings_changed()` after anything was saved.
+`BackendsPanel` is the Support backends section of the Settings page; `BackendsDialog` shows the same panel in a
+window (for a Get Help page used on its own). Signal: `settings_changed()` after anything was saved.
 """
 
 from __future__ import annotations
@@ -25,22 +26,27 @@ from PySide6.QtWidgets import (
 from common.cancel import CancelToken
 
 from .backend_editor import BackendEditor, ConnectionTester
+from .backend_fields import available_types, secret_title
 from .errors import ERROR_COLOUR, MessageLine
 from .get_help_services import BackendRow, BackendsInfo, TicketsHub
 from .plain import plain_label, plain_tooltip
 from .services import TaskHandle, TaskStarter
 from .widgets import button
 
-__all__ = ["BackendEditor", "BackendsDialog", "ConnectionTester"]
+__all__ = ["BackendEditor", "BackendsDialog", "BackendsPanel", "ConnectionTester"]
 
 
 def _secret_state(row: BackendRow, name: str) -> str:
     if name in row.secrets_from_env:
-        return "from the environment"
-    return "stored" if row.secrets_stored.get(name) else "MISSING"
+        return f"{secret_title(name)} from the environment"
+    return f"{secret_title(name)} stored" if row.secrets_stored.get(name) else f"{secret_title(name)} missing"
 
 
-class BackendsDialog(QDialog):
+def _type_title(type_: str) -> str:
+    return dict(available_types()).get(type_, type_)
+
+
+class BackendsPanel(QWidget):
     settings_changed = Signal()
 
     def __init__(self, hub: TicketsHub, tasks: TaskStarter, parent: QWidget | None = None,
@@ -53,9 +59,8 @@ class BackendsDialog(QDialog):
         self.editor: BackendEditor | None = None
         self._load_task: TaskHandle | None = None
         self._action_task: TaskHandle | None = None
-        self.setWindowTitle("Support backends")
-        self.resize(760, 420)
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(plain_label("Where Get Help sends tickets. Settings are kept in config.toml; passwords and "
                                   "tokens only in the system keyring.", wrap=True))
         self.keyring_label = MessageLine(name="keyringLabel")
@@ -85,9 +90,6 @@ class BackendsDialog(QDialog):
         self.result_label = MessageLine(name="settingsResult")
         lay.addWidget(self.result_label)
         self.tester = ConnectionTester(tasks, self.result_label, self)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.reject)
-        lay.addWidget(close)
         self._update_buttons()
 
     # ---------------------------------------------------------------- loading
@@ -109,15 +111,16 @@ class BackendsDialog(QDialog):
         if info.problem:
             self.keyring_label.show_error(f"{info.problem}\nFix the file by hand; nothing can be saved until then.")
         elif not info.keyring_ok:
-            self.keyring_label.show_error(f"Config file: {info.config_path}\nCredentials cannot be stored: "
+            self.keyring_label.show_error(f"Config file: {info.config_path}\nPasswords and tokens cannot be stored: "
                                           f"{info.keyring}. Backends that need a password or token will not work "
                                           "until a keyring is available (GNOME Keyring or KWallet in your session).")
         else:
-            self.keyring_label.setText(f"Config file: {info.config_path}\nCredentials are kept in: {info.keyring}")
+            self.keyring_label.setText(f"Config file: {info.config_path}\nPasswords and tokens are kept in "
+                                       f"{info.keyring}")
         self.tree.clear()
         for row in info.rows:
-            creds = ", ".join(f"{f} {_secret_state(row, f)}" for f in row.secret_fields) or "none needed"
-            item = QTreeWidgetItem([row.name, row.type, "✔" if row.default else "", creds,
+            creds = ", ".join(_secret_state(row, f) for f in row.secret_fields) or "none needed"
+            item = QTreeWidgetItem([row.name, _type_title(row.type), "✔" if row.default else "", creds,
                                     row.problem or "ok"])
             item.setData(0, Qt.ItemDataRole.UserRole, row.name)
             item.setToolTip(4, plain_tooltip(row.problem or "The settings are valid"))
@@ -150,7 +153,7 @@ class BackendsDialog(QDialog):
     # ---------------------------------------------------------------- actions
     def _open_editor(self, row: BackendRow | None) -> BackendEditor:
         make_default = row.default if row else not (self.info and self.info.rows)
-        ed = BackendEditor(self._hub, self._tasks, row, bool(make_default), self, self._test_timeout)
+        ed = BackendEditor(self._hub, self._tasks, row, bool(make_default), self.window(), self._test_timeout)
         ed.saved.connect(self._editor_saved)
         ed.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         ed.destroyed.connect(lambda *_: setattr(self, "editor", None))
@@ -206,3 +209,25 @@ class BackendsDialog(QDialog):
             return
         hub, timeout = self._hub, self._test_timeout
         self.tester.start(name, lambda: hub.test_backend(name, None, {}, timeout))
+
+
+class BackendsDialog(QDialog):
+    """The Support backends panel in a window of its own."""
+
+    settings_changed = Signal()
+
+    def __init__(self, hub: TicketsHub, tasks: TaskStarter, parent: QWidget | None = None,
+                 test_timeout: float = 15.0) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Support backends")
+        self.resize(760, 420)
+        lay = QVBoxLayout(self)
+        self.panel = BackendsPanel(hub, tasks, self, test_timeout)
+        self.panel.settings_changed.connect(self.settings_changed)
+        lay.addWidget(self.panel, 1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        lay.addWidget(close)
+
+    def reload(self) -> None:
+        self.panel.reload()

@@ -30,7 +30,7 @@ from diagnostics.model import Finding, Report, Section, SectionStatus, Severity,
 from remote.hosts import HostProfile
 from tickets.errors import TicketError
 from tickets.outbox import OutboxEntry
-from ui.backends_settings import BackendsDialog
+from ui.backends_settings import BackendsPanel
 from ui.collector_status import CollectorStatus
 from ui.diagnostics_page import DiagnosticsPage
 from ui.get_help_page import GetHelpPage
@@ -323,7 +323,7 @@ class BackendsHub:
 
 def test_backend_settings_show_hostile_names_problems_and_answers_as_text(qtbot: Any,
                                                                          task_runner: TaskRunner) -> None:
-    d = BackendsDialog(BackendsHub(), task_runner)  # type: ignore[arg-type]
+    d = BackendsPanel(BackendsHub(), task_runner)  # type: ignore[arg-type]
     qtbot.addWidget(d)
     d.reload()
     qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)

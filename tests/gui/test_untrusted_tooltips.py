@@ -15,7 +15,7 @@ from tickets.model import Ticket
 from tickets.outbox import OutboxEntry
 from tickets.redact import Occurrence, RedactionItem
 from tickets.service import Preview
-from ui.backends_settings import BackendsDialog
+from ui.backends_settings import BackendsPanel
 from ui.get_help_page import GetHelpPage
 from ui.outbox_view import COL_DETAILS, COL_SUMMARY, OutboxView
 from ui.redaction_preview import COL_WHERE, RedactionPreview
@@ -70,7 +70,7 @@ def test_get_help_finding_tooltip_shows_a_title_from_the_machine_as_text(qtbot: 
 def test_backend_problem_tooltip_shows_a_quoted_config_value_as_text(qtbot: Any, task_runner: TaskRunner) -> None:
     paths.ensure(paths.config_dir())
     paths.config_file().write_text(f'[backends.hook]\ntype = "webhook"\nurl = \'{MARKUP}\'\n', encoding="utf-8")
-    d = BackendsDialog(TicketsHub(), task_runner)
+    d = BackendsPanel(TicketsHub(), task_runner)
     qtbot.addWidget(d)
     d.reload()
     qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)

@@ -80,7 +80,7 @@ def test_cli_backend_test_reads_the_token_from_the_keyring() -> None:
     try:
         r = _cli("backend", "test", "desk")
         assert r.returncode == 0, r.stderr
-        assert "signed in, queue 'General' found" in r.stdout
+        assert f"Connected to Request Tracker at {rt.url} as user {rt.user}; the queue 'General' exists" in r.stdout
     finally:
         store.delete("desk", "token")
 

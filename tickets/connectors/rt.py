@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 
 from ..cancel import CancelToken, Progress, no_progress
-from ..errors import ConfigError, RejectedError
+from ..errors import ConfigError, RejectedError, TicketError
 from ..lifecycle import Reply, State, TicketStatus, parse_time, state_of
 from ..model import Attachment, Ticket
 from .base import Connector, FilePart, HttpRequest, Request, Submitted
@@ -177,9 +178,26 @@ class RTConnector(Connector):
 
         with self._client(timeout) as client:
             resp = self.send(client, req, None, on_status)
-        data = json_of(resp, "Request Tracker")
+            data = json_of(resp, "Request Tracker")
+            user = self._signed_in_user(client)
         queue = data.get("Name", self.config["queue"])
-        return f"Request Tracker at {self.config['url']}: signed in, queue {queue!r} found"
+        who = f" as user {user}" if user else ""
+        return f"Connected to Request Tracker at {self.config['url']}{who}; the queue {queue!r} exists"
+
+    def _signed_in_user(self, client: httpx.Client) -> str:
+        """Who the credentials sign in as: the basic-auth user, or the user id an RT auth token starts with
+        (RT::AuthToken's "1-<user id>-<hash>") looked up by name; "" when it cannot be told."""
+        if self.config["auth"] == "basic":
+            return str(self.config["user"])
+        m = re.fullmatch(r"1-(\d+)-[0-9a-fA-F]{32}", self.secret("token"))
+        if m is None:
+            return ""
+        try:
+            resp = self.send(client, HttpRequest("GET", f"{self.api}/user/{m.group(1)}", self._headers(),
+                                                 step="user lookup"))
+            return str(json_of(resp, "Request Tracker").get("Name") or "")
+        except TicketError:
+            return ""  # the queue answered: the sign-in works, only the name is unknown
 
     # ---- following a sent ticket --------------------------------------------------------------------------------
     def status_requests(self, remote_id: str) -> list[HttpRequest]:

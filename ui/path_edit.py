@@ -1,0 +1,62 @@
+"""A text field for a path with a "Choose…" button that opens a file dialog (a file, a folder, or files added to
+a comma-separated list). The dialog is window-modal but opened with `open()`, so nothing waits on it."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+
+from .plain import plain_tooltip
+
+
+class PathEdit(QWidget):
+    def __init__(self, edit: QLineEdit, what: str, mode: str = "file", parent: QWidget | None = None) -> None:
+        """`mode`: "file", "folder" or "files" (each chosen file is added to the comma-separated list)."""
+        super().__init__(parent)
+        self.edit, self.what, self.mode = edit, what, mode
+        self.dialog: QFileDialog | None = None
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(edit, 1)
+        self.choose_button = QPushButton("Choose…")
+        self.choose_button.setAccessibleName(f"Choose {what}")
+        self.choose_button.setToolTip(plain_tooltip(f"Pick {what.lower()} in a file dialog"))
+        self.choose_button.clicked.connect(self.choose)
+        lay.addWidget(self.choose_button)
+        self.setFocusProxy(edit)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.edit.setReadOnly(read_only)
+        self.choose_button.setEnabled(not read_only)
+
+    def _start_dir(self) -> str:
+        current = self.edit.text().split(",")[-1].strip() if self.mode == "files" else self.edit.text().strip()
+        if current:
+            path = os.path.expanduser(current)
+            return path if os.path.isdir(path) else os.path.dirname(path)
+        return os.path.expanduser("~")
+
+    def choose(self) -> QFileDialog:
+        d = QFileDialog(self, f"Choose {self.what.lower()}", self._start_dir())
+        if self.mode == "folder":
+            d.setFileMode(QFileDialog.FileMode.Directory)
+            d.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        else:
+            d.setFileMode(QFileDialog.FileMode.ExistingFile)
+        d.fileSelected.connect(self.set_chosen)
+        d.finished.connect(lambda _r: d.deleteLater())
+        self.dialog = d
+        d.open()
+        return d
+
+    def set_chosen(self, path: str) -> None:
+        if not path:
+            return
+        if self.mode == "files":
+            parts = [p.strip() for p in self.edit.text().split(",") if p.strip()]
+            if path not in parts:
+                parts.append(path)
+            self.edit.setText(", ".join(parts))
+        else:
+            self.edit.setText(path)
