@@ -12,7 +12,6 @@ from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
 from tickets.connection_test import secret_label
-
 from tickets.connectors import TYPES, connector_class
 from tickets.errors import TicketError
 
