@@ -144,12 +144,12 @@ class BackendEditor(QDialog):
         self.secrets_form = _form(self.secrets_box)
         body_lay.addWidget(self.secrets_box)
         body_lay.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("backendFields")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
-        lay.addWidget(self.scroll, 1)
+        self.fields_scroll = QScrollArea()
+        self.fields_scroll.setObjectName("backendFields")
+        self.fields_scroll.setWidgetResizable(True)
+        self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.fields_scroll.setWidget(body)
+        lay.addWidget(self.fields_scroll, 1)
         self.fields: dict[str, Field] = {}
         self.secret_edits: dict[str, QLineEdit] = {}
         self._typed_secrets: dict[str, str] = {}
