@@ -154,7 +154,7 @@ SCHEMA = Table({
     }),
     "agent": Table({"check_every_hours": number(0.01, 24 * 366, example=24, unit="hours"),
                     "check_at_login": boolean(True), "ticket_for_critical": boolean(), "notify": boolean(True)}),
-    "gui": Table({"test_connection": boolean()}),
+    "gui": Table({"test_connection": boolean(), "theme": choice("system", "light", "dark")}),
     "remote": Table({"save_secrets": boolean()}),
     "secrets": Table({"plaintext_fallback": boolean()}),
     "tickets": Table({

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from .plain import plain_tooltip
 
 
 class PathEdit(QWidget):
-    def __init__(self, edit: QLineEdit, what: str, mode: str = "file", parent: QWidget | None = None) -> None:
-        """`mode`: "file", "folder" or "files" (each chosen file is added to the comma-separated list)."""
+    def __init__(self, edit: QLineEdit | QPlainTextEdit, what: str, mode: str = "file",
+                 parent: QWidget | None = None) -> None:
+        """`mode`: "file", "folder" or "files" (each chosen file is added to the list: a line of a QPlainTextEdit,
+        or comma-separated in a QLineEdit)."""
         super().__init__(parent)
         self.edit, self.what, self.mode = edit, what, mode
         self.dialog: QFileDialog | None = None
@@ -23,18 +26,25 @@ class PathEdit(QWidget):
         self.choose_button.setAccessibleName(f"Choose {what}")
         self.choose_button.setToolTip(plain_tooltip(f"Pick {what.lower()} in a file dialog"))
         self.choose_button.clicked.connect(self.choose)
-        lay.addWidget(self.choose_button)
+        lay.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignTop)
         self.setFocusProxy(edit)
 
     def set_read_only(self, read_only: bool) -> None:
         self.edit.setReadOnly(read_only)
         self.choose_button.setEnabled(not read_only)
 
+    def _items(self) -> list[str]:
+        if isinstance(self.edit, QPlainTextEdit):
+            return [p.strip() for p in self.edit.toPlainText().splitlines() if p.strip()]
+        text = self.edit.text()
+        return [p.strip() for p in (text.split(",") if self.mode == "files" else [text]) if p.strip()]
+
     def _start_dir(self) -> str:
-        current = self.edit.text().split(",")[-1].strip() if self.mode == "files" else self.edit.text().strip()
-        if current:
+        items = self._items()
+        current = items[-1] if items else ""
+        if current:  # no stat here (the GUI thread does no I/O): a folder setting names a folder
             path = os.path.expanduser(current)
-            return path if os.path.isdir(path) else os.path.dirname(path)
+            return path if self.mode == "folder" else os.path.dirname(path)
         return os.path.expanduser("~")
 
     def choose(self) -> QFileDialog:
@@ -53,10 +63,10 @@ class PathEdit(QWidget):
     def set_chosen(self, path: str) -> None:
         if not path:
             return
-        if self.mode == "files":
-            parts = [p.strip() for p in self.edit.text().split(",") if p.strip()]
-            if path not in parts:
-                parts.append(path)
-            self.edit.setText(", ".join(parts))
+        parts = self._items() if self.mode == "files" else []
+        if path not in parts:
+            parts.append(path)
+        if isinstance(self.edit, QPlainTextEdit):
+            self.edit.setPlainText("\n".join(parts))
         else:
-            self.edit.setText(path)
+            self.edit.setText(", ".join(parts))

@@ -1,0 +1,54 @@
+"""What the Settings page needs from the application (desktop/settings_hub.py provides it). Every method may block
+(config files, keyring): the page calls them only inside jobs on the task runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .settings_spec import Path, Setting
+
+
+@dataclass
+class SettingValue:
+    """One setting as the files give it: the user's value, the organisation's, and whether it is locked."""
+
+    user: Any = None  # in the user's config.toml (None: not written there)
+    organisation: Any = None  # in the organisation's config (None: not set there)
+    locked: bool = False  # the organisation locked it: the user's value is ignored and the field is read-only
+
+    def effective(self, setting: Setting) -> Any:
+        if self.user is not None and not self.locked:
+            return self.user
+        if self.organisation is not None:
+            return self.organisation
+        return setting.default
+
+    @property
+    def from_organisation(self) -> bool:
+        return self.organisation is not None and (self.locked or self.user is None)
+
+
+@dataclass
+class SettingsSnapshot:
+    values: dict[Path, SettingValue] = field(default_factory=dict)
+    config_path: str = ""  # the user's config.toml
+    organisation_path: str = ""  # the organisation's config file ("" when there is none)
+    problem: str = ""  # the user's config.toml cannot be read: nothing can be saved until it is fixed
+
+
+class SettingsHub(Protocol):
+    def load(self, paths: list[Path]) -> SettingsSnapshot:
+        """The values of `paths` from the user's and the organisation's config."""
+        ...
+
+    def save(self, changes: dict[Path, Any]) -> str:
+        """Write `changes` (None: remove the key) into the user's config.toml, checked against its schema first
+        (a refused value raises with a message naming it, and nothing is written); returns what was done."""
+        ...
+
+    def welcome_state(self) -> tuple[bool, bool]:
+        """(the welcome was shown before, a support backend is configured by the user or the organisation)."""
+        ...
+
+    def mark_welcome_shown(self) -> None: ...
