@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle, QWidget
 
 from diagnostics import __version__
@@ -115,7 +115,14 @@ PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidge
     ("remote", "Remote", SP.SP_DriveNetIcon, lambda _ctx: _remote_page()),
     ("help", "Get Help", SP.SP_DialogHelpButton, _get_help_page),
     ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _compliance_page),
+    ("settings", "Settings", SP.SP_FileDialogInfoView, lambda ctx: _settings_page(ctx)),
 ]
+
+
+def _settings_page(ctx: AppContext) -> QWidget:
+    from .settings_gui import settings_page
+
+    return settings_page(ctx)
 
 
 def gui_settings(config: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -186,6 +193,9 @@ def build_window(ctx: AppContext) -> MainWindow:
     for key, title, icon, make in PAGES:
         window.add_page(key, title, _factory(make, ctx), QIcon(style.standardIcon(icon)))
     _wire_get_help(window)
+    from .settings_gui import wire as wire_settings
+
+    wire_settings(window, ctx.tasks)  # File > Settings…, Support backends…, Help > Welcome
 
     def wire_remote(_page: QWidget) -> None:
         from .remote_diagnostics_gui import wire as wire_remote_diagnostics
@@ -203,8 +213,7 @@ def build_window(ctx: AppContext) -> MainWindow:
 
 
 def _wire_get_help(window: MainWindow) -> None:
-    """Get Help includes the Diagnostics page's last report, can start a run there, and its backend settings
-    are also reachable from the File menu."""
+    """Get Help includes the Diagnostics page's last report and can start a run there."""
 
     def wire(help_page: QWidget) -> None:
         from ui.diagnostics_page import DiagnosticsPage
@@ -221,21 +230,6 @@ def _wire_get_help(window: MainWindow) -> None:
     if "help" not in window.page_keys():
         return
     window.when_built("help", wire)
-
-    def open_settings() -> None:
-        page = window.page("help")
-        opener = getattr(page, "open_settings", None)
-        if opener is not None:
-            opener()
-
-    action = QAction("Support &backends…", window)
-    action.triggered.connect(open_settings)
-    actions = window.file_menu.actions()
-    if actions:
-        window.file_menu.insertAction(actions[0], action)
-    else:
-        window.file_menu.addAction(action)
-    window.settings_action = action  # type: ignore[attr-defined]
 
 
 def display_problem() -> str | None:
@@ -271,6 +265,11 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
 
     window.first_painted.connect(tray)
     window.show()
+    if screenshot is None:  # the first-run welcome (once; Help > Welcome shows it again)
+        from .settings_gui import show_welcome
+        from .settings_hub import SettingsHub
+
+        show_welcome(window, tasks, SettingsHub(), first_run=True)
     diag: Any = None
     if run_first:
         diag = window.page("diagnostics")

@@ -80,24 +80,37 @@ class SettingsHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
-    def _user(self) -> dict[str, Any]:
-        return settings.load(paths.config_file())
-
     def load(self, keys: list[Path]) -> SettingsSnapshot:
+        from . import config_layers
+
         snap = SettingsSnapshot(config_path=str(paths.config_file()))
         try:
-            user = self._user()
-        except settings.ConfigError as exc:
-            user = {}
+            layered = config_layers.load()
+        except settings.ConfigError as exc:  # the user's file is broken: show the organisation's values alone
             snap.problem = str(exc)
+            layered = config_layers.load(user_path=paths.config_file().with_name("config.toml.unreadable-absent"))
+        if layered.system_present:
+            snap.organisation_path = str(layered.system_path)
         for key in keys:
-            snap.values[key] = SettingValue(user=_get(user, key))
+            dotted = ".".join(key)
+            snap.values[key] = SettingValue(
+                user=None if snap.problem else layered.user_value(dotted),
+                organisation=layered.system_value(dotted), locked=layered.is_locked(dotted),
+                adds_to_organisation=dotted in config_layers.UNION_LISTS)
         return snap
 
     def save(self, changes: dict[Path, Any]) -> str:
+        from . import config_layers
+
         with self._lock:
             try:
-                config = self._user()
+                layered = config_layers.load()
+                for key in changes:
+                    lock = layered.lock_of(".".join(key))
+                    if lock is not None:
+                        raise UserError(f"{'.'.join(key)} is set by your organisation and locked in "
+                                        f"{layered.system_path}; it cannot be changed here")
+                config = settings.load_user()  # never the merged view: the organisation's values stay theirs
                 for key, value in changes.items():
                     _set(config, key, value)
                     if value is None:
@@ -109,12 +122,13 @@ class SettingsHub:
         return f"Saved {n} setting{'s' if n != 1 else ''} to {path}."
 
     def welcome_state(self) -> tuple[bool, bool]:
+        from . import config_layers
+
         shown = read_state().get("welcome_shown") is True
         try:
-            config = self._user()
+            backends = config_layers.load().value("backends")
         except settings.ConfigError:
-            config = {}
-        backends = config.get("backends")
+            backends = config_layers.load(user_path=paths.config_file().with_name("absent")).value("backends")
         return shown, isinstance(backends, dict) and bool(backends)
 
     def mark_welcome_shown(self) -> None:

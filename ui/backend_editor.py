@@ -149,6 +149,7 @@ class BackendEditor(QDialog):
         self.fields_scroll.setWidgetResizable(True)
         self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.fields_scroll.setWidget(body)
+        self.fields_scroll.setMinimumHeight(160)  # a long message below makes the dialog grow, not this vanish
         lay.addWidget(self.fields_scroll, 1)
         self.fields: dict[str, Field] = {}
         self.secret_edits: dict[str, QLineEdit] = {}

@@ -56,9 +56,8 @@ def secret_title(field: str) -> str:
 
 
 def key_tooltip(description: str, key: str, where: str = "[backends.NAME]") -> str:
-    """A field's tooltip: what it is, and the config key it is written to."""
-    return plain_tooltip(f"{description}\n\nConfig key: {key} in {where}" if description
-                         else f"Config key: {key} in {where}")
+    """A field's tooltip text (for plain_tooltip): what it is, and the config key it is written to."""
+    return f"{description}\n\nConfig key: {key} in {where}" if description else f"Config key: {key} in {where}"
 
 
 def available_types() -> list[tuple[str, str]]:
@@ -105,7 +104,7 @@ class Field:
             self.widget = edit
             if key in FILE_KEYS:
                 self.row = PathEdit(edit, self.label)
-        self.widget.setToolTip(key_tooltip(desc, key))
+        self.widget.setToolTip(plain_tooltip(key_tooltip(desc, key)))
         self.widget.setAccessibleName(self.label)
 
     def connect(self, slot: Callable[[], None]) -> None:

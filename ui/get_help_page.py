@@ -74,6 +74,8 @@ class GetHelpPage(QWidget):
         self._load_task: TaskHandle | None = None
         self._due_task: TaskHandle | None = None
         self.settings_dialog: BackendsDialog | None = None
+        # In the app "Support backends…" opens Settings > Support backends; on its own the page opens a dialog.
+        self.settings_opener: Callable[[], None] | None = None
         self._build(last_report() if last_report is not None else None, run_diagnostics)
         self._update_buttons()
         self.retry_timer = QTimer(self)
@@ -302,6 +304,9 @@ class GetHelpPage(QWidget):
 
     # ================================================================ settings
     def open_settings(self) -> None:
+        if self.settings_opener is not None:
+            self.settings_opener()
+            return
         if self.settings_dialog is None:
             self.settings_dialog = BackendsDialog(self._hub, self._tasks, self, test_timeout=self._test_timeout)
             self.settings_dialog.settings_changed.connect(self.reload_service)

@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         self.go_menu = self.menuBar().addMenu("&Go")
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Deskside", self)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)

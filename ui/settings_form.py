@@ -46,7 +46,7 @@ class SettingRow:
         self.state = SettingValue()
         self.input: QWidget
         self.path_edit: PathEdit | None = None
-        tip = f"{s.help}\n\nConfig key: {s.key}" if s.help else f"Config key: {s.key}"
+        self.tip = tip = f"{s.help}\n\nConfig key: {s.key}" if s.help else f"Config key: {s.key}"
         if s.kind == "bool":
             box = QCheckBox(s.label)
             box.toggled.connect(lambda _b: on_change())
@@ -121,7 +121,8 @@ class SettingRow:
             w.setCurrentIndex(i if i >= 0 else 0)
         else:
             own = state.organisation if state.locked else state.user
-            fallback = state.organisation if state.organisation is not None else s.default
+            fallback = (state.organisation if state.organisation is not None and not state.adds_to_organisation
+                        else s.default)
             if isinstance(w, QPlainTextEdit):
                 w.setPlainText("\n".join(str(v) for v in own) if isinstance(own, list) else "")
                 if isinstance(fallback, list) and fallback:
@@ -138,9 +139,16 @@ class SettingRow:
                 self.path_edit.set_read_only(locked)
         else:
             w.setEnabled(not locked)
-        note = LOCKED_NOTE if locked else (ORG_NOTE if state.from_organisation else "")
-        if state.organisation is not None and not locked and not state.from_organisation:
-            note = f"Your organisation's value: {_shown_any(state.organisation)}; yours is used"
+        if locked:
+            note = LOCKED_NOTE
+        elif state.adds_to_organisation and state.organisation:
+            note = f"{ORG_NOTE}, always included: {_shown_any(state.organisation)}"
+        elif state.from_organisation:
+            note = ORG_NOTE
+        elif state.organisation is not None:
+            note = f"Your organisation's value is {_shown_any(state.organisation)}; yours is used"
+        else:
+            note = ""
         self.note.setText(note)
         self.note.setVisible(bool(note))
         self._loaded = self.value()
@@ -173,7 +181,7 @@ class SettingRow:
         w = self.input
         if isinstance(w, QLineEdit) and w.text().strip() and not w.hasAcceptableInput():
             s = self.setting
-            hi = int(s.hi) if s.hi.is_integer() else s.hi
+            hi = int(s.hi) if float(s.hi).is_integer() else s.hi
             lo = int(s.lo) if float(s.lo).is_integer() else s.lo
             kind = "a whole number" if s.kind == "int" else "a number"
             return f"{s.label}: write {kind} from {lo} to {hi}{' ' + s.unit if s.unit else ''}"
@@ -206,6 +214,6 @@ def group_box(group: Group, rows: list[SettingRow]) -> QGroupBox:
         else:
             label = plain_label(row.setting.label)
             label.setBuddy(row.input)
-            label.setToolTip(row.input.toolTip())
+            label.setToolTip(plain_tooltip(row.tip))
             form.addRow(label, row.widget)
     return box

@@ -6,7 +6,8 @@ user's config.toml, checked first, and a refused value leaves the form as it is 
 saved as they are edited (their passwords and tokens go to the keyring, ui/backends_settings.py). Settings set by
 the organisation say so; locked ones are read-only.
 
-Signals: `status_message(str)`; `saved(dict)` with the changes written ({path: value or None}); `backends_changed()`.
+Signals: `status_message(str)`; `saved(object)` with the changes written ({path: value or None}); `loaded()`;
+`backends_changed()`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from .widgets import button
 
 class SettingsPage(QWidget):
     status_message = Signal(str)
-    saved = Signal(dict)
+    saved = Signal(object)  # {path: value or None}
+    loaded = Signal()  # the form shows what the files say (after the first load and after each save)
     backends_changed = Signal()
 
     def __init__(self, hub: SettingsHub, tickets: TicketsHub, tasks: TaskStarter, parent: QWidget | None = None,
@@ -130,7 +132,7 @@ class SettingsPage(QWidget):
         assert isinstance(w, QScrollArea)
         return w
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._loaded_once:  # read the files when the page is first shown, not at start-up
             self._loaded_once = True
@@ -166,6 +168,7 @@ class SettingsPage(QWidget):
         else:
             self.message.setText("")
         self._update_buttons()
+        self.loaded.emit()
 
     # ---------------------------------------------------------------- saving
     def changes(self) -> dict[Path, Any]:

@@ -16,8 +16,11 @@ class SettingValue:
     user: Any = None  # in the user's config.toml (None: not written there)
     organisation: Any = None  # in the organisation's config (None: not set there)
     locked: bool = False  # the organisation locked it: the user's value is ignored and the field is read-only
+    adds_to_organisation: bool = False  # a list both add to (the redaction words): the user's words come on top
 
     def effective(self, setting: Setting) -> Any:
+        if self.adds_to_organisation and not self.locked:
+            return self.user
         if self.user is not None and not self.locked:
             return self.user
         if self.organisation is not None:
@@ -26,7 +29,7 @@ class SettingValue:
 
     @property
     def from_organisation(self) -> bool:
-        return self.organisation is not None and (self.locked or self.user is None)
+        return self.organisation is not None and (self.locked or self.user is None or self.adds_to_organisation)
 
 
 @dataclass

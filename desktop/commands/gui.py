@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_CANNOT_START = 3
-PAGES = ["diagnostics", "remote", "help", "compliance"]
+PAGES = ["diagnostics", "remote", "help", "compliance", "settings"]
 
 
 def register(sub: Any) -> None:

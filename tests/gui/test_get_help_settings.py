@@ -281,8 +281,8 @@ def test_the_file_menu_opens_backend_settings_and_get_help_gets_the_last_report(
     labels = [a.text() for a in window.file_menu.actions()]
     assert labels[0] == "Support &backends…"
     window.file_menu.actions()[0].trigger()
-    assert page.settings_dialog is not None and page.settings_dialog.isVisible()
-    page.settings_dialog.close()
+    assert window.current_page_key() == "settings"
+    assert window.page("settings").current_section() == "backends"  # type: ignore[attr-defined]
     diag = window.page("diagnostics")
     diag.run_finished.emit(Report(host="reported-host", generated_at="2026-11-24T10:00:00Z",  # type: ignore[attr-defined]
                                   platform="linux"))

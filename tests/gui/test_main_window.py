@@ -33,12 +33,12 @@ def window(qtbot: Any, task_runner: TaskRunner) -> MainWindow:
     return w
 
 
-def test_window_has_title_size_and_the_four_sections(window: MainWindow) -> None:
+def test_window_has_title_size_and_the_five_sections(window: MainWindow) -> None:
     assert window.windowTitle() == "Deskside"
     assert (window.width(), window.height()) == (1100, 720)
-    assert window.page_keys() == ["diagnostics", "remote", "help", "compliance"]
+    assert window.page_keys() == ["diagnostics", "remote", "help", "compliance", "settings"]
     titles = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert titles == ["Diagnostics", "Remote", "Get Help", "Compliance"]
+    assert titles == ["Diagnostics", "Remote", "Get Help", "Compliance", "Settings"]
     assert window.current_page_key() == "diagnostics"
     assert isinstance(window.stack.currentWidget(), DiagnosticsPage)
     from ui.remote_page import RemotePage

@@ -1,0 +1,237 @@
+"""The Settings page (pytest-qt, headless): its sections in the sidebar and File menu (Ctrl+,), settings labelled in
+words with the config key in the tooltip, Save writing the user's config.toml only (a wrong value refused with the
+reason and nothing written), values set by the organisation marked and locked ones read-only, a file chooser for
+paths, and the backend editor growing or scrolling instead of squeezing its fields."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
+
+from desktop import app as desktop_app
+from desktop import paths
+from desktop.tasks import TaskRunner
+from desktop.tickets_hub import TicketsHub
+from ui.backend_editor import BackendEditor
+from ui.main_window import MainWindow
+from ui.settings_page import SettingsPage
+from ui.settings_spec import SECTIONS, all_settings
+
+RAW_KEY = re.compile(r"^[a-z]+(_[a-z]+)+$|^(url|user|queue|auth|ca_file|proxy)$")
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def system_config() -> Path:
+    return paths.system_config_file()
+
+
+def user_config() -> dict[str, Any]:
+    return tomllib.loads(paths.config_file().read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def window(qtbot: Any, task_runner: TaskRunner) -> MainWindow:
+    ctx = desktop_app.AppContext(tasks=task_runner, collector_names=["system"])
+    w = desktop_app.build_window(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def loaded_page(qtbot: Any, window: MainWindow) -> SettingsPage:
+    page = window.page("settings")
+    assert isinstance(page, SettingsPage)
+    qtbot.waitUntil(lambda: page.snapshot is not None and page.backends.info is not None, timeout=20_000)
+    return page
+
+
+def text_of(row_input: QWidget) -> str:
+    if isinstance(row_input, QPlainTextEdit):
+        return row_input.toPlainText()
+    assert isinstance(row_input, QLineEdit)
+    return row_input.text()
+
+
+def test_ctrl_comma_opens_settings_with_its_sections(qtbot: Any, window: MainWindow) -> None:
+    assert window.current_page_key() == "diagnostics"
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "settings"
+    page = loaded_page(qtbot, window)
+    assert [page.sections.item(i).text() for i in range(page.sections.count())] == [
+        "Support backends", "Redaction", "Diagnostics", "Remote", "Appearance"]
+    assert page.sections.hasFocus()  # the keyboard is where the user can pick a section
+    qtbot.keyClick(page.sections, Qt.Key.Key_Down)
+    assert page.current_section() == "redaction"
+    assert page.section_widget("redaction").isVisible()
+    assert "Settings" in [window.nav.item(i).text() for i in range(window.nav.count())]
+
+
+def test_every_setting_has_words_for_a_label_and_its_key_in_the_tooltip(qtbot: Any, window: MainWindow) -> None:
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    assert set(page.rows) == {s.path for s in all_settings()}
+    for path, row in page.rows.items():
+        label = row.setting.label
+        assert not RAW_KEY.match(label) and "_" not in label, label
+        assert f"Config key: {path[-1]} in [{'.'.join(path[:-1])}]" in row.input.toolTip()
+    from desktop import config_schema
+
+    assert all(config_schema.is_known(".".join(s.path)) for s in all_settings())  # keys the schema knows
+    # the backend editor's fields too: no raw key as a label, the key in the tooltip
+    ed = page.backends.add_backend()
+    ed.type_combo.setCurrentIndex(ed.type_combo.findData("rt"))
+    labels = {k: ed.fields_form.labelForField(f.row or f.widget).text() for k, f in ed.fields.items()}  # type: ignore[union-attr]
+    assert labels["url"] == "Server address *" and labels["custom_fields"] == "Custom field names"
+    assert labels["allow_insecure_http"] == "Allow unencrypted HTTP (not recommended)"
+    for key, f in ed.fields.items():
+        assert key not in labels[key].split(), labels[key]
+        assert f"Config key: {key} in [backends.NAME]" in f.widget.toolTip()
+    assert ed.secrets_form.labelForField(ed.secret_edits["token"]).text() == "API token"  # type: ignore[union-attr]
+    ed.close()
+
+
+def test_save_writes_the_changed_settings_to_the_user_config(qtbot: Any, window: MainWindow) -> None:
+    write(paths.config_file(), '[gui]\ntest_connection = true\n\n[custom]\nkept = "as it was"\n')
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    rows = page.rows
+    assert isinstance(rows[("gui", "test_connection")].input, QCheckBox)
+    assert rows[("gui", "test_connection")].input.isChecked()  # type: ignore[attr-defined]
+    assert not page.save_button.isEnabled()  # nothing changed yet
+    since = rows[("diagnostics", "logs", "since_hours")].input
+    assert isinstance(since, QLineEdit) and since.text() == "" and since.placeholderText() == "24 (default)"
+    since.setText("12")
+    words = rows[("tickets", "redaction", "keywords")].input
+    assert isinstance(words, QPlainTextEdit)
+    words.setPlainText("Project Falcon\n\nfs01.corp.example\n")
+    saved = rows[("remote", "save_secrets")].input
+    assert isinstance(saved, QCheckBox)
+    saved.setChecked(True)
+    rows[("gui", "test_connection")].input.setChecked(False)  # type: ignore[attr-defined]
+    assert page.save_button.isEnabled() and page.revert_button.isEnabled()
+    with qtbot.waitSignal(page.loaded, timeout=20_000), qtbot.waitSignal(page.saved, timeout=20_000) as blocker:
+        page.save_button.click()
+    assert blocker.args[0][("diagnostics", "logs", "since_hours")] == 12.0
+    assert page.message.text() == f"Saved 4 settings to {paths.config_file()}."
+    assert user_config() == {"gui": {"test_connection": False}, "custom": {"kept": "as it was"},
+                             "diagnostics": {"logs": {"since_hours": 12.0}},
+                             "tickets": {"redaction": {"keywords": ["Project Falcon", "fs01.corp.example"]}},
+                             "remote": {"save_secrets": True}}
+    assert not page.save_button.isEnabled()  # reloaded: nothing left to save
+    # emptying a field removes the key (the default applies again) and the tables it leaves empty
+    since.setText("")
+    with qtbot.waitSignal(page.saved, timeout=20_000):
+        page.save()
+    assert "diagnostics" not in user_config()
+
+
+def test_a_wrong_value_is_refused_with_the_reason_and_nothing_is_written(qtbot: Any, window: MainWindow) -> None:
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    port = page.rows[("diagnostics", "connectivity", "gateway_port")].input
+    assert isinstance(port, QLineEdit)
+    port.setText("70000")
+    page.save_button.click()
+    assert page.message.text() == "Not saved: Router port: write a whole number from 1 to 65535"
+    assert page.message.failed and port.text() == "70000"  # what the user typed stays
+    assert not paths.config_file().exists()
+
+
+def test_organisation_values_are_marked_and_locked_ones_read_only(qtbot: Any, window: MainWindow) -> None:
+    write(system_config(), '[locks]\nkeys = ["remote.save_secrets"]\n\n[remote]\nsave_secrets = true\n\n'
+                           '[diagnostics.logs]\nsince_hours = 48\n\n[tickets.redaction]\nkeywords = ["Falcon"]\n')
+    write(paths.config_file(), '[remote]\nsave_secrets = false\n')  # ignored: locked
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    assert str(system_config()) in page.source_label.text()
+    locked = page.rows[("remote", "save_secrets")]
+    assert isinstance(locked.input, QCheckBox)
+    assert locked.input.isChecked() and not locked.input.isEnabled()
+    assert not locked.note.isHidden() and locked.note.text().startswith("Set by your organisation and locked")
+    since = page.rows[("diagnostics", "logs", "since_hours")]
+    assert isinstance(since.input, QLineEdit)
+    assert since.input.text() == "" and since.input.placeholderText() == "48"
+    assert since.note.text() == "Set by your organisation"
+    words = page.rows[("tickets", "redaction", "keywords")]
+    assert text_of(words.input) == "" and words.note.text() == "Set by your organisation, always included: Falcon"
+    # the user's own value is saved into the user's file only; the organisation's stay theirs
+    since.input.setText("6")
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        page.save()
+    assert user_config() == {"remote": {"save_secrets": False}, "diagnostics": {"logs": {"since_hours": 6.0}}}
+    assert since.note.text() == "Your organisation's value is 48; yours is used"
+
+
+def test_file_menu_and_get_help_open_the_support_backends_section(qtbot: Any, window: MainWindow) -> None:
+    labels = [a.text() for a in window.file_menu.actions() if a.text()]
+    assert labels[:2] == ["Support &backends…", "&Settings…"] and labels[-1] == "&Quit"
+    window.settings_action.trigger()  # type: ignore[attr-defined]
+    assert window.current_page_key() == "settings"
+    page = loaded_page(qtbot, window)
+    assert page.current_section() == "backends" and page.backends.isVisible()
+    page.show_section("appearance")
+    window.show_page("help")
+    help_page: Any = window.page("help")
+    help_page.settings_button.click()
+    assert window.current_page_key() == "settings" and page.current_section() == "backends"
+    assert help_page.settings_dialog is None  # no second window with the same settings
+
+
+def test_a_path_setting_has_a_file_chooser(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    page.show_section("diagnostics")
+    row = page.rows[("diagnostics", "connectivity", "ca_file")]
+    assert row.path_edit is not None and row.path_edit.choose_button.text() == "Choose…"
+    pem = tmp_path / "corp-ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    dialog = row.path_edit.choose()
+    assert dialog.isVisible() and not dialog.isModal() or dialog.windowModality() != Qt.WindowModality.ApplicationModal
+    with qtbot.waitSignal(dialog.fileSelected, timeout=10_000):
+        dialog.selectFile(str(pem))
+        dialog.accept()
+    assert text_of(row.input) == str(pem)
+    logs = page.rows[("diagnostics", "logs", "paths")]
+    assert logs.path_edit is not None
+    logs.path_edit.set_chosen("/var/log/syslog")
+    logs.path_edit.set_chosen("/var/log/auth.log")
+    assert text_of(logs.input) == "/var/log/syslog\n/var/log/auth.log"
+    assert page.save_button.isEnabled()
+
+
+def test_the_backend_editor_scrolls_instead_of_squeezing_its_fields(qtbot: Any, task_runner: TaskRunner) -> None:
+    ed = BackendEditor(TicketsHub(), task_runner, None, True)
+    qtbot.addWidget(ed)
+    ed.type_combo.setCurrentIndex(ed.type_combo.findData("webhook"))  # the type with the most fields
+    ed.resize(600, 420)
+    ed.show()
+    qtbot.waitExposed(ed)
+    long_error = "\n".join(f"[backends.new] (webhook) is not valid: problem number {i} with a long explanation "
+                           "of what to write instead" for i in range(12))
+    ed.error_label.show_error(long_error)
+    ed.result_label.show_error(long_error)
+    qtbot.waitUntil(lambda: ed.height() >= ed.minimumSizeHint().height(), timeout=5_000)  # grown to fit
+    assert ed.fields_scroll.height() >= ed.fields_scroll.minimumHeight() >= 150  # the fields keep room
+    for key, f in ed.fields.items():
+        w = f.row or f.widget
+        assert w.height() >= w.sizeHint().height(), (key, w.height(), w.sizeHint().height())
+    for e in ed.secret_edits.values():
+        assert e.height() >= e.sizeHint().height()
+    assert ed.fields_scroll.verticalScrollBar().maximum() > 0  # the fields scroll: none was squeezed
+
+
+def test_sections_cover_the_config_schema_tables() -> None:
+    tables = {s.path[0] for s in all_settings()}
+    assert {"tickets", "diagnostics", "remote", "gui", "agent", "secrets"} <= tables
+    assert [s.key for s in SECTIONS] == ["backends", "redaction", "diagnostics", "remote", "appearance"]
