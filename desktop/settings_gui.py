@@ -119,7 +119,6 @@ def show_welcome(window: MainWindow, tasks: TaskStarter, hub: SettingsHub, *, fi
             return
         dialog = make_welcome(window, has_backend)
         dialog.show()
-        dialog.raise_()
         dialog.activateWindow()
         if not shown_before:
             tasks.start(lambda _t, _p: hub.mark_welcome_shown(), name="welcome-shown")

@@ -83,13 +83,14 @@ class SettingRow:
             assert isinstance(self.input, QLineEdit | QPlainTextEdit)
             self.path_edit = PathEdit(self.input, s.label, mode)
             shown = self.path_edit
-        if s.unit and s.kind in ("int", "float"):
+        if s.kind in ("int", "float"):  # a number needs a few characters, and its unit next to it
             box_w = QWidget()
             lay = QHBoxLayout(box_w)
             lay.setContentsMargins(0, 0, 0, 0)
             self.input.setMaximumWidth(160)
             lay.addWidget(self.input)
-            lay.addWidget(plain_label(s.unit))
+            if s.unit:
+                lay.addWidget(plain_label(s.unit))
             lay.addStretch(1)
             shown = box_w
         self.note = plain_label("", wrap=True)
@@ -102,7 +103,7 @@ class SettingRow:
         col.setSpacing(2)
         col.addWidget(shown)
         col.addWidget(self.note)
-        if isinstance(self.input, QLineEdit | PathEdit):
+        if s.kind != "bool":
             self.widget.setMaximumWidth(640)  # a path or a name does not need 1,500 px on a wide screen
         self.widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._loaded: Any = None
@@ -132,6 +133,8 @@ class SettingRow:
                 if fallback not in (None, ""):
                     w.setPlaceholderText(_shown(fallback) + ("" if state.organisation is not None else
                                                              " (default)"))
+                else:
+                    w.setPlaceholderText(s.help)
         locked = state.locked
         if isinstance(w, QLineEdit | QPlainTextEdit):
             w.setReadOnly(locked)

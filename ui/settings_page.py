@@ -69,7 +69,14 @@ class SettingsPage(QWidget):
         self.sections = QListWidget()
         self.sections.setObjectName("settingsSections")
         self.sections.setAccessibleName("Settings sections")
-        self.sections.setFixedWidth(180)
+        self.sections.setFixedWidth(170)
+        self.sections.setSpacing(1)
+        self.sections.setStyleSheet(
+            "QListWidget#settingsSections { border: none; border-right: 1px solid palette(mid);"
+            " background: palette(window); }"
+            "QListWidget#settingsSections::item { padding: 6px 8px; margin-right: 8px; border-radius: 4px; }"
+            "QListWidget#settingsSections::item:selected { background: palette(highlight);"
+            " color: palette(highlighted-text); }")
         body.addWidget(self.sections)
         self.stack = QStackedWidget()
         body.addWidget(self.stack, 1)
@@ -97,10 +104,12 @@ class SettingsPage(QWidget):
     def _add_section(self, sec: Section) -> None:
         content = QWidget()
         content.setObjectName(f"section-{sec.key}")
+        content.setMaximumWidth(1000)  # on a wide screen the groups stay readable, not 1,600 px wide
         lay = QVBoxLayout(content)
         lay.setContentsMargins(4, 0, 12, 8)
         lay.addWidget(heading_label(sec.title, 1.2))
-        lay.addWidget(plain_label(sec.intro, wrap=True))
+        if sec.intro:
+            lay.addWidget(plain_label(sec.intro, wrap=True))
         if sec.key == "backends":
             lay.addWidget(self.backends)
         for group in sec.groups:

@@ -74,7 +74,8 @@ REDACTION = Section("redaction", "Redaction", (
 ))
 
 DIAGNOSTICS = Section("diagnostics", "Diagnostics", (
-    "What a diagnostics run looks at. These settings apply to the Diagnostics page and to `deskside diagnose`."), (
+    "What a diagnostics run looks at. These settings apply to the Diagnostics page and to the deskside diagnose "
+    "command."), (
     Group("Running", (
         _s("gui.test_connection", "Start with “Test my connection” ticked", "bool", False,
            "The connection checks send a few small requests off this computer"),
@@ -153,7 +154,7 @@ APPEARANCE = Section("appearance", "Appearance", "How Deskside looks.", (
     )),
 ))
 
-BACKENDS = Section("backends", "Support backends", "Where Get Help sends tickets.", (
+BACKENDS = Section("backends", "Support backends", "", (
     Group("Tickets", BACKENDS_EXTRA),
 ))
 

@@ -28,7 +28,7 @@ class WelcomeDialog(QDialog):
         self.setObjectName("welcome")
         self.setWindowTitle("Welcome to Deskside")
         self.setModal(False)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(24, 20, 24, 16)
         lay.setSpacing(12)
@@ -56,8 +56,7 @@ class WelcomeDialog(QDialog):
             lay.addWidget(line)
             self.setup_row = self._choice(
                 lay, "backends", "&Set up a support backend…",
-                "No helpdesk is configured yet: tickets would wait on this computer until one is. Settings > "
-                "Support backends tells Deskside where to send them.")
+                "No helpdesk is set up yet: tell Deskside where to send tickets (Settings > Support backends)")
         close = QHBoxLayout()
         close.addStretch(1)
         self.close_button = QPushButton("&Close")
@@ -66,6 +65,7 @@ class WelcomeDialog(QDialog):
         lay.addLayout(close)
         lay.addWidget(plain_label("You can open this again from Help > Welcome.", name="welcomeHint"))
         self.buttons["diagnostics"].setFocus()
+        lay.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)  # wrapped lines are never cut off
 
     def _choice(self, lay: QVBoxLayout, key: str, text: str, what: str) -> QWidget:
         row = QWidget()

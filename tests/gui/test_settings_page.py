@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QWidget
 
 from desktop import app as desktop_app
 from desktop import paths
@@ -197,7 +197,7 @@ def test_a_path_setting_has_a_file_chooser(qtbot: Any, window: MainWindow, tmp_p
     pem = tmp_path / "corp-ca.pem"
     pem.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
     dialog = row.path_edit.choose()
-    assert dialog.isVisible() and not dialog.isModal() or dialog.windowModality() != Qt.WindowModality.ApplicationModal
+    assert dialog.isVisible() and dialog.windowModality() == Qt.WindowModality.WindowModal  # open(): nothing waits
     with qtbot.waitSignal(dialog.fileSelected, timeout=10_000):
         dialog.selectFile(str(pem))
         dialog.accept()
