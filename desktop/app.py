@@ -28,6 +28,7 @@ from diagnostics.model import Report
 from diagnostics.runner import ProgressCallback
 from ui.main_window import MainWindow
 from ui.style import app_icon
+from ui.theme import THEMES, apply_theme
 
 from . import settings, wiring
 from .tasks import TaskRunner
@@ -83,12 +84,12 @@ def _diagnostics_page(ctx: AppContext) -> QWidget:
                            updates_network=ctx.updates_network)
 
 
-def _remote_page() -> QWidget:
+def _remote_page(ctx: AppContext) -> QWidget:
     from ui.remote_page import RemotePage
 
     from .connection_worker import build_remote_services
 
-    page = RemotePage(build_remote_services())
+    page = RemotePage(build_remote_services(tasks=ctx.tasks))
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(lambda: page.shutdown(wait=3.0))
@@ -112,7 +113,7 @@ def _get_help_page(ctx: AppContext) -> QWidget:
 SP = QStyle.StandardPixmap
 PAGES: list[tuple[str, str, QStyle.StandardPixmap, Callable[[AppContext], QWidget]]] = [
     ("diagnostics", "Diagnostics", SP.SP_ComputerIcon, _diagnostics_page),
-    ("remote", "Remote", SP.SP_DriveNetIcon, lambda _ctx: _remote_page()),
+    ("remote", "Remote", SP.SP_DriveNetIcon, _remote_page),
     ("help", "Get Help", SP.SP_DialogHelpButton, _get_help_page),
     ("compliance", "Compliance", SP.SP_FileDialogDetailedView, _compliance_page),
     ("settings", "Settings", SP.SP_FileDialogInfoView, lambda ctx: _settings_page(ctx)),
@@ -128,7 +129,7 @@ def _settings_page(ctx: AppContext) -> QWidget:
 def gui_settings(config: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
     """The `[gui]` table of config.toml, checked: (settings, problems). A bad value is reported and replaced by
     its default; a config file that cannot be read is reported (the run itself will say the same)."""
-    out: dict[str, Any] = {"test_connection": False}
+    out: dict[str, Any] = {"test_connection": False, "theme": "system"}
     problems: list[str] = []
     if config is None:
         try:
@@ -144,6 +145,12 @@ def gui_settings(config: dict[str, Any] | None = None) -> tuple[dict[str, Any], 
     else:
         problems.append(f"[gui] test_connection in config.toml must be true or false, not {value!r}; "
                         "using false")
+    theme = table.get("theme", "system")
+    if theme in THEMES:
+        out["theme"] = theme
+    else:
+        problems.append(f"[gui] theme in config.toml must be one of {', '.join(map(repr, THEMES))}, not {theme!r}; "
+                        "using 'system'")
     return out, problems
 
 
@@ -250,6 +257,7 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     tasks = TaskRunner()
     app.aboutToQuit.connect(lambda: tasks.shutdown())
     gui, problems = gui_settings()
+    apply_theme(app, gui["theme"])
     ctx = AppContext(tasks=tasks, collector_names=collector_names, test_connection=gui["test_connection"],
                      updates_network=updates_network_allowed())
     window = build_window(ctx)

@@ -19,11 +19,12 @@ __all__ = ["AuthRequest", "ConnectionWorker", "GuiAuthCallbacks", "build_remote_
 
 
 # -- wiring for the Remote page -------------------------------------------------------------------------------------
-def build_remote_services(parent: QObject | None = None) -> Any:
+def build_remote_services(parent: QObject | None = None, tasks: Any = None) -> Any:
     """The Remote page's services, built by desktop/wiring.py as for the CLI: the address book (a spare one when the
     file is unreadable: it is never overwritten), ~/.ssh/config import, and one ConnectionWorker per connection, each
     with a `wiring.new_connection` (known_hosts plus Deskside's own store, the keyring, the audit log), and the
-    "Remember passwords" choice ([remote] save_secrets)."""
+    "Remember passwords" choice ([remote] save_secrets). With `tasks` (the app's TaskRunner) quick connect and
+    Import read ~/.ssh/config on a worker thread."""
     from remote.auth import KeyringSecrets
     from remote.hosts import import_ssh_config, resolve_target
     from ui.remote_services import RemoteServices
@@ -61,4 +62,5 @@ def build_remote_services(parent: QObject | None = None) -> Any:
         save_secrets=remembered,
         set_save_secrets=set_save_secrets,
         secrets_problem=lambda: secrets.problem,
+        tasks=tasks,
     )

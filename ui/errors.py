@@ -21,6 +21,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from common.errors import UserError
 
+from .theme import readable
+
 OK_COLOUR, ERROR_COLOUR = "#2e7d32", "#c62828"
 
 
@@ -88,5 +90,5 @@ class MessageLine(QLabel):
 
     def _show(self, text: str, colour: str) -> None:
         self.failed = False
-        self.setStyleSheet(f"color: {colour};" if colour else "")
+        self.setStyleSheet(f"color: {readable(colour)};" if colour else "")  # legible in the dark theme too
         super().setText(text)

@@ -24,6 +24,7 @@ from diagnostics.model import Finding, Severity
 from .plain import heading_label, plain_label, plain_tooltip
 from .style import SEVERITY_COLOURS, SEVERITY_LABELS, severity_icon
 from .table_model import ColumnsModel
+from .theme import readable
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -169,7 +170,7 @@ class FindingDetail(QScrollArea):
             return
         colour = SEVERITY_COLOURS.get(finding.severity, "#5b6272")
         self.severity_label.setText(SEVERITY_LABELS.get(finding.severity, finding.severity.label).upper())
-        self.severity_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.severity_label.setStyleSheet(f"color: {readable(colour)}; font-weight: bold;")
         self.title_label.setText(finding.title)
         evidence = [e for e in finding.evidence if str(e).strip()]
         self.evidence_label.setText("\n".join(f"• {e}" for e in evidence) if evidence else "(no details recorded)")

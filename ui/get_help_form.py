@@ -25,6 +25,7 @@ from tickets.model import DEFAULT_SLA, PRIORITY_NAMES, SlaTarget, priority_of
 from tickets.service import Draft
 
 from .plain import plain_label
+from .theme import readable
 
 SINCE = [("just now", "Just now"), ("today", "Today"), ("this week", "This week"), ("longer", "Longer")]
 # (key, label, level on the 3-point scale: 1 = high)
@@ -205,7 +206,7 @@ class HelpForm(QWidget):
     def _update_priority(self) -> None:
         p = self.priority()
         self.priority_label.setText(f"{self.priority_text()}")
-        self.priority_label.setStyleSheet(f"color: {PRIORITY_COLOURS[p]};")
+        self.priority_label.setStyleSheet(f"color: {readable(PRIORITY_COLOURS[p])};")
         self.sla_label.setText(f"{self.sla_text()} (the targets your support team works to for this priority)")
 
     def is_complete(self) -> bool:

@@ -5,6 +5,10 @@ be a factory (a callable returning the widget), and then the page is built when 
 (`page(key)`), so the window paints before the other pages (and the modules they import) exist. A page that has a
 `status_message` signal gets its messages shown in the status bar. `when_built(key, fn)` runs `fn(widget)` once
 the page exists (at once if it does already): wiring between pages uses it.
+
+Quitting (Ctrl+Q, File > Quit, closing the window) asks first when a page says work is open: a page's
+`open_work()` returns [(count, "SSH session"), (count, "tunnel")...], and the question lists them all
+("1 SSH session and 1 tunnel are open. Quit and close them?", as Remmina and Tabby ask). Nothing open: no question.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
@@ -26,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from .plain import plain_label, plain_message_box, plain_tooltip
 from .style import app_icon
+from .theme import ensure_style
 
 DEFAULT_SIZE = QSize(1100, 720)
 
@@ -48,6 +54,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, version: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            ensure_style(app)  # the focus ring and Enter on buttons, whichever theme the app chose
         self.version = version
         self.setWindowTitle("Deskside")
         self.setWindowIcon(app_icon())
@@ -71,6 +80,9 @@ class MainWindow(QMainWindow):
             "QListWidget#navigation::item:selected { background: palette(highlight);"
             " color: palette(highlighted-text); }"
             "QListWidget#navigation::item:hover:!selected { background: palette(midlight); }"
+            # The keyboard focus: a ring round the current entry while the sidebar has the focus.
+            "QListWidget#navigation::item:focus { border: 2px solid palette(highlight); padding: 5px 8px; }"
+            "QListWidget#navigation::item:selected:focus { border: 2px solid palette(window-text); }"
         )
         self.stack = QStackedWidget()
         lay.addWidget(self.nav)
@@ -86,15 +98,22 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(plain_label(f"Deskside {version}"))
         self.about_box: QMessageBox | None = None
+        self.quit_question: QMessageBox | None = None  # open while "Quit and close them?" waits for an answer
+        self._quit_confirmed = False
         self._build_menus()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Ctrl+Shift+Q too: inside a terminal Ctrl+Q belongs to the program (XON), Ctrl+Shift chords to the window.
+        # (Ctrl+Q itself, as the platform's Quit key is empty on some platforms, e.g. offscreen.)
+        keys = [QKeySequence("Ctrl+Q"), QKeySequence("Ctrl+Shift+Q")]
+        keys += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) if k not in keys]
+        quit_action.setShortcuts(keys)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self.quit_action = quit_action
         self.go_menu = self.menuBar().addMenu("&Go")
         help_menu = self.help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Deskside", self)
@@ -205,6 +224,50 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.first_painted.emit()
         return handled
+
+    # ---------------------------------------------------------------- quitting
+    def open_work(self) -> list[tuple[int, str]]:
+        """What the built pages have open (connections, tunnels, transfers), as (count, noun) pairs."""
+        out: list[tuple[int, str]] = []
+        for entry in self._pages.values():
+            ask = getattr(entry.widget, "open_work", None) if entry.factory is None else None
+            if ask is not None:
+                out.extend((n, noun) for n, noun in ask() if n > 0)
+        return out
+
+    @staticmethod
+    def open_work_text(work: list[tuple[int, str]]) -> str:
+        """'1 SSH session and 2 tunnels are open. Quit and close them?'"""
+        parts = [f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in work]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        verb = "is" if len(work) == 1 and work[0][0] == 1 else "are"
+        return f"{listed} {verb} open. Quit and close {'it' if verb == 'is' else 'them'}?"
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        work = [] if self._quit_confirmed else self.open_work()
+        if not work:
+            self._quit_confirmed = False  # shown again later (from the tray): ask again then
+            super().closeEvent(event)
+            return
+        event.ignore()
+        if self.quit_question is not None:  # asked already: bring the question back
+            self.quit_question.raise_()
+            return
+        box = plain_message_box(QMessageBox.Icon.Question, "Quit Deskside?", self.open_work_text(work),
+                                QMessageBox.StandardButton.Cancel, self)
+        quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter never closes what is open by accident
+
+        def answered(_result: int) -> None:
+            self.quit_question = None
+            box.deleteLater()
+            if box.clickedButton() is quit_button:
+                self._quit_confirmed = True
+                self.close()
+
+        box.finished.connect(answered)
+        self.quit_question = box
+        box.open()
 
     # ---------------------------------------------------------------- about
     def about_text(self) -> str:

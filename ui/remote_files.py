@@ -93,12 +93,15 @@ class FilePane(QWidget):
         self.up_button = QPushButton()
         self.up_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogToParent))
         self.up_button.setToolTip("Parent folder")
+        self.up_button.setAccessibleName("Parent folder")
         self.up_button.clicked.connect(self.go_up)
         self.path_edit = QLineEdit(self.path)
+        self.path_edit.setAccessibleName("Remote folder path")
         self.path_edit.returnPressed.connect(lambda: self.open_dir(self.path_edit.text().strip() or "."))
         self.refresh_button = QPushButton()
         self.refresh_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.refresh_button.setToolTip("Refresh")
+        self.refresh_button.setAccessibleName("Refresh the folder")
         self.refresh_button.clicked.connect(self.refresh)
         nav.addWidget(self.up_button)
         nav.addWidget(self.path_edit, 1)
@@ -111,6 +114,14 @@ class FilePane(QWidget):
         self.listing.setRootIsDecorated(False)
         self.listing.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.listing.setSortingEnabled(False)
+        self.listing.setAccessibleName("Remote folder")
+        # Size and Modified always stay in view; a long name is shortened in its middle (in full on hover).
+        header = self.listing.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.listing.itemDoubleClicked.connect(self._double_clicked)
         split.addWidget(self.listing)
         self.transfers = QTreeWidget()
@@ -196,10 +207,9 @@ class FilePane(QWidget):
             item.setIcon(0, dir_icon if is_dir else file_icon)
             item.setData(0, NAME_ROLE, name)
             item.setData(0, DIR_ROLE, is_dir)
+            item.setToolTip(0, plain_tooltip(name))  # names come from the remote side
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.listing.addTopLevelItem(item)
-        for c in range(3):
-            self.listing.resizeColumnToContents(c)
         self.status.setText(f"{len(rows)} item(s) in {path}. Drop local files here to upload them.")
 
     def _remote(self, name: str) -> str:
@@ -314,6 +324,10 @@ class FilePane(QWidget):
 
     def cancel(self, tid: int) -> None:
         self.session.cancel_transfer(tid)
+
+    def running_count(self) -> int:
+        """Transfers not finished yet (starting or running)."""
+        return sum(1 for t in self._transfers.values() if t.item.text(3) in ("starting", "running"))
 
     def transfer_state(self, tid: int) -> str:
         t = self._transfers.get(tid)

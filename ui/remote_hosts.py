@@ -1,9 +1,13 @@
-"""The address book panel of the Remote page: search, hosts by group, add / edit / remove / import, connect."""
+"""The address book panel of the Remote page: search, hosts by group, add / edit / remove / import, connect.
+
+Quick connect and Import read ~/.ssh/config (Match exec may run a program, canonicalisation may ask DNS): with a
+task starter they run on a worker thread and the panel shows the result when it arrives."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,9 +25,10 @@ from PySide6.QtWidgets import (
 
 from remote.hosts import AddressBook, HostProfile, HostsError
 
-from .errors import MessageLine, failure_text
+from .errors import MessageLine, failure_text, user_message
 from .plain import plain_label, plain_message_box, plain_tooltip
 from .remote_dialogs import HostEditDialog, ImportDialog
+from .services import TaskHandle, TaskStarter, is_running
 from .widgets import button
 
 PROFILE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -39,9 +44,13 @@ class AddressBookPanel(QWidget):
         ssh_config_path: Path,
         parent: QWidget | None = None,
         resolve: Callable[[str], HostProfile] | None = None,
+        tasks: TaskStarter | None = None,
     ) -> None:
         super().__init__(parent)
         self.book = book
+        self._tasks = tasks
+        self._task: TaskHandle | None = None  # the quick connect or import being read on a worker
+        self.import_dialog: ImportDialog | None = None  # the last import dialog opened
         self._import = import_ssh_config
         self._ssh_config_path = ssh_config_path
         lay = QVBoxLayout(self)
@@ -62,7 +71,9 @@ class AddressBookPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Host", "Address"])
         self.tree.setRootIsDecorated(True)
-        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.tree.setAccessibleName("Hosts")
+        # A double click, or Enter on the selected host, connects (Qt calls both "activated").
+        self.tree.itemActivated.connect(self._double_clicked)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         lay.addWidget(self.tree, 1)
         self.empty = plain_label("No hosts yet: add one, or import your ~/.ssh/config.", wrap=True)
@@ -174,15 +185,42 @@ class AddressBookPanel(QWidget):
 
     def _quick_connect(self) -> None:
         text = self.quick.text().strip()
-        if not text or self._resolve is None:
+        resolve = self._resolve
+        if not text or resolve is None or is_running(self._task):
             return
-        try:
-            profile = self._resolve(text)
-        except (HostsError, ValueError) as exc:
-            self._show_error(str(exc))  # the resolver words its errors for the user
+        if self._tasks is None:
+            try:
+                profile = resolve(text)
+            except (HostsError, ValueError) as exc:
+                self._quick_failed(exc)
+                return
+            self._quick_resolved(profile)
             return
+        self._show_note(f"Looking up {text} in the address book and ~/.ssh/config…")
+        self.quick.setEnabled(False)
+        self._run(lambda: resolve(text), self._quick_resolved, self._quick_failed)
+
+    def _quick_resolved(self, profile: HostProfile) -> None:
+        self.quick.setEnabled(True)
         self._show_error("")
         self.connect_requested.emit(profile)
+
+    def _quick_failed(self, exc: BaseException) -> None:
+        self.quick.setEnabled(True)
+        self.quick.setFocus()
+        self._show_error(str(exc) if isinstance(exc, (HostsError, ValueError)) else user_message(exc))
+
+    def _run(self, job: Callable[[], Any], done: Callable[[Any], object],
+             failed: Callable[[BaseException], None]) -> None:
+        assert self._tasks is not None
+        task = self._tasks.start(lambda _token, _progress: job(), name="ssh-config")
+        task.succeeded.connect(done)
+        task.failed.connect(failed)
+        self._task = task
+
+    def _show_note(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
 
     def _connect_selected(self) -> None:
         p = self.selected()
@@ -264,17 +302,37 @@ class AddressBookPanel(QWidget):
             if not chosen:
                 return None
             path = Path(chosen)
+        if self._tasks is not None:
+            if is_running(self._task):
+                return None
+            self._show_note(f"Reading {path}…")
+            self.import_button.setEnabled(False)
+            read = self._import
+            self._run(lambda: read(path), lambda result: self._imported(path, *result),
+                      lambda exc: self._import_failed(path, exc))
+            return None
         try:
             profiles, notes = self._import(path)
         except (OSError, HostsError, ValueError) as exc:
-            self._show_error(f"Could not read {path}: {exc}")
+            self._import_failed(path, exc)
             return None
+        return self._imported(path, profiles, notes)
+
+    def _import_failed(self, path: Path, exc: BaseException) -> None:
+        self.import_button.setEnabled(True)
+        worded = isinstance(exc, (OSError, HostsError, ValueError))
+        self._show_error(f"Could not read {path}: {exc if worded else user_message(exc)}")
+
+    def _imported(self, path: Path, profiles: list[HostProfile], notes: list[str]) -> ImportDialog | None:
+        self.import_button.setEnabled(True)
+        self._show_error("")
         if not profiles:
             self._show_error(f"{path} has no concrete Host entries to import (patterns like Host * are not hosts).")
             return None
         dlg = ImportDialog(profiles, notes, {p.name for p in self.book.all()}, parent=self)
         dlg.accepted.connect(lambda: self._do_import(dlg))
         dlg.open()
+        self.import_dialog = dlg
         return dlg
 
     def _do_import(self, dlg: ImportDialog) -> None:

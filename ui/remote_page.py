@@ -34,6 +34,7 @@ from .remote_hosts import AddressBookPanel
 from .remote_services import AuthKind, AuthQuestion, RemoteServices, RemoteSession, SessionState
 from .remote_tunnels import TunnelsPanel
 from .terminal import TerminalWidget
+from .theme import readable
 from .widgets import button
 
 STATE_COLOURS = {
@@ -76,6 +77,7 @@ class SessionView(QWidget):
         self.dialog: QDialog | None = None
         self._want_terminal = True
         self._sized = False
+        self._closing = False  # Disconnect or closing the tab was asked: the session no longer counts as open
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -188,14 +190,17 @@ class SessionView(QWidget):
 
     # -- connection ----------------------------------------------------------------------------------------------
     def start(self) -> None:
+        self._closing = False
         self.session.start()
 
     def reconnect(self) -> None:
         self._want_terminal = True
+        self._closing = False
         self.session.reconnect()
 
     def disconnect_session(self) -> None:
         self._want_terminal = False
+        self._closing = True
         self.session.close()
 
     def _on_state(self, state: SessionState | str, message: str) -> None:
@@ -205,7 +210,7 @@ class SessionView(QWidget):
         # One line here (a refused host key's explanation has six; the dialog shows them), all of it on hover.
         self.status.setText(f"● {first_line(message) or state}")
         self.status.setToolTip(plain_tooltip(message.strip()) if "\n" in message.strip() else "")
-        self.status.setStyleSheet(f"color: {colour};")
+        self.status.setStyleSheet(f"color: {readable(colour)};")
         if state is SessionState.CONNECTED:
             if self._want_terminal and all(t.isReadOnly() for t in self.terminals.values()):
                 self.new_terminal()
@@ -323,7 +328,12 @@ class SessionView(QWidget):
         if term is not None:
             term.deleteLater()
 
+    def is_open(self) -> bool:
+        """Connected or connecting, and not being closed."""
+        return not self._closing and self.state in (SessionState.CONNECTING, SessionState.CONNECTED)
+
     def shutdown(self) -> None:
+        self._closing = True
         if self.dialog is not None:
             self.dialog.reject()
         self.session.close()
@@ -349,7 +359,7 @@ class RemotePage(QWidget):
         heading = heading_label("Hosts", 1.2)
         left_lay.addWidget(heading)
         self.book_panel = AddressBookPanel(services.book, services.import_ssh_config, services.ssh_config_path,
-                                           resolve=services.resolve)  # fmt: skip
+                                           resolve=services.resolve, tasks=services.tasks)  # fmt: skip
         self.book_panel.connect_requested.connect(self.connect_to)
         self.book_panel.save_secrets.setChecked(services.save_secrets)
         self.book_panel.save_secrets.setVisible(services.set_save_secrets is not None)
@@ -440,6 +450,14 @@ class RemotePage(QWidget):
             view.deleteLater()
         if self.sessions.count() == 0:
             self.stack.setCurrentWidget(self.empty)
+
+    def open_work(self) -> list[tuple[int, str]]:
+        """What quitting would close: open connections, their running tunnels and transfers (the main window asks
+        before quitting when there are any)."""
+        open_views = [v for v in self.views if v.is_open()]
+        return [(len(open_views), "SSH session"),
+                (sum(v.tunnels.running_count() for v in open_views), "tunnel"),
+                (sum(v.files.running_count() for v in open_views), "transfer")]
 
     def shutdown(self, wait: float = 0.0) -> None:
         """Close every connection. The app calls this when it quits, with `wait` seconds (in all) for the

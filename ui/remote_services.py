@@ -14,6 +14,8 @@ from PySide6.QtCore import SignalInstance
 
 from remote.hosts import AddressBook, HostProfile
 
+from .services import TaskStarter
+
 
 class SessionState(enum.StrEnum):
     """Where one connection is. A str enum, so a state reads as its word in a label or a log line."""
@@ -130,3 +132,6 @@ class RemoteServices:
     # Why remembered secrets cannot work (a missing or locked system keyring), "" when nothing went wrong so far.
     # Reads what the connections found; never touches the keyring itself (that could block the GUI thread).
     secrets_problem: Callable[[], str] | None = None
+    # Runs `resolve` and `import_ssh_config` off the GUI thread (they read ~/.ssh/config, whose Match exec and
+    # canonicalisation may run programs or ask DNS); without it they run on the caller's thread (tests).
+    tasks: TaskStarter | None = None

@@ -1,8 +1,10 @@
-"""The tunnels panel of a remote session: start and stop local (-L), remote (-R) and dynamic SOCKS5 (-D) forwards."""
+"""The tunnels panel of a remote session: start and stop local (-L), remote (-R) and dynamic SOCKS5 (-D) forwards.
+A stopped or failed tunnel's row is removed with its Remove button (the Stop button becomes one) or the Delete key."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from .plain import plain_label, plain_tooltip
 from .remote_services import ForwardKind, ForwardSpec, ForwardState, RemoteSession
+from .theme import readable
 
 KINDS = [
     (ForwardKind.LOCAL, "Local (-L): a port here reaches a host:port seen from the server"),
@@ -73,9 +76,12 @@ class TunnelsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.list.setAccessibleName("Tunnels")
+        self.list.setToolTip("Delete removes a stopped or failed tunnel from the list")
+        self.list.installEventFilter(self)
         lay.addWidget(self.list, 1)
         self.message = plain_label(wrap=True)  # why the last tunnel failed, in full
-        self.message.setStyleSheet("color: #c62828;")
+        self.message.setStyleSheet(f"color: {readable('#c62828')};")
         self.message.hide()
         lay.addWidget(self.message)
         session.forward_changed.connect(self._on_changed)
@@ -97,11 +103,49 @@ class TunnelsPanel(QWidget):
         item.setToolTip(0, plain_tooltip(desc))
         self.list.addTopLevelItem(item)
         stop = QPushButton("Stop")
-        stop.clicked.connect(lambda: self.session.stop_forward(fid))
+        stop.setAccessibleName(f"Stop the tunnel {desc}")
+        stop.clicked.connect(lambda: self._row_button(fid))
         self.list.setItemWidget(item, 2, stop)
         self._items[fid] = item
         self._stop_buttons[fid] = stop
         return fid
+
+    def _row_button(self, fid: int) -> None:
+        """Stop a running tunnel; once it stopped or failed, the same button removes its row."""
+        if self.state(fid) in (ForwardState.STOPPED, ForwardState.FAILED):
+            self.remove_tunnel(fid)
+        else:
+            self._stop_buttons[fid].setEnabled(False)  # until the worker says it stopped
+            self.session.stop_forward(fid)
+
+    def remove_tunnel(self, fid: int) -> bool:
+        """Remove the row of a stopped or failed tunnel (a running one is stopped first: False)."""
+        item = self._items.get(fid)
+        if item is None or self.state(fid) not in (ForwardState.STOPPED, ForwardState.FAILED):
+            return False
+        if not self.message.isHidden() and self.message.text().startswith(item.text(0)):
+            self.message.hide()
+        del self._items[fid]
+        del self._stop_buttons[fid]
+        self.list.takeTopLevelItem(self.list.indexOfTopLevelItem(item))
+        return True
+
+    def running_count(self) -> int:
+        """Tunnels starting or running (what closing the connection would stop)."""
+        return sum(1 for fid in self._items if self.state(fid) in ("starting", ForwardState.RUNNING))
+
+    def tunnel_ids(self) -> list[int]:
+        return list(self._items)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            chosen = {id(i) for i in self.list.selectedItems()} | {id(self.list.currentItem())}
+            for fid, item in list(self._items.items()):
+                if id(item) in chosen:
+                    self.remove_tunnel(fid)
+            return True
+        return super().eventFilter(watched, event)
 
     def state(self, fid: int) -> str:
         item = self._items.get(fid)
@@ -117,9 +161,16 @@ class TunnelsPanel(QWidget):
             item.setToolTip(0, plain_tooltip(message))
         item.setText(1, state)
         item.setToolTip(1, plain_tooltip(message))
-        item.setForeground(1, Qt.GlobalColor.darkGreen if state is ForwardState.RUNNING else Qt.GlobalColor.darkRed)
+        item.setForeground(1, QColor(readable("#2e7d32" if state is ForwardState.RUNNING else "#c62828",
+                                              self.list.palette().color(QPalette.ColorRole.Base))))
         if state is ForwardState.FAILED:
             self.message.setText(f"{item.text(0)}: {message}" if message else f"{item.text(0)} failed")
             self.message.show()
         if state in (ForwardState.STOPPED, ForwardState.FAILED):
-            self._stop_buttons[fid].setEnabled(False)
+            button = self._stop_buttons[fid]
+            button.setText("Remove")
+            button.setAccessibleName(f"Remove the tunnel {item.text(0)} from the list")
+            button.setToolTip("Remove this row (Delete)")
+            button.setEnabled(True)
+        elif state is ForwardState.RUNNING:
+            self._stop_buttons[fid].setEnabled(True)

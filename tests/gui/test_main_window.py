@@ -160,7 +160,7 @@ def test_gui_setting_ticks_test_my_connection(qtbot: Any, task_runner: TaskRunne
     config_file = Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml"
     config_file.write_text("[gui]\ntest_connection = true\n", encoding="utf-8")
     gui, problems = desktop_app.gui_settings()
-    assert gui == {"test_connection": True} and problems == []
+    assert gui == {"test_connection": True, "theme": "system"} and problems == []
     calls: list[bool] = []
 
     def service(names: Any, include: bool, token: Any, progress: Any) -> Any:
@@ -181,10 +181,10 @@ def test_gui_setting_ticks_test_my_connection(qtbot: Any, task_runner: TaskRunne
 
 def test_bad_gui_settings_are_reported_not_fatal() -> None:
     gui, problems = desktop_app.gui_settings({"gui": {"test_connection": "yes"}})
-    assert gui == {"test_connection": False}
+    assert gui == {"test_connection": False, "theme": "system"}
     assert problems == ["[gui] test_connection in config.toml must be true or false, not 'yes'; using false"]
     config_file = Path(os.environ["DESKSIDE_CONFIG_DIR"]) / "config.toml"
     config_file.write_text("[gui\n", encoding="utf-8")
     gui, problems = desktop_app.gui_settings()
-    assert gui == {"test_connection": False}
+    assert gui == {"test_connection": False, "theme": "system"}
     assert len(problems) == 1 and "is not valid TOML" in problems[0] and str(config_file) in problems[0]

@@ -1,0 +1,108 @@
+"""Keyboard users: the focus is visible (sidebar, buttons, fields) in the light and the dark theme, Enter activates
+the focused button as Space does, and form fields keep a readable width in a 1920 px window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QWidget
+
+from desktop import app as desktop_app
+from desktop.tasks import TaskRunner
+from ui.main_window import MainWindow
+from ui.theme import apply_theme, focus_colour
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(params=["light", "dark"])
+def theme(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]:
+    apply_theme(qapp, request.param)
+    yield request.param
+    apply_theme(qapp, "system")
+
+
+def make_window(qtbot: Any, runner: TaskRunner, size: tuple[int, int] = (1280, 800)) -> MainWindow:
+    window = desktop_app.build_window(desktop_app.AppContext(tasks=runner, collector_names=["system"]))
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10_000)
+    return window
+
+
+def ring_pixels(widget: QWidget) -> int:
+    """How many pixels of the widget are drawn in the focus ring's colour."""
+    want = focus_colour(widget.palette())
+    img: QImage = widget.grab().toImage()
+    n = 0
+    for y in range(img.height()):
+        for x in range(img.width()):
+            c = QColor(img.pixel(x, y))
+            if abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue()) < 40:
+                n += 1
+    return n
+
+
+def focus_and_paint(qtbot: Any, widget: QWidget) -> None:
+    widget.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(widget.hasFocus, timeout=5_000)
+
+
+def test_the_focused_button_field_and_sidebar_entry_show_a_ring(qtbot: Any, task_runner: TaskRunner, theme: str,
+                                                                tmp_path: Path) -> None:
+    window = make_window(qtbot, task_runner)
+    diag: Any = window.page("diagnostics")
+    run = diag.run_button
+    focus_and_paint(qtbot, window.nav)
+    nav_focused = window.nav.grab().toImage()
+    blank = ring_pixels(run)
+    focus_and_paint(qtbot, run)
+    ringed = ring_pixels(run)
+    assert ringed > blank + 2 * run.width(), f"no visible focus ring on Run ({theme}: {blank} -> {ringed})"
+    assert window.nav.grab().toImage() != nav_focused  # the sidebar entry loses its ring with the focus
+    window.grab().save(str(tmp_path / f"focus-run-{theme}.png"))
+    window.show_page("remote")
+    field = window.page("remote").book_panel.quick  # type: ignore[attr-defined]
+    focus_and_paint(qtbot, window.nav)
+    before = ring_pixels(field)
+    focus_and_paint(qtbot, field)
+    assert ring_pixels(field) > before + field.width()
+    window.page("remote").shutdown()  # type: ignore[attr-defined]
+
+
+def test_enter_activates_the_focused_button(qtbot: Any, task_runner: TaskRunner) -> None:
+    window = make_window(qtbot, task_runner)
+    diag: Any = window.page("diagnostics")
+    focus_and_paint(qtbot, diag.run_button)
+    with qtbot.waitSignal(diag.run_finished, timeout=60_000):
+        qtbot.keyClick(diag.run_button, Qt.Key.Key_Return)
+    assert diag.report is not None and "system" in diag.report.sections
+    window.show_page("remote")
+    panel: Any = window.page("remote").book_panel  # type: ignore[attr-defined]
+    focus_and_paint(qtbot, panel.add_button)
+    qtbot.keyClick(panel.add_button, Qt.Key.Key_Enter)  # the keypad's Enter too
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is not None, timeout=5_000)
+    dialog = QApplication.activeModalWidget()
+    assert dialog.windowTitle() and dialog.isVisible()
+    dialog.reject()
+
+
+def test_form_fields_keep_a_readable_width_at_1920_px(qtbot: Any, task_runner: TaskRunner, tmp_path: Path) -> None:
+    window = make_window(qtbot, task_runner, (1920, 1080))
+    window.show_page("help")
+    page = window.page("help")
+    qtbot.waitUntil(lambda: page.isVisible(), timeout=5_000)
+    fields = [w for w in page.findChildren(QWidget) if isinstance(w, (QLineEdit, QComboBox, QAbstractSpinBox))
+              and w.isVisible() and not isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox))]
+    assert fields
+    for w in fields:
+        assert w.width() <= 64 * w.fontMetrics().averageCharWidth() + 4, (w, w.width())
+        assert w.width() >= w.minimumSizeHint().width()
+    window.grab().save(str(tmp_path / "get-help-1920.png"))
