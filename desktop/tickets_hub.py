@@ -103,10 +103,14 @@ class TicketsHub:
             where = "no system keyring is available in this session"
         if default is None and len(tables) == 1:
             default = next(iter(tables))
+        layered = self._layered()
         rows = []
         for name, table in sorted(tables.items()):
             table = dict(table) if isinstance(table, dict) else {}
             row = BackendRow(str(name), str(table.get("type", "")), table, default=name == default)
+            if layered is not None:  # provided (and maybe locked) by the organisation's system config
+                row.organisation = layered.source(f"backends.{name}") == "system"
+                row.locked = layered.is_locked(f"backends.{name}")
             try:
                 klass = connector_class(row.type)
                 cfg = klass.validate(table, name=row.name)
@@ -123,7 +127,17 @@ class TicketsHub:
                 except SecretUnavailable:
                     row.secrets_stored[f] = False
             rows.append(row)
-        return BackendsInfo(rows, default, where, keyring_ok, path)
+        return BackendsInfo(rows, default, where, keyring_ok, path,
+                            default_locked=layered is not None and layered.is_locked("tickets.backend"))
+
+    @staticmethod
+    def _layered() -> Any:
+        from . import config_layers
+
+        try:
+            return config_layers.load()
+        except settings.ConfigError:
+            return None
 
     def save_backend(self, name: str, table: dict[str, Any], secrets: dict[str, str], *,
                      old_name: str | None = None, make_default: bool = False) -> str:

@@ -42,6 +42,12 @@ def _secret_state(row: BackendRow, name: str) -> str:
     return f"{secret_title(name)} stored" if row.secrets_stored.get(name) else f"{secret_title(name)} missing"
 
 
+def _origin(row: BackendRow) -> str:
+    if row.locked:
+        return "set by your organisation (locked)"
+    return "set by your organisation" if row.organisation else ""
+
+
 def _type_title(type_: str) -> str:
     return dict(available_types()).get(type_, type_)
 
@@ -87,6 +93,9 @@ class BackendsPanel(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         lay.addLayout(bar)
+        self.origin_label = plain_label("", wrap=True, name="backendOrigin")
+        self.origin_label.hide()
+        lay.addWidget(self.origin_label)
         self.result_label = MessageLine(name="settingsResult")
         lay.addWidget(self.result_label)
         self.tester = ConnectionTester(tasks, self.result_label, self)
@@ -120,10 +129,12 @@ class BackendsPanel(QWidget):
         self.tree.clear()
         for row in info.rows:
             creds = ", ".join(_secret_state(row, f) for f in row.secret_fields) or "none needed"
+            origin = _origin(row)
             item = QTreeWidgetItem([row.name, _type_title(row.type), "✔" if row.default else "", creds,
-                                    row.problem or "ok"])
+                                    row.problem or ("ok" + (f" · {origin}" if origin else ""))])
             item.setData(0, Qt.ItemDataRole.UserRole, row.name)
-            item.setToolTip(4, plain_tooltip(row.problem or "The settings are valid"))
+            item.setToolTip(4, plain_tooltip(row.problem or (f"The settings are valid. {origin}." if origin else
+                                                             "The settings are valid")))
             if row.problem:
                 item.setForeground(4, QBrush(QColor(ERROR_COLOUR)))
             self.tree.addTopLevelItem(item)
@@ -144,11 +155,20 @@ class BackendsPanel(QWidget):
         return next((r for r in self.info.rows if r.name == name), None)
 
     def _update_buttons(self) -> None:
-        has = self.selected() is not None
+        row = self.row(self.selected())
+        has = row is not None
         editable = self.info is not None and not self.info.problem
         self.add_button.setEnabled(editable)
-        for b in (self.edit_button, self.remove_button, self.default_button, self.test_button):
-            b.setEnabled(has and editable)
+        self.test_button.setEnabled(has and editable)
+        self.edit_button.setEnabled(has and editable and not (row and row.locked))
+        self.remove_button.setEnabled(has and editable and not (row and (row.locked or row.organisation)))
+        self.default_button.setEnabled(has and editable and not (self.info and self.info.default_locked))
+        origin = _origin(row) if row is not None else ""
+        self.origin_label.setText(f"{row.name}: {origin}" + (
+            "; it cannot be changed or removed here." if row.locked else
+            "; your changes to it are saved in your own config.toml, and it cannot be removed here.")
+            if row is not None and origin else "")
+        self.origin_label.setVisible(bool(self.origin_label.text()))
 
     # ---------------------------------------------------------------- actions
     def _open_editor(self, row: BackendRow | None) -> BackendEditor:

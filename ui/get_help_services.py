@@ -27,6 +27,8 @@ class BackendRow:
     secrets_stored: dict[str, bool] = field(default_factory=dict)
     secrets_from_env: set[str] = field(default_factory=set)  # given by DESKSIDE_SECRET_<NAME>_<FIELD> instead
     default: bool = False
+    organisation: bool = False  # defined in the organisation's system config, not in the user's
+    locked: bool = False  # locked there: it cannot be edited or removed here
 
 
 @dataclass
@@ -37,6 +39,7 @@ class BackendsInfo:
     keyring_ok: bool
     config_path: str
     problem: str = ""  # config.toml unreadable: nothing can be edited until it is fixed
+    default_locked: bool = False  # the organisation chose the default backend ([tickets] backend is locked)
 
 
 class TicketsHub(Protocol):

@@ -12,6 +12,7 @@ Signals: `status_message(str)`; `saved(object)` with the changes written ({path:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,12 @@ from .settings_form import SettingRow, group_box
 from .settings_services import SettingsHub, SettingsSnapshot
 from .settings_spec import SECTIONS, Path, Section
 from .widgets import button
+
+
+def _home(path: str) -> str:
+    """`path` with the home folder written as ~ (shorter, and the same on every account)."""
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
 
 
 class SettingsPage(QWidget):
@@ -167,10 +174,10 @@ class SettingsPage(QWidget):
             state = snap.values.get(path)
             if state is not None:
                 row.load(state)
-        where = f"Your settings are kept in {snap.config_path}."
+        where = f"Your settings are kept in {_home(snap.config_path)}."
         if snap.organisation_path:
-            where += (f" Your organisation provides settings in {snap.organisation_path}; those it set are marked, "
-                      "and locked ones cannot be changed here.")
+            where += (f" Your organisation provides settings in {_home(snap.organisation_path)}; those it set are "
+                      "marked, and locked ones cannot be changed here.")
         self.source_label.setText(where)
         if snap.problem:
             self.message.show_error(f"{snap.problem}\nFix the file by hand; nothing can be saved until then.")

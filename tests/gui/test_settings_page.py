@@ -235,3 +235,24 @@ def test_sections_cover_the_config_schema_tables() -> None:
     tables = {s.path[0] for s in all_settings()}
     assert {"tickets", "diagnostics", "remote", "gui", "agent", "secrets"} <= tables
     assert [s.key for s in SECTIONS] == ["backends", "redaction", "diagnostics", "remote", "appearance"]
+
+
+def test_a_backend_from_the_organisation_is_marked_and_a_locked_one_cannot_be_edited(qtbot: Any,
+                                                                                   window: MainWindow) -> None:
+    write(system_config(), '[locks]\nkeys = ["backends.helpdesk", "tickets.backend"]\n\n[tickets]\n'
+                           'backend = "helpdesk"\n\n[backends.helpdesk]\ntype = "rt"\nurl = "https://rt.corp.example"\n'
+                           'queue = "General"\n\n[backends.hook]\ntype = "webhook"\nurl = "http://127.0.0.1:9/in"\n')
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    panel = page.backends
+    items = {panel.tree.topLevelItem(i).text(0): panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())}  # type: ignore[union-attr]  # noqa: E501
+    assert items["helpdesk"].text(4) == "ok · set by your organisation (locked)"
+    assert items["hook"].text(4) == "ok · set by your organisation"
+    panel.tree.setCurrentItem(items["helpdesk"])
+    assert panel.test_button.isEnabled()  # testing changes nothing
+    assert not panel.edit_button.isEnabled() and not panel.remove_button.isEnabled()
+    assert not panel.default_button.isEnabled()  # the organisation chose the default
+    assert panel.origin_label.text() == ("helpdesk: set by your organisation (locked); it cannot be changed or "
+                                         "removed here.")
+    panel.tree.setCurrentItem(items["hook"])
+    assert panel.edit_button.isEnabled() and not panel.remove_button.isEnabled()
