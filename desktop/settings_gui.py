@@ -95,11 +95,9 @@ def _apply(window: MainWindow, changes: dict[tuple[str, ...], Any], reload_help:
         reload_help()
     theme = changes.get(("gui", "theme"), "system") if ("gui", "theme") in changes else None
     if theme is not None:
-        try:
-            from ui.theme import apply_theme  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            return
         from PySide6.QtWidgets import QApplication
+
+        from ui.theme import apply_theme
 
         app = QApplication.instance()
         if isinstance(app, QApplication):

@@ -256,3 +256,27 @@ def test_a_backend_from_the_organisation_is_marked_and_a_locked_one_cannot_be_ed
                                          "removed here.")
     panel.tree.setCurrentItem(items["hook"])
     assert panel.edit_button.isEnabled() and not panel.remove_button.isEnabled()
+
+
+def test_a_saved_theme_applies_at_once(qtbot: Any, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QApplication, QComboBox
+
+    from ui.theme import apply_theme, is_dark
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    page.show_section("appearance")
+    combo = page.rows[("gui", "theme")].input
+    assert isinstance(combo, QComboBox) and combo.currentText() == "As the system"
+    combo.setFocus()
+    qtbot.keyClicks(combo, "D")  # the keyboard picks "Dark"
+    assert combo.currentData() == "dark"
+    try:
+        with qtbot.waitSignal(page.saved, timeout=20_000):
+            qtbot.keyClick(page.save_button, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+        assert user_config() == {"gui": {"theme": "dark"}}
+        assert app.property("deskside_theme") == "dark" and is_dark()
+    finally:
+        apply_theme(app, "system")
