@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
     QComboBox,
+    QFileDialog,
     QLayout,
     QLineEdit,
     QProxyStyle,
@@ -167,6 +168,8 @@ def polish_widget(w: QWidget) -> None:
         return
     if w.property("deskside_wide") or w.maximumWidth() != QWIDGETSIZE_MAX:
         return
+    if isinstance(w.window(), QFileDialog):
+        return  # Qt's own dialog lays out its fields (capping its file name field while it is built crashes Qt)
     for kind, chars in FIELD_CHARS:
         if isinstance(w, kind):
             if isinstance(w, QLineEdit) and isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox)):
