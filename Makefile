@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint docs unit bench system-deps screenshot clean
+.PHONY: run test lint docs unit bench system-deps screenshot clean package
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,12 @@ unit: $(STAMP)
 bench: $(STAMP) system-deps
 	$(PY) bench/run_all.py
 
+# The Linux x86_64 one-folder build (PyInstaller) in dist/deskside/ and its .deb in dist/ (docs/packaging.md).
+package: $(STAMP)
+	@bash packaging/linux/build.sh
+
 screenshot: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/deskside gui --run --screenshot docs/screenshots/diagnostics.png
 
 clean:
-	rm -rf $(VENV) build site *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -26,7 +26,10 @@ def unit_dir() -> Path:
 
 
 def command() -> list[str]:
-    """How systemd starts this very installation: its Python and `-m desktop.cli` (no PATH lookup)."""
+    """How systemd starts this very installation: its Python and `-m desktop.cli` (no PATH lookup); a frozen
+    build (PyInstaller, packaging/) is its own program."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "agent", "run"]
     return [sys.executable, "-m", "desktop.cli", "agent", "run"]
 
 

@@ -272,6 +272,9 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
         window.tray = install_tray(window, tasks)  # type: ignore[attr-defined]  # kept alive with the window
 
     window.first_painted.connect(tray)
+    from .first_paint import install as report_first_paint
+
+    report_first_paint(window)  # DESKSIDE_FIRST_PAINT=1: bench/bench_package.py times start to first paint
     window.show()
     if screenshot is None:  # the first-run welcome (once; Help > Welcome shows it again)
         from .settings_gui import show_welcome

@@ -169,3 +169,22 @@ def chroot_host(workdir: Path, password: str) -> Iterator[ChrootHost]:
         host.stop()
         if not _mounts_under(root):
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_chroot(workdir: Path) -> Iterator[Path]:
+    """A throwaway copy of the clean base with `/proc` and a read-only `/dev` mounted (no sshd, no users added):
+    for installing a package and running it. Unmounted and removed at the end."""
+    base = build_base()
+    root = workdir / "chroot"
+    _run("cp", "-a", "--reflink=auto", str(base), str(root), timeout=900)
+    try:
+        (root / "proc").mkdir(exist_ok=True)
+        _run("mount", "-t", "proc", "proc", str(root / "proc"))
+        _run("mount", "--bind", "/dev", str(root / "dev"))
+        _run("mount", "-o", "remount,bind,ro", str(root / "dev"))
+        yield root
+    finally:
+        _unmount_all(root)
+        if not _mounts_under(root):
+            shutil.rmtree(root, ignore_errors=True)
