@@ -13,11 +13,11 @@ from .plain import plain_tooltip
 
 class PathEdit(QWidget):
     def __init__(self, edit: QLineEdit | QPlainTextEdit, what: str, mode: str = "file",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, start_dir: str = "~") -> None:
         """`mode`: "file", "folder" or "files" (each chosen file is added to the list: a line of a QPlainTextEdit,
         or comma-separated in a QLineEdit)."""
         super().__init__(parent)
-        self.edit, self.what, self.mode = edit, what, mode
+        self.edit, self.what, self.mode, self.start_dir = edit, what, mode, start_dir
         self.dialog: QFileDialog | None = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -45,7 +45,7 @@ class PathEdit(QWidget):
         if current:  # no stat here (the GUI thread does no I/O): a folder setting names a folder
             path = os.path.expanduser(current)
             return path if self.mode == "folder" else os.path.dirname(path)
-        return os.path.expanduser("~")
+        return os.path.expanduser(self.start_dir)
 
     def choose(self) -> QFileDialog:
         d = QFileDialog(self, f"Choose {self.what.lower()}", self._start_dir())

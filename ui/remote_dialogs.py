@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from remote.hosts import HostProfile, HostsError, validate_profile
 
 from .errors import MessageLine, user_message
+from .path_edit import PathEdit
 from .plain import plain_label
 
 
@@ -226,6 +227,7 @@ class HostEditDialog(QDialog):
         self.port.setValue(p.port)
         self.identity = QLineEdit(", ".join(p.identity_files))
         self.identity.setPlaceholderText("~/.ssh/id_ed25519  (empty: ssh-agent and the default keys)")
+        self.identity_row = PathEdit(self.identity, "Identity file", "files", start_dir="~/.ssh")  # Choose… adds one
         self.jump = QLineEdit(", ".join(p.proxy_jump))
         self.jump.setPlaceholderText("user@jump1:22, jump2  (ProxyJump chain)")
         self.group = QLineEdit(p.group)
@@ -242,7 +244,8 @@ class HostEditDialog(QDialog):
         self.notes.setMaximumHeight(70)
         for label, w in [
             ("Name", self.name), ("Host name", self.hostname), ("User", self.user), ("Port", self.port),
-            ("Identity files", self.identity), ("Jump hosts", self.jump), ("Group", self.group), ("Tags", self.tags),
+            ("Identity files", self.identity_row), ("Jump hosts", self.jump), ("Group", self.group),
+            ("Tags", self.tags),
             ("Keepalive every", self.keepalive), ("Dead after (missed)", self.keepalive_count), ("Notes", self.notes),
         ]:  # fmt: skip
             form.addRow(label, w)

@@ -280,3 +280,24 @@ def test_a_saved_theme_applies_at_once(qtbot: Any, window: MainWindow) -> None:
         assert app.property("deskside_theme") == "dark" and is_dark()
     finally:
         apply_theme(app, "system")
+
+
+def test_the_host_editor_has_a_file_chooser_for_identity_files(qtbot: Any, tmp_path: Path) -> None:
+    from remote.hosts import HostProfile
+    from ui.remote_dialogs import HostEditDialog
+
+    key = tmp_path / "id_work"
+    key.write_text("not a real key; only its path is used\n", encoding="utf-8")
+    ed = HostEditDialog(HostProfile(name="web1", hostname="127.0.0.1", identity_files=["~/.ssh/id_ed25519"]))
+    qtbot.addWidget(ed)
+    ed.show()
+    button = ed.identity_row.choose_button
+    assert button.text() == "Choose…" and button.accessibleName() == "Choose Identity file"
+    dialog = ed.identity_row.choose()
+    with qtbot.waitSignal(dialog.fileSelected, timeout=10_000):
+        dialog.selectFile(str(key))
+        dialog.accept()
+    assert ed.identity.text() == f"~/.ssh/id_ed25519, {key}"  # added to the list, the first one kept
+    ed._try_accept()
+    profile = ed.profile()
+    assert profile is not None and profile.identity_files == ["~/.ssh/id_ed25519", str(key)]
