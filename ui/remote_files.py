@@ -310,6 +310,10 @@ class FilePane(QWidget):
         item.setToolTip(0, plain_tooltip(detail))
         self.transfers.scrollToItem(item)
         self._transfers[tid] = _Transfer(tid, item, bar, button, upload, source, target)
+        previous: QWidget = self.transfers  # Tab goes from the list to its rows' buttons (not after the terminal)
+        for t in self._transfers.values():
+            QWidget.setTabOrder(previous, t.button)
+            previous = t.button
 
     def _button_clicked(self, tid: int) -> None:
         t = self._transfers.get(tid)

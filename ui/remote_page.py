@@ -100,13 +100,15 @@ class SessionView(QWidget):
         self.terminal_tabs.setTabsClosable(True)
         self.terminal_tabs.setDocumentMode(True)
         self.terminal_tabs.tabCloseRequested.connect(self._close_terminal_tab)
-        split.addWidget(self.terminal_tabs)
         self.side = QTabWidget()
         self.files = FilePane(session, download_dir)
         self.tunnels = TunnelsPanel(session)
         self.side.addTab(self.files, "Files")
         self.side.addTab(self.tunnels, "Tunnels")
+        # The file pane joins the Tab chain before the terminal, which keeps Tab for the shell: from the buttons
+        # (Ctrl+Shift+L) Tab walks the file pane and ends in the terminal. On screen the terminal is on the left.
         split.addWidget(self.side)
+        split.insertWidget(0, self.terminal_tabs)
         split.setStretchFactor(0, 1)  # the terminal takes what the window gains
         split.setStretchFactor(1, 0)
         split.setCollapsible(0, False)

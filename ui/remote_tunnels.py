@@ -1,5 +1,6 @@
 """The tunnels panel of a remote session: start and stop local (-L), remote (-R) and dynamic SOCKS5 (-D) forwards.
-A stopped or failed tunnel's row is removed with its Remove button (the Stop button becomes one) or the Delete key."""
+Delete on a row does what its button does: stops a running tunnel; once stopped or failed the button becomes Remove,
+which takes the row off the list."""
 
 from __future__ import annotations
 
@@ -108,6 +109,10 @@ class TunnelsPanel(QWidget):
         self.list.setItemWidget(item, 2, stop)
         self._items[fid] = item
         self._stop_buttons[fid] = stop
+        previous: QWidget = self.list  # Tab goes from the list to its rows' buttons (not after the terminal)
+        for b in self._stop_buttons.values():
+            QWidget.setTabOrder(previous, b)
+            previous = b
         return fid
 
     def _row_button(self, fid: int) -> None:
@@ -142,8 +147,8 @@ class TunnelsPanel(QWidget):
                 and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             chosen = {id(i) for i in self.list.selectedItems()} | {id(self.list.currentItem())}
             for fid, item in list(self._items.items()):
-                if id(item) in chosen:
-                    self.remove_tunnel(fid)
+                if id(item) in chosen and self._stop_buttons[fid].isEnabled():
+                    self._row_button(fid)  # a running tunnel is stopped, a stopped or failed one removed
             return True
         return super().eventFilter(watched, event)
 

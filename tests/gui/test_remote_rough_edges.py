@@ -129,7 +129,10 @@ def test_a_failed_tunnel_row_can_be_removed(qtbot, page: RemotePage, env: Env, s
     for fid in (again, running):
         tun.list.setCurrentItem(tun._items[fid])
         qtbot.keyClick(tun.list, Qt.Key.Key_Delete)
-    assert tun.tunnel_ids() == [running]
+    assert tun.tunnel_ids() == [running]  # Delete removed the failed row and stops the running tunnel
+    qtbot.waitUntil(lambda: tun.state(running) == "stopped", timeout=20_000)
+    qtbot.keyClick(tun.list, Qt.Key.Key_Delete)  # ...and removes it once stopped
+    assert tun.tunnel_ids() == [] and tun.list.topLevelItemCount() == 0
     busy.close()
 
 
@@ -225,4 +228,35 @@ def test_nothing_blocks_while_the_config_is_read(qtbot, env: Env, task_runner: T
     assert not page.book_panel.quick.isEnabled() and started == []
     release.set()
     qtbot.waitUntil(lambda: bool(started), timeout=20_000)
+    page.shutdown(wait=5.0)
+
+
+def test_a_session_is_walked_by_keyboard_and_every_button_has_a_name(qtbot, page: RemotePage, env: Env,  # type: ignore[no-untyped-def]
+                                                                     sshd_server: Sshd) -> None:  # fmt: skip
+    from tests.gui.test_accessibility import own_buttons, words
+    from ui.terminal import TerminalWidget
+
+    view = connect_trusted(qtbot, page, env, sshd_server)
+    qtbot.waitUntil(lambda: view.files.listing.topLevelItemCount() > 0, timeout=20_000)
+    tun = view.tunnels
+    tun.bind_port.setValue(0)
+    tun.dest_port.setValue(sshd_server.port)
+    fid = tun.start_tunnel()
+    qtbot.waitUntil(lambda: tun.state(fid) == "running", timeout=20_000)
+    page.window().activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page.window(), timeout=10_000)
+    for side_tab in (view.files, view.tunnels):
+        view.side.setCurrentWidget(side_tab)
+        assert [b for b in own_buttons(view) if not words(b)] == []  # the ⬆ and ⟳ buttons have names too
+        term = view.current_terminal()
+        assert term is not None
+        term.setFocus()
+        qtbot.keyClick(term, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        reached = [QApplication.focusWidget()]
+        while not isinstance(reached[-1], TerminalWidget) and len(reached) < 100:
+            qtbot.keyClick(reached[-1], Qt.Key.Key_Tab)
+            reached.append(QApplication.focusWidget())
+        assert isinstance(reached[-1], TerminalWidget)  # Tab ends in the terminal, which keeps it for the shell
+        missed = [words(b) for b in own_buttons(view) if b.isEnabled() and b not in reached]
+        assert missed == [], f"Tab from the buttons never reaches {missed}"
     page.shutdown(wait=5.0)
