@@ -15,7 +15,7 @@ background, for text drawn in such colours in the dark theme.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -166,20 +166,29 @@ def polish_widget(w: QWidget) -> None:
     if isinstance(w, QPushButton):
         w.setAutoDefault(True)  # Enter clicks the focused button (Space already does)
         return
+    if isinstance(w, tuple(kind for kind, _chars in FIELD_CHARS)):
+        # Not now: polish runs inside Qt's own building and sizing of widgets (a QFileDialog crashed when its field
+        # was capped here); once the event loop is back, the widget and its row are complete.
+        QTimer.singleShot(0, w, lambda: cap_field(w))
+
+
+def cap_field(w: QWidget) -> None:
+    """At most FIELD_CHARS characters wide (unless the code set a width or `deskside_wide`), and in a row of
+    several widgets the row keeps to its start rather than centring the capped field in its share."""
     if w.property("deskside_wide") or w.maximumWidth() != QWIDGETSIZE_MAX:
         return
     if isinstance(w.window(), QFileDialog):
-        return  # Qt's own dialog lays out its fields (capping its file name field while it is built crashes Qt)
+        return  # Qt's own dialog lays out its fields
+    if isinstance(w, QLineEdit) and isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox)):
+        return  # the editor inside a combo or spin box follows its box
     for kind, chars in FIELD_CHARS:
         if isinstance(w, kind):
-            if isinstance(w, QLineEdit) and isinstance(w.parentWidget(), (QComboBox, QAbstractSpinBox)):
-                return  # the editor inside a combo or spin box follows its box
             w.setMaximumWidth(max(w.minimumSizeHint().width(), w.fontMetrics().averageCharWidth() * chars))
             parent = w.parentWidget()
             outer = parent.layout() if parent is not None else None
             row = _row_of(outer, w) if outer is not None else None
             if row is not None and not any(isinstance(row.itemAt(i), QSpacerItem) for i in range(row.count())):
-                row.addStretch(1)  # a capped field in a row keeps to its start, not the middle of its share
+                row.addStretch(1)
             return
 
 
