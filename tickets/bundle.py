@@ -18,7 +18,7 @@ from typing import Any
 from common.files import open_regular
 from common.report_html import render_report_page
 
-from .model import Ticket
+from .model import Ticket, level_text, priority_text
 from .redact import Redactor
 
 BUNDLE_CONTENT_TYPE = "application/zip"
@@ -111,9 +111,9 @@ def render_html(ticket: Ticket, report: Mapping[str, Any] | None, logs: Mapping[
     `common.report_html`: every value escaped; no scripts, no external resources)."""
     facts = [
         ("Incident type", ticket.incident_type.value),
-        ("Impact", f"{ticket.level_name(ticket.impact)} ({ticket.impact}/{ticket.scale})"),
-        ("Urgency", f"{ticket.level_name(ticket.urgency)} ({ticket.urgency}/{ticket.scale})"),
-        ("Priority", ticket.priority_label),
+        ("Impact", level_text("impact", ticket.impact, ticket.scale)),
+        ("Urgency", level_text("urgency", ticket.urgency, ticket.scale)),
+        ("Priority", priority_text(ticket.impact, ticket.urgency, ticket.scale)),
         ("SLA", ticket.sla.describe() if ticket.sla else ""),
         ("Category", ticket.category),
         ("Reference", ticket.marker),

@@ -51,6 +51,36 @@ _EMAIL = re.compile(r"[^@\s<>,;:\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PRIORITY_NAMES = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "planning"}
 LEVEL_NAMES_3 = {1: "high", 2: "medium", 3: "low"}
 LEVEL_NAMES_5 = {1: "extensive", 2: "significant", 3: "moderate", 4: "minor", 5: "minimal"}
+# What each level means, in the words of an ITIL impact/urgency table (shown in the ticket and the Get Help form).
+IMPACT_MEANING_3 = {1: "affects many users or the whole organisation", 2: "affects a team or department",
+                    3: "affects only this user"}
+IMPACT_MEANING_5 = {1: "affects the whole organisation", 2: "affects many users or a department",
+                    3: "affects a team", 4: "affects a few users", 5: "affects only this user"}
+URGENCY_MEANING_3 = {1: "work cannot continue", 2: "work is slowed down", 3: "it can wait"}
+URGENCY_MEANING_5 = {1: "work cannot continue", 2: "work is seriously impaired", 3: "work is slowed down",
+                     4: "a workaround exists", 5: "it can wait"}
+
+
+def is_email(text: str) -> bool:
+    """Whether `text` has the shape of an e-mail address (name@example.org)."""
+    return bool(_EMAIL.fullmatch(text.strip()))
+
+
+def level_text(kind: str, level: int, scale: int = 3) -> str:
+    """"low — affects only this user": a level's name and what it means (`kind`: "impact" or "urgency")."""
+    names = LEVEL_NAMES_3 if scale == 3 else LEVEL_NAMES_5
+    if kind == "impact":
+        meaning = (IMPACT_MEANING_3 if scale == 3 else IMPACT_MEANING_5)[level]
+    else:
+        meaning = (URGENCY_MEANING_3 if scale == 3 else URGENCY_MEANING_5)[level]
+    return f"{names[level]} — {meaning}"
+
+
+def priority_text(impact: int, urgency: int, scale: int = 3) -> str:
+    """"P4 low (low impact, medium urgency)": the ITIL priority and where it comes from."""
+    names = LEVEL_NAMES_3 if scale == 3 else LEVEL_NAMES_5
+    p = priority_of(impact, urgency, scale)
+    return f"P{p} {PRIORITY_NAMES[p]} ({names[impact]} impact, {names[urgency]} urgency)"
 
 
 def parse_level(value: str | int, scale: int = 3) -> int:
@@ -204,9 +234,9 @@ class Ticket:
     def fields_text(self) -> str:
         lines = [
             f"Incident type: {self.incident_type.value}",
-            f"Impact: {self.level_name(self.impact)} ({self.impact}/{self.scale})",
-            f"Urgency: {self.level_name(self.urgency)} ({self.urgency}/{self.scale})",
-            f"Priority: {self.priority_label}",
+            f"Impact: {level_text('impact', self.impact, self.scale)}",
+            f"Urgency: {level_text('urgency', self.urgency, self.scale)}",
+            f"Priority: {priority_text(self.impact, self.urgency, self.scale)}",
         ]
         if self.sla:
             lines.append(f"SLA: {self.sla.describe()}")

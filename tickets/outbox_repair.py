@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import BUNDLE_CONTENT_TYPE
+from .model import LEVEL_NAMES_3, LEVEL_NAMES_5
 
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _MAGIC = b"SQLite format 3\x00"
@@ -177,7 +178,8 @@ def _plausible_ticket(row: dict[str, Any]) -> bool:
 
 
 _MARKER = re.compile(r"\[deskside:(?P<uid>[0-9a-fA-F-]{8,64})\]")
-_LEVEL = re.compile(r"^(?P<key>Impact|Urgency): .*\((?P<n>\d+)/(?P<scale>\d+)\)$", re.MULTILINE)
+_LEVEL = re.compile(r"^(?P<key>Impact|Urgency): .*\((?P<n>\d+)/(?P<scale>\d+)\)$", re.MULTILINE)  # older bundles
+_LEVEL_NAME = re.compile(r"^(?P<key>Impact|Urgency): (?P<name>[a-z]+) — ", re.MULTILINE)  # "low — affects only..."
 _TYPE = re.compile(r"^Incident type: (?P<t>.+)$", re.MULTILINE)
 
 
@@ -202,6 +204,13 @@ def ticket_from_bundle(bundle: Path) -> dict[str, Any] | None:
     for lv in _LEVEL.finditer(body):
         d[lv["key"].lower()] = int(lv["n"])
         d["scale"] = int(lv["scale"])
+    for named in _LEVEL_NAME.finditer(body):
+        for scale, names in ((3, LEVEL_NAMES_3), (5, LEVEL_NAMES_5)):
+            level = next((n for n, name in names.items() if name == named["name"]), None)
+            if level is not None:
+                d[named["key"].lower()] = level
+                d["scale"] = scale
+                break
     return d
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLayout, QLayoutItem, QWidget
 
-from diagnostics.model import Report
+from diagnostics.model import Finding, Report, Severity
 
 from .plain import plain_label, plain_tooltip
-from .style import state_icon, state_label
+from .style import SEVERITY_LABELS, severity_icon, state_icon, state_label
 
 
 class FlowLayout(QLayout):
@@ -81,6 +81,7 @@ class CollectorBadge(QWidget):
         self.title = title
         self.state = "pending"
         self.reason = ""
+        self.worst: Severity | None = None  # the worst problem found in its section (after the run)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(5)
@@ -91,16 +92,39 @@ class CollectorBadge(QWidget):
         lay.addWidget(self.text, 1)
         self.set_state("pending")
 
-    def set_state(self, state: str, reason: str = "") -> None:
+    def set_state(self, state: str, reason: str = "", findings: list[Finding] | None = None) -> None:
+        """The collector's `state`; with the `findings` of its section, a collected section with a warning or a
+        critical problem says so (never "ok" next to a critical finding)."""
         self.state = state
         self.reason = reason
-        self.icon.setPixmap(state_icon(state).pixmap(16, 16))
-        self.text.setText(f"{self.title}: {state_label(state)}")
-        tip = f"{self.title} ({self.name}): {state_label(state)}"
+        problems = [f for f in findings or [] if f.severity >= Severity.WARNING]
+        self.worst = max((f.severity for f in problems), default=None)
+        shown = state_label(state)
+        if self.worst is not None and state in ("ok", "partial"):
+            headline = problems_text(problems)
+            shown = headline if state == "ok" else f"{shown}, {headline}"
+            self.icon.setPixmap(severity_icon(self.worst).pixmap(16, 16))
+        else:
+            self.icon.setPixmap(state_icon(state).pixmap(16, 16))
+        self.text.setText(f"{self.title}: {shown}")
+        tip = f"{self.title} ({self.name}): {shown}"
+        if self.worst is not None:
+            tip += f" (collected: {state_label(state)})"
+            tip += "".join(f"\n{SEVERITY_LABELS[f.severity]}: {f.title}"
+                           for f in sorted(problems, key=lambda f: -int(f.severity))[:6])
         if reason:
             tip += f"\n{reason}"
         self.setToolTip(plain_tooltip(tip))
         self.setAccessibleName(tip)
+
+
+def problems_text(problems: list[Finding]) -> str:
+    """"1 critical problem, 2 warnings" for the findings of one section (warnings and worse)."""
+    crit = sum(1 for f in problems if f.severity == Severity.CRITICAL)
+    warn = sum(1 for f in problems if f.severity == Severity.WARNING)
+    parts = ([f"{crit} critical problem{'s' if crit != 1 else ''}"] if crit else []) + \
+        ([f"{warn} warning{'s' if warn != 1 else ''}"] if warn else [])
+    return ", ".join(parts)
 
 
 class CollectorStatus(QWidget):
@@ -143,7 +167,15 @@ class CollectorStatus(QWidget):
             if b.state in ("pending", "running"):
                 b.set_state("cancelled", "the run was cancelled before this collector finished")
 
+    def show_report(self, report: Report) -> None:
+        """Badges for exactly the collectors of `report` (an earlier report shown again after a cancelled re-run)."""
+        self.reset([(name, s.title) for name, s in report.sections.items()])
+        self.apply_report(report)
+
     def apply_report(self, report: Report) -> None:
+        by_section: dict[str, list[Finding]] = {}
+        for f in report.findings:
+            by_section.setdefault(f.section, []).append(f)
         for name, section in report.sections.items():
             reasons = []
             if section.error:
@@ -153,4 +185,4 @@ class CollectorStatus(QWidget):
                 reasons.append(f"… and {len(section.skips) - 6} more skipped items")
             badge = self._badges.get(name) or self._add(name, section.title)
             badge.title = section.title
-            badge.set_state(section.status.value, "\n".join(reasons))
+            badge.set_state(section.status.value, "\n".join(reasons), by_section.get(name))

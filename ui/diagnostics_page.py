@@ -28,7 +28,7 @@ from common.cancel import CancelToken
 from diagnostics.model import Report
 
 from .collector_status import CollectorStatus
-from .diagnostics_results import ReportView, summary_text
+from .diagnostics_results import ReportView, local_time, not_run, summary_text
 from .diagnostics_save import RENDERERS, ReportSaver
 from .errors import MessageLine, failure_text
 from .plain import heading_label, plain_label, plain_tooltip
@@ -157,6 +157,13 @@ class DiagnosticsPage(QWidget):
         self.collector_status = CollectorStatus()
         outer.addWidget(self.collector_status)
 
+        # Says when the shown results are not those of a complete, current run (re-running, cancelled, failed).
+        self.results_banner = plain_label(wrap=True, name="resultsBanner")
+        self.results_banner.setStyleSheet("QLabel#resultsBanner { background: #fff4e0; color: #4a3500; "
+                                          "border: 1px solid #ef8f00; border-radius: 4px; padding: 4px 8px; }")
+        self.results_banner.setVisible(False)
+        outer.addWidget(self.results_banner)
+
         self.results = ReportView()
         outer.addWidget(self.results, 1)
 
@@ -179,6 +186,10 @@ class DiagnosticsPage(QWidget):
         can_save = (not running) and self.report is not None
         self.save_json_action.setEnabled(can_save)
         self.save_html_action.setEnabled(can_save)
+
+    def _banner(self, text: str) -> None:
+        self.results_banner.setText(text)
+        self.results_banner.setVisible(bool(text))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -229,6 +240,10 @@ class DiagnosticsPage(QWidget):
         self._set_running(True)
         if self.report is None:
             self.results.collecting()
+        else:  # the findings shown are the last run's until this one finishes: say so, and grey them
+            self.results.set_stale(True)
+            self._banner(f"Results from {local_time(self.report.generated_at)} — re-running… They are replaced "
+                         "when the new run finishes.")
         self._status("Collecting…" + (" (including the connection test)" if include else ""))
 
     def run_with(self, service: RunDiagnostics | None, where: str) -> None:
@@ -295,8 +310,16 @@ class DiagnosticsPage(QWidget):
         n = len(result.sections)
         self.progress_bar.setRange(0, max(n, 1))
         self.progress_bar.setValue(sum(1 for s in result.sections.values() if s.status.value != "cancelled"))
+        self.results.set_stale(False)
         self.results.show_report(result)
         finished = sum(1 for s in result.sections.values() if s.status.value != "cancelled")
+        if result.cancelled:
+            missing = list(dict.fromkeys(not_run(result) + self.collector_status.titles_in_state("cancelled")))
+            self._banner("Partial results: the run was cancelled"
+                         + (f", so {', '.join(missing)} did not run" if missing else "")
+                         + ". Press Run (F5) for a complete report.")
+        else:
+            self._banner("")
         if result.cancelled:
             self._status(f"Cancelled — partial results from {finished} of {n} collectors: {summary_text(result)}")
         else:
@@ -309,13 +332,25 @@ class DiagnosticsPage(QWidget):
         self._fail("Diagnostics failed", exc)
         if self.report is None:
             self.results.show_message(failure_text("The diagnostics could not run", exc))
+        else:
+            self._keep_earlier("the new run failed")
         self.run_finished.emit(None)
+
+    def _keep_earlier(self, why: str) -> None:
+        """A re-run ended without a report: the earlier results stay, with badges that match them, and say so."""
+        assert self.report is not None
+        self.results.set_stale(False)
+        self.collector_status.show_report(self.report)
+        self._banner(f"Results from {local_time(self.report.generated_at)} ({why}; these are the earlier "
+                     "results). Press Run (F5) to try again.")
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
         self.collector_status.cancel_unfinished()
         if self.report is None:
             self.results.show_message("Cancelled before anything was collected. Press Run (F5) to try again.")
+        else:
+            self._keep_earlier("the new run was cancelled before it collected anything")
         self._status("Cancelled")
         self.run_finished.emit(None)
 

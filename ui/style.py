@@ -38,7 +38,11 @@ SEVERITY_LABELS: dict[Severity, str] = {
 }
 
 
+@cache
 def severity_icon(severity: Severity) -> QIcon:
+    """The standard message-box icon of `severity`, also for a selected row: Qt's "selected" mode tints an icon
+    with the highlight colour until a red or yellow icon disappears into a blue selection, so the selected
+    variant is the same picture on a light disc (it stands out on any highlight, light or dark theme)."""
     style = QApplication.style()
     pix = {
         Severity.CRITICAL: QStyle.StandardPixmap.SP_MessageBoxCritical,
@@ -46,7 +50,30 @@ def severity_icon(severity: Severity) -> QIcon:
         Severity.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
         Severity.OK: QStyle.StandardPixmap.SP_DialogApplyButton,
     }[severity]
-    return style.standardIcon(pix)
+    base = style.standardIcon(pix)
+    icon = QIcon()
+    for size in (16, 20, 24, 32, 48):
+        pm = base.pixmap(size, size)
+        icon.addPixmap(pm, QIcon.Mode.Normal)
+        icon.addPixmap(_on_disc(pm, size), QIcon.Mode.Selected)
+    return icon
+
+
+def _on_disc(pm: QPixmap, size: int) -> QPixmap:
+    """`pm` drawn over a white disc with a thin dark ring, at the same size."""
+    ratio = max(pm.devicePixelRatio(), 1.0)
+    out = QPixmap(int(size * ratio), int(size * ratio))
+    out.setDevicePixelRatio(ratio)
+    out.fill(Qt.GlobalColor.transparent)
+    p = QPainter(out)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
+    p.setBrush(QColor("white"))
+    p.drawEllipse(QRectF(0.5, 0.5, size - 1.0, size - 1.0))
+    inset = size * 0.1
+    p.drawPixmap(QRectF(inset, inset, size - 2 * inset, size - 2 * inset), pm, QRectF(pm.rect()))
+    p.end()
+    return out
 
 
 def state_label(state: str) -> str:
