@@ -128,9 +128,16 @@ def test_real_run_of_every_default_collector(qtbot: Any, task_runner: TaskRunner
     assert all(s in ("ok", "partial", "skipped", "timeout", "error") for s in states.values()), states
     for name, section in report.sections.items():
         badge = page.collector_status.badge(name)
-        assert badge is not None and badge.text.text() == f"{section.title}: " + {
-            "ok": "ok", "partial": "partly collected", "skipped": "skipped", "timeout": "timed out",
-            "error": "error"}[section.status.value]
+        state = {"ok": "ok", "partial": "partly collected", "skipped": "skipped", "timeout": "timed out",
+                 "error": "error"}[section.status.value]
+        problems = [f for f in report.findings if f.section == name and f.severity >= Severity.WARNING]
+        assert badge is not None
+        if problems and section.status.value in ("ok", "partial"):  # never "ok" next to a problem it found
+            assert badge.text.text().startswith(f"{section.title}: ")
+            assert "ok" not in badge.text.text().split(": ", 1)[1].split(", ")
+            assert ("critical problem" in badge.text.text()) or ("warning" in badge.text.text())
+        else:
+            assert badge.text.text() == f"{section.title}: {state}"
     assert page.results.sections_view.topLevelItemCount() == len(report.sections)
     assert page.results.findings_model.rowCount() == len(report.findings)
     model = page.results.findings_model
