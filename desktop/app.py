@@ -233,6 +233,9 @@ def _wire_get_help(window: MainWindow) -> None:
             help_page.set_report(diag.report)
             diag.run_finished.connect(help_page.set_report)
             help_page.set_run_diagnostics(diag.run)
+        from .outbox_notice import outbox_repaired
+
+        help_page.outbox_repaired.connect(lambda text: outbox_repaired(window, text))
 
     if "help" not in window.page_keys():
         return
@@ -275,6 +278,11 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     from .first_paint import install as report_first_paint
 
     report_first_paint(window)  # DESKSIDE_FIRST_PAINT=1: bench/bench_package.py times start to first paint
+    from .crash import install as install_crash_handler
+    from .outbox_notice import check_outbox
+
+    window.crash_handler = install_crash_handler(window, tasks)  # type: ignore[attr-defined]  # a dialog, not a dead app
+    window.first_painted.connect(lambda: check_outbox(window, tasks))  # a repaired outbox is said at once
     window.show()
     if screenshot is None:  # the first-run welcome (once; Help > Welcome shows it again)
         from .settings_gui import show_welcome

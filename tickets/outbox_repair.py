@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -49,7 +50,8 @@ class Repair:
     from_bundles: list[int] = field(default_factory=list)  # ticket ids made again from bundles on disk
     lost_attachments: int = 0
 
-    def message(self) -> str:
+    def message(self, see: str = "`deskside ticket outbox list --all` shows what the outbox holds now.") -> str:
+        """What happened and what was saved; `see` says where to look at the outbox now (the GUI names its tab)."""
         got = len(self.salvaged) + len(self.from_bundles)
         parts = [f"The outbox {self.path} was damaged ({self.problem}). It was moved aside to {self.damaged_copy} "
                  f"and a new outbox was made."]
@@ -62,7 +64,7 @@ class Repair:
             parts.append("No ticket could be read back from it.")
         if self.lost_attachments:
             parts.append(f"{self.lost_attachments} attachment(s) could not be read back.")
-        parts.append("`deskside ticket outbox list --all` shows what the outbox holds now.")
+        parts.append(see)
         return " ".join(parts)
 
 
@@ -266,7 +268,19 @@ def repair_if_damaged(path: Path, bundles_dir: Path | None = None,
         if bundles_dir is not None:
             _from_bundles(path, bundles_dir, {str(t.get("bundle_path") or "") for t in tickets},
                           {str(t["uid"]) for t in tickets}, repair)
+        with _done_lock:
+            _done.append(repair)
         return repair
+
+
+_done: list[Repair] = []  # every repair made by this process (whoever opened the outbox: tray, page, agent)
+_done_lock = threading.Lock()
+
+
+def repairs_done() -> list[Repair]:
+    """The repairs this process made, oldest first: the app shows them whichever part opened the outbox first."""
+    with _done_lock:
+        return list(_done)
 
 
 def _write_salvage(path: Path, tickets: list[dict[str, Any]], attachments: list[dict[str, Any]],

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tickets.model import DEFAULT_SLA, PRIORITY_NAMES, SlaTarget, priority_of
+from tickets.model import DEFAULT_SLA, PRIORITY_NAMES, SlaTarget, is_email, level_text, priority_of
 from tickets.service import Draft
 
+from .errors import MessageLine
 from .plain import plain_label
 from .theme import readable
 
@@ -140,9 +141,22 @@ class HelpForm(QWidget):
         self.requester_email = QLineEdit()
         self.requester_email.setPlaceholderText("your.name@example.org")
         self.requester_email.setAccessibleName("Your e-mail")
+        self.requester_name.setAccessibleName("Your name (required)")
+        self.requester_email.setAccessibleName("Your e-mail (required)")
         wl.addWidget(self.requester_name, 1)
         wl.addWidget(self.requester_email, 1)
-        form.addRow("Your name and e-mail", who)
+        form.addRow("Your name and e-mail *", who)
+        # what is wrong with them, right under the fields (empty and hidden while nothing is)
+        errors = QWidget()
+        el = QHBoxLayout(errors)
+        el.setContentsMargins(0, 0, 0, 0)
+        self.name_error = MessageLine(name="nameError")
+        self.email_error = MessageLine(name="emailError")
+        el.addWidget(self.name_error, 1)
+        el.addWidget(self.email_error, 1)
+        self.requester_errors = errors
+        errors.setVisible(False)
+        form.addRow("", errors)
 
         # priority and SLA, live
         box = QFrame()
@@ -159,13 +173,17 @@ class HelpForm(QWidget):
         self.priority_label.setFont(pf)
         self.sla_label = plain_label(wrap=True)
         self.sla_label.setObjectName("slaLabel")
+        self.priority_why = plain_label(wrap=True, name="priorityWhy")  # impact and urgency in ITIL words
         bl.addWidget(self.priority_label)
+        bl.addWidget(self.priority_why)
         bl.addWidget(self.sla_label)
         self.priority_box = box
         form.addRow("Priority", box)
 
         for w in (self.summary, self.since_text, self.requester_name, self.requester_email):
             w.textChanged.connect(self._changed)
+        for w in (self.requester_name, self.requester_email):  # an error shown goes as soon as it is fixed
+            w.textChanged.connect(self._recheck)
         self.details.textChanged.connect(self._changed)
         for c in (self.since, self.affected, self.urgency):
             c.changed.connect(self._changed)
@@ -207,10 +225,46 @@ class HelpForm(QWidget):
         p = self.priority()
         self.priority_label.setText(f"{self.priority_text()}")
         self.priority_label.setStyleSheet(f"color: {readable(PRIORITY_COLOURS[p])};")
+        self.priority_why.setText(f"Impact: {level_text('impact', self.impact(), self.scale)}. "
+                                  f"Urgency: {level_text('urgency', self.urgency_level(), self.scale)}.")
         self.sla_label.setText(f"{self.sla_text()} (the targets your support team works to for this priority)")
 
     def is_complete(self) -> bool:
         return bool(self.summary.text().strip())
+
+    def requester_problems(self) -> dict[QLineEdit, str]:
+        """What is missing or wrong in the name and e-mail (the helpdesk answers there), by field."""
+        problems: dict[QLineEdit, str] = {}
+        if not self.requester_name.text().strip():
+            problems[self.requester_name] = "Your name is needed: the support team asks for you by name."
+        email = self.requester_email.text().strip()
+        if not email:
+            problems[self.requester_email] = "Your e-mail is needed: the support team answers there."
+        elif not is_email(email):
+            problems[self.requester_email] = f"“{email}” is not an e-mail address; write it as name@example.org."
+        return problems
+
+    def check_requester(self) -> bool:
+        """Show what is wrong next to the fields (focus on the first); True when both are fine."""
+        problems = self.requester_problems()
+        self._show_requester(problems)
+        if problems:
+            next(iter(problems)).setFocus()
+        return not problems
+
+    def _recheck(self, *_args: object) -> None:
+        if self.requester_errors.isVisibleTo(self):
+            self._show_requester(self.requester_problems())
+
+    def _show_requester(self, problems: dict[QLineEdit, str]) -> None:
+        for field, label in ((self.requester_name, self.name_error), (self.requester_email, self.email_error)):
+            if field in problems:
+                label.show_error(problems[field])
+                field.setStyleSheet("QLineEdit { border: 1px solid #c62828; }")
+            else:
+                label.setText("")
+                field.setStyleSheet("")
+        self.requester_errors.setVisible(bool(problems))
 
     def description(self) -> str:
         parts = [self.details.toPlainText().strip()]
@@ -240,3 +294,4 @@ class HelpForm(QWidget):
         self.affected.set_value("just me")
         self.urgency.set_value("medium")
         self.incident_type.setCurrentIndex(0)
+        self._show_requester({})  # name and e-mail are kept for the next ticket

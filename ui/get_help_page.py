@@ -39,6 +39,7 @@ from tickets.service import Preview, TicketService
 from .backends_settings import BackendsDialog
 from .errors import MessageLine, user_message
 from .get_help_form import HelpForm
+from .get_help_notes import OUTBOX_TAB_SEE, CrashAttachment, RepairBanner
 from .get_help_report import ReportBox
 from .get_help_result import ResultStep
 from .get_help_sending import PreviewStep
@@ -57,6 +58,7 @@ class GetHelpPage(QWidget):
     `preview_ready(object)` with each new Preview; `send_finished(object)` with the OutboxEntry (None on failure)."""
 
     status_message = Signal(str)
+    outbox_repaired = Signal(str)  # what was found damaged and what was saved (once per repair)
     service_ready = Signal()
     preview_ready = Signal(object)
     send_finished = Signal(object)
@@ -71,6 +73,7 @@ class GetHelpPage(QWidget):
         self.service: TicketService | None = None
         self.service_error = ""
         self.last_entry: OutboxEntry | None = None
+        self.repair_message = ""
         self._load_task: TaskHandle | None = None
         self._due_task: TaskHandle | None = None
         self.settings_dialog: BackendsDialog | None = None
@@ -97,6 +100,9 @@ class GetHelpPage(QWidget):
         self.settings_button.clicked.connect(self.open_settings)
         top.addWidget(self.settings_button)
         outer.addLayout(top)
+        self.repair_banner = RepairBanner()
+        self.repair_banner.show_outbox.connect(self._show_outbox)
+        outer.addWidget(self.repair_banner)
         outer.addWidget(plain_label("Tell your support team what went wrong. You see exactly what will be sent, "
                                     "with personal data and secrets masked, before anything leaves this computer.",
                                     wrap=True))
@@ -140,7 +146,23 @@ class GetHelpPage(QWidget):
         lay.addWidget(self.form)
         self.report_box = ReportBox(report, run_diagnostics)
         lay.addWidget(self.report_box)
+        self.crash_row = CrashAttachment()
+        self.crash_row.remove_button.clicked.connect(self.remove_crash_log)
+        lay.addWidget(self.crash_row)
+        lay.addStretch(1)
+        scroll.setWidget(inner)
 
+        # Where it goes and the Preview button stay in sight under the scrolling form, whatever the window size.
+        step = QWidget()
+        sl = QVBoxLayout(step)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.setSpacing(6)
+        sl.addWidget(scroll, 1)
+        bottom = QFrame()
+        bottom.setObjectName("formButtons")
+        bottom.setFrameShape(QFrame.Shape.NoFrame)
+        bl = QVBoxLayout(bottom)
+        bl.setContentsMargins(4, 0, 8, 0)
         dest = QHBoxLayout()
         dest.addWidget(plain_label("Send to:"))
         self.backend_combo = QComboBox()
@@ -150,7 +172,7 @@ class GetHelpPage(QWidget):
         dest.addWidget(self.backend_combo)
         self.destination_label = MessageLine(name="destinationLabel")
         dest.addWidget(self.destination_label, 1)
-        lay.addLayout(dest)
+        bl.addLayout(dest)
 
         row = QHBoxLayout()
         self.form_error = MessageLine()
@@ -159,10 +181,10 @@ class GetHelpPage(QWidget):
         self.preview_button.setDefault(True)
         self.preview_button.clicked.connect(self.show_preview)
         row.addWidget(self.preview_button)
-        lay.addLayout(row)
-        lay.addStretch(1)
-        scroll.setWidget(inner)
-        return scroll
+        bl.addLayout(row)
+        sl.addWidget(bottom)
+        self.form_scroll = scroll
+        return step
 
     # ================================================================ service
     def reload_service(self) -> None:
@@ -199,6 +221,9 @@ class GetHelpPage(QWidget):
                 self.backend_combo.setCurrentIndex(names.index(default))
             self.destination_label.setText("")
         self.backend_combo.setEnabled(bool(names))
+        repair = svc.outbox.repair
+        if repair is not None:
+            self.show_repair(repair.message(OUTBOX_TAB_SEE))
         if names:
             self.retry_timer.start()
         else:
@@ -214,6 +239,17 @@ class GetHelpPage(QWidget):
         self._status(f"Get Help: {self.service_error}")
         self._update_buttons()
         self.service_ready.emit()
+
+    def show_repair(self, message: str) -> None:
+        """The outbox file was damaged and repaired when it was opened (here or elsewhere in the app): say what
+        happened and what was saved, once."""
+        if message == self.repair_message:
+            return
+        self.repair_message = message
+        self.repair_banner.show_message(message)
+        self._status(f"Get Help: {message}")
+        self.outbox_repaired.emit(message)
+        self.outbox.refresh()
 
     def selected_backend(self) -> str | None:
         data = self.backend_combo.currentData()
@@ -255,6 +291,12 @@ class GetHelpPage(QWidget):
             self.form_error.show_error("Say in one sentence what happened (the first field).")
             self.form.summary.setFocus()
             return
+        if not self.form.check_requester():
+            self.form_error.show_error("Your name and e-mail are needed: the support team answers there "
+                                       "(see the fields marked in red).")
+            self.form_scroll.ensureWidgetVisible(self.form.requester_errors)
+            return
+        self.form_error.setText("")
         self.steps.setCurrentIndex(STEP_PREVIEW)
         try:
             draft = self.form.draft()
@@ -278,7 +320,36 @@ class GetHelpPage(QWidget):
         self._status(self.result_step.show_entry(e, backend))
         self.steps.setCurrentIndex(STEP_RESULT)
 
+    def _show_outbox(self) -> None:
+        self.tabs.setCurrentWidget(self.outbox)
+
+    # ================================================================ crash report
+    def report_crash(self, summary: str, log_name: str, log_text: str) -> None:
+        """Start a ticket about a crash of Deskside itself: the form filled in, the crash log attached (masked like
+        every attachment and shown in the preview before anything is sent). Nothing is sent from here."""
+        self.steps.setCurrentIndex(STEP_FORM)
+        self.tabs.setCurrentIndex(0)
+        self.preview_step.forget()
+        self.form.summary.setText(summary[:250])
+        self.form.details.setPlainText("Deskside showed an unexpected error. What I was doing: ")
+        index = self.form.incident_type.findData("software problem")
+        if index >= 0:
+            self.form.incident_type.setCurrentIndex(index)
+        self.preview_step.extra_logs = {log_name: log_text}
+        lines = log_text.count("\n") + 1
+        self.crash_row.show_log(log_name, lines)
+        self._update_buttons()
+
+    @property
+    def crash_log_attached(self) -> bool:
+        return bool(self.preview_step.extra_logs)
+
+    def remove_crash_log(self) -> None:
+        self.preview_step.extra_logs = {}
+        self.crash_row.setVisible(False)
+
     def new_ticket(self) -> None:
+        self.remove_crash_log()
         self.form.reset()
         self.preview_step.forget()
         self.steps.setCurrentIndex(STEP_FORM)

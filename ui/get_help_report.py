@@ -15,6 +15,20 @@ from .plain import plain_tooltip, rich_label
 from .style import severity_icon
 
 
+def incomplete(report: Report) -> list[str]:
+    """The titles of the checks of `report` that did not run to the end (cancelled, timed out, failed)."""
+    return [s.title for s in report.sections.values() if s.status.value in ("cancelled", "timeout", "error")]
+
+
+def partial_note(report: Report) -> str:
+    """"" for a complete report, else what is missing from it, in words ("the run was cancelled: X did not run")."""
+    missing = incomplete(report)
+    if not report.cancelled and not missing:
+        return ""
+    why = "the run was cancelled" if report.cancelled else "some checks did not finish"
+    return f"{why}: {', '.join(missing)} did not run" if missing else why
+
+
 def when(iso: str) -> str:
     """An ISO 8601 time as local "YYYY-MM-DD HH:MM" (the text as it is when it cannot be read)."""
     try:
@@ -29,6 +43,8 @@ class ReportBox(QGroupBox):
     def __init__(self, report: Report | None, run_diagnostics: Callable[[], None] | None,
                  parent: QWidget | None = None) -> None:
         super().__init__("Diagnostics to include", parent)
+        self.include_text = ("Attach the diagnostics report and the log excerpts its findings point to "
+                             "(masked as shown in the preview)")
         self.report = report
         self._run_diagnostics = run_diagnostics
         self._running = False
@@ -40,8 +56,7 @@ class ReportBox(QGroupBox):
         self.findings_list.setObjectName("includedFindings")
         self.findings_list.setAccessibleName("Findings included")
         fl.addWidget(self.findings_list)
-        self.include_box = QCheckBox("Attach the diagnostics report and the log excerpts its findings point to "
-                                     "(masked as shown in the preview)")
+        self.include_box = QCheckBox(self.include_text)
         self.include_box.setChecked(True)
         fl.addWidget(self.include_box)
         self.show_report()
@@ -80,11 +95,21 @@ class ReportBox(QGroupBox):
             self.include_box.setEnabled(False)
             return
         n = len(r.findings)
+        partial = partial_note(r)
         found = f"{n} finding{'s' if n != 1 else ''}" if n else "no problems found"
+        if partial:  # never offered as if complete: say what is missing, and offer to run again
+            found = (f"<b>a partial report</b> ({html.escape(partial)}), with {found} in the checks that ran"
+                     if n else f"<b>a partial report</b> ({html.escape(partial)}); no problems found in the checks "
+                     "that ran")
         again = (' <a href="run">Run again</a>' if self._run_diagnostics is not None and not running
                  else " (running again…)" if running else "")
+        if partial and self._run_diagnostics is not None and not running:
+            again = ' <a href="run">Run the diagnostics again</a> for a complete report, or attach it as it is.'
         self.report_label.setText(f"The report of {html.escape(r.host)} from {html.escape(when(r.generated_at))}: "
                                   f"{found}.{again}")
+        self.include_box.setText("Attach this partial report (it says which checks did not run) and the log "
+                                 "excerpts its findings point to (masked as shown in the preview)"
+                                 if partial else self.include_text)
         for f in r.sorted_findings():
             item = QListWidgetItem(severity_icon(f.severity), f.title)
             item.setToolTip(plain_tooltip("\n".join([f.title, *f.evidence[:5]])))

@@ -6,6 +6,7 @@ Failures arrive as exceptions from the task runner and are shown in the step's m
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from tickets.outbox import OutboxEntry
 from tickets.service import Draft, Preview, TicketService
 
 from .errors import MessageLine
+from .get_help_report import partial_note
 from .get_help_services import ReportMaterial, TicketsHub, backend_title, prepare_material
 from .plain import heading_label
 from .redaction_preview import RedactionPreview
@@ -59,6 +61,7 @@ class PreviewStep(QWidget):
         self._seq = 0
         self._preview_task: TaskHandle | None = None
         self._send_task: TaskHandle | None = None
+        self.extra_logs: dict[str, str] = {}  # files attached besides the report's excerpts (a crash log), by name
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 8, 4, 4)
         self.preview_header = heading_label(wrap=True)
@@ -124,6 +127,12 @@ class PreviewStep(QWidget):
         if self._inputs is None:
             return
         draft, report, backend = self._inputs
+        partial = partial_note(report) if report is not None else ""
+        if partial:  # the helpdesk reads it too: the report is not a complete picture
+            draft = dataclasses.replace(draft, description="\n\n".join(
+                p for p in (draft.description.strip(), f"Note: the attached diagnostics report is partial ({partial})."
+                            ) if p))
+        extra = dict(self.extra_logs)
         hub = self._hub
         cached = self._material[1] if (self._material is not None and self._material[0] is report) else None
         disabled = self.redaction.disabled() if self.preview is not None else frozenset()
@@ -139,8 +148,9 @@ class PreviewStep(QWidget):
                 progress("Reading the log excerpts the findings point to…")
                 material = prepare_material(report)
             progress("Masking personal data and secrets…")
+            logs = {**(material.logs if material else {}), **extra}
             p = svc.build_preview(draft, report=material.report if material else None,
-                                  logs=material.logs if material else None, disabled=disabled,
+                                  logs=logs or None, disabled=disabled,
                                   keywords=keywords, backend=backend, uid=uid)
             return _PreviewResult(seq, p, material, report)
 
@@ -169,7 +179,10 @@ class PreviewStep(QWidget):
         dest = f"to {backend_title(svc, p.backend)}" if (p.backend and svc) else \
             "to the outbox only (no backend configured)"
         sla = t.sla.describe() if t.sla else ""
-        self.preview_header.setText(f"“{t.summary}” — {t.priority_label}, {sla}; {t.incident_type.value}; {dest}")
+        partial = partial_note(result.report) if result.report is not None else ""
+        note = f" — with a PARTIAL diagnostics report ({partial})" if partial else ""
+        self.preview_header.setText(f"“{t.summary}” — {t.priority_label}, {sla}; {t.incident_type.value}; {dest}"
+                                    f"{note}")
         self.send_state.setText("Check what will be sent, then press Send.")
         self.update_buttons()
         self.preview_ready.emit(p)
