@@ -48,10 +48,21 @@ def crash_text(exc: BaseException, tb: TracebackType | None, where: str, now: dt
             f"{sys.version.split()[0]}): unexpected error in {where}\n{details}")
 
 
+def without_secrets(text: str) -> str:
+    """`text` with passwords, tokens and keys replaced by <secret-N> (an exception message can quote a config
+    value or an answer): no secret is written to a file of ours. The rest is kept for whoever reads the log; a
+    ticket made from it is masked in full (and previewed) by the ticket service."""
+    from tickets.redact import Redactor
+    from tickets.redact_patterns import KINDS
+
+    return Redactor().redact_text(text, skip=frozenset(k for k in KINDS if k != "secret"))
+
+
 def append_log(text: str, directory: Path | None = None) -> Path:
-    """Append `text` to crash.log (blocking: call on a worker). Returns the file's path."""
+    """Append `text`, its secrets masked, to crash.log (blocking: call on a worker). Returns the file's path."""
     folder = paths.ensure(directory or paths.log_dir())
     path = folder / "crash.log"
+    text = without_secrets(text)
     with open(path, "a", encoding="utf-8", errors="replace") as fh:
         fh.write(text if text.endswith("\n") else text + "\n")
     path.chmod(0o600)
@@ -103,7 +114,8 @@ class CrashHandler(QObject):
         text = crash_text(exc, tb, where)
         log.error("unexpected error in %s: %s", where, headline(exc))
         try:
-            self.crashed.emit(headline(exc), text)  # queued to the GUI thread when raised elsewhere
+            # the headline is shown on screen: its secrets masked too (the full text is masked in the ticket)
+            self.crashed.emit(without_secrets(headline(exc)), text)  # queued to the GUI thread from elsewhere
         except RuntimeError:  # the window is gone (the app is quitting): the log line above is what remains
             pass
 

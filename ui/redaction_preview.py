@@ -202,6 +202,10 @@ class RedactionPreview(QWidget):
     def document_text(self, name: str = MESSAGE_DOC) -> str:
         return self._docs.get(name, "")
 
+    def names(self) -> list[str]:
+        """The documents that will leave: the message, then each file of the bundle."""
+        return list(self._docs)
+
     def all_text(self) -> str:
         return "\n".join(self._docs.values())
 

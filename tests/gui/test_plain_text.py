@@ -268,6 +268,8 @@ def test_get_help_shows_hostile_settings_errors_reports_and_tickets_as_text(qtbo
     assert markup_shown(page) == []
     page.set_report(hostile_report(host="pc-17"))  # (the host name would be masked in the summary)
     page.form.summary.setText(f"The VPN drops {MARK}")
+    page.form.requester_name.setText(f"Ann {MARK}")
+    page.form.requester_email.setText("ann@example.org")
     with qtbot.waitSignal(page.preview_ready, timeout=30_000):
         page.show_preview()
     assert MARK in page.preview_step.preview_header.text()
