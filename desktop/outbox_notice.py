@@ -27,10 +27,10 @@ def check_outbox(window: MainWindow, tasks: TaskRunner) -> None:
         from .wiring import ticket_service
 
         try:
-            ticket_service()  # opening the outbox checks it, and repairs a damaged file
-        except Exception:  # noqa: S110 - a wrong setting or an unusable outbox: Get Help says what is wrong
-            pass
-        return [r.message(OUTBOX_TAB_SEE) for r in repairs_done()]
+            outbox = ticket_service().outbox  # opening the outbox checks it, and repairs a damaged file
+        except Exception:  # a wrong setting or an unusable outbox: Get Help says what is wrong
+            return []
+        return [r.message(OUTBOX_TAB_SEE) for r in repairs_done() if r.path == outbox.path]
 
     def show(messages: list[str]) -> None:
         for m in messages:

@@ -303,3 +303,27 @@ def test_a_damaged_outbox_repaired_at_start_is_reported_in_the_window(qtbot: Any
     qtbot.waitUntil(lambda: page.service is not None, timeout=20_000)
     qtbot.mouseClick(page.repair_banner.ok_button, Qt.MouseButton.LeftButton)
     assert not page.repair_banner.isVisible()
+
+
+def test_a_repair_made_at_start_before_get_help_is_opened_is_still_said(qtbot: Any,
+                                                                        task_runner: TaskRunner) -> None:
+    """The tray's count or the start-up check may open (and repair) the outbox before the Get Help page exists."""
+    from desktop.outbox_notice import check_outbox
+
+    svc = TicketsHub().service()
+    svc.submit(svc.build_preview(Draft(summary="held ticket", requester_name="Ann",
+                                       requester_email="ann@example.org"), logs={"app.log": "failed\n"}))
+    box = paths.data_dir() / "outbox.sqlite3"
+    box.write_bytes(os.urandom(box.stat().st_size))  # nothing of it can be read: remade from the bundle
+    w = window(qtbot, task_runner)
+    assert not w.is_built("help")
+    check_outbox(w, task_runner)  # what `deskside gui` does after the first paint
+    qtbot.waitUntil(lambda: getattr(w, "outbox_repair_box", None) is not None, timeout=20_000)
+    assert "1 made again from their support bundles" in w.outbox_repair_box.text()
+    w.outbox_repair_box.close()
+    w.show_page("help")  # built now: its banner says it too, though its own opening found a healthy file
+    page = w.page("help")
+    assert isinstance(page, GetHelpPage)
+    assert page.repair_banner.isVisible() and "made again from their support bundles" in page.repair_banner.label.text()
+    qtbot.waitUntil(lambda: page.service is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: [e.summary for e in page.outbox.entries] == ["held ticket"], timeout=10_000)
