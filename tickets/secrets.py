@@ -23,8 +23,10 @@ from .errors import SecretUnavailable
 SERVICE = "deskside"
 log = logging.getLogger(__name__)
 
+#: How every "no keyring" message begins (the GUI words a ticket held by it as a keyring problem, not a refusal).
+NO_KEYRING = "no usable system keyring was found"
 _HELP = (
-    "no usable system keyring was found, so Deskside cannot store or read backend secrets. "
+    NO_KEYRING + ", so Deskside cannot store or read backend secrets. "
     "On Linux, run a Secret Service (GNOME Keyring or KWallet) in your desktop session, and install "
     "the Python package 'secretstorage'; on a server without a session, set DESKSIDE_SECRET_<BACKEND>_<FIELD> "
     "in the environment, or set `plaintext_fallback = true` under [secrets] in config.toml if you accept a "

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QStyle, QVBoxLayout, QWidget
 
 from tickets.outbox import OutboxEntry
+from tickets.secrets import NO_KEYRING
 
 from .outbox_view import STATE_LABELS, safe_link
 from .plain import heading_label, plain_label, rich_label
@@ -77,6 +78,11 @@ class ResultStep(QWidget):
         elif e.state == "uncertain":
             icon, title = QStyle.StandardPixmap.SP_MessageBoxWarning, "Check the support system"
             parts = [esc(e.last_error)]
+        elif NO_KEYRING in e.last_error:  # not a refusal: the credentials could not even be read
+            icon, title = QStyle.StandardPixmap.SP_MessageBoxWarning, "Not sent: no keyring for the password or token"
+            parts = [esc(e.last_error),
+                     f"Nothing is lost: it waits in the outbox as #{e.id}. Once a keyring is running (or the secret is "
+                     "given in the environment), press Retry in the Outbox tab."]
         else:
             icon, title = QStyle.StandardPixmap.SP_MessageBoxCritical, "The ticket was not accepted"
             parts = [esc(e.last_error),

@@ -301,3 +301,24 @@ def test_the_host_editor_has_a_file_chooser_for_identity_files(qtbot: Any, tmp_p
     ed._try_accept()
     profile = ed.profile()
     assert profile is not None and profile.identity_files == ["~/.ssh/id_ed25519", str(key)]
+
+
+def test_a_ticket_held_by_a_missing_keyring_is_not_called_refused(qtbot: Any) -> None:
+    from keyring.backends import fail
+
+    from tickets.errors import SecretUnavailable
+    from tickets.outbox import OutboxEntry
+    from tickets.secrets import SecretStore
+    from ui.get_help_result import ResultStep
+
+    with pytest.raises(SecretUnavailable) as caught:  # the real 'fail' keyring backend
+        SecretStore(backend=fail.Keyring()).get("helpdesk", "token")
+    entry = OutboxEntry(id=3, uid="u", summary="s", backend="helpdesk", state="failed", attempts=1, maybe_sent=False,
+                        next_attempt=None, last_error=str(caught.value), remote_id="", remote_url="", bundle_path="",
+                        created=0.0, updated=0.0)
+    step = ResultStep()
+    qtbot.addWidget(step)
+    step.show_entry(entry, "helpdesk (Request Tracker)")
+    assert step.result_title.text() == "Not sent: no keyring for the password or token"
+    assert "not accepted" not in step.result_text.text() and "keyring.backends" not in step.result_text.text()
+    assert "waits in the outbox as #3" in step.result_text.text()
