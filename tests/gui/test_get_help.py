@@ -414,11 +414,11 @@ def test_a_broken_config_file_is_named_and_nothing_can_be_sent(qtbot: Any, task_
     assert not page.preview_button.isEnabled()
     assert paths.config_file().read_text() == "[backends.helpdesk\ntype = 'rt'\n"  # left as it was
     page.open_settings()
-    d = page.settings_dialog
-    assert d is not None
+    assert page.settings_dialog is not None
+    d = page.settings_dialog.panel
     qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)
     assert "is not valid TOML" in d.keyring_label.text() and not d.add_button.isEnabled()
-    d.close()
+    page.settings_dialog.close()
 
 
 def test_a_wrongly_shaped_config_is_named_and_settings_still_open(qtbot: Any, task_runner: TaskRunner) -> None:
@@ -431,11 +431,11 @@ def test_a_wrongly_shaped_config_is_named_and_settings_still_open(qtbot: Any, ta
     page.form.summary.setText("Something broke")
     assert not page.preview_button.isEnabled()
     page.open_settings()
-    d = page.settings_dialog
-    assert d is not None
+    assert page.settings_dialog is not None
+    d = page.settings_dialog.panel
     qtbot.waitUntil(lambda: d.info is not None, timeout=10_000)
     assert "[backends] must be a table" in d.keyring_label.text() and not d.add_button.isEnabled()
-    d.close()
+    page.settings_dialog.close()
 
 
 def test_a_remote_hosts_report_goes_without_this_machines_log_excerpts(tmp_path: Path) -> None:
