@@ -107,7 +107,8 @@ def test_a_badge_never_says_ok_next_to_a_critical_finding_of_its_section(qtbot: 
     assert network is not None and network.text.text() == "Network: ok"
 
 
-def test_old_findings_are_marked_during_a_rerun_and_replaced_after_it(qtbot: Any, task_runner: TaskRunner) -> None:
+def test_old_findings_are_marked_during_a_rerun_and_replaced_after_it(qtbot: Any, task_runner: TaskRunner,
+                                                                     tmp_path: Path) -> None:
     service = GatedService(dns_report())
     page = make_page(qtbot, task_runner, service)
     page.run()
@@ -119,6 +120,7 @@ def test_old_findings_are_marked_during_a_rerun_and_replaced_after_it(qtbot: Any
     assert text.startswith("Results from ") and "re-running…" in text
     assert page.results.stale and page.results.tabs.graphicsEffect() is not None  # greyed
     assert page.results.findings_model.rowCount() == 4  # still readable
+    assert page.grab().save(str(screenshot_dir(tmp_path) / "diagnostics-rerunning.png"), "PNG")
     fresh = dns_report("2026-11-24T10:00:00+00:00")
     fresh.findings = fresh.findings[3:]
     service.report = fresh
@@ -130,7 +132,7 @@ def test_old_findings_are_marked_during_a_rerun_and_replaced_after_it(qtbot: Any
 
 
 def test_a_cancelled_rerun_says_its_results_are_partial_and_which_checks_did_not_run(
-        qtbot: Any, task_runner: TaskRunner) -> None:
+        qtbot: Any, task_runner: TaskRunner, tmp_path: Path) -> None:
     service = GatedService(dns_report())
     page = make_page(qtbot, task_runner, service)
     page.run()
@@ -140,6 +142,7 @@ def test_a_cancelled_rerun_says_its_results_are_partial_and_which_checks_did_not
     with qtbot.waitSignal(page.run_finished, timeout=30_000) as blocker:
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     partial = blocker.args[0]
+    assert page.grab().save(str(screenshot_dir(tmp_path) / "diagnostics-cancelled.png"), "PNG")
     assert isinstance(partial, Report) and partial.cancelled
     banner = page.results_banner.text()
     assert page.results_banner.isVisible() and banner.startswith("Partial results: the run was cancelled")
@@ -224,6 +227,8 @@ def test_the_findings_list_gets_the_room_of_a_big_window(qtbot: Any, task_runner
         qtbot.waitUntil(lambda b=badge: b.isVisible(), timeout=5_000)
         # every finding is visible without scrolling, and the details keep room for their text
         qtbot.waitUntil(lambda v=view: v.verticalScrollBar().maximum() == 0, timeout=5_000)
+        qtbot.waitUntil(lambda v=view, d=detail: not v.verticalScrollBar().isVisible()
+                        and not d.verticalScrollBar().isVisible(), timeout=5_000)  # the layout has settled
         assert view.height() >= view.fitting_height(14) - 4, (view.height(), view.fitting_height(14))
         assert detail.height() >= 200, detail.height()
         # the findings area takes the room the window has
