@@ -4,6 +4,7 @@
   platform's), with the Fusion style for light and dark so that both look the same on every desktop;
 * a visible focus ring: a 2 px ring in the highlight colour around the focused button, field, check box and the
   current row of a focused list, so keyboard users see where they are (Qt's styles draw it faintly or not at all);
+  a list's selected rows are in the highlight colour only while it has the focus (grey otherwise);
 * Enter activates the focused push button, as Space does (every push button is "auto default");
 * form fields (line edits, combo and spin boxes) no wider than their content needs (a number of characters), so
   at 1920 px a host name field does not stretch to 1,500 px; lists, tables and the terminal take the space.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
     QBoxLayout,
@@ -31,6 +33,8 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleFactory,
     QStyleOption,
+    QStyleOptionViewItem,
+    QTreeView,
     QWidget,
 )
 
@@ -100,6 +104,8 @@ class DesksideStyle(QProxyStyle):
 
     def drawControl(self, element: QStyle.ControlElement, option: QStyleOption, painter: QPainter,
                     widget: QWidget | None = None) -> None:
+        if element == QStyle.ControlElement.CE_ItemViewItem:
+            option = quiet_selection(option, widget)
         super().drawControl(element, option, painter, widget)
         if element == QStyle.ControlElement.CE_PushButton and option.state & QStyle.StateFlag.State_HasFocus:
             ring(painter, option.rect, option.palette, inset=0)
@@ -109,6 +115,8 @@ class DesksideStyle(QProxyStyle):
         if element == QStyle.PrimitiveElement.PE_FrameFocusRect:
             ring(painter, option.rect, option.palette, inset=0, width=2)
             return
+        if element in (QStyle.PrimitiveElement.PE_PanelItemViewItem, QStyle.PrimitiveElement.PE_PanelItemViewRow):
+            option = quiet_selection(option, widget)
         super().drawPrimitive(element, option, painter, widget)
         if element == QStyle.PrimitiveElement.PE_PanelLineEdit and option.state & QStyle.StateFlag.State_HasFocus:
             ring(painter, option.rect, option.palette, inset=0)
@@ -150,10 +158,30 @@ def light_glyph(icon: QIcon, palette: QPalette) -> QIcon:
     return out
 
 
-def ring(painter: QPainter, rect: QRect, palette: QPalette, inset: int = 1, width: int = 2) -> None:
+def quiet_selection(option: QStyleOption, widget: QWidget | None) -> QStyleOption:
+    """The selected rows of a list that does not have the keyboard focus are drawn in a quiet grey (as GNOME and
+    macOS do); in the highlight colour only while the list has the focus, so a focused list stands out."""
+    if not (isinstance(widget, QAbstractItemView) and option.state & QStyle.StateFlag.State_Selected) \
+            or widget.hasFocus() or not isinstance(option, QStyleOptionViewItem):
+        return option
+    if widget.property("deskside_keep_selection"):
+        return option
+    quiet = QStyleOptionViewItem(option)
+    pal = QPalette(option.palette)
+    dark = is_dark(pal)
+    grey = pal.color(QPalette.ColorRole.Base).lighter(190) if dark else pal.color(QPalette.ColorRole.Base).darker(118)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        pal.setColor(group, QPalette.ColorRole.Highlight, grey)
+        pal.setColor(group, QPalette.ColorRole.HighlightedText, pal.color(group, QPalette.ColorRole.Text))
+    quiet.palette = pal
+    return quiet
+
+
+def ring(painter: QPainter, rect: QRect, palette: QPalette, inset: int = 1, width: int = 2,
+         colour: QColor | None = None) -> None:
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(focus_colour(palette), width)
+    pen = QPen(colour if colour is not None else focus_colour(palette), width)
     painter.setPen(pen)
     painter.setBrush(Qt.BrushStyle.NoBrush)
     half = width / 2
@@ -165,6 +193,9 @@ def ring(painter: QPainter, rect: QRect, palette: QPalette, inset: int = 1, widt
 def polish_widget(w: QWidget) -> None:
     if isinstance(w, QPushButton):
         w.setAutoDefault(True)  # Enter clicks the focused button (Space already does)
+        return
+    if isinstance(w, QTreeView):
+        w.setAllColumnsShowFocus(True)  # the focus ring goes round the whole current row, not its first cell
         return
     if isinstance(w, tuple(kind for kind, _chars in FIELD_CHARS)):
         # Not now: polish runs inside Qt's own building and sizing of widgets (a QFileDialog crashed when its field

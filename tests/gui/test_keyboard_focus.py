@@ -77,6 +77,27 @@ def test_the_focused_button_field_and_sidebar_entry_show_a_ring(qtbot: Any, task
     window.page("remote").shutdown()  # type: ignore[attr-defined]
 
 
+def test_the_current_row_of_a_focused_list_shows_a_ring(qtbot: Any, task_runner: TaskRunner, theme: str) -> None:
+    from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+    window = make_window(qtbot, task_runner)
+    window.show_page("remote")
+    hosts = window.page("remote").findChild(QTreeWidget)  # type: ignore[union-attr]
+    assert isinstance(hosts, QTreeWidget)
+    hosts.addTopLevelItems([QTreeWidgetItem([f"web{i}", f"10.0.0.{i}"]) for i in range(3)])
+    hosts.setCurrentItem(hosts.topLevelItem(1), 0, hosts.selectionModel().SelectionFlag.NoUpdate)
+    focus_and_paint(qtbot, window.nav)
+    before = ring_pixels(hosts.viewport())
+    focus_and_paint(qtbot, hosts)
+    assert ring_pixels(hosts.viewport()) > before + hosts.viewport().width(), theme
+    # A selected row is drawn in the highlight colour only while the list has the focus (grey otherwise).
+    hosts.setCurrentItem(hosts.topLevelItem(2))
+    focused = ring_pixels(hosts.viewport())
+    focus_and_paint(qtbot, window.nav)
+    assert ring_pixels(hosts.viewport()) < focused - hosts.viewport().width(), theme
+    window.page("remote").shutdown()  # type: ignore[attr-defined]
+
+
 def test_enter_activates_the_focused_button(qtbot: Any, task_runner: TaskRunner) -> None:
     window = make_window(qtbot, task_runner)
     diag: Any = window.page("diagnostics")
