@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -149,6 +149,7 @@ class BackendEditor(QDialog):
         self.fields_scroll.setWidgetResizable(True)
         self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.fields_scroll.setWidget(body)
+        self.fields_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields, the area follows
         self.fields_scroll.setMinimumHeight(160)  # a long message below makes the dialog grow, not this vanish
         lay.addWidget(self.fields_scroll, 1)
         self.fields: dict[str, Field] = {}

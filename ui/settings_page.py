@@ -131,6 +131,7 @@ class SettingsPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(content)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields (the area follows the focus)
         self.stack.addWidget(scroll)
         item = QListWidgetItem(sec.title)
         item.setData(Qt.ItemDataRole.UserRole, sec.key)

@@ -322,3 +322,20 @@ def test_a_ticket_held_by_a_missing_keyring_is_not_called_refused(qtbot: Any) ->
     assert step.result_title.text() == "Not sent: no keyring for the password or token"
     assert "not accepted" not in step.result_text.text() and "keyring.backends" not in step.result_text.text()
     assert "waits in the outbox as #3" in step.result_text.text()
+
+
+def test_the_keyboard_reaches_every_field_and_save(qtbot: Any, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    window.preferences_action.trigger()  # type: ignore[attr-defined]
+    page = loaded_page(qtbot, window)
+    page.show_section("remote")
+    assert page.sections.hasFocus()
+    qtbot.keyClick(page.sections, Qt.Key.Key_Tab)
+    remember = page.rows[("remote", "save_secrets")].input
+    assert QApplication.focusWidget() is remember  # Tab goes from the section list into the section
+    qtbot.keyClick(remember, Qt.Key.Key_Space)
+    assert page.save_button.isEnabled()
+    with qtbot.waitSignal(page.saved, timeout=20_000):
+        qtbot.keyClick(page, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    assert user_config() == {"remote": {"save_secrets": True}}
