@@ -7,7 +7,8 @@
 
 The app reports its first paint itself: with DESKSIDE_FIRST_PAINT=1 it prints `deskside: first-paint <unix time>`
 to stderr from the window's first paint event (desktop/first_paint.py); the bare window prints the same. The time
-is that stamp minus the time taken just before starting the process, so no polling or sleeping is measured.
+is that stamp minus the time taken just before starting the process, so no polling or sleeping is measured; the
+CPU time the process has used when the marker arrives is shown too (it depends less on how loaded the machine is).
 Runs on an Xvfb display when Xvfb is installed (else Qt's offscreen platform). One warm-up run of each, then the
 median of BENCH_PACKAGE_RUNS (5). The target from source is 0.4 s. Prints a table and ratios; exits 0.
 """
@@ -67,8 +68,14 @@ def start_display() -> subprocess.Popen[bytes] | None:
     raise RuntimeError("Xvfb did not start")
 
 
-def first_paint(argv: list[str], env: dict[str, str]) -> float:
-    """Seconds from just before starting `argv` to the first paint it reports."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def first_paint(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(seconds from just before starting `argv` to the first paint it reports, its CPU seconds by then)."""
     t0 = time.time()
     p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True)
@@ -76,7 +83,7 @@ def first_paint(argv: list[str], env: dict[str, str]) -> float:
         assert p.stderr is not None
         for line in p.stderr:
             if line.startswith(MARKER):
-                return float(line.split()[-1]) - t0
+                return float(line.split()[-1]) - t0, cpu_seconds(p.pid)
         raise RuntimeError(f"{argv[0]} exited ({p.wait()}) without painting a window")
     finally:
         p.terminate()
@@ -119,23 +126,29 @@ def main() -> int:
                 "packaged (one-folder)": [str(folder / "deskside"), "gui"],
             }
             times: dict[str, list[float]] = {}
+            cpu: dict[str, list[float]] = {}
             for name, argv in cases.items():
                 first_paint(argv, env)  # warm-up: the files in the page cache, as on a second start
-                times[name] = [first_paint(argv, env) for _ in range(RUNS)]
+                runs = [first_paint(argv, env) for _ in range(RUNS)]
+                times[name], cpu[name] = [r[0] for r in runs], [r[1] for r in runs]
     finally:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait()
     where = "Xvfb" if xvfb is not None or os.environ.get("BENCH_DISPLAY") else "offscreen"
     print(f"start to first paint ({where}, median of {RUNS})")
-    print(f"{'':<26}{'median s':>10}{'min s':>8}{'max s':>8}")
+    print(f"{'':<26}{'median s':>10}{'min s':>8}{'max s':>8}{'CPU s':>8}")
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, v in times.items():
-        print(f"{name:<26}{med[name]:>10.3f}{min(v):>8.3f}{max(v):>8.3f}")
+        print(f"{name:<26}{med[name]:>10.3f}{min(v):>8.3f}{max(v):>8.3f}{statistics.median(cpu[name]):>8.3f}")
     bare = med["bare PySide6 window"]
     print(f"ratio: from source / bare {med['from source'] / bare:.2f}, packaged / bare "
           f"{med['packaged (one-folder)'] / bare:.2f}, packaged / from source "
           f"{med['packaged (one-folder)'] / med['from source']:.2f}")
+    cbare = statistics.median(cpu["bare PySide6 window"])
+    print(f"ratio of CPU time: from source / bare {statistics.median(cpu['from source']) / cbare:.2f}, "
+          f"packaged / bare {statistics.median(cpu['packaged (one-folder)']) / cbare:.2f}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     met = "met" if med["from source"] <= TARGET_SOURCE_S else "NOT met"
     print(f"target from source: {TARGET_SOURCE_S} s ({met}: {med['from source']:.3f} s)")
     return 0
