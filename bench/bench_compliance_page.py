@@ -3,10 +3,13 @@
 The page (desktop.compliance_hub over desktop.wiring, as the app builds it, with throwaway files) scans 100 inventory
 hosts: BENCH_COMPLIANCE_REAL (default 20) entries on real OpenSSH servers on 127.0.0.1 (4 sshd processes, each
 listed several times under different names: a full posture scan over SSH on worker threads), the rest on closed
-ports of 127.0.0.1 (refused at once: a flood of per-host progress). A QTimer ticks every 10 ms on the GUI thread; a
-stall is how much later than 10 ms a tick comes. Printed: the longest stall and the 99th percentile during the
-scan, and the same for the idle event loop in the same run (the baseline). Offscreen Qt; needs root and sshd (as
-the integration tests). Exits 0 (a measurement, not a test).
+ports of 127.0.0.1 (refused at once: a flood of per-host progress). The scan runs in the page's child process
+(desktop/scan_process.py), or in the app process with BENCH_COMPLIANCE_IN_PROCESS=1 (as before). A QTimer ticks
+every 10 ms on the GUI thread; a stall is how much later than 10 ms a tick comes. Printed: the longest stall and the
+99th percentile during the scan, and the same for the idle event loop in the same run (the baseline); the longest
+stalls with the GUI thread's CPU time and its time waiting for a CPU (Linux schedstat: other processes' load) in
+each; the longest stall less that wait; the app process's garbage collections. Offscreen Qt; needs root and sshd
+(as the integration tests). Exits 0 (a measurement, not a test).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ REAL = int(os.environ.get("BENCH_COMPLIANCE_REAL", "20"))
 SERVERS = 4
 IN_PROCESS = os.environ.get("BENCH_COMPLIANCE_IN_PROCESS") == "1"  # the scan on the app's worker threads (before)
 TICK_MS = 10
+OWN: list[float] = []  # per measure(): the longest stall less the time the GUI thread waited for a CPU
 LONGEST: list[str] = []  # the longest stalls of each measure() and when they came (seconds after its start)
 
 
@@ -74,10 +78,13 @@ def main() -> int:
         handler: list[float] = []  # how long the page's own progress handler runs (independent of the load)
         apply = page._apply_progress
 
+        handler_cpu: list[float] = []
+
         def timed() -> None:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             apply()
             handler.append((time.perf_counter() - t) * 1000)
+            handler_cpu.append((time.thread_time() - c) * 1000)
 
         page._apply_progress = timed  # type: ignore[method-assign]
         gc_pauses: list[tuple[float, int]] = []  # the GUI process's garbage collections: (ms, generation)
@@ -112,10 +119,12 @@ def main() -> int:
         print(f"garbage collections in the app process: {len(gc_pauses)}, longest "
               f"{max(gc_pauses, default=(0.0, 0))[0]:.1f} ms (generation {max(gc_pauses, default=(0.0, 0))[1]})")
         print(f"page's progress handler: {len(handler)} runs, longest {max(handler, default=0.0):.1f} ms, "
-              f"median {statistics.median(handler) if handler else 0.0:.1f} ms")
+              f"median {statistics.median(handler) if handler else 0.0:.1f} ms; on a CPU at most "
+              f"{max(handler_cpu, default=0.0):.1f} ms")
         print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before the scan, "
               f"{os.getloadavg()[0]:.1f} after (stalls include time the OS gave to other processes)")
-        print(f"max stall during the scan: {max(busy, default=0.0):.1f} ms (issue 9 asks for at most 50 ms)")
+        print(f"max stall during the scan: {max(busy, default=0.0):.1f} ms (issue 9 asks for at most 50 ms); without "
+              f"the time the GUI thread waited for a CPU (other processes' load): {OWN[-1]:.1f} ms")
         page.close()
     finally:
         tasks.shutdown(10_000)
@@ -134,6 +143,16 @@ def wait(cond: Callable[[], bool], seconds: float) -> None:
         time.sleep(0.01)
 
 
+def run_queue_ms() -> float:
+    """How long this thread has been runnable but waiting for a CPU, in ms (Linux schedstat; 0 elsewhere): a stall
+    with this much waiting is the OS's doing; one without it is the thread waiting for a lock (the GIL) or working."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e6
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def measure(start: Callable[[], object], *, seconds: float, until: Callable[[], bool] | None = None) -> list[float]:
     """Run the event loop with a 10 ms ticking timer, call `start()` in it, stop when `until()` is true or after
     `seconds`; return each tick's delay beyond 10 ms."""
@@ -146,6 +165,8 @@ def measure(start: Callable[[], object], *, seconds: float, until: Callable[[], 
     loop = QEventLoop()
     last = [0]
     last_cpu = [time.thread_time()]
+    queued: list[float] = []  # how long the GUI thread was runnable but waiting for a CPU between two ticks, ms
+    last_wait = [run_queue_ms()]
 
     def tick() -> None:
         now = clock.elapsed()
@@ -154,6 +175,9 @@ def measure(start: Callable[[], object], *, seconds: float, until: Callable[[], 
         t = time.thread_time()
         cpu.append((t - last_cpu[0]) * 1000)
         last_cpu[0] = t
+        w = run_queue_ms()
+        queued.append(w - last_wait[0])
+        last_wait[0] = w
         last[0] = now
         if until is not None and until():
             loop.quit()
@@ -168,9 +192,10 @@ def measure(start: Callable[[], object], *, seconds: float, until: Callable[[], 
     QTimer.singleShot(0, start)
     loop.exec()
     timer.stop()
-    worst = sorted(zip(stalls[1:], when[1:], cpu[1:], strict=True), reverse=True)[:5]
-    LONGEST.append(", ".join(f"{ms:.0f} ms at {at:.1f} s (GUI thread on a CPU {c:.0f} ms of it)"
-                             for ms, at, c in worst))
+    worst = sorted(zip(stalls[1:], when[1:], cpu[1:], queued[1:], strict=True), reverse=True)[:5]
+    OWN.append(max((max(0.0, ms - q) for ms, q in zip(stalls[1:], queued[1:], strict=True)), default=0.0))
+    LONGEST.append("; ".join(f"{ms:.0f} ms at {at:.1f} s (GUI thread on a CPU {c:.0f} ms, waiting for a CPU "
+                             f"{q:.0f} ms)" for ms, at, c, q in worst))
     return stalls[1:]
 
 
