@@ -154,7 +154,7 @@ class PatchDialog(QDialog):
         self.asker: PasswordAsker | None = None
         self.outcomes: dict[str, PatchOutcome] = {}
         self._dry_run_ok = False
-        self._running_dry = False
+        self._rerun = False  # the options changed while a run was going: a dry run once it ends
         self.setWindowTitle("Patch hosts")
         self.resize(820, 520)
         lay = QVBoxLayout(self)
@@ -164,7 +164,7 @@ class PatchDialog(QDialog):
                                   "you press Install with sudo.", wrap=True))
         opts = QHBoxLayout()
         self.security_box = QCheckBox("&Security updates only")
-        self.security_box.toggled.connect(lambda _on: self.dry_run())
+        self.security_box.toggled.connect(lambda _on: self._options_changed())
         self.reboot_box = QCheckBox("&Reboot if required (wait for the host, then rescan)")
         opts.addWidget(self.security_box)
         opts.addWidget(self.reboot_box)
@@ -226,11 +226,20 @@ class PatchDialog(QDialog):
         super().reject()
 
     # ------------------------------------------------------------ runs
+    def _options_changed(self) -> None:
+        """Security-only changes what would be installed: a new dry run (after the running one)."""
+        self._dry_run_ok = False
+        if self.running:
+            self._rerun = True
+        else:
+            self.dry_run()
+        self._update()
+
     def dry_run(self) -> None:
         if self.running:
             return
+        self._rerun = False
         self._dry_run_ok = False
-        self._running_dry = True
         self._start(self.hosts, dry_run=True)
         self.status.setText("Dry run: reading each host's pending updates…")
 
@@ -238,7 +247,6 @@ class PatchDialog(QDialog):
         hosts = self._to_install()
         if self.running or not self._dry_run_ok or not hosts:
             return
-        self._running_dry = False
         self._start(hosts, dry_run=False)
         self.status.setText(f"Installing on {len(hosts)} host{'s' if len(hosts) != 1 else ''} with sudo…")
 
@@ -301,6 +309,8 @@ class PatchDialog(QDialog):
             state = outcome_text(o)[0].split(":")[0]
             counts[state] = counts.get(state, 0) + 1
         summary = ", ".join(f"{n} {s.lower()}" for s, n in counts.items())
+        if dry_run and self._rerun:
+            return  # its options are stale: the new dry run starts when this one has ended
         if dry_run:
             self._dry_run_ok = True
             n = len(self._to_install())
@@ -316,4 +326,6 @@ class PatchDialog(QDialog):
     def _ended(self) -> None:
         if self.asker is not None:
             self.asker.close()
+        if self._rerun:
+            self.dry_run()
         self._update()

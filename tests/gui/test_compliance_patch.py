@@ -8,7 +8,7 @@ commands and never the password; Cancel stops a host that hangs and keeps the ot
 from __future__ import annotations
 
 import os
-import socket
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -134,13 +134,12 @@ def test_patch_selected_hosts_dry_run_then_sudo_refused(qtbot: Any, task_runner:
 
 def test_patch_cancel_keeps_the_finished_hosts(qtbot: Any, task_runner: Any, tmp_path: Path, user_home: Path,
                                                ssh_env: SshEnv, servers: list[Sshd]) -> None:
-    silent = socket.socket()  # accepts connections and never says a word: a host that hangs
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
+    # a host that logs in and then never answers: every command it is sent runs `sleep` (until Cancel)
+    hanging = ssh_env.sshd("patch-hangs", extra="ForceCommand sleep 3600")
     try:
         inv = tmp_path / "hosts.ini"
         inv.write_text("[all_here]\n" + line("web1", ssh_env, servers[0].port) + "\n"
-                       + line("hangs", ssh_env, silent.getsockname()[1]) + "\n")
+                       + line("hangs", ssh_env, hanging.port) + "\n")
         page = make_page(qtbot, task_runner, tmp_path, use_history=False)
         load(qtbot, page, inv)
         page.trust_box.setChecked(True)
@@ -148,7 +147,8 @@ def test_patch_cancel_keeps_the_finished_hosts(qtbot: Any, task_runner: Any, tmp
         page.patch_action.trigger()
         d = page.patch_dialog
         qtbot.waitUntil(lambda: "web1" in d.outcomes, timeout=300_000)
-        assert d.running and d.cancel_button.isEnabled() and not d.close_button.isEnabled()
+        assert d.running, {n: (o.state, o.detail) for n, o in d.outcomes.items()}
+        assert d.cancel_button.isEnabled() and not d.close_button.isEnabled()
         with qtbot.waitSignal(d.dry_run_done, timeout=60_000):
             d.cancel_button.click()
         assert d.outcomes["hangs"].state == "unknown"
@@ -156,4 +156,58 @@ def test_patch_cancel_keeps_the_finished_hosts(qtbot: Any, task_runner: Any, tmp
         assert d.outcomes["web1"].state in ("would change", "up to date")
         assert not d.running and d.close_button.isEnabled()
     finally:
-        silent.close()
+        hanging.stop()
+
+
+@pytest.fixture(scope="module")
+def debian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.integration.debian_chroot import chroot_host
+
+    need(os.geteuid() == 0, "root (chroot, mount)")
+    with chroot_host(tmp_path_factory.mktemp("chroot"), "pw-" + secrets.token_hex(8)) as host:
+        yield host
+
+
+def test_patch_a_debian_host_for_real(qtbot: Any, task_runner: Any, tmp_path: Path, user_home: Path,
+                                      debian: Any) -> None:
+    """The Debian chroot (not this machine, real pending security updates, a login whose sudo wants a password):
+    the dry run, the password typed once in the box, the security updates installed, the row compliant."""
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[debian]\n" + debian.inventory_line("deb12") + "\n")
+    strict = tmp_path / "policy.toml"
+    strict.write_text("[policy]\nmax_security_age_days = 0\n")
+    _names, security = debian.upgradable()
+    assert security, "the chroot should have pending security updates"
+    page = make_page(qtbot, task_runner, tmp_path, history_path=tmp_path / "history.sqlite")
+    load(qtbot, page, inv)
+    page.set_policy(strict)
+    qtbot.waitUntil(lambda: page.policy.source == str(strict), timeout=30_000)
+    page.trust_box.setChecked(True)
+    scan(qtbot, page)
+    assert page.model.row(page.model.row_of("deb12")).status == "non-compliant"
+
+    page.patch_action.trigger()
+    d = page.patch_dialog
+    d.security_box.setChecked(True)  # while the first dry run runs: a second one, for the security updates only
+    with qtbot.waitSignal(d.dry_run_done, timeout=300_000) as dry:
+        pass
+    o = d.outcomes["deb12"]
+    assert dry.args[0] == [o]
+    assert o.state == "would change" and {c.split()[0] for c in o.changes} >= security
+    assert debian.upgradable()[1] == security  # the dry run changed nothing
+
+    d.install_button.click()
+    qtbot.waitUntil(lambda: d.asker is not None and d.asker.box is not None, timeout=120_000)
+    qtbot.keyClicks(d.asker.box.field, debian.password)
+    with qtbot.waitSignal(d.patched, timeout=1_500_000) as sig:
+        d.asker.box.accept()
+    (o,) = sig.args[0]
+    assert o.state == "patched", (o.state, o.detail)
+    assert o.after is not None and o.after.status == "compliant"
+    assert d.items["deb12"].text(1) == "Patched: now compliant"
+    assert debian.upgradable()[1] == set()
+    row = page.model.row(page.model.row_of("deb12"))
+    assert row.result is o.after and row.status == "compliant"
+    assert page.scan_result.totals.compliant == 1
+    audit = (Path(os.environ["DESKSIDE_LOG_DIR"]) / "remote-audit.jsonl").read_text()
+    assert "apt-get" in audit and debian.password not in audit
