@@ -281,7 +281,9 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     from .crash import install as install_crash_handler
     from .outbox_notice import check_outbox
 
-    window.crash_handler = install_crash_handler(window, tasks)  # type: ignore[attr-defined]  # a dialog, not a dead app
+    crash_handler = install_crash_handler(window, tasks)  # an unexpected error: a dialog, not a dead app
+    app.aboutToQuit.connect(crash_handler.uninstall)
+    window.crash_handler = crash_handler  # type: ignore[attr-defined]
     window.first_painted.connect(lambda: check_outbox(window, tasks))  # a repaired outbox is said at once
     window.show()
     if screenshot is None:  # the first-run welcome (once; Help > Welcome shows it again)
@@ -301,6 +303,7 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
             QTimer.singleShot(150, loop.quit)
         loop.exec()
         ok = window.grab().save(str(screenshot), "PNG")
+        crash_handler.uninstall()
         tasks.shutdown()
         window.close()
         window.deleteLater()

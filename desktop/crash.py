@@ -103,12 +103,16 @@ class CrashHandler(QObject):
             sys.__excepthook__(etype, exc, tb)
             return
         self._report(exc, tb, "the window (a Qt slot or event handler)")
+        if self._previous is not None:
+            self._previous[0](etype, exc, tb)  # the traceback on stderr too, for whoever started it in a terminal
 
     def _thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit or args.exc_value is None:
             return
         name = args.thread.name if args.thread is not None else "a thread"
         self._report(args.exc_value, args.exc_traceback, f"the thread {name!r}")
+        if self._previous is not None:
+            self._previous[1](args)
 
     def _report(self, exc: BaseException, tb: TracebackType | None, where: str) -> None:
         text = crash_text(exc, tb, where)

@@ -249,6 +249,7 @@ def test_an_error_in_a_slot_shows_a_dialog_and_the_crash_log_goes_through_the_ma
 
 
 @pytest.mark.qt_no_exception_capture
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # chained to pytest's hook
 def test_errors_in_threads_reach_the_one_dialog(qtbot: Any, crash_window: Any) -> None:
     _w, handler = crash_window
 
