@@ -285,12 +285,16 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     app.aboutToQuit.connect(crash_handler.uninstall)
     window.crash_handler = crash_handler  # type: ignore[attr-defined]
     window.first_painted.connect(lambda: check_outbox(window, tasks))  # a repaired outbox is said at once
-    window.show()
-    if screenshot is None:  # the first-run welcome (once; Help > Welcome shows it again)
-        from .settings_gui import show_welcome
-        from .settings_hub import SettingsHub
+    if screenshot is None:  # the first-run welcome, after the first paint (once; Help > Welcome shows it again)
 
-        show_welcome(window, tasks, SettingsHub(), first_run=True)
+        def welcome() -> None:
+            from .settings_gui import show_welcome
+            from .settings_hub import SettingsHub
+
+            show_welcome(window, tasks, SettingsHub(), first_run=True)
+
+        window.first_painted.connect(welcome)
+    window.show()
     diag: Any = None
     if run_first:
         diag = window.page("diagnostics")
