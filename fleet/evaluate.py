@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from diagnostics.updates.posture import Posture
+from diagnostics.updates.posture import PendingUpdate, Posture
 
 from .policy import CommandCheck, Policy, Rules
 
@@ -94,6 +94,18 @@ def _age_days(first_seen: str | None, now: dt.datetime) -> float:
     return max(0.0, (now - when).total_seconds() / 86400)
 
 
+def security_age(u: PendingUpdate, first_seen: dict[str, str], now: dt.datetime) -> tuple[float, str]:
+    """How long the update has been pending, from the earliest evidence: a scan's first sighting (history) or the
+    date by which its archive published it (`published`, where the host shows one). Returns (days, which source)."""
+    seen = first_seen.get(update_key(u.name, u.candidate))
+    by_scan, by_archive = _age_days(seen, now), _age_days(u.published, now)
+    if u.published and by_archive > by_scan:
+        return by_archive, f"its archive's Release file is dated {u.published[:10]}"
+    if seen:
+        return by_scan, f"first seen by a scan {seen[:10]}"
+    return by_scan, "first seen by this scan"
+
+
 def _listed(items: list[str]) -> str:
     more = len(items) - MAX_LISTED
     return "; ".join(items[:MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
@@ -102,9 +114,9 @@ def _listed(items: list[str]) -> str:
 def _security(posture: Posture, rules: Rules, first_seen: dict[str, str], now: dt.datetime) -> list[Reason]:
     overdue: list[str] = []
     for u in posture.security_updates():
-        age = _age_days(first_seen.get(update_key(u.name, u.candidate)), now)
+        age, source = security_age(u, first_seen, now)
         if age >= rules.max_security_age_days:
-            overdue.append(f"{u.label()}, pending {age:.0f} days")
+            overdue.append(f"{u.label()}, pending {age:.0f} days ({source})")
     if len(overdue) > rules.max_security_updates:
         limit = rules.max_security_age_days
         return [Reason("security-updates", "critical",

@@ -114,7 +114,9 @@ def sudo_problem(status: int, stderr: str) -> str | None:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     if status == 127 and any("sudo" in ln and "not found" in ln for ln in lines):
         return "sudo is not installed on the host"
-    said = [ln for ln in lines if ln.lower().startswith("sudo:") or ln.lower().startswith("sorry, try again")]
+    # "sudo: unable to resolve host X" is a warning sudo prints before running the command anyway
+    said = [ln for ln in lines if (ln.lower().startswith("sudo:") or ln.lower().startswith("sorry, try again"))
+            and "unable to resolve host" not in ln]
     if said:
         return f"sudo refused: {said[-1]}"
     # sudo 1.9 says these without its "sudo:" prefix

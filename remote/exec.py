@@ -7,7 +7,7 @@ import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cancel import Cancelled, CancelToken
 
@@ -68,7 +68,10 @@ def run_command(
     out: list[bytes] = []
     err: list[bytes] = []
     try:
-        chan.exec_command(command)
+        if stdin is None:
+            _exec_pipelined(chan, command)
+        else:
+            chan.exec_command(command)
         if stdin is not None:
             chan.sendall(stdin)
             chan.shutdown_write()
@@ -118,11 +121,34 @@ def run_command(
             exc = lost()
             if exc is not None:
                 raise exc
+        if not chan.exit_status_ready() and chan.event.is_set() and not chan.event_ready:
+            import paramiko  # the server refused the exec request (what exec_command would have raised)
+
+            raise transport.get_exception() or paramiko.SSHException("Channel closed.")
         status = chan.recv_exit_status() if chan.exit_status_ready() else -1
         return ExecResult(status, b"".join(out), b"".join(err), time.monotonic() - start)
     finally:
         with contextlib.suppress(Exception):  # over a dead link; the error that matters is already raised
             chan.close()
+
+
+def _exec_pipelined(chan: paramiko.Channel, command: str) -> None:
+    """`chan.exec_command(command)` without waiting for the server's answer to the request before reading, as OpenSSH
+    does: the output follows the answer anyway, so waiting only costs a round trip. A refusal closes the channel
+    (paramiko's handler), which the read loop sees; run() then raises what exec_command would have raised. Only
+    without stdin: its data is sent once the command surely runs."""
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+    from paramiko.message import Message
+
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string("exec")
+    m.add_boolean(True)
+    m.add_string(command)
+    raw: Any = chan  # paramiko's own request pattern (as exec_command), not in its type stubs
+    raw._event_pending()
+    raw.transport._send_user_message(m)
 
 
 class CallbackError(Exception):

@@ -195,6 +195,11 @@ class TicketFollower:
         if reason.strip():
             self.send_reply(entry_id, self.reply_preview(entry_id, f"Reopened: {reason.strip()}"), timeout=timeout)
 
+    def resolve(self, entry_id: int, *, timeout: float = 30.0) -> None:
+        """Resolve at the backend (NoStatus where it cannot be told)."""
+        e = self.entry(entry_id)
+        self.svc.connector(e.backend or "").resolve(e.remote_id, timeout=timeout)
+
     def escalate(self, entry_id: int, *, impact: str | int | None = None, urgency: str | int | None = None,
                  reason: str, timeout: float = 30.0) -> Escalation:
         """Raise impact and/or urgency (never lower them) with a reason: the priority is recomputed, set at the

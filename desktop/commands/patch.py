@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     p.add_argument("--reboot-if-required", action="store_true",
                    help="reboot a host that needs it after the upgrade, wait for it, rescan")
+    p.add_argument("--reboot-wait", type=float, default=600.0, metavar="S",
+                   help="how long to wait for a rebooted host to come back (default 600 s)")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask before changing the hosts")
     p.add_argument("-j", "--concurrency", type=int, default=4, metavar="N")
     p.add_argument("--accept-new", action="store_true", help="trust hosts whose key is not known yet")
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     def one(h: Any) -> None:
         outcomes[h.name] = patch_host(h, policy, connector, passwords, security_only=args.security_only,
                                       dry_run=args.dry_run, reboot_if_required=args.reboot_if_required,
-                                      cancel=cancel, progress=progress)
+                                      cancel=cancel, progress=progress, reboot_wait=args.reboot_wait)
 
     pool = ThreadPoolExecutor(max_workers=max(1, args.concurrency), thread_name_prefix="patch")
     futures = [pool.submit(one, h) for h in hosts]
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         o = outcomes.get(h.name)
         if o is None:
             continue
-        after = f"; now {o.after.status}" if o.after is not None and o.state == "patched" else ""
+        after = f"; now {o.after.status}" if o.after is not None and o.state in ("patched", "rebooted") else ""
+        after = f", rebooted{after}" if o.rebooted and o.state == "patched" else after
         print(f"{shown(h.name, one_line=True)}: {o.state}{after}" + (f": {shown(o.detail, one_line=True)}"
                                                                       if o.detail else ""))
         for c in o.changes:

@@ -4,10 +4,17 @@ It works offline, without root, takes no package lock and never runs `apt update
 apt already has. A candidate is a security update when any archive offering it is a security archive
 (`bookworm-security`, `jammy-security`, `oldstable-security`, Ubuntu Pro's `jammy-infra-security`...), or when
 the archive's Release file is labelled as a security archive.
+
+Each candidate also gets `published`: the Date of the Release file of the archive(s) offering it, as the host's lists
+show it (read with the lists, no network): the archive offered the candidate by then, so it has been available at
+least since that date (an upper bound on its publication; the age of a pending update counts from it where it is
+earlier than a scan's first sighting).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import re
 
 from common.text import CouldNotRead, clean_text, meaningful_lines
@@ -122,6 +129,30 @@ def security_suites(headers: list[dict[str, str]]) -> set[str]:
     return secure - plain
 
 
+def release_dates(headers: list[dict[str, str]]) -> dict[str, str]:
+    """Suite (the codename where there is no suite) -> the Date of its Release file, ISO UTC. Several Release files
+    of one suite (mirrors, origins): the latest date, as it is not known which of them offers a candidate (the
+    bound stays true)."""
+    out: dict[str, dt.datetime] = {}
+    for h in headers:
+        try:
+            when = email.utils.parsedate_to_datetime(h.get("Date", ""))
+        except (TypeError, ValueError, IndexError):
+            continue
+        when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+        name = h.get("Suite") or h.get("Codename")  # what `apt list` shows as the archive
+        if name:
+            out[name] = max(out.get(name, when), when)
+    return {k: v.isoformat(timespec="seconds") for k, v in out.items()}
+
+
+def mark_published(pending: list[PendingUpdate], dates: dict[str, str]) -> None:
+    """Set each update's `published` from the Release dates of the archives offering it (the earliest of them)."""
+    for u in pending:
+        found = [dates[a] for a in u.source.split(",") if a in dates]
+        u.published = min(found, key=dt.datetime.fromisoformat) if found else None
+
+
 def read_release_headers(host: Host, lists_dir: str = LISTS_DIR) -> list[dict[str, str]]:
     names = list_dir(host, lists_dir) or []
     headers = []
@@ -150,9 +181,10 @@ def collect(host: Host, cancel: CancelToken | None = None, lists_dir: str = LIST
         result.ok = False
         return result.skip(res.why_failed() if res.missing or res.timed_out else
                            f"apt list failed: {first_lines(res.stderr or res.stdout)}")
-    suites = security_suites(read_release_headers(host, lists_dir))
+    headers = read_release_headers(host, lists_dir)
     try:
-        result.pending = parse_list_upgradable(res.stdout, suites)
+        result.pending = parse_list_upgradable(res.stdout, security_suites(headers))
     except CouldNotRead as exc:
         return unreadable(result, "apt's list of updates", exc)
+    mark_published(result.pending, release_dates(headers))
     return result

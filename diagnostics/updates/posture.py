@@ -41,6 +41,9 @@ class PendingUpdate:
     severity: str | None = None  # the vendor's rating where given (Important, Critical, ...)
     title: str | None = None  # a human title where the source gives one (Windows, macOS)
     reboot: bool = False  # installing it needs a restart (Windows, macOS)
+    # ISO UTC time by which the host's package lists show it published: for apt, the Date of the Release file of
+    # the archive offering it (an upper bound on its publication); None where the host shows none
+    published: str | None = None
 
     def label(self) -> str:
         """Short text for evidence lines: `openssl 3.0.11-1 -> 3.0.13-1 (bookworm-security)`."""

@@ -134,11 +134,17 @@ class ChrootHost:
             f"Port {self.port}\nListenAddress 127.0.0.1\nUsePAM no\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPidFile /run/sshd-deskside.pid\n"
             "Subsystem sftp internal-sftp\nLogLevel VERBOSE\n")
+        return self.start_sshd()
+
+    def start_sshd(self) -> ChrootHost:
+        """(Re)start the host's sshd (its keys and port stay) and return once it listens."""
+        r = self.root
+        seen = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen(["chroot", str(r), "/usr/sbin/sshd", "-D", "-f", "/etc/ssh/sshd_config.deskside",
                                       "-E", "/var/log/deskside-sshd.log"], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         for _ in range(200):  # until it listens (the log says so)
-            if self.log.exists() and "Server listening" in self.log.read_text(errors="replace"):
+            if self.log.exists() and "Server listening" in self.log.read_bytes()[seen:].decode(errors="replace"):
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the chroot's sshd exited: {self.proc.stderr.read() if self.proc.stderr else ''!r}")

@@ -49,7 +49,7 @@ class RT:
         return {"Authorization": f"token {self.token}"}
 
     def get(self, path: str, **params: str) -> Any:
-        r = httpx.get(f"{self.url}/REST/2.0/{path.lstrip('/')}", headers=self.headers, params=params, timeout=30)
+        r = httpx.get(f"{self.url}/REST/2.0/{path.lstrip('/')}", headers=self.headers, params=params, timeout=120)
         r.raise_for_status()
         return r.json()
 

@@ -58,6 +58,16 @@ def test_scan_patch_and_rescan_a_debian_host(debian: ChrootHost, cli: dict[str, 
     assert {p["name"] for p in host["updates"]["pending"]} == names
     assert {p["name"] for p in host["updates"]["pending"] if p["security"]} == security
     assert host["reasons"][0]["rule"] == "security-updates"
+    # Each security update's publication bound is the Date of bookworm-security's Release file in the host's own
+    # lists (no network), and the age in the evidence counts from it where it is earlier than this first scan.
+    from diagnostics.updates import apt
+
+    lists = debian.root / "var/lib/apt/lists"
+    heads = [apt.parse_release_header(p.read_text(errors="replace")[:4096]) for p in lists.glob("*InRelease")]
+    released = apt.release_dates(heads)
+    sec_date = next(v for k, v in released.items() if k.endswith("-security"))
+    assert {p["published"] for p in host["updates"]["pending"] if p["security"]} == {sec_date}
+    assert f"(its archive's Release file is dated {sec_date[:10]})" in host["reasons"][0]["evidence"]
     assert host["updates"]["eol"]["os_id"] == "debian" and host["updates"]["eol"]["version"] == "12"
     assert r.returncode == 2
 

@@ -3,6 +3,7 @@ scan history (first seen, compare with the last scan, time to patch, a damaged f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -163,3 +164,33 @@ def test_damaged_history_is_reported_and_kept(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match=r"cannot be read.*move it aside"):
         History(f)
     assert f.read_bytes() == b"this is not a database" * 100
+
+
+def test_security_age_counts_from_the_earliest_evidence() -> None:
+    """The archive's publication bound (its Release file's Date) or a scan's first sighting, whichever is earlier;
+    the evidence names which."""
+    strict = pol.parse("[policy]\nmax_security_age_days = 14\n")
+    old = dataclasses.replace(OPENSSL, published=(NOW - dt.timedelta(days=30)).isoformat())
+    key = update_key("openssl", "3.0.13-1")
+    seen = {key: (NOW - dt.timedelta(days=3)).isoformat()}
+    r = evaluate("h", [], HostEvidence(posture(old)), strict, seen, now=NOW)
+    assert r.status == NON_COMPLIANT
+    assert f"pending 30 days (its archive's Release file is dated {old.published[:10]})" in r.reasons[0].evidence
+    # seen by a scan before the archive's date: the scan is the earlier evidence
+    fresh = dataclasses.replace(OPENSSL, published=(NOW - dt.timedelta(days=1)).isoformat())
+    seen = {key: (NOW - dt.timedelta(days=20)).isoformat()}
+    r = evaluate("h", [], HostEvidence(posture(fresh)), strict, seen, now=NOW)
+    assert "pending 20 days (first seen by a scan " in r.reasons[0].evidence
+    # neither is old enough: compliant
+    assert evaluate("h", [], HostEvidence(posture(fresh)), strict, now=NOW).status == COMPLIANT
+
+
+def test_sudo_problem_tells_a_refusal_from_a_warning() -> None:
+    from fleet.remediation import sudo_problem
+
+    assert sudo_problem(1, "sudo: a password is required\n") == "sudo refused: sudo: a password is required"
+    assert sudo_problem(1, "Sorry, try again.\nsudo: 1 incorrect password attempt\n") == \
+        "sudo refused: sudo: 1 incorrect password attempt"
+    # a host without its own name in /etc/hosts: sudo warns and runs the command; its failure is the command's own
+    assert sudo_problem(100, "sudo: unable to resolve host vm: Name or service not known\nE: broken\n") is None
+    assert sudo_problem(0, "sudo: unable to resolve host vm: Name or service not known\n") is None

@@ -192,3 +192,25 @@ def test_macos_plist() -> None:
     assert dt.datetime.fromisoformat(state.last_check or "") == dt.datetime(2024, 10, 29, 8, 14, 2, tzinfo=dt.UTC)
     with pytest.raises(ValueError, match="cannot be read"):
         macos.parse_softwareupdate_plist(b"not a plist")
+
+
+def test_apt_release_dates_give_each_candidate_a_published_bound() -> None:
+    """Debian 12's Release heads as a host's lists hold them: each candidate is marked with the Date of its
+    archive's Release file (the archive offered it by then); an archive without a Release file gives none."""
+    sec = apt.parse_release_header(read("apt-bookworm-security-InRelease.txt"))
+    main = apt.parse_release_header(read("apt-bookworm-InRelease.txt"))
+    dates = apt.release_dates([sec, main])
+    assert dates == {"oldstable-security": "2026-12-01T01:33:13+00:00", "oldstable": "2026-07-11T10:16:37+00:00"}
+    ups = by_name(apt.parse_list_upgradable(read("apt-list-upgradable-debian12.txt")))
+    apt.mark_published(list(ups.values()), dates)
+    assert ups["apt"].published == "2026-12-01T01:33:13+00:00"
+    assert ups["bash"].published == "2026-07-11T10:16:37+00:00"
+    # several archives offer it: the earliest bound; an archive the lists do not show: none
+    both = apt.parse_list_upgradable("tzdata/oldstable,oldstable-security 2024a all [upgradable from: 2021a]\n"
+                                     "x/elsewhere 1 all [upgradable from: 0]")
+    apt.mark_published(both, dates)
+    assert [u.published for u in both] == ["2026-07-11T10:16:37+00:00", None]
+    # mirrors of one suite: the latest Date (which mirror offers the candidate is not known); a bad Date is skipped
+    older = dict(main, Date="Sat, 01 Mar 2025 00:00:00 UTC")
+    assert apt.release_dates([older, main])["oldstable"] == "2026-07-11T10:16:37+00:00"
+    assert apt.release_dates([dict(main, Date="yesterday")]) == {}

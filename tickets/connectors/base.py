@@ -232,6 +232,9 @@ class Connector:
     def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
         raise self.no_status("reopen")
 
+    def resolve_requests(self, remote_id: str) -> list[HttpRequest]:
+        raise self.no_status("resolve")
+
     def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
         """Set the backend's priority for P`priority` (`status`: the ticket as followed just before)."""
         raise self.no_status("priority change")
@@ -256,6 +259,9 @@ class Connector:
 
     def reopen(self, remote_id: str, *, timeout: float = 30.0) -> None:
         self.run_follow(self.reopen_requests(remote_id), timeout)
+
+    def resolve(self, remote_id: str, *, timeout: float = 30.0) -> None:
+        self.run_follow(self.resolve_requests(remote_id), timeout)
 
     def set_priority(self, remote_id: str, priority: int, status: TicketStatus, *, timeout: float = 30.0) -> None:
         self.run_follow(self.priority_requests(remote_id, priority, status), timeout)

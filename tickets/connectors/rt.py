@@ -245,5 +245,8 @@ class RTConnector(Connector):
     def reopen_requests(self, remote_id: str) -> list[HttpRequest]:
         return self._update(remote_id, {"Status": "open"}, "reopen")
 
+    def resolve_requests(self, remote_id: str) -> list[HttpRequest]:
+        return self._update(remote_id, {"Status": "resolved"}, "resolve")
+
     def priority_requests(self, remote_id: str, priority: int, status: TicketStatus) -> list[HttpRequest]:
         return self._update(remote_id, {"Priority": int(self.config["priorities"][str(priority)])}, "priority")
