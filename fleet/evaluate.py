@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from diagnostics.updates.posture import PendingUpdate, Posture
+from diagnostics.updates.posture import PendingUpdate, Posture, plain
 
 from .policy import CommandCheck, Policy, Rules
 
@@ -63,7 +63,8 @@ class HostResult:
     duration_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out: dict[str, Any] = plain(self)  # asdict's deep copy of `updates` was most of a host's CPU
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> HostResult:

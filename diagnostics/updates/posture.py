@@ -7,7 +7,7 @@ are ISO 8601 strings, and `from_dict(to_dict(p)) == p`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
 POSTURE_VERSION = 1
@@ -24,6 +24,30 @@ def _build(cls: type[T], d: dict[str, Any] | None) -> T:
     """A record from a dict, ignoring keys this version does not know (records written by a newer Deskside)."""
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in (d or {}).items() if k in known})
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def plain(value: Any) -> Any:
+    """What `dataclasses.asdict` gives, without its deep copy of every value: a fleet scan turns each host's posture
+    (hundreds of updates) into plain data several times, and asdict's copies were most of its CPU per host."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None:
+        if not is_dataclass(value) or isinstance(value, type):
+            return value
+        names = _FIELDS.setdefault(kind, tuple(f.name for f in fields(value)))
+    return {n: plain(getattr(value, n)) for n in names}
 
 
 @dataclass
@@ -142,7 +166,8 @@ class Posture:
 
     # -- serialisation -------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out: dict[str, Any] = plain(self)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Posture:

@@ -69,7 +69,8 @@ def _comments(rt: RT, tid: str) -> str:
     items = rt.get(f"ticket/{tid}/attachments", fields="TransactionId,Content,ContentType", per_page="100")["items"]
     out = []
     for a in items:
-        if str((a.get("TransactionId") or {}).get("id", a.get("TransactionId"))) in tx:
+        ref = a.get("TransactionId")
+        if str(ref.get("id") if isinstance(ref, dict) else ref) in tx:
             content = str(a.get("Content") or "")
             try:
                 content = base64.b64decode(content, validate=True).decode("utf-8", "replace")
