@@ -43,7 +43,7 @@ from .plain import plain_label, plain_tooltip
 from .services import TaskHandle, TaskStarter, is_running
 
 STATE_LABELS = {"would change": "Would change", "up to date": "Up to date", "patched": "Patched",
-                "failed": "Failed", "unknown": "Unknown"}
+                "rebooted": "Rebooted", "failed": "Failed", "unknown": "Unknown"}
 
 
 def outcome_text(o: PatchOutcome) -> tuple[str, str]:
@@ -51,8 +51,9 @@ def outcome_text(o: PatchOutcome) -> tuple[str, str]:
     state = STATE_LABELS.get(o.state, o.state)
     if o.state == "failed" and o.detail.startswith("sudo refused"):
         state = "Sudo refused"
-    elif o.state == "patched" and o.after is not None:
-        state = f"Patched: now {o.after.status}" + (" (rebooted)" if o.rebooted else "")
+    elif o.state in ("patched", "rebooted") and o.after is not None:
+        state = f"{STATE_LABELS[o.state]}: now {o.after.status}" + (" (rebooted)" if o.rebooted and
+                                                                        o.state == "patched" else "")
     return state, one_line(o.detail)
 
 

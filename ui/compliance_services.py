@@ -44,7 +44,7 @@ class PatchOutcome(Protocol):
     """What patching did to one host (desktop.fleet_patch.PatchOutcome)."""
 
     host: str
-    state: str  # "would change", "up to date", "patched", "failed", "unknown"
+    state: str  # "would change", "up to date", "patched", "rebooted" (nothing to install), "failed", "unknown"
     changes: list[str]
     detail: str
     rebooted: bool
