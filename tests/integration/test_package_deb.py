@@ -113,3 +113,24 @@ def test_the_gui_renders_its_window_offscreen_in_the_chroot(installed: Path, tmp
             dark += c.lightness() < 90
     assert len(colours) > 30, "the window looks blank"
     assert dark > 300, "no text was drawn (fonts missing?)"
+
+
+def test_the_compliance_pages_scan_process_runs_from_the_package(installed: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Compliance page scans in `sys.executable -m desktop.scan_process`; in the package `sys.executable` is
+    /opt/deskside/deskside, which runs that module itself. A real scan of one host that refuses the connection."""
+    from common.cancel import CancelToken
+    from desktop.scan_process import ScanRequest, scan_in_child
+    from fleet.inventory import InventoryHost
+    from fleet.policy import DEFAULT
+    from tests.integration.sshd import free_port
+
+    frozen = tmp_path / "deskside-in-chroot"
+    frozen.write_text(f'#!/bin/sh\nexec chroot {installed} /usr/bin/deskside "$@"\n')
+    frozen.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(frozen))
+    host = InventoryHost("closed", "127.0.0.1", free_port())  # nothing listens there
+    result = scan_in_child(ScanRequest([host], DEFAULT, False, 1, 120.0, None), cancel=CancelToken())
+    assert result.finished_at and not result.cancelled  # the child's own end-of-scan event arrived
+    [r] = result.results
+    assert r.name == "closed" and r.status == "unknown" and r.error, r
