@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from common.cancel import CancelToken
 from tickets.connectors import Connector, connector_class
+from tickets.connectors.base import COMMON_HTTP_PROPERTIES
 from tickets.errors import TicketError
 
 from .backend_fields import Field, available_types, secret_title
@@ -199,7 +200,10 @@ class BackendEditor(QDialog):
         if klass is None:
             return
         required = set(klass.schema.get("required", []))
-        for key, spec in klass.schema.get("properties", {}).items():
+        props = dict(klass.schema.get("properties", {}))
+        if klass.http:  # every HTTP backend also takes a CA certificate file and a proxy (connectors/base.py)
+            props.update({k: v for k, v in COMMON_HTTP_PROPERTIES.items() if k not in props})
+        for key, spec in props.items():
             f = Field(key, spec, key in required)
             if key in values:
                 f.set(values[key])

@@ -9,6 +9,7 @@ import os
 import socket
 import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -288,3 +289,51 @@ def test_the_file_menu_opens_backend_settings_and_get_help_gets_the_last_report(
                                   platform="linux"))
     assert "reported-host" in page.report_box.report_label.text()
     assert 'href="run"' in page.report_box.report_label.text()  # "Run again" goes to the Diagnostics page's run
+
+
+def test_test_connection_names_an_untrusted_certificate_and_a_port_without_tls(qtbot: Any, task_runner: TaskRunner,
+                                                                              tmp_path: Path) -> None:
+    """Real TLS servers on 127.0.0.1: one whose certificate comes from a CA this computer does not trust (the test
+    says so and points to the CA certificate file; with that file chosen it connects), and a plain HTTP port asked
+    for https."""
+    from tests.integration.test_connectivity import _make_ca, _serve, _server_cert, _tls_context
+
+    ca_key, ca_cert = _make_ca("Deskside Settings Test CA")
+    from cryptography.hazmat.primitives import serialization
+
+    ca_pem = tmp_path / "corp-ca.pem"
+    ca_pem.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert, key = _server_cert(ca_key, ca_cert, tmp_path, "server")
+    tls = _serve(_tls_context(cert, key))
+    plain = _serve()
+    tls_port, plain_port = next(tls), next(plain)
+    try:
+        d = dialog(qtbot, task_runner, timeout=10.0)
+        ed = d.add_backend()
+        ed.name_edit.setText("hook")
+        ed.type_combo.setCurrentIndex(ed.type_combo.findData("webhook"))
+        ed.fields["url"].widget.setText(f"https://127.0.0.1:{tls_port}/in")  # type: ignore[attr-defined]
+        with qtbot.waitSignal(ed.tester.finished, timeout=60_000) as blocker:
+            ed.test_button.click()
+        assert blocker.args[0] is False
+        shown = ed.result_label.text()
+        assert shown.startswith("✘ Connection test failed: The certificate of 127.0.0.1 is not trusted (")
+        assert "choose its certificate under 'CA certificate file'" in shown and "SSL" not in shown
+        ed.fields["ca_file"].widget.setText(str(ca_pem))  # type: ignore[attr-defined]
+        with qtbot.waitSignal(ed.tester.finished, timeout=60_000) as blocker:
+            ed.test_button.click()
+        assert blocker.args[0] is True, blocker.args[1]
+        assert ed.result_label.text().startswith(f"✔ Connected: webhook https://127.0.0.1:{tls_port}/in answers")
+        ed.fields["ca_file"].widget.setText("")  # type: ignore[attr-defined]
+        ed.fields["url"].widget.setText(f"https://127.0.0.1:{plain_port}/in")  # type: ignore[attr-defined]
+        with qtbot.waitSignal(ed.tester.finished, timeout=60_000) as blocker:
+            ed.test_button.click()
+        assert blocker.args[0] is False
+        assert ed.result_label.text() == (
+            f"✘ Connection test failed: A secure (TLS) connection to https://127.0.0.1:{plain_port}/in could not be "
+            "set up. Check that the address starts with https:// only if the server speaks HTTPS on that port (and "
+            "http:// otherwise), and the port.")
+        ed.close()
+    finally:
+        for server in (tls, plain):
+            server.close()
