@@ -67,6 +67,10 @@ def _quiet_library_logs() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["__scan-child__"]:  # the Compliance page's scan process (desktop/scan_process.py), not a command
+        from .scan_process import child_main
+
+        return child_main()
     _quiet_library_logs()
     command = next((a for a in argv if not a.startswith("-")), None)
     if command is None and not {"-h", "--help", "--version"} & set(argv):

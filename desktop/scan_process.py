@@ -1,6 +1,6 @@
 """A scan in a child process, for the Compliance page: the SSH work (paramiko's handshakes and crypto on up to N
-threads) runs in `python -m desktop.scan_process`, so the app's GIL stays free for the GUI thread (issue 9: no
-event-loop stall over 50 ms during a 100-host scan).
+threads) runs in a child process (`deskside __scan-child__`), so the app's GIL stays free for the GUI thread
+(issue 9: no event-loop stall over 50 ms during a 100-host scan).
 
 The parent (`scan_in_child`, called on a worker thread) writes one request to the child's standard input (a length
 and the JSON of the hosts, the policy and the options), then keeps that pipe open:
@@ -38,6 +38,7 @@ from fleet.scan import ScanResult
 
 log = logging.getLogger(__name__)
 
+CHILD_ARG = "__scan-child__"  # desktop/cli.py hands this argument to child_main()
 NICE = 10  # the child's scheduling priority below the app's
 CANCEL_GRACE = 15.0  # seconds the child has to stop after Cancel before it is terminated
 _LEN = struct.Struct("!I")
@@ -81,6 +82,14 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def child_argv() -> list[str]:
+    """The child's command line: the same program as the app (`deskside __scan-child__`; a frozen build is its own
+    Python)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, CHILD_ARG]
+    return [sys.executable, "-m", "desktop.cli", CHILD_ARG]
+
+
 def _drain_stderr(stream: IO[bytes], tail: list[str]) -> None:
     for raw in stream:
         line = raw.decode("utf-8", "replace").rstrip()
@@ -114,7 +123,7 @@ def _stop(proc: subprocess.Popen[bytes], cancel: CancelToken, ended: threading.E
 def scan_in_child(request: ScanRequest, *, cancel: CancelToken, progress: Progress | None = None) -> ScanResult:
     """The scan of `request.hosts` run by a child process; the same ScanResult as `fleet.scan.scan`. Raises
     UserError when the child could not run at all."""
-    proc = subprocess.Popen([sys.executable, "-m", "desktop.scan_process"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen(child_argv(), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), close_fds=True)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     tail: list[str] = []
@@ -256,9 +265,3 @@ def child_main() -> int:
                   "cancelled": result.cancelled}})
     out.flush()
     return 0
-
-
-if __name__ == "__main__":  # run as the package's module, so the request's classes are this module's own
-    from desktop.scan_process import child_main as _main
-
-    sys.exit(_main())

@@ -54,7 +54,7 @@ def comparable(r: Any) -> dict[str, Any]:
 
 def scan_children() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True)
-            if "desktop.scan_process" in " ".join(p.cmdline())]
+            if "__scan-child__" in p.cmdline()]
 
 
 def test_child_scan_equals_the_in_process_scan(ssh_env: SshEnv, servers: list[Sshd], user_home: Path,
