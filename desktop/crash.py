@@ -85,6 +85,7 @@ class CrashHandler(QObject):
         self.last_path: Path | None = None
         self.texts: list[str] = []  # the entries of the crash the dialog is about (and those since)
         self._previous: tuple[Any, Any] | None = None
+        self._showing = False
         self.crashed.connect(self._show)
 
     # ---------------------------------------------------------------- hooks (any thread)
@@ -125,6 +126,17 @@ class CrashHandler(QObject):
 
     # ---------------------------------------------------------------- GUI thread
     def _show(self, what: str, text: str) -> None:
+        if self._showing:  # an error while showing the dialog: no loop of dialogs
+            return
+        self._showing = True
+        try:
+            self._show_once(what, text)
+        except Exception:  # the dialog itself failed: the log keeps it; raising here would call the hook again
+            log.exception("the crash dialog could not be shown")
+        finally:
+            self._showing = False
+
+    def _show_once(self, what: str, text: str) -> None:
         self._save(text)
         if self.dialog is not None and self.dialog.isVisible():
             self.texts.append(text)

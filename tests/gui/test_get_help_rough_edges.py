@@ -330,3 +330,22 @@ def test_a_repair_made_at_start_before_get_help_is_opened_is_still_said(qtbot: A
     assert page.repair_banner.isVisible() and "made again from their support bundles" in page.repair_banner.label.text()
     qtbot.waitUntil(lambda: page.service is not None, timeout=20_000)
     qtbot.waitUntil(lambda: [e.summary for e in page.outbox.entries] == ["held ticket"], timeout=10_000)
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_dialog_that_fails_itself_does_not_loop(qtbot: Any, crash_window: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import desktop.crash
+
+    _w, handler = crash_window
+
+    def broken_dialog(*_args: Any) -> Any:
+        raise RuntimeError("the dialog cannot be made")
+
+    monkeypatch.setattr(desktop.crash, "CrashDialog", broken_dialog)
+    button = QPushButton("Broken", _w)
+    button.clicked.connect(lambda: 1 / 0)
+    button.click()  # ZeroDivisionError -> the dialog fails -> that error must not start it all again
+    log = Path(os.environ["DESKSIDE_LOG_DIR"]) / "crash.log"
+    qtbot.waitUntil(lambda: log.exists() and "ZeroDivisionError" in log.read_text(), timeout=10_000)
+    assert handler.dialog is None
