@@ -47,6 +47,29 @@ def test_first_paint_comes_before_the_heavy_modules_and_other_pages() -> None:
     assert out.stdout.strip() == "heavy:  built: diagnostics", out.stderr
 
 
+APP_FIRST_PAINT = """
+import os, sys
+import desktop.first_paint as hook
+def report():
+    heavy = sorted({{m.split(".")[0] for m in sys.modules if m.split(".")[0] in {HEAVY!r}}})
+    print("heavy:", ",".join(heavy), "settings:", "desktop.settings_hub" in sys.modules, flush=True)
+    os._exit(0)
+hook._report = report
+os.environ[hook.ENV] = "1"
+from desktop.cli import main
+sys.exit(main(["gui"]))
+"""
+
+
+def test_deskside_gui_paints_before_loading_what_can_wait() -> None:
+    """The whole start of `deskside gui` (theme, crash handler, first-run welcome, tray, outbox check): what can
+    wait for the first paint does."""
+    code = APP_FIRST_PAINT.format(HEAVY=set(HEAVY))
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ), capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "heavy:  settings: False", out.stderr
+
+
 def test_a_page_is_built_when_first_shown_and_then_kept(qtbot: Any, task_runner: TaskRunner) -> None:
     window = desktop_app.build_window(desktop_app.AppContext(tasks=task_runner, collector_names=["system"]))
     qtbot.addWidget(window)
