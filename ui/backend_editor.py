@@ -171,7 +171,7 @@ class BackendEditor(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
-        self.resize(640, 620)
+        self.resize(660, 700)
         self.type_combo.currentIndexChanged.connect(lambda _i: self._build_fields())
         self._build_fields(row.table if row else None)
 

@@ -21,6 +21,7 @@ class PathEdit(QWidget):
         self.dialog: QFileDialog | None = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        edit.setProperty("deskside_wide", True)  # the row (field and button) is sized as one, not the field alone
         lay.addWidget(edit, 1)
         self.choose_button = QPushButton("Choose…")
         self.choose_button.setAccessibleName(f"Choose {what}")
