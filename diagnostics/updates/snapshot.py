@@ -89,12 +89,13 @@ def _glob_match(name: str, pattern: str) -> bool:
 _PRELUDE = r"""
 d=$(mktemp -d 2>/dev/null) || { d=/tmp/deskside-snap.$$; mkdir -m 700 "$d" || exit 90; }
 trap 'rm -rf "$d"' EXIT
-b() { base64 | tr -d '\n'; }
+if printf x | base64 -w0 >/dev/null 2>&1; then b() { base64 -w0; }; else b() { base64 | tr -d '\n'; }; fi
 e() { printf '%s' "$1" | b; }
+q() { case $1 in *[!A-Za-z0-9/._+@:-]*) k=$(e "$1");; *) k="=$1";; esac; }
 w() { x=$(command -v -- "$1" 2>/dev/null) || x=
-      if [ -n "$x" ]; then printf 'W %s %s\n' "$1" "$(e "$x")"; else printf 'W %s \n' "$1"; fi; }
-f() { if [ -f "$1" ] && [ -r "$1" ]; then printf 'F %s 0 ' "$(e "$1")"; head -c "$2" -- "$1" | b; echo;
-      else printf 'F %s 1 -\n' "$(e "$1")"; fi; }
+      if [ -n "$x" ]; then q "$x"; printf 'W %s %s\n' "$1" "$k"; else printf 'W %s \n' "$1"; fi; }
+f() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf 'F %s 0 ' "$k"; head -c "$2" -- "$1" | b; echo;
+      else printf 'F %s 1 -\n' "$k"; fi; }
 r() { k=$1; t=$2; shift 2
       if command -v timeout >/dev/null 2>&1; then timeout "$t" "$@" >"$d/o$k" 2>"$d/e$k" </dev/null
       else "$@" >"$d/o$k" 2>"$d/e$k" </dev/null; fi
@@ -142,8 +143,12 @@ class Snapshot:
 
 
 def _b64(text: str) -> bytes:
+    """A value of the answer: base64, or `=` and the value itself (the script sends plain names and paths as they
+    are, saving a base64 process each)."""
     if text in ("", "-"):
         return b""
+    if text.startswith("="):
+        return text[1:].encode()
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
