@@ -14,7 +14,6 @@ earlier than a scan's first sighting).
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import re
 
 from common.text import CouldNotRead, clean_text, meaningful_lines
@@ -129,17 +128,37 @@ def security_suites(headers: list[dict[str, str]]) -> set[str]:
     return secure - plain
 
 
+_DATE = re.compile(r"^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+                   r"\s*(UTC|GMT|Z|[+-]\d{4})?\s*$")
+_MONTHS = {m: i for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), 1)}
+
+
+def release_date(text: str) -> dt.datetime | None:
+    """A Release file's `Date:` (RFC 2822, `Tue, 01 Dec 2026 01:33:13 UTC`) in UTC; None when it is not one."""
+    m = _DATE.match(text.strip())
+    if not m or m[2].lower() not in _MONTHS:
+        return None
+    try:
+        when = dt.datetime(int(m[3]), _MONTHS[m[2].lower()], int(m[1]), int(m[4]), int(m[5]), int(m[6] or 0),
+                           tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    zone = m[7] or "UTC"
+    if zone[0] in "+-":
+        sign = 1 if zone[0] == "+" else -1
+        when -= sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+    return when
+
+
 def release_dates(headers: list[dict[str, str]]) -> dict[str, str]:
     """Suite (the codename where there is no suite) -> the Date of its Release file, ISO UTC. Several Release files
     of one suite (mirrors, origins): the latest date, as it is not known which of them offers a candidate (the
     bound stays true)."""
     out: dict[str, dt.datetime] = {}
     for h in headers:
-        try:
-            when = email.utils.parsedate_to_datetime(h.get("Date", ""))
-        except (TypeError, ValueError, IndexError):
+        when = release_date(h.get("Date", ""))
+        if when is None:
             continue
-        when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
         name = h.get("Suite") or h.get("Codename")  # what `apt list` shows as the archive
         if name:
             out[name] = max(out.get(name, when), when)

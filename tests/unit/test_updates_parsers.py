@@ -214,3 +214,6 @@ def test_apt_release_dates_give_each_candidate_a_published_bound() -> None:
     older = dict(main, Date="Sat, 01 Mar 2025 00:00:00 UTC")
     assert apt.release_dates([older, main])["oldstable"] == "2026-07-11T10:16:37+00:00"
     assert apt.release_dates([dict(main, Date="yesterday")]) == {}
+    # a Date with an offset is read in UTC (the RFC 2822 form Release files use)
+    assert apt.release_date("Sat, 11 Jul 2026 10:16:37 +0200") == dt.datetime(2026, 7, 11, 8, 16, 37, tzinfo=dt.UTC)
+    assert apt.release_date("Tue, 31 Feb 2026 01:33:13 UTC") is None
