@@ -265,3 +265,9 @@ def child_main() -> int:
                   "cancelled": result.cancelled}})
     out.flush()
     return 0
+
+
+if __name__ == "__main__":  # `python -m desktop.scan_process` also works (as the module of this package, not __main__)
+    from desktop.scan_process import child_main as _main
+
+    sys.exit(_main())
