@@ -137,7 +137,10 @@ class SettingRow:
                     w.setPlaceholderText(s.help)
         locked = state.locked
         if isinstance(w, QLineEdit | QPlainTextEdit):
-            w.setReadOnly(locked)
+            if w.isReadOnly() != locked:
+                w.setReadOnly(locked)
+                w.style().unpolish(w)  # the page's style sheet greys read-only fields: apply it again
+                w.style().polish(w)
             if self.path_edit is not None:
                 self.path_edit.set_read_only(locked)
         else:

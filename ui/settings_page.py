@@ -89,6 +89,9 @@ class SettingsPage(QWidget):
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
 
+        # a locked (read-only) field looks it: the window's colour instead of the white of an editable field
+        self.setStyleSheet('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"]'
+                           " { background: palette(window); }")
         self.backends = BackendsPanel(tickets, tasks, self, test_timeout)
         self.backends.settings_changed.connect(self.backends_changed)
         for sec in SECTIONS:
