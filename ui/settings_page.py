@@ -157,6 +157,8 @@ class SettingsPage(QWidget):
         if not self._loaded_once:  # read the files when the page is first shown, not at start-up
             self._loaded_once = True
             self.reload()
+        elif not self.changes_pending() and not is_running(self._save_task) and not is_running(self._load_task):
+            self.reload()  # shown again: what changed meanwhile (e.g. "Remember passwords" on the Remote page)
 
     # ---------------------------------------------------------------- loading
     def reload(self) -> None:
@@ -191,6 +193,9 @@ class SettingsPage(QWidget):
         self.loaded.emit()
 
     # ---------------------------------------------------------------- saving
+    def changes_pending(self) -> bool:
+        return any(row.changed() for row in self.rows.values())
+
     def changes(self) -> dict[Path, Any]:
         return {path: row.value() for path, row in self.rows.items() if row.changed()}
 

@@ -339,3 +339,26 @@ def test_the_keyboard_reaches_every_field_and_save(qtbot: Any, window: MainWindo
     with qtbot.waitSignal(page.saved, timeout=20_000):
         qtbot.keyClick(page, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
     assert user_config() == {"remote": {"save_secrets": True}}
+
+
+def test_shown_again_the_page_reads_what_changed_meanwhile_unless_edits_wait(qtbot: Any, window: MainWindow) -> None:
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    remember = page.rows[("remote", "save_secrets")].input
+    assert isinstance(remember, QCheckBox) and not remember.isChecked()
+    window.show_page("diagnostics")
+    write(paths.config_file(), "[remote]\nsave_secrets = true\n")  # e.g. "Remember passwords" on the Remote page
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        window.show_page("settings")
+    assert remember.isChecked()
+    since = page.rows[("diagnostics", "logs", "since_hours")].input
+    assert isinstance(since, QLineEdit)
+    since.setText("3")  # an edit not saved yet is kept when the user comes back
+    window.show_page("diagnostics")
+    window.show_page("settings")
+    assert since.text() == "3" and page.save_button.isEnabled() and not is_loading(page)
+
+
+def is_loading(page: SettingsPage) -> bool:
+    task = page._load_task
+    return task is not None and task.running
