@@ -26,26 +26,24 @@ from typing import Any
 from .redact_patterns import (
     DHCP_HOST,
     DHCP_OPTION,
-    FAST_PATTERNS,
     KEY_KINDS,
     KINDS,
     NOT_HOSTS,
-    PATTERNS,
     RANK,
-    SYSLOG_HOST,
     accept,
     is_ip,
     pem_spans,
     skip_for,
-    value_of,
+    syslog_hosts,
     without_controls,
     worth_masking,
 )
 from .redact_placeholders import Digest, PlaceholderMap, normalize
+from .redact_scan import Hit, pattern_hits
 from .redact_secrets import unlabelled_secrets
 
 
-@dataclass
+@dataclass(slots=True)
 class Occurrence:
     where: str  # document name (e.g. "logs/syslog.txt", "report.json") and path or line
     line: int  # 1-based line in the document text (0 for a JSON value)
@@ -83,13 +81,18 @@ class Redactor:
         `PlaceholderStore.earlier()` gives: the store keeps no value; see `TicketService`)."""
         self._known: dict[str, str] = {}  # normalized value -> kind
         self._known_re: re.Pattern[str] | None = None
+        self._known_low_re: re.Pattern[str] | None = None
         # The organisation's DNS domains (e.g. corp.example): every name in them is a host name to mask.
         self._domains: set[str] = set()
         self._domains_re: re.Pattern[str] | None = None
+        self._domains_low_re: re.Pattern[str] | None = None
         self._map = PlaceholderMap(earlier, digest)
         # _matches() of the last texts: scan() and redact_text() of one document match it once. Emptied whenever
         # something new is learned (the matches would differ).
         self._cache: dict[tuple[str, frozenset[str]], list[tuple[int, int, str, str]]] = {}
+        self._added: set[tuple[str, str]] = set()  # (kind, value) given to add_known() already
+        self._placeholders: dict[tuple[str, str], str] = {}  # (kind, value) -> placeholder, once asked
+        self._hit_cache: dict[str, list[Hit]] = {}  # pattern_hits() of the last texts (they learn nothing)
         # The user's own keywords match anywhere (also inside words), case-insensitively.
         self._keywords = sorted({k.strip() for k in keywords if len(k.strip()) >= 2}, key=len, reverse=True)
         for kind, values in (("user", users), ("host", hosts), ("serial", serials),
@@ -101,6 +104,9 @@ class Redactor:
 
     # ---- known values -------------------------------------------------------------------------------------
     def add_known(self, kind: str, value: str) -> None:
+        if (kind, value) in self._added:  # a log teaches the same value on every line
+            return
+        self._added.add((kind, value))
         v = value.strip()
         if not worth_masking(kind, v):
             return
@@ -123,26 +129,34 @@ class Redactor:
             self._domains_re = None
             self._cache.clear()
 
-    def _domain_pattern(self) -> re.Pattern[str] | None:
+    def _domain_pattern(self, lowered: bool) -> re.Pattern[str] | None:
+        """Names in the organisation's domains; `lowered`: for the lower-cased text (without IGNORECASE)."""
         if not self._domains:
             return None
         if self._domains_re is None:
             alts = sorted(self._domains, key=len, reverse=True)
-            self._domains_re = re.compile(
-                r"(?<![A-Za-z0-9_.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*(?:"
-                + "|".join(re.escape(a) for a in alts) + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])", re.I)
-        return self._domains_re
+            src = (r"(?<![A-Za-z0-9_.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*(?:"
+                   + "|".join(re.escape(a) for a in alts) + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])")
+            self._domains_re = re.compile(src, re.I)
+            self._domains_low_re = re.compile(src.replace("A-Z", ""))  # the domains are lower-case already
+        return self._domains_low_re if lowered else self._domains_re
 
-    def _known_pattern(self) -> re.Pattern[str] | None:
+    def _known_pattern(self, lowered: bool) -> re.Pattern[str] | None:
+        """The known values as one pattern; `lowered`: for the lower-cased text (then without IGNORECASE, and with
+        the leading lookbehind moved after each value's first character, so that the search jumps in C)."""
         if not self._known:
             return None
         if self._known_re is None:
             alts = sorted(self._known, key=len, reverse=True)
             # A known host name also takes its domain along (fs9 -> fs9.corp.example): group "dom".
+            dom = r"(?P<dom>(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?![A-Za-z0-9_])"
             self._known_re = re.compile(
-                r"(?<![A-Za-z0-9_])(?P<base>" + "|".join(re.escape(a) for a in alts) + r")"
-                r"(?P<dom>(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?![A-Za-z0-9_])", re.I)
-        return self._known_re
+                r"(?<![A-Za-z0-9_])(?P<base>" + "|".join(re.escape(a) for a in alts) + ")" + dom, re.I)
+            low = sorted({a.lower() for a in alts}, key=len, reverse=True)
+            self._known_low_re = re.compile(
+                "(?P<base>" + "|".join(re.escape(a[0]) + "(?<![a-z0-9_].)" + re.escape(a[1:]) for a in low) + ")"
+                + dom.replace("A-Z", ""))
+        return self._known_low_re if lowered else self._known_re
 
     def learn_from_obj(self, obj: Any) -> None:
         """Learn personal values from labelled keys of a report dict (hostname, user, serial, password...)."""
@@ -161,8 +175,8 @@ class Redactor:
         cleaned = without_controls(text)
         if cleaned is not None:  # "hostname: ev<ESC>[0mil" teaches "evil"
             text = cleaned[0]
-        for m in SYSLOG_HOST.finditer(text):
-            self.add_known("host", m.group("v"))
+        for host in dict.fromkeys(syslog_hosts(text)):  # the same host on every line: learned once
+            self.add_known("host", host)
         if "DHCP" in text:
             for m in DHCP_HOST.finditer(text):
                 self.add_known("host", m.group("v"))
@@ -172,21 +186,26 @@ class Redactor:
                     self.add_domain(m.group("v"))
                 else:
                     self.add_known("host", m.group("v"))
-        low = text.lower()
-        lowered = len(low) == len(text)
-        for kind, rx, on_lower in FAST_PATTERNS if lowered else [(k, r, False) for k, r in PATTERNS]:
+        for kind, us, ue, vs, ve in self._hits(text):
             if kind not in ("secret", "user", "host", "serial"):
                 continue
-            for m in rx.finditer(low if on_lower else text):
-                if "u" in rx.groupindex and m.group("u"):
-                    self.add_known("user", text[m.start("u"):m.end("u")])
-                val = value_of(m)
-                if val is None:
-                    continue
-                value = text[val[1]:val[2]]
-                if kind == "secret" and ("\n" in value or len(value) > 200):
-                    continue
-                self.add_known(kind, value)
+            if us >= 0:
+                self.add_known("user", text[us:ue])
+            if vs < 0:
+                continue
+            value = text[vs:ve]
+            if kind == "secret" and ("\n" in value or len(value) > 200):
+                continue
+            self.add_known(kind, value)
+
+    def _hits(self, text: str) -> list[Hit]:
+        """The patterns' matches in `text`: learning and matching of one document share them."""
+        hits = self._hit_cache.get(text)
+        if hits is None:
+            if len(self._hit_cache) >= 16:
+                self._hit_cache.clear()
+            hits = self._hit_cache[text] = pattern_hits(text)
+        return hits
 
     # ---- matching -----------------------------------------------------------------------------------------
     def _matches(self, text: str, skip: frozenset[str] = frozenset()) -> list[tuple[int, int, str, str]]:
@@ -212,62 +231,71 @@ class Redactor:
         return found
 
     def _matches_plain(self, text: str, skip: frozenset[str]) -> list[tuple[int, int, str, str]]:
-        cands: list[tuple[int, int, int, str, str]] = []  # rank, start, end, kind, value
-        low = text.lower()
-        lowered = len(low) == len(text)  # a few characters change length when lower-cased (İ): then the slow way
-        for kind, fast, on_lower in FAST_PATTERNS if lowered else [(k, r, False) for k, r in PATTERNS]:
+        # (-rank, start, -length, n, end, kind, value): sorted, the highest rank first, then the earliest start, then
+        # the longest; n keeps the order in which they were found (the sort never compares further)
+        cands: list[tuple[int, int, int, int, int, str, str]] = []
+
+        def cand(rank: int, s: int, e: int, kind: str, value: str) -> None:
+            cands.append((-rank, s, s - e, len(cands), e, kind, value))
+
+        rank_user = RANK["user"]
+        for kind, us, ue, vs, ve in self._hits(text):
             if kind in skip:
                 continue
-            for m in fast.finditer(low if on_lower else text):
-                if "u" in fast.groupindex and m.group("u"):
-                    u = text[m.start("u"):m.end("u")]
-                    if worth_masking("user", u):
-                        cands.append((RANK["user"], m.start("u"), m.end("u"), "user", u))
-                val = value_of(m)
-                if val is None:
-                    continue
-                _v, start, end = val
-                value = text[start:end]
-                if not accept(kind, value):
-                    continue
-                cands.append((RANK[kind], start, end, kind, value))
+            if us >= 0:
+                u = text[us:ue]
+                if worth_masking("user", u):
+                    cand(rank_user, us, ue, "user", u)
+            if vs < 0:
+                continue
+            value = text[vs:ve]
+            if accept(kind, value):
+                cand(RANK[kind], vs, ve, kind, value)
         for s, e in pem_spans(text):
-            cands.append((RANK["secret"], s, e, "secret", text[s:e]))
+            cand(RANK["secret"], s, e, "secret", text[s:e])
         if "secret" not in skip:
             for s, e in unlabelled_secrets(text):
-                cands.append((RANK["secret"], s, e, "secret", text[s:e]))
+                cand(RANK["secret"], s, e, "secret", text[s:e])
+        low = text.lower()
+        lowered = len(low) == len(text)  # then matched on `low`, without IGNORECASE (which is many times slower)
+        if not lowered:
+            low = text
         for kw in self._keywords:
             for m in re.finditer(re.escape(kw), text, re.I):
-                cands.append((RANK["keyword"], m.start(), m.end(), "keyword", m.group(0)))
-        known = self._known_pattern()
+                cand(RANK["keyword"], m.start(), m.end(), "keyword", m.group(0))
+        known = self._known_pattern(lowered)
         if known is not None:
-            for m in known.finditer(text):
-                base = m.group("base")
-                kk = self._known.get(base.lower()) or self._known.get(base)
+            known_get = self._known.get
+            for m in known.finditer(low):
+                s, be = m.span("base")
+                kk = known_get(low[s:be]) if lowered else known_get(text[s:be].lower())
+                kk = kk or known_get(text[s:be])
                 if kk is None:
                     continue
-                end = m.end() if kk == "host" else m.end("base")
-                cands.append((RANK["known"] if kk != "secret" else RANK["secret"], m.start(), end, kk,
-                              text[m.start():end]))
-        domains = self._domain_pattern()
-        if domains is not None:
-            for m in domains.finditer(text):  # a whole name in the organisation's domain beats a keyword inside it
-                cands.append((RANK["domain"], m.start(), m.end(), "host", m.group(0)))
-        cands.sort(key=lambda c: (-c[0], c[1], -(c[2] - c[1])))
-        # The taken spans never overlap, so sorted by start a new span can only collide with its two
-        # neighbours (bisect): n log n, where scanning every taken span was quadratic on a busy log.
-        starts: list[int] = []
+                end = m.end() if kk == "host" else be
+                cand(RANK["known"] if kk != "secret" else RANK["secret"], s, end, kk, text[s:end])
+        domains = self._domain_pattern(lowered)
+        if domains is not None and (not lowered or any(d in low for d in self._domains)):
+            for m in domains.finditer(low):  # a whole name in the organisation's domain beats a keyword inside it
+                cand(RANK["domain"], m.start(), m.end(), "host", text[m.start():m.end()])
+        cands.sort()
+        # The spans taken so far, as a map of the characters they cover: a candidate is taken when none of its
+        # characters is (one C-speed search per candidate, however busy the log).
+        covered = bytearray(len(text))
         taken: list[tuple[int, int, str, str]] = []
-        for _rank, s, e, kind, value in cands:
-            i = bisect.bisect_right(starts, s)
-            if (i > 0 and taken[i - 1][1] > s) or (i < len(taken) and taken[i][0] < e):
+        for _rank, s, _len, _n, e, kind, value in cands:
+            if covered.find(1, s, e) >= 0:
                 continue
-            starts.insert(i, s)
-            taken.insert(i, (s, e, kind, value))
+            covered[s:e] = b"\x01" * (e - s)
+            taken.append((s, e, kind, value))
+        taken.sort()
         return taken
 
     def placeholder(self, kind: str, value: str) -> str:
-        return self._map.placeholder(kind, value)
+        ph = self._placeholders.get((kind, value))
+        if ph is None:
+            ph = self._placeholders[(kind, value)] = self._map.placeholder(kind, value)
+        return ph
 
     # ---- applying -----------------------------------------------------------------------------------------
     def redact_text(self, text: str, disabled: Iterable[str] = (), skip: frozenset[str] = frozenset()) -> str:
@@ -339,21 +367,27 @@ class Redactor:
                 item = items[ph] = RedactionItem(ph, kind, self._map.value(ph))
             item.occurrences.append(occ)
 
+        known_ph = self._placeholders.get
         for name, text in texts.items():
             # Line starts by "\n" alone (splitlines() also splits at \r, \f... and CRLF text drifted).
             starts = [0, *(m.end() for m in re.finditer("\n", text))]
+            n_lines, n = len(starts), len(text)
             for start, end, kind, value in self._matches(text):
-                lineno = _line_of(starts, start)
+                lineno = bisect.bisect_right(starts, start)
                 ls = starts[lineno - 1]
-                le = text.find("\n", ls)
-                le = len(text) if le < 0 else le
+                le = starts[lineno] - 1 if lineno < n_lines else n
                 if "\n" in value:
                     ctx = text[ls:min(le, ls + 200)]
                 else:  # a window around the value: a long line must not cost its whole length per match
                     a, b = max(ls, start - 60), min(le, end + 100)
-                    ctx = (("…" if a > ls else "") + text[a:start] + "«" + value + "»" + text[end:b]
-                           + ("…" if b < le else "")).rstrip("\r")
-                add(kind, value, Occurrence(f"{name}:{lineno}", lineno, _clip(ctx)))
+                    ctx = (f"{'…' if a > ls else ''}{text[a:start]}«{value}»{text[end:b]}"
+                           f"{'…' if b < le else ''}").rstrip("\r")
+                ctx = ctx.strip()
+                ph = known_ph((kind, value)) or self.placeholder(kind, value)
+                item = items.get(ph)
+                if item is None:
+                    item = items[ph] = RedactionItem(ph, kind, self._map.value(ph))
+                item.occurrences.append(Occurrence(f"{name}:{lineno}", lineno, ctx if len(ctx) <= 160 else _clip(ctx)))
         for name, o in objs.items():
             for path, sval in _walk_strings(o, with_keys=True):
                 key = path.rsplit(".", 1)[-1].split("[", 1)[0] if path else None
@@ -370,17 +404,6 @@ class Redactor:
         """placeholder -> original value of this ticket's placeholders. Keep it on this machine; never attach
         it to a ticket."""
         return self._map.used()
-
-
-def _line_of(starts: list[int], pos: int) -> int:
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo + 1
 
 
 def _clip(s: str, n: int = 160) -> str:

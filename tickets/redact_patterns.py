@@ -7,8 +7,10 @@ Data and pure functions only; `redact.Redactor` applies them. A new pattern goes
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Iterator
 
 KINDS = ("secret", "email", "user", "host", "ipv4", "ipv6", "mac", "serial", "keyword")
 
@@ -111,6 +113,7 @@ def worth_masking(kind: str, v: str) -> bool:
     return len(v) >= 2
 
 
+@functools.lru_cache(maxsize=8192)  # a log repeats its addresses on every line
 def accept(kind: str, value: str) -> bool:
     """Whether a pattern's match is worth masking (a valid, non-loopback address; not a placeholder...)."""
     if PLACEHOLDER.search(value):
@@ -127,6 +130,8 @@ def accept(kind: str, value: str) -> bool:
             return False  # 1234.5678.9012 is more likely a version than a Cisco-style MAC
         return value.replace("-", ":").lower() not in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff")
     if kind == "ipv6":
+        if "::" not in value and value.count(":") < 6:
+            return False  # no address (12:00:01): without ipaddress's exception, which costs
         try:
             ip6 = ipaddress.IPv6Address(value.split("%", 1)[0])
         except ValueError:
@@ -227,15 +232,27 @@ def is_ip(v: str) -> bool:
 
 # ---- values learned like labelled ones --------------------------------------------------------------------------
 # The host column of syslog / journal short output: "Dec  2 10:00:01 <host> sshd[812]: ..." and RFC 3339 stamps.
-SYSLOG_HOST = re.compile(
-    r"(?m)^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+_SYSLOG_LINE = (
+    r"(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
     r" (?P<v>[A-Za-z0-9][A-Za-z0-9._-]*) [^\s:\[]+(?:\[\d+\])?:")
+SYSLOG_HOST = re.compile(r"(?m)^" + _SYSLOG_LINE)
+_SYSLOG_AFTER_NL = re.compile("\n" + _SYSLOG_LINE)  # the same after a line break: searched at C speed (no ^)
+
+
+def syslog_hosts(text: str) -> Iterator[str]:
+    """The host column of each syslog line (what SYSLOG_HOST finds)."""
+    m = SYSLOG_HOST.match(text)
+    if m is not None:
+        yield m.group("v")
+    yield from _SYSLOG_AFTER_NL.findall(text)  # the one group, "v"
+
+
 # dhclient: "DHCPACK of 10.0.0.5 from dhcp01.corp.example", "DHCPOFFER from 10.0.0.1 (dhcp01)"; NetworkManager's
 # "option host_name 'wks7'" / "option domain_name 'corp.example'".
 DHCP_HOST = re.compile(
-    r"\bDHCP[A-Z]+\b[^\n]*?\b(?:from|to)\s+(?:[0-9a-fA-F.:]+\s+\()?(?P<v>[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*)")
+    r"D(?<!\w.)HCP[A-Z]+\b[^\n]*?\b(?:from|to)\s+(?:[0-9a-fA-F.:]+\s+\()?(?P<v>[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*)")
 DHCP_OPTION = re.compile(
-    r"\boption\s+(?P<k>host_name|domain_name|domain_search|fqdn_fqdn|dhcp_server_name|server_name|nis_domain)"
+    r"o(?<!\w.)ption\s+(?P<k>host_name|domain_name|domain_search|fqdn_fqdn|dhcp_server_name|server_name|nis_domain)"
     r"\s*(?:=>|=|:)?\s*'?(?P<v>[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])")
 
 # Terminal escape sequences and other control characters: removed before matching (a value cut by an ESC sequence
@@ -245,9 +262,14 @@ ESCAPES = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")  # every sequence of ESCAPES starts with one
+
+
 def without_controls(text: str) -> tuple[str, list[int]] | None:
     """`text` without escape sequences and control characters, and for each of its characters the index it had in
-    `text`; None when there is nothing to remove (the usual case, at the cost of one search)."""
+    `text`; None when there is nothing to remove (the usual case, at the cost of one fast search)."""
+    if CONTROL.search(text) is None:
+        return None
     first = ESCAPES.search(text)
     if first is None:
         return None

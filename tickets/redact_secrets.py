@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from .redact_scan import windows
+
 # Well-known token forms, whole (no label needed): each is specific enough to have almost no false hits.
 BARE_TOKENS = re.compile(
     r"(?<![A-Za-z0-9_])(?:"
@@ -38,7 +40,9 @@ AWS_SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9/+=_.-])[A-Za-z0-9/+]{40}(?![A-Za-
 # Words that announce a secret nearby, and the token that follows them on the same line (within a few words).
 SECRET_WORDS = re.compile(  # matched on the lower-cased text (a case-insensitive alternation is 10x slower)
     r"(?:secret|token|passw(?:or)?d|passphrase|pwd|api[ _-]?key|access[ _-]?key|private[ _-]?key|"
-    r"credential|auth|bearer|\bkey\b|signature|session)")
+    r"credential|auth|bearer|k(?<!\w.)ey\b|signature|session)")  # \bkey: so that the search starts with a charset
+# One of these is in every match of SECRET_WORDS (lower-cased).
+SECRET_LITERALS = ("secret", "token", "pass", "pwd", "key", "credential", "auth", "bearer", "signature", "session")
 NEAR = 48  # characters after the word in which a high-entropy token counts as its value
 CANDIDATE = re.compile(r"(?<![A-Za-z0-9+/=_.-])[A-Za-z0-9+/=_.~-]{16,}(?![A-Za-z0-9+/=_.~-])")
 HEX = re.compile(r"[0-9a-fA-F]+")
@@ -70,25 +74,57 @@ def looks_random(token: str) -> bool:
     return entropy(t) >= min(4.2, math.log2(len(t)) - 0.6)
 
 
+# Where a bare token can be: BARE_TOKENS is run only on the lines holding one of these (see redact_scan).
+BARE_TRIGGER = ("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_", "glpat-", "xox", "hooks.slack.com", "npm_",
+                "pypi-", "_live_", "_test_", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "AIza",
+                "ya29.", "sk-", "SG.", "SK", "AC", "-us", "AKC", "eyJ")
+
+
 def unlabelled_secrets(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of secrets in `text` that no label announces."""
-    for m in BARE_TOKENS.finditer(text):
-        yield m.start(), m.end()
-    for m in AWS_SECRET_SHAPE.finditer(text):
-        t = m.group()
-        if not HEX.fullmatch(t) and any(c.isdigit() for c in t) and any(c.isupper() for c in t) \
-                and any(c.islower() for c in t) and entropy(t) >= 4.0:
+    """(start, end) of secrets in `text` that no label announces. Each search runs only on the lines that can hold
+    what it looks for (see redact_scan): every secret here is a run of at least 13 characters without a space."""
+    words = {w for w in text.split() if len(w) >= 13}
+    if not words:
+        return
+    bare = tuple(w for w in words if any(t in w for t in BARE_TRIGGER))
+    for a, b in windows(text, bare):
+        for m in BARE_TOKENS.finditer(text, a, b):
             yield m.start(), m.end()
+    longs = tuple(w for w in words if len(w) >= 40)  # an AWS secret key: 40 characters
+    for a, b in windows(text, longs):
+        for m in AWS_SECRET_SHAPE.finditer(text, a, b):
+            t = m.group()
+            if not HEX.fullmatch(t) and any(c.isdigit() for c in t) and any(c.isupper() for c in t) \
+                    and any(c.islower() for c in t) and entropy(t) >= 4.0:
+                yield m.start(), m.end()
+    # A CANDIDATE after a secret word: only on the lines holding a secret word and (when a few) one of the runs.
+    runs = {m.group() for w in words if len(w) >= 16 for m in CANDIDATE.finditer(w)}
+    if not runs:
+        return
     low = text.lower()
-    if len(low) != len(text):  # a few characters change length when lower-cased (İ): match on the text itself
-        low = text
-        words: Iterator[re.Match[str]] = re.finditer(SECRET_WORDS.pattern, text, re.I)
+    if len(low) != len(text):  # a few characters change length when lower-cased (İ): the whole text
+        yield from _near_words(text, 0, len(text))
+        return
+    spans = windows(low, SECRET_LITERALS)
+    if len(runs) <= 32:
+        spans = [(a, b) for a, b in spans if any(r in text[a:b] for r in runs)]
+    for a, b in spans:
+        yield from _near_words(text, a, b)
+
+
+def _near_words(text: str, a: int, b: int) -> Iterator[tuple[int, int]]:
+    """High-entropy tokens shortly after a secret word in text[a:b] (whole lines)."""
+    part = text[a:b] if a or b < len(text) else text
+    low = part.lower()
+    if len(low) != len(part):  # a few characters change length when lower-cased (İ): match on the text itself
+        said: Iterator[re.Match[str]] = re.finditer(SECRET_WORDS.pattern, part, re.I)
     else:
-        words = SECRET_WORDS.finditer(low)
-    for w in words:
-        end = text.find("\n", w.end())
-        end = min(len(text) if end < 0 else end, w.end() + NEAR)
-        for m in CANDIDATE.finditer(text, w.end(), end):
+        said = SECRET_WORDS.finditer(low)
+    for w in said:
+        we = a + w.end()
+        end = text.find("\n", we)
+        end = min(len(text) if end < 0 else end, we + NEAR)
+        for m in CANDIDATE.finditer(text, we, end):
             if UUID.fullmatch(m.group()):
                 continue
             if looks_random(m.group()):
