@@ -23,17 +23,18 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle, QWidget
 
 from diagnostics import __version__
-from diagnostics.cancel import CancelToken
-from diagnostics.model import Report
-from diagnostics.runner import ProgressCallback
 from ui.main_window import MainWindow
 from ui.style import app_icon
 from ui.theme import THEMES, apply_theme
 
-from . import settings, wiring
+from . import settings
 from .tasks import TaskRunner
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what runs before the first paint imports only what the window needs (tests/unit/test_startup.py)
+    from diagnostics.cancel import CancelToken
+    from diagnostics.model import Report
+    from diagnostics.runner import ProgressCallback
+
     from .tickets_hub import TicketsHub
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ APP_ID = "io.github.deskside.Deskside"
 def run_diagnostics(names: list[str] | None, include_connectivity: bool, cancel: CancelToken,
                     progress: ProgressCallback) -> Report:
     """The Diagnostics page's service: the same call `deskside diagnose` makes (runs on a worker thread)."""
+    from . import wiring
+
     return wiring.run_diagnostics(only=names, include_connectivity=include_connectivity, cancel=cancel,
                                   progress=progress)
 
@@ -259,10 +262,15 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     app = create_application()
     tasks = TaskRunner()
     app.aboutToQuit.connect(lambda: tasks.shutdown())
-    gui, problems = gui_settings()
+    try:  # read once for both (the layered files, checked against the schema)
+        config, problems = settings.load(), []
+    except settings.ConfigError as exc:
+        config, problems = {}, [str(exc)]
+    gui, gui_problems = gui_settings(config)
+    problems += gui_problems
     apply_theme(app, gui["theme"])
     ctx = AppContext(tasks=tasks, collector_names=collector_names, test_connection=gui["test_connection"],
-                     updates_network=updates_network_allowed())
+                     updates_network=updates_network_allowed(config))
     window = build_window(ctx)
     if problems:
         window.status_text.setText(" ".join(problems))
@@ -279,12 +287,17 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
 
     report_first_paint(window)  # DESKSIDE_FIRST_PAINT=1: bench/bench_package.py times start to first paint
     from .crash import install as install_crash_handler
-    from .outbox_notice import check_outbox
 
     crash_handler = install_crash_handler(window, tasks)  # an unexpected error: a dialog, not a dead app
     app.aboutToQuit.connect(crash_handler.uninstall)
     window.crash_handler = crash_handler  # type: ignore[attr-defined]
-    window.first_painted.connect(lambda: check_outbox(window, tasks))  # a repaired outbox is said at once
+
+    def outbox() -> None:  # a repaired outbox is said at once (after the first paint)
+        from .outbox_notice import check_outbox
+
+        check_outbox(window, tasks)
+
+    window.first_painted.connect(outbox)
     if screenshot is None:  # the first-run welcome, after the first paint (once; Help > Welcome shows it again)
 
         def welcome() -> None:

@@ -20,7 +20,6 @@ a wrong value leaves out its top-level table, and the user keeps working. The us
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -311,7 +310,7 @@ def load(system_path: Path | None = None, user_path: Path | None = None) -> Laye
     locks = tuple(system.get("locks", {}).get("keys", []))
     for lock in locks:
         if not config_schema.is_known(lock):
-            close = difflib.get_close_matches(lock, config_schema.known_keys(), n=1, cutoff=0.8)
+            close = config_schema.close_matches(lock, config_schema.known_keys(), n=1, cutoff=0.8)
             hint = f"; did you mean {close[0]}?" if close else ""
             notices.append(Notice(system_path, f"[locks] names {lock!r}, which is not a setting{hint}",
                                   line_of(system_text, ("locks", "keys")), "locks.keys"))
@@ -331,3 +330,4 @@ def load(system_path: Path | None = None, user_path: Path | None = None) -> Laye
                               line_of(user_text, k), dotted))
     return LayeredConfig(system_path, user_path, system, user, merged, locks, notices, present,
                          set(_leaves(system, ())), used)
+

@@ -9,7 +9,6 @@ must not break an older one): `unknown()` lists them so the loader can warn with
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -243,13 +242,13 @@ def unknown(config: dict[str, Any], spec: Table = SCHEMA, path: tuple[str, ...] 
 
 
 def _suggest(spec: Table, path: tuple[str, ...], key: str) -> str | None:
-    close = difflib.get_close_matches(key, list(spec.keys), n=1, cutoff=0.6)
+    close = close_matches(key, list(spec.keys), n=1, cutoff=0.6)
     if close:
         return ".".join((*path, close[0]))
     elsewhere = [p for p in known_keys() if p.rsplit(".", 1)[-1] == key]  # the right key in the wrong table
     if not elsewhere:
         by_leaf = {p.rsplit(".", 1)[-1]: p for p in known_keys()}
-        leaf = difflib.get_close_matches(key, list(by_leaf), n=1, cutoff=0.8)
+        leaf = close_matches(key, list(by_leaf), n=1, cutoff=0.8)
         elsewhere = [by_leaf[leaf[0]]] if leaf else []
     return elsewhere[0] if elsewhere else None
 
@@ -302,3 +301,10 @@ def problems(config: dict[str, Any]) -> list[str]:
         if policy_problem:
             out.append(policy_problem)
     return out
+
+
+def close_matches(word: str, candidates: list[str], n: int, cutoff: float) -> list[str]:
+    """difflib's suggestions, imported only when a key is unknown (not on every start)."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)

@@ -8,11 +8,10 @@ number is an error naming the key and what to write.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from . import config_schema, paths
 
@@ -68,15 +67,13 @@ _reported: set[str] = set()
 def report(notices: Any) -> None:
     """Print each warning about the config files once per process to stderr ("deskside: warning: ..."), control
     characters escaped (the files' text is data)."""
-    import sys
-
-    from common.terminal import shown
-
     for notice in notices:
         text = str(notice)
         if text in _reported:
             continue
         _reported.add(text)
+        from common.terminal import shown  # only with a warning to print (not on every start)
+
         print(f"deskside: warning: {shown(text, one_line=True)}", file=sys.stderr)
 
 
@@ -94,6 +91,8 @@ def save(config: dict[str, Any], path: Path | None = None) -> Path:
     check(config, path)  # never write a file the next read would refuse
     paths.ensure(path.parent)
     tmp = path.with_suffix(".toml.tmp")
+    import tomli_w  # only when writing: reading config.toml at start-up does not need it
+
     tmp.write_text(tomli_w.dumps(config), encoding="utf-8")
     tmp.chmod(0o600)
     tmp.replace(path)

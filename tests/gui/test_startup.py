@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -132,3 +133,36 @@ def test_a_widget_or_a_factory_registers_a_page(qtbot: Any) -> None:
     assert made and seen == made and window.stack.currentWidget() is made[0]
     window.when_built("later", seen.append)  # already built: called at once
     assert seen == [made[0], made[0]]
+
+
+# The whole `deskside gui` start, stopped at the window's first paint event (before anything waiting for
+# `first_painted` runs): what it has imported by then. Besides HEAVY, what only later work needs: the diagnostics
+# runner and collectors (a run), desktop.wiring (its services), tomli_w (writing config.toml), difflib (a
+# misspelt key), the crash dialog, the outbox notice, the tray.
+LATER = (*HEAVY, "remote", "tickets", "diagnostics.runner", "diagnostics.collectors", "desktop.wiring", "tomli_w",
+         "difflib", "ui.crash_dialog", "desktop.outbox_notice", "desktop.tray", "desktop.tickets_hub")
+
+GUI_START = """
+import os, sys
+from PySide6.QtCore import QEvent
+import ui.main_window as mw
+event = mw.MainWindow.event
+def first_paint(self, ev):
+    if ev.type() == QEvent.Type.Paint:
+        later = sorted(m for m in sys.modules if m.startswith({LATER!r}))
+        built = [k for k in self.page_keys() if self.is_built(k)]
+        print("imported:", ",".join(later), "built:", ",".join(built), flush=True)
+        os._exit(0)
+    return event(self, ev)
+mw.MainWindow.event = first_paint
+from desktop.cli import main
+sys.exit(main(["gui"]))
+"""
+
+
+def test_the_gui_start_imports_only_what_the_first_paint_needs(tmp_path: Path) -> None:
+    prefixes = tuple(p for m in LATER for p in (m, m + "."))
+    env = {**os.environ, **{f"DESKSIDE_{n}_DIR": str(tmp_path / n.lower()) for n in ("CONFIG", "DATA", "CACHE", "LOG")}}
+    out = subprocess.run([sys.executable, "-c", GUI_START.format(LATER=prefixes)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "imported:  built: diagnostics", out.stderr
