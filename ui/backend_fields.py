@@ -41,6 +41,13 @@ LABELS: dict[str, str] = {
     "use_app_token": "Use an application token", "use_token": "Send a token", "verify_tls": "Check the certificate",
     "entity_id": "Entity ID",
 }
+#: The words shown for a choice's values (the value written to config.toml is in the tooltip's key and the file).
+CHOICE_WORDS: dict[str, str] = {
+    "token": "API token", "basic": "User name and password", "bearer": "Personal access token (bearer)",
+    "oauth": "OAuth token", "user_token": "User token", "multipart": "As a file attachment",
+    "json": "Inside the JSON request", "base64": "Inside the JSON (base64)", "none": "None",
+    "starttls": "STARTTLS (usually port 587)", "tls": "TLS from the start (usually port 465)",
+}
 #: Settings that name a file on this computer: a "Choose…" button next to them.
 FILE_KEYS = {"ca_file"}
 
@@ -84,10 +91,11 @@ class Field:
         self.row: QWidget | None = None  # what the form shows when it is more than the input (a file chooser)
         if self.kind == "enum":
             box = QComboBox()
-            box.addItems([str(v) for v in spec["enum"]])
-            if self.default is not None:
-                box.setCurrentText(str(self.default))
+            for v in spec["enum"]:
+                box.addItem(CHOICE_WORDS.get(str(v), str(v)), str(v))
             self.widget = box
+            if self.default is not None:
+                self.set(self.default)
         elif self.kind == "boolean":
             self.widget = QCheckBox()
             self.widget.setChecked(bool(self.default))
@@ -110,7 +118,7 @@ class Field:
     def connect(self, slot: Callable[[], None]) -> None:
         w = self.widget
         if isinstance(w, QComboBox):
-            w.currentTextChanged.connect(lambda _t: slot())
+            w.currentIndexChanged.connect(lambda _i: slot())
         elif isinstance(w, QCheckBox):
             w.toggled.connect(lambda _b: slot())
         elif isinstance(w, QLineEdit):
@@ -119,7 +127,9 @@ class Field:
     def set(self, value: Any) -> None:
         w = self.widget
         if isinstance(w, QComboBox):
-            w.setCurrentText(str(value))
+            i = w.findData(str(value))
+            if i >= 0:
+                w.setCurrentIndex(i)
         elif isinstance(w, QCheckBox):
             w.setChecked(bool(value))
         elif isinstance(w, QLineEdit):
@@ -136,7 +146,7 @@ class Field:
         w = self.widget
         value: Any
         if isinstance(w, QComboBox):
-            value = w.currentText()
+            value = w.currentData()
         elif isinstance(w, QCheckBox):
             value = w.isChecked()
         else:

@@ -362,3 +362,22 @@ def test_shown_again_the_page_reads_what_changed_meanwhile_unless_edits_wait(qtb
 def is_loading(page: SettingsPage) -> bool:
     task = page._load_task
     return task is not None and task.running
+
+
+def test_a_backend_choice_shows_words_and_writes_the_value(qtbot: Any, task_runner: TaskRunner) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    ed = BackendEditor(TicketsHub(), task_runner, None, True)
+    qtbot.addWidget(ed)
+    ed.type_combo.setCurrentIndex(ed.type_combo.findData("rt"))
+    auth = ed.fields["auth"].widget
+    assert isinstance(auth, QComboBox)
+    assert [auth.itemText(i) for i in range(auth.count())] == ["API token", "User name and password"]
+    assert list(ed.secret_edits) == ["token"]
+    auth.setCurrentIndex(1)
+    assert list(ed.secret_edits) == ["password"]  # the credentials follow the sign-in method
+    ed.fields["url"].widget.setText("https://rt.example.org")  # type: ignore[attr-defined]
+    ed.fields["queue"].widget.setText("General")  # type: ignore[attr-defined]
+    ed.fields["user"].widget.setText("alice")  # type: ignore[attr-defined]
+    assert ed.table() == {"type": "rt", "url": "https://rt.example.org", "queue": "General", "auth": "basic",
+                          "user": "alice"}
