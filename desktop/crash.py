@@ -17,19 +17,17 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from common.cancel import CancelToken
 from diagnostics import __version__
+from ui.crash_dialog import CrashDialog
 from ui.main_window import MainWindow
 
 from . import paths
 from .tasks import TaskRunner
-
-if TYPE_CHECKING:  # the dialog's module is imported when an error is shown, not at start-up
-    from ui.crash_dialog import CrashDialog
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +144,6 @@ class CrashHandler(QObject):
             return
         self.texts = [text]
         self.last_path = None
-        from ui.crash_dialog import CrashDialog
-
         dialog = CrashDialog(what, self._window)
         dialog.send_requested.connect(lambda: self.send_as_ticket(what))
         self.dialog = dialog

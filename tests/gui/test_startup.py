@@ -138,9 +138,9 @@ def test_a_widget_or_a_factory_registers_a_page(qtbot: Any) -> None:
 # The whole `deskside gui` start, stopped at the window's first paint event (before anything waiting for
 # `first_painted` runs): what it has imported by then. Besides HEAVY, what only later work needs: the diagnostics
 # runner and collectors (a run), desktop.wiring (its services), tomli_w (writing config.toml), difflib (a
-# misspelt key), the crash dialog, the outbox notice, the tray.
+# misspelt key), the outbox notice, the tray.
 LATER = (*HEAVY, "remote", "tickets", "diagnostics.runner", "diagnostics.collectors", "desktop.wiring", "tomli_w",
-         "difflib", "ui.crash_dialog", "desktop.outbox_notice", "desktop.tray", "desktop.tickets_hub")
+         "difflib", "desktop.outbox_notice", "desktop.tray", "desktop.tickets_hub")
 
 GUI_START = """
 import os, sys
