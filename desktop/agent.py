@@ -43,8 +43,8 @@ def options(config: dict[str, Any] | None = None) -> dict[str, Any]:
         raise settings.ConfigError("[agent] in config.toml must be a table")
     out = dict(DEFAULTS)
     for key, value in table.items():
-        if key not in DEFAULTS:
-            raise settings.ConfigError(f"[agent] has no setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
+        if key not in DEFAULTS:  # an unknown key: settings.load() warned with its file, line and "did you mean"
+            continue
         want = type(DEFAULTS[key])
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)

@@ -71,6 +71,7 @@ class CompliancePage(QWidget):
         self._scan_policy: Policy = DEFAULT
         self._scan_task: TaskHandle | None = None
         self._load_generation = 0
+        self._policy_generation = 0  # only the last policy asked for applies (the default loads at first show)
         self._loading = False
         self._loaded_once = False
         self._done = 0
@@ -152,7 +153,9 @@ class CompliancePage(QWidget):
         src.addWidget(self.policy_label)
         src.addWidget(self._button(self.open_policy_action, "Policy…", "Choose a policy TOML file"))
         self.builtin_policy_button = QPushButton("B&uilt-in")
-        self.builtin_policy_button.setToolTip(plain_tooltip("Use the built-in policy"))
+        self.builtin_policy_button.setToolTip(plain_tooltip(
+            "Use the default policy: [compliance] policy in config.toml (e.g. set by your organisation), "
+            "else the built-in one"))
         self.builtin_policy_button.clicked.connect(lambda: self.set_policy(None))
         src.addWidget(self.builtin_policy_button)
         src.addSpacing(10)
@@ -210,6 +213,7 @@ class CompliancePage(QWidget):
         super().showEvent(event)
         if not self._loaded_once:
             self._loaded_once = True
+            self.set_policy(None, quiet=True)  # the configured default ([compliance] in config.toml) or built-in
             self.set_inventory(self.inventory_path)
             self._load_trend()
 
@@ -347,23 +351,30 @@ class CompliancePage(QWidget):
         if path:
             self.set_policy(Path(path))
 
-    def set_policy(self, path: Path | None) -> None:
-        """Read a policy file on a worker (None: the built-in policy)."""
+    def set_policy(self, path: Path | None, *, quiet: bool = False) -> None:
+        """Read a policy file on a worker (None: the default policy, [compliance] in config.toml or the built-in
+        one)."""
         services = self.services
 
         def job(_token: CancelToken, _progress: Callable[[Any], None]) -> Policy:
             return services.load_policy(path)
 
         task = self._start(job, "compliance-policy")
-        task.succeeded.connect(self._policy_loaded)
+        self._policy_generation += 1
+        generation = self._policy_generation
+        task.succeeded.connect(lambda policy: self._policy_loaded(policy, quiet=quiet)
+                               if generation == self._policy_generation else None)
         task.failed.connect(lambda exc: self._fail("Could not read the policy (the previous one stays)", exc))
 
-    def _policy_loaded(self, policy: Policy) -> None:
+    def _policy_loaded(self, policy: Policy, *, quiet: bool = False) -> None:
         self.policy = policy
         name = Path(policy.source).name if policy.source not in ("built-in default", "inline") else "built-in"
+        if policy.source.startswith("[compliance]"):  # inline in config.toml (e.g. the organisation's)
+            name = "config.toml [compliance]"
         self.policy_label.setText(f"Policy: {name}")
         self.policy_label.setToolTip(plain_tooltip(policy.source))
-        self._status(f"Policy: {policy.source}")
+        if not quiet:
+            self._status(f"Policy: {policy.source}")
 
     # ---------------------------------------------------------------- scan
     def scan(self) -> None:

@@ -422,6 +422,9 @@ def cmd_backend_list(args: argparse.Namespace) -> int:
         print(f"No backends configured. Add a [backends.NAME] table to {paths.config_file()}.")
         return EXIT_OK
     default = svc.default_backend()
+    from .. import config_layers
+
+    layered = config_layers.load()
     for name in svc.backend_names():
         cfg = svc.backends[name]
         secrets = ""
@@ -432,7 +435,10 @@ def cmd_backend_list(args: argparse.Namespace) -> int:
         except TicketError as exc:
             status = f"invalid: {exc}"
         mark = "*" if name == default else " "
-        print(f"{mark} {shown(name, True):<16} {shown(cfg.get('type', '?'), True):<10} {shown(status, True)}")
+        org = {"system": "  (set by your organisation)", "user": ""}.get(layered.sources(f"backends.{name}")[0], "")
+        if org and layered.is_locked(f"backends.{name}"):
+            org = "  (set by your organisation, locked)"
+        print(f"{mark} {shown(name, True):<16} {shown(cfg.get('type', '?'), True):<10} {shown(status, True)}{org}")
         if secrets:
             print(f"  {'':<16} secrets: {shown(secrets, True)}")
     problem = keyring_problem()

@@ -410,3 +410,23 @@ def test_tickets_reach_a_real_request_tracker_once(qtbot: Any, task_runner: Any,
         pass
     assert "1 already open" in page.status_label.text()
     assert len(rt.search_marker(ticket_uid(name, "required-package:deskside-no-such-package"))) == 1
+
+
+def test_the_organisations_policy_is_the_default(qtbot: Any, task_runner: Any, tmp_path: Path,
+                                                 user_home: Path) -> None:
+    """`[compliance]` in the system-wide config.toml is the page's policy from the start; choosing a file and going
+    back to the default work as before."""
+    import os
+
+    org = Path(os.environ["DESKSIDE_SYSTEM_CONFIG"])
+    org.parent.mkdir(parents=True, exist_ok=True)
+    org.write_text("[compliance.policy]\nmax_security_age_days = 3\n", encoding="utf-8")
+    page = make_page(qtbot, task_runner, tmp_path)
+    qtbot.waitUntil(lambda: page.policy.source == f"[compliance] in {org}", timeout=30_000)
+    assert page.policy.rules.max_security_age_days == 3
+    assert page.policy_label.text() == "Policy: config.toml [compliance]"
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[policy]\nmax_security_age_days = 9\n")
+    set_policy(qtbot, page, policy)
+    page.builtin_policy_button.click()
+    qtbot.waitUntil(lambda: page.policy.source == f"[compliance] in {org}", timeout=30_000)
