@@ -81,7 +81,7 @@ class BackendsPanel(QWidget):
             hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         hdr.setStretchLastSection(True)
         self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
-        self.tree.itemDoubleClicked.connect(lambda *_: self.edit_selected())
+        self.tree.itemActivated.connect(lambda *_: self.edit_selected())  # double click, or Enter on the keyboard
         lay.addWidget(self.tree, 1)
         bar = QHBoxLayout()
         self.add_button = button("Add…", self.add_backend)
@@ -186,7 +186,9 @@ class BackendsPanel(QWidget):
 
     def edit_selected(self) -> BackendEditor | None:
         row = self.row(self.selected())
-        return self._open_editor(row) if row is not None else None
+        if row is None or not self.edit_button.isEnabled():  # e.g. locked by the organisation (the line says so)
+            return None
+        return self._open_editor(row)
 
     def _editor_saved(self, message: str) -> None:
         self.result_label.setText(message)

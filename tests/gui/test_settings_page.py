@@ -381,3 +381,18 @@ def test_a_backend_choice_shows_words_and_writes_the_value(qtbot: Any, task_runn
     ed.fields["user"].widget.setText("alice")  # type: ignore[attr-defined]
     assert ed.table() == {"type": "rt", "url": "https://rt.example.org", "queue": "General", "auth": "basic",
                           "user": "alice"}
+
+
+def test_enter_on_a_backend_opens_its_editor(qtbot: Any, window: MainWindow) -> None:
+    write(paths.config_file(), '[backends.helpdesk]\ntype = "rt"\nurl = "https://rt.example.org"\nqueue = "General"\n')
+    window.settings_action.trigger()  # type: ignore[attr-defined]
+    page = loaded_page(qtbot, window)
+    panel = page.backends
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=10_000)
+    panel.tree.setFocus()
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
+    ed = panel.editor
+    assert ed is not None and ed.isVisible() and ed.name_edit.text() == "helpdesk"
+    assert ed.fields["url"].widget.text() == "https://rt.example.org"  # type: ignore[attr-defined]
+    ed.reject()
