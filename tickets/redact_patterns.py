@@ -250,7 +250,8 @@ def syslog_hosts(text: str) -> Iterator[str]:
 # dhclient: "DHCPACK of 10.0.0.5 from dhcp01.corp.example", "DHCPOFFER from 10.0.0.1 (dhcp01)"; NetworkManager's
 # "option host_name 'wks7'" / "option domain_name 'corp.example'".
 DHCP_HOST = re.compile(
-    r"D(?<!\w.)HCP[A-Z]+\b[^\n]*?\b(?:from|to)\s+(?:[0-9a-fA-F.:]+\s+\()?(?P<v>[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*)")
+    r"D(?<!\w.)HCP[A-Z]+\b[^\n]*?\b(?:from|to)\s+(?:[0-9a-fA-F.:]+\s+\()?"
+    r"(?P<v>(?>[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*))(?!=)")  # not dhclient's "(xid=0x5a1f)"
 DHCP_OPTION = re.compile(
     r"o(?<!\w.)ption\s+(?P<k>host_name|domain_name|domain_search|fqdn_fqdn|dhcp_server_name|server_name|nis_domain)"
     r"\s*(?:=>|=|:)?\s*'?(?P<v>[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])")

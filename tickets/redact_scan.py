@@ -76,14 +76,13 @@ def windows(s: str, trigger: Trigger, back: int = -1, extra: int = 0, ahead: int
         for hs, he in _occurrences(s, t):
             if hs < pos:
                 continue  # on a line that is in already
-            start = s.rfind("\n", 0, hs) + 1
-            if back >= 0:
-                start = max(start, hs - back)
-            nl = s.find("\n", he)
-            end = n if nl < 0 else nl + 1
-            if ahead >= 0:
-                end = min(end, hs + ahead)
-            else:
+            # (looking for the line's ends no further than needed: on one long line that would be quadratic)
+            lo = 0 if back < 0 else max(0, hs - back)
+            start = max(lo, s.rfind("\n", lo, hs) + 1)
+            hi = n if ahead < 0 else max(he, min(n, hs + ahead))
+            nl = s.find("\n", he, hi)
+            end = hi if nl < 0 else nl + 1
+            if ahead < 0:
                 pos = end  # the rest of this line is in already
             more = extra
             while more and end < n:

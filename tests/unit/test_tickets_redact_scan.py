@@ -149,3 +149,13 @@ def test_a_busy_log_is_redacted_in_one_pass_per_pattern() -> None:
     assert items["carol"].count == 2000
     out = r.redact_text(text)
     assert "wks-alice-07" not in out and "carol" not in out and "192.168.4." not in out
+
+
+def test_dhclients_transaction_id_is_not_taken_for_a_dhcp_server_name() -> None:
+    text = ("Dec  2 10:00:01 wks7 dhclient[801]: DHCPACK of 10.20.30.5 from 10.20.30.1 (xid=0x5a1f)\n"
+            "Dec  2 10:00:02 wks7 dhclient[801]: DHCPOFFER of 10.20.30.5 from 10.20.30.1 (dhcp01)\n"
+            "Dec  2 10:00:03 wks7 kernel: xid 12 checked\n")
+    r = Redactor()
+    values = {i.value for i in r.scan({"syslog": text})}
+    assert "dhcp01" in values and "xid" not in values
+    assert "xid 12 checked" in r.redact_text(text)
