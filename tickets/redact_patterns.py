@@ -1,8 +1,9 @@
 """What redaction looks for: the kinds of personal and secret values, the patterns that find them in text, the
 report keys whose values are personal in themselves, and the rules for what is not worth masking.
 
-Data and pure functions only; `redact.Redactor` applies them. A new pattern goes here (with its kind in `KINDS` and
-`RANK`), a new labelled report key in `KEY_KINDS`.
+Data and pure functions only; `redact.Redactor` applies them (through `redact_scan`, which runs each pattern only
+where it can match). A new pattern goes here (with its kind in `KINDS` and `RANK`, and its trigger in
+`redact_scan._HOW`), a new labelled report key in `KEY_KINDS`.
 """
 
 from __future__ import annotations
@@ -295,8 +296,3 @@ def _lowered(rx: re.Pattern[str]) -> re.Pattern[str]:
                  else "", rx.pattern)
     src = re.sub(r"(?<!\\)(?<!\(\?)[A-Z]", lambda m: m.group().lower(), src)
     return re.compile(src, rx.flags & ~re.IGNORECASE)
-
-
-# (kind, pattern, runs on the lower-cased text): what `Redactor` matches with.
-FAST_PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
-    (kind, _lowered(rx), bool(rx.flags & re.IGNORECASE)) for kind, rx in PATTERNS]
