@@ -3,7 +3,10 @@ organisation's domain in the summary, control characters inside values, one MAC 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tickets.redact import Redactor
+from tickets.service import Draft, TicketService
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
@@ -67,3 +70,20 @@ def test_control_characters_do_not_cut_a_value_short() -> None:
 def test_one_mac_in_colon_dash_and_cisco_notation_gets_one_placeholder() -> None:
     out = redacted("a 3c:22:fb:9a:10:7e b 3C-22-FB-9A-10-7E c 3c22.fb9a.107e\n")
     assert out == "a <mac-1> b <mac-1> c <mac-1>\n"
+
+
+def test_a_bare_aws_secret_in_the_reports_log_sample_is_masked_in_report_json_and_html(tmp_path: Path) -> None:
+    """Issue 10's first finding, through the ticket service as `ticket new --attach-diagnostics` uses it: the key was
+    in report.json (the logs section's sample message) and report.html."""
+    report = {"host": "pc-alice", "findings": [], "sections": {"logs": {
+        "title": "Logs", "status": "warn", "data": {"groups": [{
+            "unit": "backup.service", "count": 3, "level": "error",
+            "sample": f"upload failed with {AWS_SECRET} for bucket prod-eu"}]}}}}
+    svc = TicketService(data_dir=tmp_path)
+    p = svc.build_preview(Draft(summary="backups fail"), report=report)
+    assert p.bundle is not None
+    for member in ("report.json", "report.html"):
+        body = p.bundle.files[member].decode()
+        assert AWS_SECRET not in body and "pc-alice" not in body, member
+        assert "secret-1" in body, member
+    assert [i.kind for i in p.items if i.value == AWS_SECRET] == ["secret"]
