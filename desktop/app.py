@@ -272,6 +272,7 @@ def run(page: str | None = None, run_first: bool = False, screenshot: Path | Non
     ctx = AppContext(tasks=tasks, collector_names=collector_names, test_connection=gui["test_connection"],
                      updates_network=updates_network_allowed(config))
     window = build_window(ctx)
+    window.first_painted.connect(gc.enable)  # `deskside gui` starts with it off (desktop/commands/gui.py)
     if problems:
         window.status_text.setText(" ".join(problems))
     if page:

@@ -166,3 +166,21 @@ def test_the_gui_start_imports_only_what_the_first_paint_needs(tmp_path: Path) -
     out = subprocess.run([sys.executable, "-c", GUI_START.format(LATER=prefixes)], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "imported:  built: diagnostics", out.stderr
+
+
+GC_AFTER_PAINT = """
+import gc, os, sys
+import desktop.first_paint as hook
+hook._report = lambda: (print("collector on:", gc.isenabled(), flush=True), os._exit(0))
+os.environ[hook.ENV] = "1"
+from desktop.cli import main
+sys.exit(main(["gui"]))
+"""
+
+
+def test_the_garbage_collector_is_back_on_once_the_window_has_painted(tmp_path: Path) -> None:
+    """`deskside gui` starts with the collector off (nothing it makes is garbage); the first paint turns it on."""
+    env = {**os.environ, **{f"DESKSIDE_{n}_DIR": str(tmp_path / n.lower()) for n in ("CONFIG", "DATA", "CACHE", "LOG")}}
+    out = subprocess.run([sys.executable, "-c", GC_AFTER_PAINT], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "collector on: True", out.stderr
