@@ -68,10 +68,16 @@ class TicketStore:
     reopened), "resolved" (resolved at the backend by a rescan), "fixed" (fixed, but the backend could not be told)."""
 
     def __init__(self, data_dir: Path) -> None:
+        from tickets.outbox import OutboxError
+
         self.path = Path(data_dir) / "compliance-tickets.sqlite3"
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
-            db.execute("CREATE TABLE IF NOT EXISTS tickets (uid TEXT PRIMARY KEY, host TEXT NOT NULL, key TEXT NOT "
-                       "NULL, entry_id INTEGER NOT NULL, state TEXT NOT NULL)")
+        try:
+            with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+                db.execute("CREATE TABLE IF NOT EXISTS tickets (uid TEXT PRIMARY KEY, host TEXT NOT NULL, key TEXT "
+                           "NOT NULL, entry_id INTEGER NOT NULL, state TEXT NOT NULL)")
+        except sqlite3.Error as exc:
+            raise OutboxError(f"{self.path} cannot be used ({exc}); move it away to start afresh (only which "
+                              "ticket belongs to which host and rule is forgotten)") from exc
 
     def get(self, uid: str) -> str | None:
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
@@ -113,7 +119,8 @@ def fixed_evidence(result: HostResult, key: str) -> str:
     seen = {"security-updates": f"{counts.get('security', 0)} security update(s) pending, within the policy",
             "pending-updates": f"{counts.get('pending', 0)} update(s) pending, within the policy",
             "reboot": "no reboot required" if reboot is False else "a required reboot is within the policy's grace",
-            "eol": f"{eol.get('name') or eol.get('os_id') or 'the OS'}: {eol.get('state') or 'unknown'} support",
+            "eol": f"{eol.get('name') or eol.get('os_id') or 'the OS'} is "
+                   + {"extended": "on extended support"}.get(eol.get("state") or "", eol.get("state") or "unknown"),
             "cache-age": "the package lists are fresh enough",
             "required-package": f"{key.partition(':')[2]} is installed",
             "forbidden-package": f"{key.partition(':')[2]} is not installed",
