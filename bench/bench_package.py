@@ -30,6 +30,9 @@ RUNS = int(os.environ.get("BENCH_PACKAGE_RUNS", "5"))
 DIST = Path(os.environ.get("BENCH_PACKAGE_DIST", str(REPO / "dist")))
 MARKER = "deskside: first-paint"
 TARGET_SOURCE_S = 0.4
+# 0.4 s against the bare window's 0.22 s where the target was set: from source at most this many times the bare
+# window's CPU time in the same run (wall times move with the machine's load).
+TARGET_CPU_RATIO = 1.8
 BARE = f"""
 import sys, time
 from PySide6.QtCore import QEvent, QObject
@@ -155,6 +158,9 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     met = "met" if med["from source"] <= TARGET_SOURCE_S else "NOT met"
     print(f"target from source: {TARGET_SOURCE_S} s ({met}: {med['from source']:.3f} s)")
+    ratio = statistics.median(cpu["from source"]) / cbare
+    met = "met" if ratio <= TARGET_CPU_RATIO else "NOT met"
+    print(f"target from source on CPU time: at most {TARGET_CPU_RATIO} times the bare window ({met}: {ratio:.2f})")
     return 0
 
 
