@@ -90,6 +90,7 @@ class Redactor:
         # _matches() of the last texts: scan() and redact_text() of one document match it once. Emptied whenever
         # something new is learned (the matches would differ).
         self._cache: dict[tuple[str, frozenset[str]], list[tuple[int, int, str, str]]] = {}
+        self._last_cleaned: tuple[str | None, tuple[str, list[int]] | None] = (None, None)
         self._added: set[tuple[str, str]] = set()  # (kind, value) given to add_known() already
         self._placeholders: dict[tuple[str, str], str] = {}  # (kind, value) -> placeholder, once asked
         self._hit_cache: dict[str, list[Hit]] = {}  # pattern_hits() of the last texts (they learn nothing)
@@ -172,7 +173,7 @@ class Redactor:
         """Learn values from labelled text (password=..., Hostname: ..., /home/<user>) so that the same value
         is also masked where it appears without a label. Also learned: the host column of syslog lines, the
         names of DHCP servers and the host and domain names DHCP gave (dhclient, NetworkManager)."""
-        cleaned = without_controls(text)
+        cleaned = self._without_controls(text)
         if cleaned is not None:  # "hostname: ev<ESC>[0mil" teaches "evil"
             text = cleaned[0]
         for host in dict.fromkeys(syslog_hosts(text)):  # the same host on every line: learned once
@@ -198,6 +199,12 @@ class Redactor:
                 continue
             self.add_known(kind, value)
 
+    def _without_controls(self, text: str) -> tuple[str, list[int]] | None:
+        """without_controls() of the last text (learning and matching of one document ask for the same)."""
+        if self._last_cleaned[0] is not text:
+            self._last_cleaned = (text, without_controls(text))
+        return self._last_cleaned[1]
+
     def _hits(self, text: str) -> list[Hit]:
         """The patterns' matches in `text`: learning and matching of one document share them."""
         hits = self._hit_cache.get(text)
@@ -218,7 +225,7 @@ class Redactor:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        cleaned = without_controls(text)
+        cleaned = self._without_controls(text)
         if cleaned is None:
             found = self._matches_plain(text, skip)
         else:

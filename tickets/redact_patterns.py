@@ -265,13 +265,20 @@ ESCAPES = re.compile(
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")  # every sequence of ESCAPES starts with one
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), *range(0x7f, 0xa0)])  # the same
 
 
 def without_controls(text: str) -> tuple[str, list[int]] | None:
     """`text` without escape sequences and control characters, and for each of its characters the index it had in
     `text`; None when there is nothing to remove (the usual case, at the cost of one fast search)."""
-    if CONTROL.search(text) is None:
-        return None
+    try:  # the usual case, text without any: one pass in C over its bytes (a character class search costs more)
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        if CONTROL.search(text) is None:
+            return None
+    else:
+        if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
+            return None
     first = ESCAPES.search(text)
     if first is None:
         return None
