@@ -159,3 +159,11 @@ def test_dhclients_transaction_id_is_not_taken_for_a_dhcp_server_name() -> None:
     values = {i.value for i in r.scan({"syslog": text})}
     assert "dhcp01" in values and "xid" not in values
     assert "xid 12 checked" in r.redact_text(text)
+
+
+def test_the_quick_control_character_check_agrees_with_the_pattern() -> None:
+    from tickets.redact_patterns import CONTROL, without_controls
+    for c in [*range(0x00, 0x120), 0x2028, 0x1F600]:
+        text = f"host: ev{chr(c)}il"
+        assert (without_controls(text) is None) == (CONTROL.search(text) is None), hex(c)
+    assert without_controls("wks\u20ac7 \x1b[0mx") == ("wks\u20ac7 x", [0, 1, 2, 3, 4, 5, 10])
