@@ -11,7 +11,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from common.errors import UserError
-from ui.settings_services import SettingsSnapshot, SettingValue
+from ui.settings_services import ConfigNotice, SettingsSnapshot, SettingValue
 from ui.settings_spec import Path
 
 from . import paths, settings
@@ -91,6 +91,8 @@ class SettingsHub:
             layered = config_layers.load(user_path=paths.config_file().with_name("config.toml.unreadable-absent"))
         if layered.system_present:
             snap.organisation_path = str(layered.system_path)
+        snap.notices = [ConfigNotice(str(n.file), n.message, n.line, organisation=n.file == layered.system_path)
+                        for n in layered.notices]
         for key in keys:
             dotted = ".".join(key)
             snap.values[key] = SettingValue(

@@ -4,7 +4,8 @@ selected one's settings, each labelled in words with its config key in the toolt
 Values are read and written on a worker (ui/settings_services.SettingsHub); Save writes the changed settings to the
 user's config.toml, checked first, and a refused value leaves the form as it is with the reason. Backends are
 saved as they are edited (their passwords and tokens go to the keyring, ui/backends_settings.py). Settings set by
-the organisation say so; locked ones are read-only.
+the organisation say so; locked ones are read-only. Warnings about the files (unknown keys, locked values ignored,
+a broken organisation's file) are listed at the top, as plain selectable text, with what to do.
 
 Signals: `status_message(str)`; `saved(object)` with the changes written ({path: value or None}); `loaded()`;
 `backends_changed()`.
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from common.cancel import CancelToken
+from common.terminal import shown
 
 from .backends_settings import BackendsPanel
 from .errors import MessageLine
@@ -37,15 +39,32 @@ from .get_help_services import TicketsHub
 from .plain import heading_label, plain_label
 from .services import TaskHandle, TaskStarter, is_running
 from .settings_form import SettingRow, group_box
-from .settings_services import SettingsHub, SettingsSnapshot
+from .settings_services import ConfigNotice, SettingsHub, SettingsSnapshot
 from .settings_spec import SECTIONS, Path, Section
 from .widgets import button
+
+MAX_NOTICES = 10  # more are summarised (`deskside config show` prints them all)
 
 
 def _home(path: str) -> str:
     """`path` with the home folder written as ~ (shorter, and the same on every account)."""
     home = os.path.expanduser("~")
     return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
+
+
+def notices_text(notices: list[ConfigNotice], config_path: str) -> str:
+    """The notices one a line ("FILE:LINE: message", control characters shown escaped), then what to do."""
+    lines = [shown(str(n), one_line=True) for n in notices[:MAX_NOTICES]]
+    if len(notices) > MAX_NOTICES:
+        lines.append(f"… and {len(notices) - MAX_NOTICES} more: `deskside config show` lists them all.")
+    lines.append("")
+    if any(not n.organisation for n in notices):
+        lines.append(f"Fix or remove these lines in your config.toml ({shown(config_path, one_line=True)}); "
+                     "Deskside ignores what it does not understand or may not use.")
+    if any(n.organisation for n in notices):
+        lines.append("The lines in the organisation's file can only be fixed by whoever manages it: tell your IT "
+                     "support (copy this text for them).")
+    return "\n".join(lines)
 
 
 class SettingsPage(QWidget):
@@ -72,6 +91,7 @@ class SettingsPage(QWidget):
         outer.addWidget(heading_label("Settings", 1.5))
         self.source_label = plain_label("", wrap=True, name="settingsSource")
         outer.addWidget(self.source_label)
+        outer.addWidget(self._notices_box())
         body = QHBoxLayout()
         self.sections = QListWidget()
         self.sections.setObjectName("settingsSections")
@@ -111,6 +131,32 @@ class SettingsPage(QWidget):
         self._update_buttons()
 
     # ---------------------------------------------------------------- layout
+    def _notices_box(self) -> QFrame:
+        box = QFrame()
+        box.setObjectName("settingsNotices")
+        box.setStyleSheet("QFrame#settingsNotices { border: 1px solid palette(mid); border-radius: 4px; }")
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(8, 6, 8, 6)
+        self.notices_title = heading_label("", wrap=True)
+        lay.addWidget(self.notices_title)
+        self.notices_label = plain_label("", wrap=True, name="settingsNoticesText")
+        # selectable by mouse and keyboard (Tab reaches it), so the user can copy it for IT support
+        self.notices_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                                   | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.notices_label.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.notices_label.setAccessibleName("Warnings about the config files")
+        lay.addWidget(self.notices_label)
+        box.hide()
+        self.notices_box = box
+        return box
+
+    def _show_notices(self, snap: SettingsSnapshot) -> None:
+        notices = snap.notices
+        n = len(notices)
+        self.notices_title.setText(f"{n} warning{'s' if n != 1 else ''} about the config files")
+        self.notices_label.setText(notices_text(notices, snap.config_path) if notices else "")
+        self.notices_box.setVisible(bool(notices))
+
     def _add_section(self, sec: Section) -> None:
         content = QWidget()
         content.setObjectName(f"section-{sec.key}")
@@ -185,6 +231,7 @@ class SettingsPage(QWidget):
             where += (f" Your organisation provides settings in {_home(snap.organisation_path)}; those it set are "
                       "marked, and locked ones cannot be changed here.")
         self.source_label.setText(where)
+        self._show_notices(snap)
         if snap.problem:
             self.message.show_error(f"{snap.problem}\nFix the file by hand; nothing can be saved until then.")
         else:

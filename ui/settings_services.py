@@ -32,12 +32,26 @@ class SettingValue:
         return self.organisation is not None and (self.locked or self.user is None or self.adds_to_organisation)
 
 
+@dataclass(frozen=True)
+class ConfigNotice:
+    """A warning about a config file (an unknown key, a locked key the user set, a broken organisation's file)."""
+
+    file: str
+    message: str
+    line: int | None = None
+    organisation: bool = False  # about the organisation's file (the user cannot fix it: IT support can)
+
+    def __str__(self) -> str:
+        return f"{self.file}{':' + str(self.line) if self.line else ''}: {self.message}"
+
+
 @dataclass
 class SettingsSnapshot:
     values: dict[Path, SettingValue] = field(default_factory=dict)
     config_path: str = ""  # the user's config.toml
     organisation_path: str = ""  # the organisation's config file ("" when there is none)
     problem: str = ""  # the user's config.toml cannot be read: nothing can be saved until it is fixed
+    notices: list[ConfigNotice] = field(default_factory=list)  # warnings about the files (shown atop the page)
 
 
 class SettingsHub(Protocol):

@@ -396,3 +396,49 @@ def test_enter_on_a_backend_opens_its_editor(qtbot: Any, window: MainWindow) -> 
     assert ed is not None and ed.isVisible() and ed.name_edit.text() == "helpdesk"
     assert ed.fields["url"].widget.text() == "https://rt.example.org"  # type: ignore[attr-defined]
     ed.reject()
+
+
+def test_warnings_about_the_config_files_are_listed_at_the_top_with_what_to_do(qtbot: Any,
+                                                                              window: MainWindow) -> None:
+    write(paths.config_file(), '[remote]\nsave_secrets = true\n\n[gui]\ntheem = "dark"\n')
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    assert page.notices_box.isVisible()
+    label = page.notices_label
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    text = label.text()
+    # "FILE:LINE: message" with the suggestion, then what to do
+    assert f"{paths.config_file()}:5: unknown setting gui.theem; did you mean gui.theme?" in text
+    assert "Fix or remove these lines in your config.toml" in text
+    assert "IT support" not in text  # nothing in the organisation's file
+    assert page.notices_title.text() == "1 warning about the config files"
+    # the text can be reached with the keyboard and selected (to copy it)
+    assert label.focusPolicy() & Qt.FocusPolicy.TabFocus
+    assert label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByKeyboard
+    label.setFocus()
+    qtbot.waitUntil(label.hasFocus)
+    qtbot.keyClick(label, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert label.selectedText() == text.replace("\n", "\u2029")  # QLabel gives paragraph separators
+
+    # the user fixes the file elsewhere: the page shown again reads it and the notices go away
+    window.show_page("diagnostics")
+    write(paths.config_file(), '[remote]\nsave_secrets = true\n\n[gui]\ntheme = "dark"\n')
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        window.show_page("settings")
+    assert page.notices_box.isHidden() and page.notices_label.text() == ""
+
+
+def test_a_locked_value_ignored_and_a_broken_organisation_table_are_listed(qtbot: Any, window: MainWindow) -> None:
+    write(system_config(), '[locks]\nkeys = ["remote.save_secrets"]\n\n[remote]\nsave_secrets = false\n\n'
+                           '[diagnostics.logs]\nsince_hours = "many"\n')
+    write(paths.config_file(), '[remote]\nsave_secrets = true\n')
+    window.show_page("settings")
+    page = loaded_page(qtbot, window)
+    assert page.notices_box.isVisible()
+    text = page.notices_label.text()
+    assert (f"{paths.config_file()}:2: remote.save_secrets is locked by your organisation in {system_config()}: "
+            "the value here is ignored") in text
+    assert f"{system_config()}: " in text and "[diagnostics] settings are left out" in text
+    assert "Fix or remove these lines in your config.toml" in text
+    assert "tell your IT support" in text
+    assert page.notices_title.text() == "2 warnings about the config files"
