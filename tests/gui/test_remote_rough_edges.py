@@ -157,6 +157,7 @@ def test_a_long_file_name_leaves_size_and_modified_in_view(qtbot, page: RemotePa
     assert header.sectionSize(1) >= listing.fontMetrics().horizontalAdvance(item.text(1))
     assert modified.width() > 0 and item.toolTip(0) == long_name  # the whole name on hover
     assert page.window().grab().save(str(tmp_path / "remote-long-file-name.png"))  # to look at (--basetemp)
+    run_in_terminal(qtbot, view, f"rm -rf ~/{folder} && echo removed-$((3*3))", "removed-9")  # the account is shared
 
 
 def _threaded_services(env: Env, runner: TaskRunner, seen: list[QThread]) -> RemoteServices:
