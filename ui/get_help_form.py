@@ -83,6 +83,9 @@ class _Choice(QWidget):
         self.buttons[key].setChecked(True)
 
 
+DETAILS_CHARS = 100  # the Details box's width in characters
+
+
 class HelpForm(QWidget):
     """Signals: `changed()` on any edit."""
 
@@ -110,6 +113,11 @@ class HelpForm(QWidget):
         self.details.setAccessibleName("Details")
         self.details.setTabChangesFocus(True)
         self.details.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 14)
+        # about DETAILS_CHARS characters a line: at 1920 px the box does not stretch to 1,500 px (lines that long
+        # are hard to read and write); it still shrinks with a narrow window
+        self.details.setMaximumWidth(self.details.fontMetrics().averageCharWidth() * DETAILS_CHARS
+                                     + 2 * self.details.frameWidth() + 2 * int(self.details.document().documentMargin())
+                                     + self.details.verticalScrollBar().sizeHint().width())
         form.addRow("Details", self.details)
 
         since_row = QWidget()

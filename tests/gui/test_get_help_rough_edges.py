@@ -160,6 +160,32 @@ def test_preview_is_in_sight_at_the_default_window_size(qtbot: Any, task_runner:
         assert w.grab().save(str(screenshot_dir(tmp_path) / f"get-help-form-{size[0]}x{size[1]}.png"), "PNG")
 
 
+def test_the_details_box_keeps_to_about_100_characters_on_a_wide_window(qtbot: Any, task_runner: TaskRunner,
+                                                                       tmp_path: Path) -> None:
+    """At 1920 px the multi-line Details box does not stretch to 1,500 px: about 100 characters a line, starting
+    in the field column under "What happened?"; at 1280x800 it keeps that width and the page stays laid out."""
+    w = window(qtbot, task_runner)
+    page = w.page("help")
+    assert isinstance(page, GetHelpPage)
+    w.show_page("help")
+    qtbot.waitUntil(lambda: page.service is not None, timeout=20_000)
+    details, summary = page.form.details, page.form.summary
+    line = "I was printing the quarterly report when the printer stopped and showed error E-042 again."
+    assert 85 <= len(line) <= 95
+    details.setPlainText(line)
+    char = details.fontMetrics().averageCharWidth()
+    for size in ((1920, 1080), (1280, 800)):
+        w.resize(*size)
+        qtbot.waitUntil(lambda size=size: (w.width(), w.height()) == size and in_sight(page.preview_button, w),
+                        timeout=5_000)
+        qtbot.waitUntil(lambda: 95 * char <= details.width() <= 115 * char, timeout=5_000)
+        assert details.width() < w.width() / 2 + 100  # not across the window
+        assert details.mapTo(w, QPoint(0, 0)).x() == summary.mapTo(w, QPoint(0, 0)).x()  # in the field column
+        assert details.document().firstBlock().layout().lineCount() == 1  # a long sentence fits on one line
+        assert in_sight(details, w)
+        assert w.grab().save(str(screenshot_dir(tmp_path) / f"get-help-details-{size[0]}x{size[1]}.png"), "PNG")
+
+
 # ------------------------------------------------------------------------------------------------ 8: name, e-mail
 def test_a_ticket_needs_a_name_and_an_e_mail_said_next_to_the_fields(qtbot: Any, task_runner: TaskRunner) -> None:
     page = make_page(qtbot, task_runner)
