@@ -39,7 +39,7 @@ unit: $(STAMP)
 bench: $(STAMP) system-deps
 	$(PY) bench/run_all.py
 
-# The Linux x86_64 one-folder build (PyInstaller) in dist/deskside/ and its .deb in dist/ (docs/packaging.md).
+# The Linux x86_64 one-folder build (PyInstaller) in dist/deskside/ and its .deb in dist/ (docs/development.md, Packages).
 package: $(STAMP)
 	@bash packaging/linux/build.sh
 

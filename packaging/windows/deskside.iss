@@ -1,5 +1,5 @@
 ; Inno Setup script: a per-machine installer of the one-folder build dist\deskside\ (UNTESTED: see
-; docs/packaging.md). Build on Windows after packaging\windows\deskside.spec:  iscc packaging\windows\deskside.iss
+; docs/development.md, Packages). Build on Windows after packaging\windows\deskside.spec:  iscc packaging\windows\deskside.iss
 ; Output: dist\deskside-<version>-setup.exe
 
 #define AppName "Deskside"
