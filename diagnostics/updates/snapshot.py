@@ -112,13 +112,17 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> 
     runs = _runs(paths) + list(extra or [])
     lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT))]
     # The runs start first, all at once in the background (apt list takes most of the time; the reads below and
-    # the other runs happen meanwhile), and are printed in order once all have finished.
-    for i, run in enumerate(runs):
+    # the other runs happen meanwhile). apt list starts first and is printed last: each other answer is printed
+    # once it is there, while apt list still runs, so only apt list's own answer is left to encode when it ends.
+    slow = [i for i, run in enumerate(runs) if run.argv == tuple(apt.LIST_ARGV)]
+    order = slow + [i for i in range(len(runs)) if i not in slow]
+    for i in order:
+        run = runs[i]
         words = [f"{k}={v}" for k, v in run.env]
         cmd = shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
         call = f"r {i} {int(run.timeout_s)} {cmd}"
-        lines.append(f"{{ command -v {shlex.quote(run.needs)} >/dev/null 2>&1 && {call}; }} &" if run.needs
-                     else f"{call} &")
+        lines.append(f"{{ command -v {shlex.quote(run.needs)} >/dev/null 2>&1 && {call}; }} & j{i}=$!" if run.needs
+                     else f"{call} & j{i}=$!")
     lines.append(f"echo {BEGIN}")
     lines += [f"w {shlex.quote(p)}" for p in PROGRAMS]
     for p in paths.os_release:
@@ -127,8 +131,7 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> 
         lines.append(f"f {shlex.quote(paths.run_dir + '/' + name)} 65536")
     lines.append(f'for x in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$x" ] && f "$x" {FILE_CAP}; done')
     lines.append(f'for x in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$x" ] && f "$x" {RELEASE_CAP}; done')
-    lines.append("wait")
-    lines += [f"p {i}" for i in range(len(runs))]
+    lines += [f'wait "$j{i}"; p {i}' for i in order[len(slow):] + slow]
     lines.append(f"echo {END}")
     return "\n".join(lines) + "\n", runs
 
