@@ -65,6 +65,7 @@ def test_the_first_start_shows_the_welcome_once(qtbot: Any, window: MainWindow, 
     qtbot.keyClick(dialog.buttons["help"], Qt.Key.Key_Return)
     assert window.current_page_key() == "help" and not dialog.isVisible()
     assert first_run(qtbot, window, task_runner) is None  # the next start: not again
+    assert window.welcome_action in window.help_menu.actions()  # type: ignore[attr-defined]  # under Help
     window.welcome_action.trigger()  # type: ignore[attr-defined]  # Help > Welcome: again, on request
     qtbot.waitUntil(lambda: isinstance(getattr(window, "welcome", None), WelcomeDialog)
                     and window.welcome.isVisible(), timeout=20_000)  # type: ignore[attr-defined]
