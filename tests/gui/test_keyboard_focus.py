@@ -155,6 +155,7 @@ def test_no_text_field_of_any_page_stretches_across_a_1920_px_window(qtbot: Any,
             page: Any = window.page(key)
             qtbot.waitUntil(page.isVisible, timeout=10_000)
             if key == "settings":
+                qtbot.waitUntil(lambda p=page: p.snapshot is not None, timeout=20_000)  # the values are in
                 for section in page.section_keys:
                     page.show_section(section)
                     qtbot.waitUntil(lambda s=section, p=page: p.section_widget(s).isVisible(), timeout=5_000)
