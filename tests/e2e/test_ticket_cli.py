@@ -113,7 +113,7 @@ def test_new_ticket_through_the_cli_arrives_in_rt() -> None:
            '[tickets.sla.P5]\nresponse_minutes = 2880\n')
     env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
     t = deskside("backend", "test", "helpdesk", env=env)
-    assert t.returncode == 0 and "queue 'General' found" in t.stdout, t.stderr
+    assert t.returncode == 0 and "the queue 'General' exists" in t.stdout, t.stderr
     r = deskside("ticket", "new", "--summary", "Please install Inkscape", "--type", "request", "--impact", "low",
                  "--urgency", "low", "--report", REPORT, "--yes", env=env)
     assert r.returncode == 0, r.stderr
