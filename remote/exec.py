@@ -7,9 +7,10 @@ import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cancel import Cancelled, CancelToken
+from .channel_request import send_channel_request
 
 if TYPE_CHECKING:
     import paramiko
@@ -137,18 +138,7 @@ def _exec_pipelined(chan: paramiko.Channel, command: str) -> None:
     does: the output follows the answer anyway, so waiting only costs a round trip. A refusal closes the channel
     (paramiko's handler), which the read loop sees; run() then raises what exec_command would have raised. Only
     without stdin: its data is sent once the command surely runs."""
-    from paramiko.common import cMSG_CHANNEL_REQUEST
-    from paramiko.message import Message
-
-    m = Message()
-    m.add_byte(cMSG_CHANNEL_REQUEST)
-    m.add_int(chan.remote_chanid)
-    m.add_string("exec")
-    m.add_boolean(True)
-    m.add_string(command)
-    raw: Any = chan  # paramiko's own request pattern (as exec_command), not in its type stubs
-    raw._event_pending()
-    raw.transport._send_user_message(m)
+    send_channel_request(chan, "exec", command, wait=False)
 
 
 class CallbackError(Exception):

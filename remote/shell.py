@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .channel_request import send_channel_request
 
 if TYPE_CHECKING:
     import paramiko
@@ -111,17 +113,4 @@ class Shell:
 
 def _env_request(chan: paramiko.Channel, name: str, value: str) -> None:
     """An "env" channel request that wants its answer (paramiko's set_environment_variable does not ask)."""
-    from paramiko.common import cMSG_CHANNEL_REQUEST
-    from paramiko.message import Message
-
-    m = Message()
-    m.add_byte(cMSG_CHANNEL_REQUEST)
-    m.add_int(chan.remote_chanid)
-    m.add_string("env")
-    m.add_boolean(True)
-    m.add_string(name)
-    m.add_string(value)
-    raw: Any = chan  # paramiko's own request pattern (get_pty, exec_command), not in its type stubs
-    raw._event_pending()
-    raw.transport._send_user_message(m)
-    raw._wait_for_event()
+    send_channel_request(chan, "env", name, value, wait=True)
