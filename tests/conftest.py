@@ -41,3 +41,14 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     # the organisation's system-wide config: none unless a test writes this file (never the machine's /etc one)
     monkeypatch.setenv("DESKSIDE_SYSTEM_CONFIG", str(base / "system" / "config.toml"))
     return base
+
+
+@pytest.fixture
+def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ~/.ssh (no known host, no default key, no agent) and no keyring: a scan sees only its inventory."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    return home

@@ -34,17 +34,6 @@ def servers(ssh_env: SshEnv) -> Iterator[list[Sshd]]:
         yield started
 
 
-@pytest.fixture
-def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty ~/.ssh (no known host, no default key, no agent) and no keyring: the scan sees only the inventory."""
-    home = tmp_path / "home"
-    (home / ".ssh").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
-
-
 def line(name: str, ssh_env: SshEnv, port: int) -> str:
     return (f"{name} ansible_host=127.0.0.1 ansible_port={port} ansible_user={ssh_env.user} "
             f"ansible_ssh_private_key_file={ssh_env.client_key}")

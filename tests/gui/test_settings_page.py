@@ -14,7 +14,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QWidget
 
-from desktop import app as desktop_app
 from desktop import paths
 from desktop.tasks import TaskRunner
 from desktop.tickets_hub import TicketsHub
@@ -37,16 +36,6 @@ def system_config() -> Path:
 
 def user_config() -> dict[str, Any]:
     return tomllib.loads(paths.config_file().read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def window(qtbot: Any, task_runner: TaskRunner) -> MainWindow:
-    ctx = desktop_app.AppContext(tasks=task_runner, collector_names=["system"])
-    w = desktop_app.build_window(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def loaded_page(qtbot: Any, window: MainWindow) -> SettingsPage:

@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
-from desktop import app as desktop_app
 from desktop import paths, settings_gui
 from desktop.settings_hub import SettingsHub, state_file
 from desktop.tasks import TaskRunner
@@ -25,16 +24,6 @@ from tests.conftest import screenshot_dir
 from ui.main_window import MainWindow
 from ui.settings_page import SettingsPage
 from ui.welcome import PROMISE, WelcomeDialog
-
-
-@pytest.fixture
-def window(qtbot: Any, task_runner: TaskRunner) -> MainWindow:
-    ctx = desktop_app.AppContext(tasks=task_runner, collector_names=["system"])
-    w = desktop_app.build_window(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def first_run(qtbot: Any, window: MainWindow, tasks: TaskRunner) -> WelcomeDialog | None:

@@ -28,16 +28,6 @@ def servers(ssh_env: SshEnv) -> Iterator[list[Sshd]]:
         yield started
 
 
-@pytest.fixture
-def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".ssh").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
-
-
 def host(name: str, ssh_env: SshEnv, port: int) -> InventoryHost:
     return InventoryHost(name=name, hostname="127.0.0.1", port=port, user=ssh_env.user,
                          identity_file=str(ssh_env.client_key), groups=["web"])
