@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from xvfb import start_xvfb
+
 REPO = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_PACKAGE_RUNS", "5"))
 DIST = Path(os.environ.get("BENCH_PACKAGE_DIST", str(REPO / "dist")))
@@ -61,15 +63,7 @@ def start_display() -> subprocess.Popen[bytes] | None:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return None
     os.environ.pop("QT_QPA_PLATFORM", None)
-    display = ":88"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    for _ in range(600):  # up to 30 s on a busy machine
-        if subprocess.run(["xdpyinfo"], capture_output=True).returncode == 0:
-            return proc
-        time.sleep(0.05)
-    raise RuntimeError("Xvfb did not start")
+    return start_xvfb(":88")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from xvfb import start_xvfb
+
 RUNS = int(os.environ.get("BENCH_TERMINAL_RUNS", "3"))
 COLS, ROWS = 100, 40
 FLOOD = "yes | head -200000"
@@ -40,15 +42,7 @@ def start_display() -> subprocess.Popen[bytes] | None:
     if os.environ.get("BENCH_DISPLAY"):
         os.environ["DISPLAY"] = os.environ["BENCH_DISPLAY"]
         return None
-    display = ":87"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    os.environ["DISPLAY"] = display
-    for _ in range(600):  # up to 30 s on a busy machine
-        if subprocess.run(["xdpyinfo"], capture_output=True).returncode == 0:
-            return proc
-        time.sleep(0.05)
-    raise RuntimeError("Xvfb did not start")
+    return start_xvfb(":87")
 
 
 def wait_lines(path: Path, n: int, timeout: float = 120) -> list[float]:
