@@ -20,7 +20,7 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QLineEdit
 
 from tests.conftest import need
-from tests.gui.test_compliance_page import line, load, make_page, scan, user_home  # noqa: F401
+from tests.gui.test_compliance_page import line, load, make_page, scan
 from tests.integration.sshd import Sshd, SshEnv, ssh_env, sshd_servers  # noqa: F401
 from tests.integration.test_fleet_scan import apt_upgradable
 

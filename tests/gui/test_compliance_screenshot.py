@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QWidget
 
 from desktop import app as desktop_app
 from tests.conftest import screenshot_dir
-from tests.gui.test_compliance_page import line, load, scan, set_policy, user_home  # noqa: F401
+from tests.gui.test_compliance_page import line, load, scan, set_policy
 from tests.integration.sshd import Sshd, SshEnv, free_port, ssh_env, sshd_servers  # noqa: F401
 from ui.compliance_page import CompliancePage
 
