@@ -7,10 +7,11 @@ plain text (an exception message can hold anything)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from .plain import heading_label, plain_label
+from .widgets import icon_beside
 
 
 class CrashDialog(QDialog):
@@ -27,12 +28,7 @@ class CrashDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(18, 16, 18, 12)
         lay.setSpacing(10)
-        top = QHBoxLayout()
-        icon = plain_label()
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(40, 40))
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        top.addWidget(icon)
-        text = QVBoxLayout()
+        text = icon_beside(lay, self, QStyle.StandardPixmap.SP_MessageBoxCritical, 40)
         self.title = heading_label("Something went wrong inside Deskside", 1.2, wrap=True)
         text.addWidget(self.title)
         self.what_label = plain_label(wrap=True, selectable=True, name="crashWhat")
@@ -51,8 +47,6 @@ class CrashDialog(QDialog):
             "data and secrets in it are masked, and you see exactly what will be sent before anything leaves this "
             "computer.", wrap=True)
         text.addWidget(self.privacy_label)
-        top.addLayout(text, 1)
-        lay.addLayout(top)
         bar = QHBoxLayout()
         bar.addStretch(1)
         self.send_button = QPushButton("Send crash log as a ticket…")

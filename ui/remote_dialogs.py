@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -30,6 +29,7 @@ from remote.hosts import HostProfile, HostsError, validate_profile
 from .errors import MessageLine, user_message
 from .path_edit import PathEdit
 from .plain import plain_label
+from .widgets import dialog_icon, icon_beside
 
 
 def _mono(text: str) -> QLabel:
@@ -86,12 +86,7 @@ class HostKeyDialog(QDialog):
         self.setWindowTitle("Unknown host key")
         self.fingerprint = fingerprint
         lay = QVBoxLayout(self)
-        top = QHBoxLayout()
-        icon = plain_label()
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion).pixmap(32, 32))
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        top.addWidget(icon)
-        text = QVBoxLayout()
+        text = icon_beside(lay, self, QStyle.StandardPixmap.SP_MessageBoxQuestion, 32)
         text.addWidget(plain_label(f"The authenticity of host {host_entry(hostname, port)} can't be established.",
                                    wrap=True))
         text.addWidget(plain_label(f"{key_type_label(key_type)} key fingerprint is:", wrap=True))
@@ -109,8 +104,6 @@ class HostKeyDialog(QDialog):
             "that ssh agrees with Deskside. Nothing is sent to the server before you decide.",
             wrap=True,
         ))  # fmt: skip
-        top.addLayout(text, 1)
-        lay.addLayout(top)
         self.setMinimumWidth(max(520, self.fingerprint_label.sizeHint().width() + 90))
         buttons = QDialogButtonBox()
         self.accept_button = buttons.addButton("Trust and connect", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -134,9 +127,7 @@ class HostKeyRefusedDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("WARNING: host key refused")
         lay = QVBoxLayout(self)
-        icon = plain_label()
-        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(32, 32))
-        lay.addWidget(icon)
+        lay.addWidget(dialog_icon(self, QStyle.StandardPixmap.SP_MessageBoxCritical, 32))
         title = plain_label("The server's host key does not match the one on record. Deskside did not connect.",
                             wrap=True)
         f = QFont(title.font())

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import SignalInstance
+from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QHeaderView, QPushButton, QTreeWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QTreeWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .plain import plain_tooltip
+from .plain import plain_label, plain_tooltip
 
 Slot = Callable[[], object] | SignalInstance
 
@@ -36,3 +46,22 @@ def list_tree(name: str, accessible: str, columns: list[str] | tuple[str, ...], 
         hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
     tree.currentItemChanged.connect(lambda *_: on_current())
     return tree
+
+
+def dialog_icon(widget: QWidget, pixmap: QStyle.StandardPixmap, size: int) -> QLabel:
+    """A label showing `widget`'s standard icon `pixmap` at `size` x `size`, at the top of its space."""
+    icon = plain_label()
+    icon.setPixmap(widget.style().standardIcon(pixmap).pixmap(size, size))
+    icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+    return icon
+
+
+def icon_beside(outer: QBoxLayout, widget: QWidget, pixmap: QStyle.StandardPixmap, size: int) -> QVBoxLayout:
+    """Add to `outer` a row of a dialog's icon (`dialog_icon`) and, beside it, a column taking the rest of the width;
+    returns the column, for the title and text (made with `ui.plain`, so they stay plain text)."""
+    row = QHBoxLayout()
+    row.addWidget(dialog_icon(widget, pixmap, size))
+    column = QVBoxLayout()
+    row.addLayout(column, 1)
+    outer.addLayout(row)
+    return column
