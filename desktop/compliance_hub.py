@@ -118,7 +118,8 @@ class ComplianceHub:
             else:
                 result = scan(hosts, policy, self._connector(accept_new), concurrency=self.concurrency,
                               host_timeout=self.host_timeout, cancel=cancel,
-                              first_seen=history.first_seen if history is not None else None, progress=progress)
+                              first_seen=history.first_seen if history is not None else None, progress=progress,
+                              answers=wiring.fleet_apt_answers())
             if history is not None:
                 try:
                     history.record(result.results, result.totals, started_at=result.started_at,

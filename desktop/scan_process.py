@@ -254,7 +254,8 @@ def child_main() -> int:
     try:
         result = scan(request.hosts, request.policy, wiring.fleet_connector(accept_new=request.accept_new),
                       concurrency=request.concurrency, host_timeout=request.host_timeout, cancel=cancel,
-                      first_seen=history.first_seen if history is not None else None, progress=progress)
+                      first_seen=history.first_seen if history is not None else None, progress=progress,
+                      answers=wiring.fleet_apt_answers())
     finally:
         if history is not None:
             history.close()

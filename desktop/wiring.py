@@ -282,6 +282,18 @@ def fleet_history_path() -> Path:
     return paths.data_dir() / "scan-history.sqlite"
 
 
+def fleet_apt_answers(reuse: bool = True) -> Any:
+    """`fleet.apt_answers.AptAnswers` in the cache folder (None inside it when the folder cannot be made: every
+    host then runs apt, which only costs time)."""
+    from fleet.apt_answers import AptAnswers
+
+    try:
+        folder: Path | None = paths.ensure(paths.cache_dir() / "scan-apt-answers")
+    except OSError:
+        folder = None
+    return AptAnswers(folder, reuse=reuse)
+
+
 def fleet_connector(accept_new: bool = False, connect_timeout: float = 20.0) -> Any:
     """`fleet.scan.Connect` over SSH with every setting of `new_connection()`; never asks (see fleet_hosts)."""
     from .fleet_hosts import SshConnector

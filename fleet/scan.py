@@ -22,6 +22,7 @@ from diagnostics.host import Host
 from diagnostics.updates.scan import scan_posture
 from diagnostics.updates.snapshot import Run, Snapshot, SnapshotError, SnapshotHost, take_snapshot
 
+from .apt_answers import AptAnswers
 from .evaluate import CheckOutcome, FleetTotals, HostEvidence, HostResult, evaluate, totals, unknown
 from .inventory import InventoryHost
 from .policy import Policy
@@ -32,10 +33,10 @@ Progress = Callable[[str, str, HostResult | None], None]  # host name, state, re
 INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Package}\\n"), needs="dpkg-query"),
              "rpm": Run(("rpm", "-qa", "--qf", "%{NAME}\\n"), needs="rpm"),
              "pacman": Run(("pacman", "-Qq"), needs="pacman")}
-REBOOT_SINCE = Run(("stat", "-c", "%Y", "/var/run/reboot-required"))
+REBOOT_SINCE = Run(("stat", "-c", "%Y", "/var/run/reboot-required"), quick=True)
 # The identity an SSH host asks first (OS kernel, host name, user id): answered by the script, it saves that round
 # trip (a Host with `adopt_probe`, as desktop's SshHost made with probe=False, takes it from here).
-PROBE = Run(("sh", "-c", "uname -s; uname -n; id -u"))
+PROBE = Run(("sh", "-c", "uname -s; uname -n; id -u"), quick=True)
 
 
 class HostUnavailable(Exception):
@@ -82,11 +83,14 @@ def evidence_from_snapshot(host: Host, snap: Snapshot, policy: Policy,
         view.misses
 
 
-def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = None) -> tuple[HostEvidence, int]:
+def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = None,
+                     answers: AptAnswers | None = None, target: str = "") -> tuple[HostEvidence, int]:
     """The host's posture and what the policy needs, in one round trip where the host allows it. Returns the
-    evidence and how many extra questions had to be sent (0 on an apt host)."""
+    evidence and how many extra questions had to be sent (0 on an apt host). With `answers`, the host's last apt
+    answer is offered and reused when nothing it depends on has changed (the posture is then `from_cache`)."""
+    reuse = answers.offer(target) if answers is not None else None
     try:
-        snap = take_snapshot(host, cancel=cancel, extra=evidence_runs(policy))
+        snap = take_snapshot(host, cancel=cancel, extra=evidence_runs(policy), reuse=reuse)
     except SnapshotError:
         snap = None
     if snap is None:  # no POSIX shell tools: ask one question at a time (Windows, a minimal host)
@@ -96,6 +100,9 @@ def collect_evidence(host: Host, policy: Policy, cancel: CancelToken | None = No
     if probe is not None and probe.ok and adopt is not None:
         adopt(probe.stdout)
     evidence, misses = evidence_from_snapshot(host, snap, policy, cancel)
+    evidence.posture.from_cache = bool(snap.reused)
+    if answers is not None:
+        answers.keep(target, snap)
     return evidence, len(misses)
 
 
@@ -138,7 +145,7 @@ def _deadline(parent: CancelToken, seconds: float) -> Iterator[tuple[CancelToken
 
 def scan_host(inv: InventoryHost, policy: Policy, connect: Connect, cancel: CancelToken, timeout: float,
               first_seen: Callable[[str], dict[str, str]] | None = None,
-              progress: Progress | None = None) -> HostResult:
+              progress: Progress | None = None, answers: AptAnswers | None = None) -> HostResult:
     start = time.monotonic()
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -151,7 +158,7 @@ def scan_host(inv: InventoryHost, policy: Policy, connect: Connect, cancel: Canc
             say("connecting")
             with connect(inv, token) as host:
                 say("collecting")
-                evidence, _misses = collect_evidence(host, policy, token)
+                evidence, _misses = collect_evidence(host, policy, token, answers, f"{inv.name} {inv.target()}")
             result = evaluate(inv.name, inv.groups, evidence, policy,
                               first_seen(inv.name) if first_seen is not None else None)
         except Cancelled:
@@ -171,9 +178,10 @@ def scan_host(inv: InventoryHost, policy: Policy, connect: Connect, cancel: Canc
 
 def scan(hosts: list[InventoryHost], policy: Policy, connect: Connect, *, concurrency: int = 8,
          host_timeout: float = 180.0, cancel: CancelToken | None = None,
-         first_seen: Callable[[str], dict[str, str]] | None = None, progress: Progress | None = None) -> ScanResult:
+         first_seen: Callable[[str], dict[str, str]] | None = None, progress: Progress | None = None,
+         answers: AptAnswers | None = None) -> ScanResult:
     """Scan `hosts` at most `concurrency` at a time. On cancel, running hosts stop, hosts not started are reported
-    as not scanned, and everything finished is kept."""
+    as not scanned, and everything finished is kept. `answers`: see `collect_evidence`."""
     cancel = cancel or CancelToken()
     out = ScanResult(started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     by_name: dict[str, HostResult] = {}
@@ -183,7 +191,8 @@ def scan(hosts: list[InventoryHost], policy: Policy, connect: Connect, *, concur
         while todo or running:
             while todo and len(running) < max(1, concurrency) and not cancel.cancelled:
                 h = todo.pop(0)
-                running[pool.submit(scan_host, h, policy, connect, cancel, host_timeout, first_seen, progress)] = h
+                running[pool.submit(scan_host, h, policy, connect, cancel, host_timeout, first_seen, progress,
+                                    answers)] = h
             if cancel.cancelled:
                 for h in todo:
                     by_name[h.name] = unknown(h.name, h.groups, "not scanned: the scan was cancelled")

@@ -35,6 +35,9 @@ def register(sub: Any) -> None:
     p.add_argument("--accept-new", action="store_true",
                    help="trust hosts whose key is not known yet (a changed key is always refused)")
     p.add_argument("--no-history", action="store_true", help="do not read or write the scan history")
+    p.add_argument("--fresh", action="store_true",
+                   help="run apt list on every host, even where nothing it depends on has changed since the last "
+                        "scan (by default that host's last answer is reused)")
     p.add_argument("--ticket", action="store_true",
                    help="file a ticket per non-compliant host and rule (never twice for the same host and rule)")
     p.add_argument("--backend", metavar="NAME", help="the support backend for --ticket (default: [tickets] backend)")
@@ -139,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         engine = wiring.fleet_ansible_engine(accept_new=args.accept_new, connect_timeout=args.connect_timeout)
     else:
         connector = wiring.fleet_connector(accept_new=args.accept_new, connect_timeout=args.connect_timeout)
+        answers = wiring.fleet_apt_answers(reuse=not args.fresh)
 
     def work() -> None:
         try:
@@ -148,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
                                           progress=progress)
             else:
                 box["scan"] = scan(hosts, policy, connector, concurrency=args.concurrency, host_timeout=args.timeout,
-                                   cancel=cancel, first_seen=first_seen, progress=progress)
+                                   cancel=cancel, first_seen=first_seen, progress=progress, answers=answers)
         except BaseException as exc:  # handed to the main thread, which reports it
             box["error"] = exc
         finally:

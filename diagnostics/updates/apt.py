@@ -32,15 +32,18 @@ UPDATE_STAMP = "/var/lib/apt/periodic/update-success-stamp"
 
 
 def fingerprint_spec(lists_dir: str = LISTS_DIR, dpkg_status: str = DPKG_STATUS) -> tuple[list[str], list[str]]:
-    """What `apt list --upgradable` depends on (paths, globs): the key of Deskside's result cache.
+    """What `apt list --upgradable` depends on (paths, globs): the key of Deskside's result cache (dpkg's status and
+    its journal of an interrupted run, the package lists, sources, pinning and apt's configuration).
 
     Not /var/cache/apt/pkgcache.bin: it is derived from these files, and `apt list` run as root rewrites it
     when it is stale, which would make the run after a cold one miss the cache once more.
     """
-    paths = [dpkg_status, lists_dir, "/etc/apt/sources.list", "/etc/apt/sources.list.d", "/etc/apt/preferences",
-             "/etc/apt/preferences.d", "/var/lib/apt/extended_states"]
+    dpkg_dir = dpkg_status.rsplit("/", 1)[0]
+    paths = [dpkg_status, f"{dpkg_dir}/updates", f"{dpkg_dir}/arch", lists_dir, "/etc/apt/sources.list",
+             "/etc/apt/sources.list.d", "/etc/apt/preferences", "/etc/apt/preferences.d", "/etc/apt/apt.conf",
+             "/etc/apt/apt.conf.d", "/var/lib/apt/extended_states"]
     globs = [f"{lists_dir}/*_Packages*", f"{lists_dir}/*Release", "/etc/apt/sources.list.d/*",
-             "/etc/apt/preferences.d/*"]
+             "/etc/apt/preferences.d/*", "/etc/apt/apt.conf.d/*"]
     return paths, globs
 
 

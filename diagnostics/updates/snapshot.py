@@ -40,15 +40,34 @@ class Run:
     env: tuple[tuple[str, str], ...] = ()
     needs: str = ""  # run only where `command -v needs` finds it
     timeout_s: float = 30.0
+    # One of our own fixed commands that answers at once with a few lines (uname, ls, stat): run in turn, without
+    # `timeout` and without capping its answer, which saves three processes each on the host
+    quick: bool = False
 
     @property
     def key(self) -> str:
         return json.dumps([list(self.argv), dict(self.env)])
 
 
+@dataclass
+class Reuse:
+    """A host's earlier answers to slow runs (apt list), offered to the script: when the stat of everything the
+    posture depends on (`stat_out`, which covers dpkg's status, apt's lists, sources, pinning and configuration) is
+    still what it was, the host does not run them again and the earlier answers stand."""
+
+    stat_out: str
+    results: dict[str, CommandResult]  # by Run.key
+
+
+def reusable(run: Run) -> bool:
+    """The runs whose answer depends only on the files the stat of everything covers."""
+    return run.argv == tuple(apt.LIST_ARGV) and not run.env
+
+
 def _runs(paths: Paths) -> list[Run]:
-    runs = [Run(("uname", "-r")), Run(("ls", "-1A", "--", paths.apt_lists)), Run(("ls", "-1A", "--", paths.boot_dir))]
-    runs += [Run(("ls", "-1A", "--", d)) for d in paths.modules_dirs]
+    runs = [Run(("uname", "-r"), quick=True), Run(("ls", "-1A", "--", paths.apt_lists), quick=True),
+            Run(("ls", "-1A", "--", paths.boot_dir), quick=True)]
+    runs += [Run(("ls", "-1A", "--", d), quick=True) for d in paths.modules_dirs]
     runs.append(_all_stats(paths))
     runs.append(Run(tuple(apt.LIST_ARGV), needs="apt"))
     return list(dict.fromkeys(runs))
@@ -62,7 +81,7 @@ def _all_stats(paths: Paths) -> Run:
         for p, g in (_specs(manager, paths), _age_specs(manager, paths) if manager in SYSTEM_MANAGERS else ([], [])):
             want_paths += p
             want_globs += g
-    return Run(tuple(stat_argv(list(dict.fromkeys(want_paths)), list(dict.fromkeys(want_globs)))))
+    return Run(tuple(stat_argv(list(dict.fromkeys(want_paths)), list(dict.fromkeys(want_globs)))), quick=True)
 
 
 _STAT_HEAD, _STAT_TAIL = "stat -c '%Y|%s|%n' -- ", " 2>/dev/null; true"
@@ -86,44 +105,71 @@ def _glob_match(name: str, pattern: str) -> bool:
     return len(a) == len(b) and all(fnmatch.fnmatchcase(x, y) for x, y in zip(a, b, strict=True))
 
 
+# Every process the script starts costs the host CPU (a fleet scan runs it on each host), so it starts few: `w`
+# answers `command -v` without a subshell, a quick run goes without `timeout`, and `base64 -w0` is tried directly
+# (GNU, busybox) before the fallback for a base64 without -w.
 _PRELUDE = r"""
 d=$(mktemp -d 2>/dev/null) || { d=/tmp/deskside-snap.$$; mkdir -m 700 "$d" || exit 90; }
 trap 'rm -rf "$d"' EXIT
-if printf x | base64 -w0 >/dev/null 2>&1; then b() { base64 -w0; }; else b() { base64 | tr -d '\n'; }; fi
+b() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 e() { printf '%s' "$1" | b; }
 q() { case $1 in *[!A-Za-z0-9/._+@:-]*) k=$(e "$1");; *) k="=$1";; esac; }
-w() { x=$(command -v -- "$1" 2>/dev/null) || x=
-      if [ -n "$x" ]; then q "$x"; printf 'W %s %s\n' "$1" "$k"; else printf 'W %s \n' "$1"; fi; }
+w() { printf 'W %s ' "$1"; command -v -- "$1" 2>/dev/null || echo; }
 f() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf 'F %s 0 ' "$k"; head -c "$2" -- "$1" | b; echo;
       else printf 'F %s 1 -\n' "$k"; fi; }
 r() { k=$1; t=$2; shift 2
-      if command -v timeout >/dev/null 2>&1; then timeout "$t" "$@" >"$d/o$k" 2>"$d/e$k" </dev/null
-      else "$@" >"$d/o$k" 2>"$d/e$k" </dev/null; fi
+      if [ "$t" = 0 ] || ! command -v timeout >/dev/null 2>&1; then "$@" >"$d/o$k" 2>"$d/e$k" </dev/null
+      else timeout "$t" "$@" >"$d/o$k" 2>"$d/e$k" </dev/null; fi
       echo $? >"$d/c$k"; }
 p() { [ -f "$d/c$1" ] || return 0; read -r c <"$d/c$1"; printf 'R %s %s ' "$1" "$c"
-      if [ -s "$d/o$1" ]; then head -c %(cap)d "$d/o$1" | b; fi; printf ' '
-      if [ -s "$d/e$1" ]; then head -c 65536 "$d/e$1" | b; fi; echo; }
+      if [ -s "$d/o$1" ]; then if [ "$2" = 0 ]; then b <"$d/o$1"; else head -c %(cap)d "$d/o$1" | b; fi; fi
+      printf ' '; if [ -s "$d/e$1" ]; then head -c 65536 "$d/e$1" | b; fi; echo; }
 """
 
 
-def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> tuple[str, list[Run]]:
-    """The script, and the runs it makes (their index is their id in the output)."""
+def _guarded(run: Run, body: str) -> str:
+    return f"if command -v {shlex.quote(run.needs)} >/dev/null 2>&1; then {body}; fi" if run.needs else body
+
+
+def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
+                 reuse: Reuse | None = None) -> tuple[str, list[Run]]:
+    """The script, and the runs it makes (their index is their id in the output). With `reuse`, the runs it holds
+    answers for run only if the host's stat of everything differs from `reuse.stat_out`; otherwise the script
+    says `U <id>` and the earlier answer stands."""
     paths = paths or Paths()
     runs = _runs(paths) + list(extra or [])
     lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT))]
-    # The runs start first, all at once in the background (apt list takes most of the time; the reads below and
-    # the other runs happen meanwhile). apt list starts first and is printed last: each other answer is printed
-    # once it is there, while apt list still runs, so only apt list's own answer is left to encode when it ends.
-    slow = [i for i, run in enumerate(runs) if run.argv == tuple(apt.LIST_ARGV)]
-    order = slow + [i for i in range(len(runs)) if i not in slow]
-    for i in order:
+    stat_at = runs.index(_all_stats(paths))
+    skippable = {i for i, run in enumerate(runs) if reuse is not None and not run.quick and reusable(run)
+                 and run.key in reuse.results}
+
+    def call(i: int) -> str:
         run = runs[i]
         words = [f"{k}={v}" for k, v in run.env]
         cmd = shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
-        call = f"r {i} {int(run.timeout_s)} {cmd}"
-        lines.append(f"{{ command -v {shlex.quote(run.needs)} >/dev/null 2>&1 && {call}; }} & j{i}=$!" if run.needs
-                     else f"{call} & j{i}=$!")
+        return f"r {i} {0 if run.quick else max(1, int(run.timeout_s))} {cmd}"
+
+    # The slow runs start first, all at once in the background (apt list takes most of the time; the quick runs,
+    # reads and the other runs happen meanwhile). apt list starts first and is printed last: each other answer is
+    # printed once it is there, while apt list still runs, so only apt list's own answer is left to encode at the end.
+    slow = [i for i, run in enumerate(runs) if not run.quick]
+    slow.sort(key=lambda i: runs[i].argv != tuple(apt.LIST_ARGV))
+    quick = [i for i, run in enumerate(runs) if run.quick]
+    lines.append("u=")
+    if skippable and reuse is not None:
+        # The stat goes first (a few milliseconds); `$(...)` drops trailing newlines, as the comparison here does.
+        quick.remove(stat_at)
+        lines.append(call(stat_at))
+        lines.append(f'[ "$(cat "$d/o{stat_at}")" = {shlex.quote(reuse.stat_out.rstrip(chr(10)))} ] && u=1')
+    for i in slow:
+        lines.append(f"j{i}=")
+        start = _guarded(runs[i], f"{call(i)} & j{i}=$!")
+        lines.append(f'[ -n "$u" ] || {{ {start}; }}' if i in skippable else start)
     lines.append(f"echo {BEGIN}")
+    if skippable:
+        lines.append(f"p {stat_at} 0")
+        lines += [f'[ -z "$u" ] || echo "U {i}"' for i in sorted(skippable)]
+    lines += [_guarded(runs[i], f"{call(i)}; p {i} 0") for i in quick]
     lines += [f"w {shlex.quote(p)}" for p in PROGRAMS]
     for p in paths.os_release:
         lines.append(f"f {shlex.quote(p)} 65536")
@@ -131,7 +177,7 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None) -> 
         lines.append(f"f {shlex.quote(paths.run_dir + '/' + name)} 65536")
     lines.append(f'for x in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$x" ] && f "$x" {FILE_CAP}; done')
     lines.append(f'for x in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$x" ] && f "$x" {RELEASE_CAP}; done')
-    lines += [f'wait "$j{i}"; p {i}' for i in order[len(slow):] + slow]
+    lines += [f'[ -z "$j{i}" ] || wait "$j{i}"; p {i} 1' for i in slow[1:] + slow[:1]]
     lines.append(f"echo {END}")
     return "\n".join(lines) + "\n", runs
 
@@ -143,6 +189,7 @@ class Snapshot:
     caps: dict[str, int] = field(default_factory=dict)
     runs: dict[str, CommandResult] = field(default_factory=dict)
     stat_key: str = ""  # the key of the one stat of everything
+    reused: list[str] = field(default_factory=list)  # keys of the runs answered by `Reuse` (the host had not changed)
 
 
 def _b64(text: str) -> bytes:
@@ -158,7 +205,7 @@ def _b64(text: str) -> bytes:
         raise SnapshotError(f"a value in the answer is not base64 ({exc})") from None
 
 
-def parse(output: str, runs: list[Run], paths: Paths | None = None) -> Snapshot:
+def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse | None = None) -> Snapshot:
     paths = paths or Paths()
     lines = output.splitlines()
     if BEGIN not in lines or END not in lines:
@@ -168,8 +215,8 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None) -> Snapshot:
     for line in lines[lines.index(BEGIN) + 1: lines.index(END)]:
         parts = line.split(" ")
         kind = parts[0]
-        if kind == "W" and len(parts) == 3:
-            snap.which[parts[1]] = decode(_b64(parts[2])).strip() or None
+        if kind == "W" and len(parts) >= 3:  # the path as `command -v` printed it (it may hold spaces)
+            snap.which[parts[1]] = line.split(" ", 2)[2].strip() or None
         elif kind == "F" and len(parts) == 4:
             path = decode(_b64(parts[1]))
             snap.files[path] = _b64(parts[3]) if parts[2] == "0" else None
@@ -180,6 +227,11 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None) -> Snapshot:
             out, err = decode(_b64(parts[3])), decode(_b64(parts[4]))
             snap.runs[run.key] = CommandResult(list(run.argv), -9 if rc == 124 else rc, out, err, timed_out=rc == 124,
                                                missing=rc == 127 and ("No such file" in err or "not found" in err))
+        elif kind == "U" and len(parts) == 2 and parts[1].isdigit() and int(parts[1]) < len(runs) \
+                and reuse is not None and runs[int(parts[1])].key in reuse.results:
+            key = runs[int(parts[1])].key
+            snap.runs[key] = reuse.results[key]
+            snap.reused.append(key)
         else:
             raise SnapshotError(f"an unexpected line in the host's answer: {line[:80]!r}")
     for p in ("reboot-required", "reboot-required.pkgs"):  # capped at 64 KiB by the script
@@ -190,15 +242,16 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None) -> Snapshot:
 
 
 def take_snapshot(host: Host, cancel: CancelToken | None = None, timeout: float = 120.0,
-                  extra: list[Run] | None = None, paths: Paths | None = None) -> Snapshot:
+                  extra: list[Run] | None = None, paths: Paths | None = None,
+                  reuse: Reuse | None = None) -> Snapshot:
     """Run the script on `host` (one command). Raises SnapshotError when its answer cannot be read."""
-    script, runs = build_script(paths, extra)
+    script, runs = build_script(paths, extra, reuse)
     res = host.run(["sh", "-c", script], timeout=timeout, cancel=cancel)
     if res.timed_out:
         raise SnapshotError(f"the posture script did not finish within {timeout:.0f} s")
     if res.truncated:
         raise SnapshotError("the posture script's answer was larger than Deskside keeps")
-    return parse(res.stdout, runs, paths)
+    return parse(res.stdout, runs, paths, reuse)
 
 
 class SnapshotHost:
@@ -245,4 +298,4 @@ class SnapshotHost:
         return self.host.which(program)
 
 
-__all__ = ["Run", "Snapshot", "SnapshotError", "SnapshotHost", "build_script", "parse", "take_snapshot"]
+__all__ = ["Reuse", "Run", "Snapshot", "SnapshotError", "SnapshotHost", "build_script", "parse", "take_snapshot"]

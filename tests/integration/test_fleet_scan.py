@@ -22,6 +22,7 @@ from desktop.remote_host import SshHost
 from diagnostics.updates.scan import scan_posture
 from fleet import export
 from fleet import policy as pol
+from fleet.apt_answers import AptAnswers
 from fleet.scan import collect_evidence
 from tests.integration.sshd import Sshd, SshEnv, free_port, sshd_servers
 
@@ -205,3 +206,62 @@ def test_the_probe_rides_in_the_script(ssh_env: SshEnv, servers: list[Sshd]) -> 
         assert evidence.posture.host == probed.name and host.commands_run == 1
     finally:
         conn.close()
+
+
+def test_an_unchanged_host_is_spared_apt_and_a_changed_one_is_not(ssh_env: SshEnv, servers: list[Sshd],
+                                                                    tmp_path: Path) -> None:
+    """The second scan of a host where nothing apt depends on has changed reads the kept answer instead of running
+    apt there (the kept answer is made recognisable to prove it is what the scan read); a host whose stat differs
+    runs apt again; --fresh always does."""
+    answers = AptAnswers(tmp_path / "answers")
+    names, _security = apt_upgradable()
+    conn = ssh_env.connect(servers[0])
+    try:
+        host = SshHost(conn)
+        first, _ = collect_evidence(host, pol.DEFAULT, answers=answers, target="h1")
+        assert not first.posture.from_cache
+        assert {p.name for p in first.posture.pending if p.manager == "apt"} == names
+        [kept] = list((tmp_path / "answers").iterdir())
+        assert kept.stat().st_mode & 0o777 == 0o600
+        doc = json.loads(kept.read_text())
+        [res] = doc["results"].values()
+        res["stdout"] += "zz-marker/stable-security 2.0 amd64 [upgradable from: 1.0]\n"
+        kept.write_text(json.dumps(doc))
+
+        second, misses = collect_evidence(host, pol.DEFAULT, answers=answers, target="h1")
+        assert misses == 0 and second.posture.from_cache
+        assert {p.name for p in second.posture.pending if p.manager == "apt"} == names | {"zz-marker"}
+        a, b = first.posture.to_dict(), second.posture.to_dict()
+        for d in (a, b):
+            for k in ("collected_at", "from_cache", "pending", "counts"):
+                d.pop(k)
+        assert a == b
+
+        # The host "changed": its stat no longer matches the kept one, so apt runs and the marker is gone.
+        doc["stat_out"] = doc["stat_out"].replace("|", "|1", 1)
+        kept.write_text(json.dumps(doc))
+        third, _ = collect_evidence(host, pol.DEFAULT, answers=answers, target="h1")
+        assert not third.posture.from_cache
+        assert {p.name for p in third.posture.pending if p.manager == "apt"} == names
+
+        # Another host name never gets this one's answer; neither does a scan with reuse turned off (--fresh).
+        other, _ = collect_evidence(host, pol.DEFAULT, answers=answers, target="h2")
+        fresh, _ = collect_evidence(host, pol.DEFAULT, answers=AptAnswers(tmp_path / "answers", reuse=False),
+                                    target="h1")
+        assert not other.posture.from_cache and not fresh.posture.from_cache
+    finally:
+        conn.close()
+
+
+def test_scan_cli_reuses_and_fresh_asks_again(ssh_env: SshEnv, servers: list[Sshd], tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(_line("web1", ssh_env, servers[0].port) + "\n")
+
+    def cached(*extra: str) -> bool:
+        r = deskside(env, "scan", "-i", str(inv), "--accept-new", "--json", "--no-history", *extra)
+        assert r.returncode in (0, 1, 2), r.stderr
+        [host] = json.loads(r.stdout)["hosts"]
+        return bool(host["updates"]["from_cache"])
+
+    assert [cached(), cached(), cached("--fresh"), cached()] == [False, True, False, True]

@@ -1,0 +1,76 @@
+"""The posture script (`diagnostics.updates.snapshot`) run for real by this machine's `sh` over a made-up file tree:
+every answer it brings back equals what the host gives when asked directly, for awkward names too (spaces,
+quotes, non-ASCII, a Release file larger than the part apt reads), and nothing has to be asked again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from diagnostics.host import LocalHost
+from diagnostics.updates import snapshot
+from diagnostics.updates.scan import Paths
+from diagnostics.updates.snapshot import PROGRAMS, RELEASE_CAP, Run, SnapshotHost, take_snapshot
+
+
+def _tree(tmp_path: Path) -> Paths:
+    etc, run, boot, mods, info, lists = (tmp_path / n for n in ("etc", "run", "boot", "modules", "info", "lists"))
+    for d in (etc, run, boot, mods, info, lists):
+        d.mkdir()
+    (etc / "os-release").write_text('ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')
+    (run / "reboot-required").write_text("*** System restart required ***\n")
+    (run / "reboot-required.pkgs").write_text("linux-image-6.1.0-99-amd64\nlibc6\n")
+    (boot / "vmlinuz-6.1.0-99-amd64").write_bytes(b"\x7fELF")
+    (mods / "6.1.0-99-amd64").mkdir()
+    (info / "debian.csv").write_text("version,codename,series,created,release,eol\n12,Bookworm,bookworm,2021-08-14\n")
+    head = "Origin: Debian\nLabel: Debian-Security\nSuite: stable-security\nDate: Tue, 01 Dec 2026 10:00:00 UTC\n"
+    (lists / "deb.example_debian-security_dists_bookworm-security_InRelease").write_text(head + "x" * 10000 + "\n")
+    (lists / "my repo's \u00e9t\u00e9 Release").write_text("Origin: Local repo\nSuite: stable main\n")
+    (lists / "deb.example_debian_dists_bookworm_main_binary-amd64_Packages").write_text("Package: a\n")
+    return Paths(os_release=(str(etc / "os-release"), str(etc / "missing-os-release")), run_dir=str(run),
+                 boot_dir=str(boot), modules_dirs=(str(mods), str(tmp_path / "no-modules")),
+                 distro_info_dir=str(info), apt_lists=str(lists), dpkg_status=str(tmp_path / "status"))
+
+
+def test_the_script_answers_what_the_host_answers(tmp_path: Path) -> None:
+    paths = _tree(tmp_path)
+    host = LocalHost()
+    failing = Run(("sh", "-c", "echo out; echo 'it went wrong' >&2; exit 3"), quick=True)
+    slow = Run(("sh", "-c", "printf 'a\\nb\\n'"), timeout_s=20)
+    snap = take_snapshot(host, paths=paths, extra=[failing, slow])
+    view = SnapshotHost(host, snap)
+
+    for program in PROGRAMS:
+        assert view.which(program) == shutil.which(program), program
+    releases = sorted(str(p) for p in Path(paths.apt_lists).glob("*Release"))
+    assert len(releases) == 2
+    for path in releases:
+        assert view.read_file(path, RELEASE_CAP) == Path(path).read_bytes()[:RELEASE_CAP]
+    big = next(p for p in releases if "InRelease" in p)
+    assert len(view.read_file(big, RELEASE_CAP) or b"") == RELEASE_CAP
+    for path in (*paths.os_release, f"{paths.run_dir}/reboot-required", f"{paths.run_dir}/reboot-required.pkgs",
+                 f"{paths.distro_info_dir}/debian.csv"):
+        assert view.read_file(path, 65536) == host.read_file(path, 65536), path
+    for argv in (["ls", "-1A", "--", paths.apt_lists], ["ls", "-1A", "--", paths.boot_dir],
+                 ["ls", "-1A", "--", paths.modules_dirs[1]], ["uname", "-r"]):
+        got, direct = view.run(argv), host.run(argv)
+        assert (got.returncode, got.stdout) == (direct.returncode, direct.stdout), argv
+    assert view.run(["ls", "-1A", "--", paths.modules_dirs[1]]).returncode != 0  # a missing folder stays a failure
+
+    res = view.run(list(failing.argv))
+    assert (res.returncode, res.stdout, res.stderr) == (3, "out\n", "it went wrong\n")
+    assert view.run(list(slow.argv)).stdout == "a\nb\n"
+    assert view.misses == []
+
+
+def test_an_answer_it_cannot_read_is_an_error_not_an_empty_host() -> None:
+    _script, runs = snapshot.build_script()
+    begin, end = "DESKSIDE-SNAPSHOT-1\n", "DESKSIDE-SNAPSHOT-END\n"
+    for broken in ("", f"{begin}W apt /usr/bin/apt\n", f"{begin}Z what\n{end}",
+                   f"{begin}F =/etc/os-release 0 !!!notbase64\n{end}"):
+        try:
+            snapshot.parse(broken, runs)
+        except snapshot.SnapshotError as exc:
+            assert str(exc)
+        else:
+            raise AssertionError(f"accepted {broken!r}")
