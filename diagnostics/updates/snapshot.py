@@ -13,6 +13,7 @@ import base64
 import binascii
 import fnmatch
 import json
+import secrets
 import shlex
 from dataclasses import dataclass, field
 
@@ -106,8 +107,10 @@ def _glob_match(name: str, pattern: str) -> bool:
 
 
 # Every process the script starts costs the host CPU (a fleet scan runs it on each host), so it starts few: `w`
-# answers `command -v` without a subshell, a quick run goes without `timeout`, and `base64 -w0` is tried directly
-# (GNU, busybox) before the fallback for a base64 without -w.
+# answers `command -v` without a subshell; the quick runs and the file reads write into ONE stream encoded by one
+# base64 (records framed by a random marker, `S` line); a quick run goes without `timeout`; `base64 -w0` is tried
+# directly (GNU, busybox) before the fallback for a base64 without -w. Only the slow runs (apt list, package lists,
+# policy checks) run in the background under `timeout`, each answer on its own `R` line.
 _PRELUDE = r"""
 d=$(mktemp -d 2>/dev/null) || { d=/tmp/deskside-snap.$$; mkdir -m 700 "$d" || exit 90; }
 trap 'rm -rf "$d"' EXIT
@@ -115,14 +118,16 @@ b() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 e() { printf '%s' "$1" | b; }
 q() { case $1 in *[!A-Za-z0-9/._+@:-]*) k=$(e "$1");; *) k="=$1";; esac; }
 w() { printf 'W %s ' "$1"; command -v -- "$1" 2>/dev/null || echo; }
-f() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf 'F %s 0 ' "$k"; head -c "$2" -- "$1" | b; echo;
-      else printf 'F %s 1 -\n' "$k"; fi; }
+g() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf '\n%s F %s 0\n' "$n" "$k"; head -c "$c" -- "$1"
+      else printf '\n%s F %s 1\n' "$n" "$k"; fi; }
+o() { printf '\n%s O %s\n' "$n" "$1"; }
+x() { printf '\n%s E %s %s\n' "$n" "$1" "$2"; if [ -s "$d/e$1" ]; then cat "$d/e$1"; fi; }
 r() { k=$1; t=$2; shift 2
       if [ "$t" = 0 ] || ! command -v timeout >/dev/null 2>&1; then "$@" >"$d/o$k" 2>"$d/e$k" </dev/null
       else timeout "$t" "$@" >"$d/o$k" 2>"$d/e$k" </dev/null; fi
       echo $? >"$d/c$k"; }
 p() { [ -f "$d/c$1" ] || return 0; read -r c <"$d/c$1"; printf 'R %s %s ' "$1" "$c"
-      if [ -s "$d/o$1" ]; then if [ "$2" = 0 ]; then b <"$d/o$1"; else head -c %(cap)d "$d/o$1" | b; fi; fi
+      if [ -s "$d/o$1" ]; then head -c %(cap)d "$d/o$1" | b; fi
       printf ' '; if [ -s "$d/e$1" ]; then head -c 65536 "$d/e$1" | b; fi; echo; }
 """
 
@@ -138,16 +143,15 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
     says `U <id>` and the earlier answer stands."""
     paths = paths or Paths()
     runs = _runs(paths) + list(extra or [])
-    lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT))]
+    lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT)), f"n={secrets.token_hex(16)}"]
     stat_at = runs.index(_all_stats(paths))
     skippable = {i for i, run in enumerate(runs) if reuse is not None and not run.quick and reusable(run)
                  and run.key in reuse.results}
 
-    def call(i: int) -> str:
+    def cmd(i: int) -> str:
         run = runs[i]
         words = [f"{k}={v}" for k, v in run.env]
-        cmd = shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
-        return f"r {i} {0 if run.quick else max(1, int(run.timeout_s))} {cmd}"
+        return shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
 
     # The slow runs start first, all at once in the background (apt list takes most of the time; the quick runs,
     # reads and the other runs happen meanwhile). apt list starts first and is printed last: each other answer is
@@ -159,25 +163,26 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
     if skippable and reuse is not None:
         # The stat goes first (a few milliseconds); `$(...)` drops trailing newlines, as the comparison here does.
         quick.remove(stat_at)
-        lines.append(call(stat_at))
+        lines.append(f"r {stat_at} 0 {cmd(stat_at)}")
         lines.append(f'[ "$(cat "$d/o{stat_at}")" = {shlex.quote(reuse.stat_out.rstrip(chr(10)))} ] && u=1')
     for i in slow:
         lines.append(f"j{i}=")
-        start = _guarded(runs[i], f"{call(i)} & j{i}=$!")
+        start = _guarded(runs[i], f"r {i} {max(1, int(runs[i].timeout_s))} {cmd(i)} & j{i}=$!")
         lines.append(f'[ -n "$u" ] || {{ {start}; }}' if i in skippable else start)
     lines.append(f"echo {BEGIN}")
-    if skippable:
-        lines.append(f"p {stat_at} 0")
-        lines += [f'[ -z "$u" ] || echo "U {i}"' for i in sorted(skippable)]
-    lines += [_guarded(runs[i], f"{call(i)}; p {i} 0") for i in quick]
+    lines += [f'[ -z "$u" ] || echo "U {i}"' for i in sorted(skippable)]
     lines += [f"w {shlex.quote(p)}" for p in PROGRAMS]
-    for p in paths.os_release:
-        lines.append(f"f {shlex.quote(p)} 65536")
-    for name in ("reboot-required", "reboot-required.pkgs"):
-        lines.append(f"f {shlex.quote(paths.run_dir + '/' + name)} 65536")
-    lines.append(f'for x in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$x" ] && f "$x" {FILE_CAP}; done')
-    lines.append(f'for x in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$x" ] && f "$x" {RELEASE_CAP}; done')
-    lines += [f'[ -z "$j{i}" ] || wait "$j{i}"; p {i} 1' for i in slow[1:] + slow[:1]]
+    lines.append("printf 'S %s ' \"$n\"; {")
+    if skippable:
+        lines.append(f'o {stat_at}; cat "$d/o{stat_at}"; read -r c <"$d/c{stat_at}"; x {stat_at} "$c"')
+    lines += [_guarded(runs[i], f'o {i}; {cmd(i)} 2>"$d/e{i}" </dev/null; x {i} $?') for i in quick]
+    lines.append("c=65536")
+    lines += [f"g {shlex.quote(p)}" for p in paths.os_release]
+    lines += [f"g {shlex.quote(paths.run_dir + '/' + name)}" for name in ("reboot-required", "reboot-required.pkgs")]
+    lines.append(f'c={FILE_CAP}; for y in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$y" ] && g "$y"; done')
+    lines.append(f'c={RELEASE_CAP}; for y in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$y" ] && g "$y"; done')
+    lines.append("} | b; echo")
+    lines += [f'[ -z "$j{i}" ] || wait "$j{i}"; p {i}' for i in slow[1:] + slow[:1]]
     lines.append(f"echo {END}")
     return "\n".join(lines) + "\n", runs
 
@@ -205,6 +210,37 @@ def _b64(text: str) -> bytes:
         raise SnapshotError(f"a value in the answer is not base64 ({exc})") from None
 
 
+def _result(snap: Snapshot, run: Run, code: str, out_b: bytes, err_b: bytes) -> None:
+    rc = int(code) if code.lstrip("-").isdigit() else -1
+    out, err = decode(out_b), decode(err_b)
+    snap.runs[run.key] = CommandResult(list(run.argv), -9 if rc == 124 else rc, out, err, timed_out=rc == 124,
+                                       missing=rc == 127 and ("No such file" in err or "not found" in err))
+
+
+def _stream(snap: Snapshot, marker: bytes, data: bytes, runs: list[Run], paths: Paths) -> None:
+    """The records of the `S` line: `\n<marker> F <path> <0|1>\n<content>` (a file, 1: missing or unreadable),
+    `\n<marker> O <id>\n<stdout>` then `\n<marker> E <id> <exit code>\n<stderr>` (a quick run)."""
+    records = data.split(b"\n" + marker + b" ")
+    if records[0]:
+        raise SnapshotError("the host's answer is garbled (a stream that does not start with its marker)")
+    outs: dict[int, bytes] = {}
+    for rec in records[1:]:
+        head, _, body = rec.partition(b"\n")
+        words = head.decode("ascii", "replace").split(" ")
+        if words[0] == "F" and len(words) == 3:
+            path = decode(_b64(words[1]))
+            snap.files[path] = body if words[2] == "0" else None
+            snap.caps[path] = RELEASE_CAP if path.startswith(paths.apt_lists + "/") else FILE_CAP
+        elif words[0] == "O" and len(words) == 2 and words[1].isdigit() and int(words[1]) < len(runs):
+            outs[int(words[1])] = body
+        elif words[0] == "E" and len(words) == 3 and words[1].isdigit() and int(words[1]) in outs:
+            _result(snap, runs[int(words[1])], words[2], outs.pop(int(words[1])), body)
+        else:
+            raise SnapshotError(f"an unexpected record in the host's answer: {head[:80]!r}")
+    if outs:
+        raise SnapshotError("the host's answer was cut short (a command without its exit code)")
+
+
 def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse | None = None) -> Snapshot:
     paths = paths or Paths()
     lines = output.splitlines()
@@ -217,16 +253,10 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse
         kind = parts[0]
         if kind == "W" and len(parts) >= 3:  # the path as `command -v` printed it (it may hold spaces)
             snap.which[parts[1]] = line.split(" ", 2)[2].strip() or None
-        elif kind == "F" and len(parts) == 4:
-            path = decode(_b64(parts[1]))
-            snap.files[path] = _b64(parts[3]) if parts[2] == "0" else None
-            snap.caps[path] = RELEASE_CAP if path.startswith(paths.apt_lists + "/") else FILE_CAP
+        elif kind == "S" and len(parts) == 3 and len(parts[1]) == 32:
+            _stream(snap, parts[1].encode(), _b64(parts[2]), runs, paths)
         elif kind == "R" and len(parts) == 5 and parts[1].isdigit() and int(parts[1]) < len(runs):
-            run = runs[int(parts[1])]
-            rc = int(parts[2]) if parts[2].lstrip("-").isdigit() else -1
-            out, err = decode(_b64(parts[3])), decode(_b64(parts[4]))
-            snap.runs[run.key] = CommandResult(list(run.argv), -9 if rc == 124 else rc, out, err, timed_out=rc == 124,
-                                               missing=rc == 127 and ("No such file" in err or "not found" in err))
+            _result(snap, runs[int(parts[1])], parts[2], _b64(parts[3]), _b64(parts[4]))
         elif kind == "U" and len(parts) == 2 and parts[1].isdigit() and int(parts[1]) < len(runs) \
                 and reuse is not None and runs[int(parts[1])].key in reuse.results:
             key = runs[int(parts[1])].key

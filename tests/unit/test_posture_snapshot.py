@@ -4,6 +4,7 @@ quotes, non-ASCII, a Release file larger than the part apt reads), and nothing h
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -63,11 +64,18 @@ def test_the_script_answers_what_the_host_answers(tmp_path: Path) -> None:
     assert view.misses == []
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def test_an_answer_it_cannot_read_is_an_error_not_an_empty_host() -> None:
     _script, runs = snapshot.build_script()
     begin, end = "DESKSIDE-SNAPSHOT-1\n", "DESKSIDE-SNAPSHOT-END\n"
+    cut = b"\n" + b"a" * 32 + b" O 0\n6.1.0\n"
     for broken in ("", f"{begin}W apt /usr/bin/apt\n", f"{begin}Z what\n{end}",
-                   f"{begin}F =/etc/os-release 0 !!!notbase64\n{end}"):
+                   f"{begin}R 0 0 !!!notbase64 \n{end}",
+                   f"{begin}S {'a' * 32} {_b64(b'junk')}\n{end}",  # a stream that does not start with its marker
+                   f"{begin}S {'a' * 32} {_b64(cut)}\n{end}"):  # a command's output without its exit code
         try:
             snapshot.parse(broken, runs)
         except snapshot.SnapshotError as exc:
