@@ -2,7 +2,9 @@
 --upgradable`, both through the same TCP proxy on 127.0.0.1 that holds every chunk 25 ms each way (the kernel here
 has no netem), in the same run (issue 9). Target: deskside at most 1.2x the time of ssh.
 
-Also prints how many SSH round trips (commands) the posture takes after the login, and the time of the login alone
+deskside runs with --fresh, so apt list runs on the host as in the reference; the default rescan (the host's kept
+answer reused when nothing apt depends on has changed) is printed beside it. Also prints how many SSH round trips
+(commands) the posture takes after the login, and the time of the login alone
 for both. Needs root (sshd); exits 0.
 """
 
@@ -59,10 +61,11 @@ def main() -> int:
             ssh = [*f.ssh_argv(proxy.port), "apt", "list", "--upgradable"]
             login = [*f.ssh_argv(proxy.port), "true"]
             timed(scan, env, check_out='"compliant')  # warm-up
-            ours, theirs, logins = [], [], []
+            ours, theirs, logins, rescans = [], [], [], []
             for _ in range(RUNS):  # interleaved
                 theirs.append(timed(ssh, env, check_out="Listing"))
-                ours.append(timed(scan, env, check_out='"compliant'))
+                ours.append(timed([*scan, "--fresh"], env, check_out='"compliant'))
+                rescans.append(timed(scan, env, check_out='"from_cache": true'))
                 logins.append(timed(login, env))
             trips, posture_s = round_trips(f, proxy.port)
         finally:
@@ -72,9 +75,10 @@ def main() -> int:
     print(f"  {'what':<48} {'s':>7}")
     print(f"  {'ssh host true (login alone)':<48} {statistics.median(logins):7.3f}")
     print(f"  {'ssh host apt list --upgradable':<48} {ref:7.3f}")
-    print(f"  {'deskside scan HOST (whole process)':<48} {med:7.3f}")
+    print(f"  {'deskside scan --fresh HOST (whole process)':<48} {med:7.3f}")
+    print(f"  {'deskside scan HOST (rescan, host unchanged)':<48} {statistics.median(rescans):7.3f}")
     print(f"  {'  of which the posture after login (in-process)':<48} {posture_s:7.3f}  ({trips} SSH commands)")
-    print(f"  ratio deskside time / ssh time: {med / ref:.2f}x (target <= 1.2x)")
+    print(f"  ratio deskside scan --fresh time / ssh time: {med / ref:.2f}x (target <= 1.2x)")
     return 0
 
 

@@ -23,7 +23,14 @@ from fleet_common import DESKSIDE, fleet, timed, usable
 HOSTS = int(os.environ.get("BENCH_FLEET_HOSTS", "50"))
 SERVERS = int(os.environ.get("BENCH_FLEET_SERVERS", "5"))
 CONCURRENCY = int(os.environ.get("BENCH_FLEET_CONCURRENCY", "10"))
-RUNS = int(os.environ.get("BENCH_FLEET_RUNS", "3"))
+RUNS = int(os.environ.get("BENCH_FLEET_RUNS", "4"))
+
+
+def busy_seconds() -> float:
+    """CPU time the whole machine has spent (all cores, not idle), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        ticks = [int(x) for x in fh.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -46,10 +53,14 @@ def main() -> int:
         ours: list[float] = []
         fresh: list[float] = []
         theirs: list[float] = []
-        for _ in range(RUNS):  # interleaved, so machine noise hits all alike
-            theirs.append(timed(xargs, env, check_out="done"))
-            fresh.append(timed([*scan, "--fresh"], env, check_out='"compliant'))
-            ours.append(timed(scan, env, check_out='"from_cache": true'))
+        cpu = {"xargs": 0.0, "fresh": 0.0, "rescan": 0.0}
+        sides = [("xargs", xargs, "done", theirs), ("fresh", [*scan, "--fresh"], '"compliant', fresh),
+                 ("rescan", scan, '"from_cache": true', ours)]
+        for i in range(RUNS):  # interleaved, in turn forwards and backwards, so the machine's drift hits all alike
+            for name, argv, marker, times in (sides if i % 2 == 0 else sides[::-1]):
+                before = busy_seconds()
+                times.append(timed(argv, env, check_out=marker))
+                cpu[name] += busy_seconds() - before
         ansible = None
         if os.environ.get("BENCH_FLEET_ANSIBLE", "1") == "1" and Path(DESKSIDE).with_name("ansible-playbook").exists():
             start = time.perf_counter()
@@ -67,6 +78,9 @@ def main() -> int:
     print(f"  ratio xargs time / deskside rescan time:       {ref / med:.2f}x (target >= 1.0x)")
     for what, times in (("xargs", theirs), ("--fresh", fresh), ("rescan", ours)):
         print(f"  run by run, {what}: {' '.join(f'{t:.1f}' for t in times)} s")
+    per_host = {k: v / RUNS / HOSTS * 1000 for k, v in cpu.items()}
+    print(f"  CPU of the whole machine (clients, sshd, hosts' commands) per host: xargs {per_host['xargs']:.0f} ms, "
+          f"--fresh {per_host['fresh']:.0f} ms, rescan {per_host['rescan']:.0f} ms")
     return 0
 
 
