@@ -8,10 +8,10 @@ import base64
 import shutil
 from pathlib import Path
 
-from diagnostics.host import LocalHost
-from diagnostics.updates import snapshot
+from diagnostics.host import CommandResult, LocalHost
+from diagnostics.updates import apt, snapshot
 from diagnostics.updates.scan import Paths
-from diagnostics.updates.snapshot import PROGRAMS, RELEASE_CAP, Run, SnapshotHost, take_snapshot
+from diagnostics.updates.snapshot import PROGRAMS, RELEASE_CAP, Reuse, Run, SnapshotHost, take_snapshot
 
 
 def _tree(tmp_path: Path) -> Paths:
@@ -82,3 +82,22 @@ def test_an_answer_it_cannot_read_is_an_error_not_an_empty_host() -> None:
             assert str(exc)
         else:
             raise AssertionError(f"accepted {broken!r}")
+
+
+def test_the_kept_stat_is_compared_on_the_host_and_never_run(tmp_path: Path) -> None:
+    """With `Reuse`, the host skips apt list only when its stat output is exactly the kept one; the kept text goes
+    into the script as data (quotes, `$(...)` and newlines in it run nothing)."""
+    paths = _tree(tmp_path)
+    host = LocalHost()
+    first = take_snapshot(host, paths=paths)
+    apt_key = Run(tuple(apt.LIST_ARGV)).key
+    kept = CommandResult(list(apt.LIST_ARGV), 0, "Listing...\nzz/stable 2 amd64 [upgradable from: 1]\n", "")
+    same = take_snapshot(host, paths=paths, reuse=Reuse(first.runs[first.stat_key].stdout, {apt_key: kept}))
+    assert same.reused == [apt_key] and same.runs[apt_key] is kept
+
+    trap = tmp_path / "ran"
+    hostile = f"x'; touch {trap}; '\n$(touch {trap})\n`touch {trap}`"
+    other = take_snapshot(host, paths=paths, reuse=Reuse(hostile, {apt_key: kept}))
+    assert other.reused == [] and not trap.exists()
+    if shutil.which("apt"):  # the host ran apt itself
+        assert other.runs[apt_key] is not kept
