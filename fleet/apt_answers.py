@@ -14,17 +14,16 @@ folder is always safe.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from diagnostics.host import CommandResult
+from diagnostics.updates.cache import write_private_json
 from diagnostics.updates.snapshot import Reuse, Run, Snapshot, reusable
 
 FORMAT = 1
@@ -75,15 +74,5 @@ class AptAnswers:
                 fresh[key] = dataclasses.asdict(res)
         if not fresh:
             return
-        doc = {"format": FORMAT, "target": target, "saved_at": self.clock(), "stat_out": stat.stdout,
-               "results": fresh}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, path)
-        except OSError:  # a cache that cannot be written only costs time
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        write_private_json(path, {"format": FORMAT, "target": target, "saved_at": self.clock(),
+                                  "stat_out": stat.stdout, "results": fresh})

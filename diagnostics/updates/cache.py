@@ -8,6 +8,7 @@ small JSON file. Entries also expire after MAX_AGE_S as a safety net.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -51,7 +52,12 @@ def save(cache_dir: Path | None, host_name: str, key: str, results: list[SourceR
     if cache_dir is None:
         return
     doc = {"format": FORMAT, "key": key, "saved_at": time.time(), "results": [r.to_dict() for r in results]}
-    target = cache_file(cache_dir, host_name)
+    write_private_json(cache_file(cache_dir, host_name), doc)
+
+
+def write_private_json(target: Path, doc: Any) -> None:
+    """Write `doc` as JSON to `target` (0600) through a new file beside it, then rename it into place: a parallel run
+    never reads half a file. A cache that cannot be written only costs time, so a failure is ignored."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +66,5 @@ def save(cache_dir: Path | None, host_name: str, key: str, results: list[SourceR
             json.dump(doc, fh)
         os.replace(tmp, target)
     except OSError:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
