@@ -30,7 +30,8 @@ from .policy import Policy
 Connect = Callable[[InventoryHost, CancelToken], AbstractContextManager[Host]]
 Progress = Callable[[str, str, HostResult | None], None]  # host name, state, result when done
 
-INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Package}\\n"), needs="dpkg-query"),
+# dpkg also lists packages that were removed but left their configuration files ("rc"); the status says which.
+INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Status} ${Package}\\n"), needs="dpkg-query"),
              "rpm": Run(("rpm", "-qa", "--qf", "%{NAME}\\n"), needs="rpm"),
              "pacman": Run(("pacman", "-Qq"), needs="pacman")}
 REBOOT_SINCE = Run(("stat", "-c", "%Y", "/var/run/reboot-required"), quick=True)
@@ -47,11 +48,25 @@ def _check_run(command: str, timeout: float) -> Run:
     return Run(("sh", "-c", command), timeout_s=timeout)
 
 
+_DPKG_ABSENT = {"not-installed", "config-files"}  # the third word of dpkg's Status: nothing of the package is left
+
+
+def present_packages(program: str, out: str) -> list[str] | None:
+    """The packages whose files are on the host, from `program`'s answer in INSTALLED; None when the answer is not
+    in the shape asked for (could not tell)."""
+    lines = [ln.split() for ln in out.splitlines() if ln.strip()]
+    if program != "dpkg-query":
+        return sorted({words[0] for words in lines if len(words) == 1}) if all(len(w) == 1 for w in lines) else None
+    if not all(len(words) == 4 for words in lines):  # "install ok installed NAME", "deinstall ok config-files NAME"
+        return None
+    return sorted({words[3] for words in lines if words[2] not in _DPKG_ABSENT})
+
+
 def _installed(snap: Snapshot) -> list[str] | None:
-    for run in INSTALLED.values():
+    for program, run in INSTALLED.items():
         res = snap.runs.get(run.key)
         if res is not None and res.ok:
-            return sorted({ln.strip() for ln in res.stdout.splitlines() if ln.strip()})
+            return present_packages(program, res.stdout)
     return None
 
 

@@ -81,6 +81,10 @@ def test_one_round_trip_gives_the_same_posture(ssh_env: SshEnv, servers: list[Ss
             d.pop("collected_at")
         assert a == b
         assert evidence.installed and "openssh-server" in evidence.installed
+        # The host is this machine: its packages whose files are there (not removed with configuration left).
+        abbrev = subprocess.run(["dpkg-query", "-W", "-f", "${db:Status-Abbrev} ${Package}\\n"], capture_output=True,
+                                text=True, check=True).stdout.splitlines()
+        assert evidence.installed == sorted({ln.split()[1] for ln in abbrev if ln[1] not in "nc"})
     finally:
         conn.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,8 @@ from fleet.evaluate import (
     update_key,
 )
 from fleet.history import History, HistoryError
+from fleet.scan import INSTALLED, present_packages
+from tests.conftest import need
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 
@@ -194,3 +198,54 @@ def test_sudo_problem_tells_a_refusal_from_a_warning() -> None:
     # a host without its own name in /etc/hosts: sudo warns and runs the command; its failure is the command's own
     assert sudo_problem(100, "sudo: unable to resolve host vm: Name or service not known\nE: broken\n") is None
     assert sudo_problem(0, "sudo: unable to resolve host vm: Name or service not known\n") is None
+
+
+DPKG_STATUS = """\
+Package: telnetd
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 0.17+2.4-2
+Maintainer: m <m@example.org>
+Description: removed, its configuration left behind ("rc" in dpkg -l)
+
+Package: bash
+Status: install ok installed
+Architecture: amd64
+Version: 5.2.15-2
+Maintainer: m <m@example.org>
+Description: installed
+
+Package: rsh-server
+Status: purge ok not-installed
+Architecture: amd64
+Maintainer: m <m@example.org>
+Description: purged
+
+Package: half
+Status: install reinstreq half-installed
+Architecture: amd64
+Version: 1.0
+Maintainer: m <m@example.org>
+Description: files partly on disk
+"""
+
+
+def test_removed_package_with_its_configuration_left_is_not_installed(tmp_path: Path) -> None:
+    """dpkg-query -W lists packages removed with their configuration left; a forbidden package removed that way must
+    not make the host non-compliant. The real dpkg-query reads a made-up database with the scan's own format."""
+    need(shutil.which("dpkg-query") is not None, "dpkg-query (Debian's dpkg)")
+    (tmp_path / "info").mkdir()
+    (tmp_path / "updates").mkdir()
+    (tmp_path / "status").write_text(DPKG_STATUS)
+    (tmp_path / "available").write_text("")
+    argv = list(INSTALLED["dpkg-query"].argv)
+    out = subprocess.run([argv[0], f"--admindir={tmp_path}", *argv[1:]], capture_output=True, text=True,
+                         check=True).stdout
+    assert present_packages("dpkg-query", out) == ["bash", "half"]
+    policy = pol.parse('[policy]\nforbidden_packages = ["telnetd", "rsh-server"]\nrequired_packages = ["bash"]\n')
+    r = evaluate("h", [], HostEvidence(posture(), installed=present_packages("dpkg-query", out)), policy, now=NOW)
+    assert r.status == COMPLIANT, r.reasons
+    # An answer in another shape (the names alone, as an older Deskside asked) is "could not tell", not "none".
+    assert present_packages("dpkg-query", "bash\ntelnetd\n") is None
+    assert present_packages("rpm", "bash\nopenssl\n") == ["bash", "openssl"]
+    assert present_packages("dpkg-query", "") == []
