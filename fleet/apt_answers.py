@@ -24,7 +24,7 @@ from pathlib import Path
 
 from diagnostics.host import CommandResult
 from diagnostics.updates.cache import write_private_json
-from diagnostics.updates.snapshot import Reuse, Run, Snapshot, reusable
+from diagnostics.updates.snapshot import Reuse, Snapshot, reusable_key
 
 FORMAT = 1
 MAX_AGE_S = 12 * 3600
@@ -66,12 +66,8 @@ class AptAnswers:
         stat = snap.runs.get(snap.stat_key)
         if path is None or stat is None or not stat.ok:
             return
-        fresh = {}
-        for key, res in snap.runs.items():
-            argv, env = json.loads(key)
-            run = Run(tuple(argv), tuple(sorted(env.items())))
-            if key not in snap.reused and res.ok and not res.truncated and reusable(run):
-                fresh[key] = dataclasses.asdict(res)
+        fresh = {key: dataclasses.asdict(res) for key, res in snap.runs.items()
+                 if key not in snap.reused and res.ok and not res.truncated and reusable_key(key)}
         if not fresh:
             return
         write_private_json(path, {"format": FORMAT, "target": target, "saved_at": self.clock(),

@@ -60,9 +60,14 @@ class Reuse:
     results: dict[str, CommandResult]  # by Run.key
 
 
+def reusable_key(key: str) -> bool:
+    """Whether the run with this `Run.key` (a Snapshot keeps its answers by key) has an answer that depends only on
+    the files the stat of everything covers: apt list, without extra environment."""
+    return key == Run(tuple(apt.LIST_ARGV)).key
+
+
 def reusable(run: Run) -> bool:
-    """The runs whose answer depends only on the files the stat of everything covers."""
-    return run.argv == tuple(apt.LIST_ARGV) and not run.env
+    return reusable_key(run.key)
 
 
 def _runs(paths: Paths) -> list[Run]:
