@@ -343,8 +343,7 @@ def test_attach_diagnostics_runs_with_the_diagnostics_settings() -> None:
     assert (Path(os.environ["DESKSIDE_CACHE_DIR"]) / "diagnostics").is_dir()
 
 
-@pytest.mark.timeout(1800)  # 100 tickets through RT: about a minute on an idle machine, much longer on a busy one
-@pytest.mark.timeout(1800)  # a hang guard only: 100 real RT tickets take minutes on a busy machine
+@pytest.mark.timeout(1800)  # a hang guard only: 100 real RT tickets take a minute idle, much longer on a busy machine
 def test_held_tickets_go_out_once_a_backend_is_configured() -> None:
     """100 tickets made while no backend existed are sent by one `outbox retry --wait --backend NAME`."""
     from tests.integration.rt_server import rt_or_skip
