@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import select
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,6 +131,11 @@ def run_command(
         return ExecResult(status, b"".join(out), b"".join(err), time.monotonic() - start)
     finally:
         with contextlib.suppress(Exception):  # over a dead link; the error that matters is already raised
+            # close() closes the pipe fileno() made, but data the server sent before it saw our close still
+            # arrives; paramiko would signal it on the closed pipe (EBADF in its transport thread, which kills the
+            # connection). Signal a plain Event from here on.
+            chan.in_buffer.set_event(threading.Event())
+            chan.in_stderr_buffer.set_event(threading.Event())
             chan.close()
 
 
