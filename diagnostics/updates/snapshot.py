@@ -60,10 +60,13 @@ class Reuse:
     results: dict[str, CommandResult]  # by Run.key
 
 
+_APT_LIST_KEY = Run(tuple(apt.LIST_ARGV)).key
+
+
 def reusable_key(key: str) -> bool:
     """Whether the run with this `Run.key` (a Snapshot keeps its answers by key) has an answer that depends only on
     the files the stat of everything covers: apt list, without extra environment."""
-    return key == Run(tuple(apt.LIST_ARGV)).key
+    return key == _APT_LIST_KEY
 
 
 def reusable(run: Run) -> bool:
