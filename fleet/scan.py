@@ -55,10 +55,11 @@ def present_packages(program: str, out: str) -> list[str] | None:
     """The packages whose files are on the host, from `program`'s answer in INSTALLED; None when the answer is not
     in the shape asked for (could not tell)."""
     lines = [ln.split() for ln in out.splitlines() if ln.strip()]
-    if program != "dpkg-query":
-        return sorted({words[0] for words in lines if len(words) == 1}) if all(len(w) == 1 for w in lines) else None
-    if not all(len(words) == 4 for words in lines):  # "install ok installed NAME", "deinstall ok config-files NAME"
+    shape = 4 if program == "dpkg-query" else 1  # "install ok installed NAME", "deinstall ok config-files NAME"
+    if not lines or not all(len(words) == shape for words in lines):  # a host with a package manager has packages
         return None
+    if program != "dpkg-query":
+        return sorted({words[0] for words in lines})
     return sorted({words[3] for words in lines if words[2] not in _DPKG_ABSENT})
 
 

@@ -248,4 +248,6 @@ def test_removed_package_with_its_configuration_left_is_not_installed(tmp_path: 
     # An answer in another shape (the names alone, as an older Deskside asked) is "could not tell", not "none".
     assert present_packages("dpkg-query", "bash\ntelnetd\n") is None
     assert present_packages("rpm", "bash\nopenssl\n") == ["bash", "openssl"]
-    assert present_packages("dpkg-query", "") == []
+    # No packages at all is no answer: a forbidden package must not pass because the list came back empty.
+    assert present_packages("dpkg-query", "") is None and present_packages("pacman", "\n") is None
+    assert present_packages("rpm", "bash extra\n") is None
