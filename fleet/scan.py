@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from common.cancel import Cancelled, CancelToken
 from diagnostics.host import Host
-from diagnostics.updates.scan import scan_posture
-from diagnostics.updates.snapshot import Run, Snapshot, SnapshotError, SnapshotHost, take_snapshot
+from diagnostics.updates.common import stat_argv
+from diagnostics.updates.scan import Paths, scan_posture
+from diagnostics.updates.snapshot import Run, Snapshot, SnapshotError, SnapshotHost, proc_line, take_snapshot
 
 from .apt_answers import AptAnswers
 from .evaluate import CheckOutcome, FleetTotals, HostEvidence, HostResult, evaluate, totals, unknown
@@ -34,10 +35,15 @@ Progress = Callable[[str, str, HostResult | None], None]  # host name, state, re
 INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Status} ${Package}\\n"), needs="dpkg-query"),
              "rpm": Run(("rpm", "-qa", "--qf", "%{NAME}\\n"), needs="rpm"),
              "pacman": Run(("pacman", "-Qq"), needs="pacman")}
-REBOOT_SINCE = Run(("stat", "-c", "%Y", "/var/run/reboot-required"), quick=True)
 # The identity an SSH host asks first (OS kernel, host name, user id): answered by the script, it saves that round
-# trip (a Host with `adopt_probe`, as desktop's SshHost made with probe=False, takes it from here).
-PROBE = Run(("sh", "-c", "uname -s; uname -n; id -u"), quick=True)
+# trip (a Host with `adopt_probe`, as desktop's SshHost made with probe=False, takes it from here). On Linux the
+# script answers it with builtins from /proc (what uname and id print), elsewhere with the commands themselves.
+_UID = ("while read -r v w x y; do [ \"$v\" = Uid: ] && break; done </proc/self/status; "
+        "if [ \"$v\" = Uid: ]; then printf '%s\\n' \"$x\"; else id -u; fi")
+PROBE = Run(("sh", "-c", "uname -s; uname -n; id -u"), quick=True,
+            inline="\n".join([proc_line("/proc/sys/kernel/ostype", "uname -s"),
+                               proc_line("/proc/sys/kernel/hostname", "uname -n"),
+                               f"if [ -r /proc/self/status ]; then {_UID}; else id -u; fi"]))
 
 
 class HostUnavailable(Exception):
@@ -73,19 +79,21 @@ def _installed(snap: Snapshot) -> list[str] | None:
 
 def evidence_runs(policy: Policy) -> list[Run]:
     """What the posture script runs besides the posture itself: installed packages, reboot time, policy checks."""
-    return [PROBE, *INSTALLED.values(), REBOOT_SINCE, *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
+    return [PROBE, *INSTALLED.values(), *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
 
 
-def evidence_from_snapshot(host: Host, snap: Snapshot, policy: Policy,
-                           cancel: CancelToken | None = None) -> tuple[HostEvidence, list[str]]:
-    """The evidence from a snapshot the script answered (`host` is asked what it did not foresee). Returns the
-    evidence and the questions that had to be asked of `host`."""
+def evidence_from_snapshot(host: Host, snap: Snapshot, policy: Policy, cancel: CancelToken | None = None,
+                           paths: Paths | None = None) -> tuple[HostEvidence, list[str]]:
+    """The evidence from a snapshot the script answered (`host` is asked what it did not foresee; `paths` as the
+    snapshot was taken with). Returns the evidence and the questions that had to be asked of `host`."""
+    paths = paths or Paths()
     view = SnapshotHost(host, snap)
-    posture = scan_posture(view, cancel=cancel)
+    posture = scan_posture(view, cancel=cancel, paths=paths)
     since = None
-    res = snap.runs.get(REBOOT_SINCE.key)
-    if res is not None and res.ok and res.stdout.strip().isdigit():
-        since = dt.datetime.fromtimestamp(int(res.stdout.strip()), dt.UTC).isoformat(timespec="seconds")
+    res = view.run(stat_argv([f"{paths.run_dir}/reboot-required"], []))  # answered by the stat of everything
+    stamp = res.stdout.split("|", 1)[0] if res.ok else ""
+    if stamp.isdigit():
+        since = dt.datetime.fromtimestamp(int(stamp), dt.UTC).isoformat(timespec="seconds")
     checks = {}
     for check in policy.checks:
         out = snap.runs.get(_check_run(check.command, check.timeout_s).key)

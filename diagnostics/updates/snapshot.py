@@ -25,8 +25,8 @@ from .scan import _DETECT, SYSTEM_MANAGERS, Paths, _age_specs, _specs
 
 BEGIN, END = "DESKSIDE-SNAPSHOT-1", "DESKSIDE-SNAPSHOT-END"
 PROGRAMS = sorted({p for progs in _DETECT.values() for p in progs} | {"checkupdates", "rpm", "dpkg-query", "uname"})
-FILE_CAP = 1 << 20  # bytes kept of a file the script reads whole (distro-info tables, os-release)
 RELEASE_CAP = 4096  # apt reads the head of each Release file only
+WHOLE = 1 << 62  # the cap of a file the script sent whole
 
 
 class SnapshotError(Exception):
@@ -42,8 +42,11 @@ class Run:
     needs: str = ""  # run only where `command -v needs` finds it
     timeout_s: float = 30.0
     # One of our own fixed commands that answers at once with a few lines (uname, ls, stat): run in turn, without
-    # `timeout` and without capping its answer, which saves three processes each on the host
+    # `timeout`, its answer written straight into the stream; an `sh -c` one runs in a subshell, not a new shell
     quick: bool = False
+    # Shell text the script runs in place of argv (a quick run): an answer that means the same to the parsers with
+    # fewer processes (shell builtins reading /proc where the host has it, argv itself where it does not)
+    inline: str = ""
 
     @property
     def key(self) -> str:
@@ -73,19 +76,39 @@ def reusable(run: Run) -> bool:
     return reusable_key(run.key)
 
 
+def proc_line(path: str, fallback: str) -> str:
+    """Shell text printing the first line of a /proc file with builtins, or running `fallback` where the host has
+    no such file (the kernel's own /proc answers are what uname prints)."""
+    q = shlex.quote(path)
+    return f"if [ -r {q} ]; then read -r v <{q}; printf '%s\\n' \"$v\"; else {fallback}; fi"
+
+
+def ls_names(folder: str) -> str:
+    """Shell text answering `ls -1A -- folder` with the same names (the scan sorts them; ls sorts by locale) from
+    shell globs, without a process; a folder that is missing or cannot be read gets the real `ls` and its error."""
+    q = shlex.quote(folder)
+    return (f"if [ -d {q} ] && [ -r {q} ] && [ -x {q} ]; then for v in {q}/* {q}/.[!.]* {q}/..?*; do "
+            f"if [ -e \"$v\" ] || [ -L \"$v\" ]; then printf '%s\\n' \"${{v##*/}}\"; fi; done; "
+            f"else ls -1A -- {q}; fi")
+
+
+def _ls(folder: str) -> Run:
+    return Run(("ls", "-1A", "--", folder), quick=True, inline=ls_names(folder))
+
+
 def _runs(paths: Paths) -> list[Run]:
-    runs = [Run(("uname", "-r"), quick=True), Run(("ls", "-1A", "--", paths.apt_lists), quick=True),
-            Run(("ls", "-1A", "--", paths.boot_dir), quick=True)]
-    runs += [Run(("ls", "-1A", "--", d), quick=True) for d in paths.modules_dirs]
+    runs = [Run(("uname", "-r"), quick=True, inline=proc_line("/proc/sys/kernel/osrelease", "uname -r")),
+            _ls(paths.apt_lists), _ls(paths.boot_dir)]
+    runs += [_ls(d) for d in paths.modules_dirs]
     runs.append(_all_stats(paths))
     runs.append(Run(tuple(apt.LIST_ARGV), needs="apt"))
     return list(dict.fromkeys(runs))
 
 
 def _all_stats(paths: Paths) -> Run:
-    """One stat of everything any manager's fingerprint or cache age looks at: `SnapshotHost` answers each
-    narrower stat command of the scan from it."""
-    want_paths, want_globs = list(paths.os_release), []
+    """One stat of everything any manager's fingerprint or cache age looks at, and of the reboot flag: `SnapshotHost`
+    answers each narrower stat command of the scan from it."""
+    want_paths, want_globs = [*paths.os_release, f"{paths.run_dir}/reboot-required"], []
     for manager in _DETECT:
         for p, g in (_specs(manager, paths), _age_specs(manager, paths) if manager in SYSTEM_MANAGERS else ([], [])):
             want_paths += p
@@ -114,34 +137,39 @@ def _glob_match(name: str, pattern: str) -> bool:
     return len(a) == len(b) and all(fnmatch.fnmatchcase(x, y) for x, y in zip(a, b, strict=True))
 
 
-# Every process the script starts costs the host CPU (a fleet scan runs it on each host), so it starts few: `w`
-# answers `command -v` without a subshell; the quick runs and the file reads write into ONE stream encoded by one
-# base64 (records framed by a random marker, `S` line); a quick run goes without `timeout`; `base64 -w0` is tried
-# directly (GNU, busybox) before the fallback for a base64 without -w. Only the slow runs (apt list, package lists,
-# policy checks) run in the background under `timeout`, each answer on its own `R` line.
+# Every process the script starts costs the host CPU (a fleet scan runs it on each host), so it starts few (about
+# 15 on a Debian host, apt's own included). Everything after the `W` lines is ONE stream encoded by one base64,
+# records framed by a random marker (`S` line): a quick run writes its answer straight into it, its stderr into a
+# file; the slow runs (apt list, package lists, policy checks) run in the background under `timeout`, each into
+# files that start with their own record header; the files to send whole (os-release, distro-info tables) get a
+# header file; and ONE `cat` sends all those files at the end. `w` answers `command -v` without a subshell.
 _PRELUDE = r"""
 d=$(mktemp -d 2>/dev/null) || { d=/tmp/deskside-snap.$$; mkdir -m 700 "$d" || exit 90; }
 trap 'rm -rf "$d"' EXIT
+T=; command -v timeout >/dev/null 2>&1 && T=1
 b() { base64 -w0 2>/dev/null || base64 | tr -d '\n'; }
 e() { printf '%s' "$1" | b; }
 q() { case $1 in *[!A-Za-z0-9/._+@:-]*) k=$(e "$1");; *) k="=$1";; esac; }
 w() { printf 'W %s ' "$1"; command -v -- "$1" 2>/dev/null || echo; }
-g() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf '\n%s F %s 0\n' "$n" "$k"; head -c "$c" -- "$1"
+f() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then m=$((m+1)); printf '\n%s F %s 0\n' "$n" "$k" >"$d/h$m"
+      else printf '\n%s F %s 1\n' "$n" "$k"; return 1; fi; }
+g() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf '\n%s F %s %(cap)d\n' "$n" "$k"; head -c %(cap)d -- "$1"
       else printf '\n%s F %s 1\n' "$n" "$k"; fi; }
-o() { printf '\n%s O %s\n' "$n" "$1"; }
-x() { printf '\n%s E %s %s\n' "$n" "$1" "$2"; if [ -s "$d/e$1" ]; then cat "$d/e$1"; fi; }
-r() { k=$1; t=$2; shift 2
-      if [ "$t" = 0 ] || ! command -v timeout >/dev/null 2>&1; then "$@" >"$d/o$k" 2>"$d/e$k" </dev/null
-      else timeout "$t" "$@" >"$d/o$k" 2>"$d/e$k" </dev/null; fi
-      echo $? >"$d/c$k"; }
-p() { [ -f "$d/c$1" ] || return 0; read -r c <"$d/c$1"; printf 'R %s %s ' "$1" "$c"
-      if [ -s "$d/o$1" ]; then head -c %(cap)d "$d/o$1" | b; fi
-      printf ' '; if [ -s "$d/e$1" ]; then head -c 65536 "$d/e$1" | b; fi; echo; }
+o() { printf '\n%s O %s\n' "$n" "$1"; printf '\n%s E %s\n' "$n" "$1" >"$d/e$1"; }
+x() { printf '\n%s C %s %s\n' "$n" "$1" "$2"; }
 """
 
 
 def _guarded(run: Run, body: str) -> str:
     return f"if command -v {shlex.quote(run.needs)} >/dev/null 2>&1; then {body}; fi" if run.needs else body
+
+
+def _quick_body(run: Run, argv_text: str) -> str:
+    if run.inline:
+        return f"{{ {run.inline}\n}}"
+    if run.argv[:2] == ("sh", "-c") and len(run.argv) == 3:
+        return f"( {run.argv[2]}\n)"
+    return argv_text
 
 
 def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
@@ -151,7 +179,7 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
     says `U <id>` and the earlier answer stands."""
     paths = paths or Paths()
     runs = _runs(paths) + list(extra or [])
-    lines = [_PRELUDE.replace("%(cap)d", str(MAX_OUTPUT)), f"n={secrets.token_hex(16)}"]
+    lines = [_PRELUDE.replace("%(cap)d", str(RELEASE_CAP)), f"n={secrets.token_hex(16)}"]
     stat_at = runs.index(_all_stats(paths))
     skippable = {i for i, run in enumerate(runs) if reuse is not None and not run.quick and reusable(run)
                  and run.key in reuse.results}
@@ -161,36 +189,44 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
         words = [f"{k}={v}" for k, v in run.env]
         return shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
 
-    # The slow runs start first, all at once in the background (apt list takes most of the time; the quick runs,
-    # reads and the other runs happen meanwhile). apt list starts first and is printed last: each other answer is
-    # printed once it is there, while apt list still runs, so only apt list's own answer is left to encode at the end.
+    # The slow runs start first, all at once in the background (apt list takes most of the time; the quick runs and
+    # the reads happen meanwhile), apt list first of all.
     slow = [i for i, run in enumerate(runs) if not run.quick]
     slow.sort(key=lambda i: runs[i].argv != tuple(apt.LIST_ARGV))
     quick = [i for i, run in enumerate(runs) if run.quick]
-    lines.append("u=")
+    lines.append("u= m=0")
     if skippable and reuse is not None:
         # The stat goes first (a few milliseconds); `$(...)` drops trailing newlines, as the comparison here does.
         quick.remove(stat_at)
-        lines.append(f"r {stat_at} 0 {cmd(stat_at)}")
-        lines.append(f'[ "$(cat "$d/o{stat_at}")" = {shlex.quote(reuse.stat_out.rstrip(chr(10)))} ] && u=1')
-    for i in slow:
-        lines.append(f"j{i}=")
-        start = _guarded(runs[i], f"r {i} {max(1, int(runs[i].timeout_s))} {cmd(i)} & j{i}=$!")
-        lines.append(f'[ -n "$u" ] || {{ {start}; }}' if i in skippable else start)
+        lines.append(f'{_quick_body(runs[stat_at], cmd(stat_at))} >"$d/s" 2>/dev/null </dev/null; s=$?')
+        lines.append(f'[ "$(cat "$d/s")" = {shlex.quote(reuse.stat_out.rstrip(chr(10)))} ] && u=1')
     lines.append(f"echo {BEGIN}")
     lines += [f'[ -z "$u" ] || echo "U {i}"' for i in sorted(skippable)]
     lines += [f"w {shlex.quote(p)}" for p in PROGRAMS]
     lines.append("printf 'S %s ' \"$n\"; {")
+    lines.append("set --")
+    for i in slow:
+        t = max(1, int(runs[i].timeout_s))
+        head = f"printf '\\n%s O {i}\\n' \"$n\"; printf '\\n%s E {i}\\n' \"$n\" >&2"
+        job = (f'{{ {head}; if [ -n "$T" ]; then exec timeout {t} {cmd(i)}; else exec {cmd(i)}; fi; }} '
+               f'>"$d/o{i}" 2>"$d/e{i}" </dev/null & j{i}=$!; set -- "$@" "$d/o{i}" "$d/e{i}"')
+        lines.append(f"j{i}=")
+        start = _guarded(runs[i], job)
+        lines.append(f'[ -n "$u" ] || {{ {start}; }}' if i in skippable else start)
     if skippable:
-        lines.append(f'o {stat_at}; cat "$d/o{stat_at}"; read -r c <"$d/c{stat_at}"; x {stat_at} "$c"')
-    lines += [_guarded(runs[i], f'o {i}; {cmd(i)} 2>"$d/e{i}" </dev/null; x {i} $?') for i in quick]
-    lines.append("c=65536")
-    lines += [f"g {shlex.quote(p)}" for p in paths.os_release]
-    lines += [f"g {shlex.quote(paths.run_dir + '/' + name)}" for name in ("reboot-required", "reboot-required.pkgs")]
-    lines.append(f'c={FILE_CAP}; for y in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$y" ] && g "$y"; done')
-    lines.append(f'c={RELEASE_CAP}; for y in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$y" ] && g "$y"; done')
+        lines.append(f"printf '\\n%s O {stat_at}\\n' \"$n\" >\"$d/h\"; printf '\\n%s E {stat_at}\\n' \"$n\" >\"$d/e\"; "
+                     f'x {stat_at} "$s"; set -- "$@" "$d/h" "$d/s" "$d/e"')
+    for i in quick:
+        body = _quick_body(runs[i], cmd(i))
+        lines.append(_guarded(runs[i], f'o {i}; set -- "$@" "$d/e{i}"; {body} 2>>"$d/e{i}" </dev/null; x {i} $?'))
+    for p in (*paths.os_release, *(f"{paths.run_dir}/{name}" for name in ("reboot-required", "reboot-required.pkgs"))):
+        lines.append(f'f {shlex.quote(p)} && set -- "$@" "$d/h$m" {shlex.quote(p)}')
+    lines.append(f'for y in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$y" ] && f "$y" && '
+                 'set -- "$@" "$d/h$m" "$y"; done')
+    lines.append(f'for y in {shlex.quote(paths.apt_lists)}/*Release; do [ -e "$y" ] && g "$y"; done')
+    lines += [f'[ -z "$j{i}" ] || {{ wait "$j{i}"; x {i} $?; }}' for i in slow]
+    lines.append('[ $# = 0 ] || cat -- "$@"')
     lines.append("} | b; echo")
-    lines += [f'[ -z "$j{i}" ] || wait "$j{i}"; p {i}' for i in slow[1:] + slow[:1]]
     lines.append(f"echo {END}")
     return "\n".join(lines) + "\n", runs
 
@@ -225,28 +261,34 @@ def _result(snap: Snapshot, run: Run, code: str, out_b: bytes, err_b: bytes) -> 
                                        missing=rc == 127 and ("No such file" in err or "not found" in err))
 
 
-def _stream(snap: Snapshot, marker: bytes, data: bytes, runs: list[Run], paths: Paths) -> None:
-    """The records of the `S` line: `\n<marker> F <path> <0|1>\n<content>` (a file, 1: missing or unreadable),
-    `\n<marker> O <id>\n<stdout>` then `\n<marker> E <id> <exit code>\n<stderr>` (a quick run)."""
+def _stream(snap: Snapshot, marker: bytes, data: bytes, runs: list[Run]) -> None:
+    """The records of the `S` line, each `\n<marker> <head>\n<body>`, in any order: `F <path> <0|1|N>` a file (0: the
+    whole file, 1: missing or unreadable, N: its first N bytes at most), `O <id>` a run's stdout, `E <id>` its
+    stderr, `C <id> <exit code>` (no body). A run's answer is whole when its O and C records are there."""
     records = data.split(b"\n" + marker + b" ")
     if records[0]:
         raise SnapshotError("the host's answer is garbled (a stream that does not start with its marker)")
     outs: dict[int, bytes] = {}
+    errs: dict[int, bytes] = {}
+    codes: dict[int, str] = {}
     for rec in records[1:]:
         head, _, body = rec.partition(b"\n")
         words = head.decode("ascii", "replace").split(" ")
-        if words[0] == "F" and len(words) == 3:
+        run_id = int(words[1]) if len(words) > 1 and words[1].isdigit() and int(words[1]) < len(runs) else -1
+        if words[0] == "F" and len(words) == 3 and words[2].isdigit():
             path = decode(_b64(words[1]))
-            snap.files[path] = body if words[2] == "0" else None
-            snap.caps[path] = RELEASE_CAP if path.startswith(paths.apt_lists + "/") else FILE_CAP
-        elif words[0] == "O" and len(words) == 2 and words[1].isdigit() and int(words[1]) < len(runs):
-            outs[int(words[1])] = body
-        elif words[0] == "E" and len(words) == 3 and words[1].isdigit() and int(words[1]) in outs:
-            _result(snap, runs[int(words[1])], words[2], outs.pop(int(words[1])), body)
+            snap.files[path] = None if words[2] == "1" else body
+            snap.caps[path] = WHOLE if words[2] == "0" else int(words[2])
+        elif words[0] in ("O", "E") and len(words) == 2 and run_id >= 0:
+            (outs if words[0] == "O" else errs)[run_id] = body
+        elif words[0] == "C" and len(words) == 3 and run_id >= 0 and not body:
+            codes[run_id] = words[2]
         else:
             raise SnapshotError(f"an unexpected record in the host's answer: {head[:80]!r}")
-    if outs:
-        raise SnapshotError("the host's answer was cut short (a command without its exit code)")
+    if set(outs) != set(codes) or not set(errs) <= set(codes):
+        raise SnapshotError("the host's answer was cut short (a command without its output or its exit code)")
+    for run_id, code in codes.items():
+        _result(snap, runs[run_id], code, outs[run_id], errs.get(run_id, b""))
 
 
 def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse | None = None) -> Snapshot:
@@ -262,9 +304,7 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse
         if kind == "W" and len(parts) >= 3:  # the path as `command -v` printed it (it may hold spaces)
             snap.which[parts[1]] = line.split(" ", 2)[2].strip() or None
         elif kind == "S" and len(parts) == 3 and len(parts[1]) == 32:
-            _stream(snap, parts[1].encode(), _b64(parts[2]), runs, paths)
-        elif kind == "R" and len(parts) == 5 and parts[1].isdigit() and int(parts[1]) < len(runs):
-            _result(snap, runs[int(parts[1])], parts[2], _b64(parts[3]), _b64(parts[4]))
+            _stream(snap, parts[1].encode(), _b64(parts[2]), runs)
         elif kind == "U" and len(parts) == 2 and parts[1].isdigit() and int(parts[1]) < len(runs) \
                 and reuse is not None and runs[int(parts[1])].key in reuse.results:
             key = runs[int(parts[1])].key
@@ -272,10 +312,6 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse
             snap.reused.append(key)
         else:
             raise SnapshotError(f"an unexpected line in the host's answer: {line[:80]!r}")
-    for p in ("reboot-required", "reboot-required.pkgs"):  # capped at 64 KiB by the script
-        snap.caps[f"{paths.run_dir}/{p}"] = 65536
-    for p in paths.os_release:
-        snap.caps[p] = 65536
     return snap
 
 
@@ -336,4 +372,5 @@ class SnapshotHost:
         return self.host.which(program)
 
 
-__all__ = ["Reuse", "Run", "Snapshot", "SnapshotError", "SnapshotHost", "build_script", "parse", "take_snapshot"]
+__all__ = ["Reuse", "Run", "Snapshot", "SnapshotError", "SnapshotHost", "build_script", "ls_names", "parse",
+           "proc_line", "take_snapshot"]

@@ -5,13 +5,16 @@ quotes, non-ASCII, a Release file larger than the part apt reads), and nothing h
 from __future__ import annotations
 
 import base64
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from diagnostics.host import CommandResult, LocalHost
 from diagnostics.updates import apt, snapshot
 from diagnostics.updates.scan import Paths
-from diagnostics.updates.snapshot import PROGRAMS, RELEASE_CAP, Reuse, Run, SnapshotHost, take_snapshot
+from diagnostics.updates.snapshot import (PROGRAMS, RELEASE_CAP, Reuse, Run, SnapshotHost, ls_names, proc_line,
+                                          take_snapshot)
 
 
 def _tree(tmp_path: Path) -> Paths:
@@ -52,16 +55,39 @@ def test_the_script_answers_what_the_host_answers(tmp_path: Path) -> None:
     for path in (*paths.os_release, f"{paths.run_dir}/reboot-required", f"{paths.run_dir}/reboot-required.pkgs",
                  f"{paths.distro_info_dir}/debian.csv"):
         assert view.read_file(path, 65536) == host.read_file(path, 65536), path
+    # ls is answered from shell globs: the same names (the scan sorts them) and, for a missing folder, ls's error
     for argv in (["ls", "-1A", "--", paths.apt_lists], ["ls", "-1A", "--", paths.boot_dir],
-                 ["ls", "-1A", "--", paths.modules_dirs[1]], ["uname", "-r"]):
+                 ["ls", "-1A", "--", paths.modules_dirs[1]]):
         got, direct = view.run(argv), host.run(argv)
-        assert (got.returncode, got.stdout) == (direct.returncode, direct.stdout), argv
+        assert (got.returncode, sorted(got.stdout.splitlines())) == \
+            (direct.returncode, sorted(direct.stdout.splitlines())), argv
     assert view.run(["ls", "-1A", "--", paths.modules_dirs[1]]).returncode != 0  # a missing folder stays a failure
+    assert "No such file" in view.run(["ls", "-1A", "--", paths.modules_dirs[1]]).stderr
+    assert view.run(["uname", "-r"]).stdout == host.run(["uname", "-r"]).stdout == f"{os.uname().release}\n"
 
     res = view.run(list(failing.argv))
     assert (res.returncode, res.stdout, res.stderr) == (3, "out\n", "it went wrong\n")
     assert view.run(list(slow.argv)).stdout == "a\nb\n"
     assert view.misses == []
+
+
+def _sh(text: str) -> str:
+    return subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_builtin_answers_name_what_the_commands_name(tmp_path: Path) -> None:
+    """The script's cheaper answers: a folder's names from globs (dot files, spaces, quotes, a name that is a glob,
+    a name starting with a dash; no `.` or `..`), /proc's first line, and the commands where there is no /proc."""
+    names = [".hidden", "..two-dots", "...", "a b", "it's", "*", "-n", "\u00e9t\u00e9", "x\\y"]
+    for name in names:
+        (tmp_path / name).write_text("")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "gone")  # a dangling link is still a name
+    assert sorted(_sh(ls_names(str(tmp_path))).splitlines()) == sorted([*names, "sub", "link"])
+    empty = tmp_path / "sub"
+    assert _sh(ls_names(str(empty))) == ""
+    assert _sh(proc_line("/proc/sys/kernel/osrelease", "uname -r")) == f"{os.uname().release}\n"
+    assert _sh(proc_line(str(tmp_path / "no-such-file"), "echo from the command")) == "from the command\n"
 
 
 def _b64(data: bytes) -> str:
@@ -101,3 +127,22 @@ def test_the_kept_stat_is_compared_on_the_host_and_never_run(tmp_path: Path) -> 
     assert other.reused == [] and not trap.exists()
     if shutil.which("apt"):  # the host ran apt itself
         assert other.runs[apt_key] is not kept
+
+
+def test_the_fleet_evidence_from_the_script(tmp_path: Path) -> None:
+    """The identity answered from /proc is what uname and id print, and the reboot flag's age comes from the stat
+    of everything (the flag file's modification time)."""
+    from fleet.policy import Policy
+    from fleet.scan import PROBE, evidence_from_snapshot, evidence_runs
+
+    paths = _tree(tmp_path)
+    os.utime(f"{paths.run_dir}/reboot-required", (1_796_000_000, 1_796_000_000))
+    host = LocalHost()
+    snap = take_snapshot(host, paths=paths, extra=evidence_runs(Policy()))
+    assert snap.runs[PROBE.key].stdout == _sh("uname -s; uname -n; id -u")
+    evidence, misses = evidence_from_snapshot(host, snap, Policy(), paths=paths)
+    assert evidence.reboot_since == "2026-11-30T00:53:20+00:00" and misses == []
+
+    os.remove(f"{paths.run_dir}/reboot-required")
+    snap = take_snapshot(host, paths=paths, extra=evidence_runs(Policy()))
+    assert evidence_from_snapshot(host, snap, Policy(), paths=paths)[0].reboot_since is None
