@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,8 +32,33 @@ from .policy import Policy
 Connect = Callable[[InventoryHost, CancelToken], AbstractContextManager[Host]]
 Progress = Callable[[str, str, HostResult | None], None]  # host name, state, result when done
 
+DPKG_ADMINDIR = "/var/lib/dpkg"
+_DPKG_FORMAT = "${Status} ${Package}\\n"
+# One stanza per package, stanzas apart by an empty line; Package and Status are single-line fields at the start of a
+# line. Like dpkg-query -W without names, it leaves out packages that are not installed (purged), keeps removed ones.
+_DPKG_AWK = ('function out() { if (p != "" && s != "") { split(s, w, " "); if (w[3] != "not-installed") print s " " p }'
+             ' p = ""; s = "" }\n'
+             '/^Package:/ { p = $0; sub(/^Package:[ \\t]*/, "", p); next }\n'
+             '/^Status:/ { s = $0; sub(/^Status:[ \\t]*/, "", s); next }\n'
+             '/^$/ { out() }\nEND { out() }')
+
+
+def dpkg_installed(admindir: str = DPKG_ADMINDIR) -> str:
+    """Shell text giving the lines of `dpkg-query -W -f '${Status} ${Package}\\n'` (in the status file's order)
+    with one awk over dpkg's status file (documented in dpkg(1); apt reads it the same way) at a fifth of
+    dpkg-query's CPU. dpkg-query itself answers where awk is missing, the status file cannot be read, or dpkg's
+    journal (updates/) holds changes not yet merged into it."""
+    q = shlex.quote(admindir)
+    query = shlex.join(["dpkg-query", *([f"--admindir={admindir}"] if admindir != DPKG_ADMINDIR else []), "-W", "-f",
+                        _DPKG_FORMAT])
+    return (f'z=; for v in {q}/updates/[0-9]*; do [ -e "$v" ] && z=1; done\n'
+            f"if [ -z \"$z\" ] && [ -f {q}/status ] && [ -r {q}/status ] && command -v awk >/dev/null 2>&1; "
+            f"then awk {shlex.quote(_DPKG_AWK)} {q}/status; else {query}; fi")
+
+
 # dpkg also lists packages that were removed but left their configuration files ("rc"); the status says which.
-INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", "${Status} ${Package}\\n"), needs="dpkg-query"),
+INSTALLED = {"dpkg-query": Run(("dpkg-query", "-W", "-f", _DPKG_FORMAT), needs="dpkg-query", quick=True,
+                               inline=dpkg_installed()),
              "rpm": Run(("rpm", "-qa", "--qf", "%{NAME}\\n"), needs="rpm"),
              "pacman": Run(("pacman", "-Qq"), needs="pacman")}
 # The identity an SSH host asks first (OS kernel, host name, user id): answered by the script, it saves that round

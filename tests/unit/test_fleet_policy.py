@@ -25,7 +25,7 @@ from fleet.evaluate import (
     update_key,
 )
 from fleet.history import History, HistoryError
-from fleet.scan import INSTALLED, present_packages
+from fleet.scan import INSTALLED, dpkg_installed, present_packages
 from tests.conftest import need
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
@@ -251,3 +251,35 @@ def test_removed_package_with_its_configuration_left_is_not_installed(tmp_path: 
     # No packages at all is no answer: a forbidden package must not pass because the list came back empty.
     assert present_packages("dpkg-query", "") is None and present_packages("pacman", "\n") is None
     assert present_packages("rpm", "bash extra\n") is None
+
+
+def test_the_scripts_reading_of_dpkgs_database_is_dpkg_querys(tmp_path: Path) -> None:
+    """The posture script reads dpkg's status file with awk instead of starting dpkg-query: the same lines as the
+    real dpkg-query over the same made-up database (removed, purged, half-installed, a second architecture, a
+    description line that looks like a field); with changes in dpkg's journal, dpkg-query itself answers."""
+    need(shutil.which("dpkg-query") is not None, "dpkg-query (Debian's dpkg)")
+    (tmp_path / "info").mkdir()
+    (tmp_path / "updates").mkdir()
+    extra = ("\nPackage: libz\nStatus: install ok installed\nArchitecture: i386\nVersion: 1\nMulti-Arch: same\n"
+             "Maintainer: m <m@example.org>\nDescription: x\n Package: fake\n Status: install ok installed\n"
+             "\nPackage: libz\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\nMulti-Arch: same\n"
+             "Maintainer: m <m@example.org>\nDescription: x\n")
+    (tmp_path / "status").write_text(DPKG_STATUS + extra)
+    (tmp_path / "available").write_text("")
+
+    def lines(argv: list[str]) -> list[str]:
+        return sorted(subprocess.run(argv, capture_output=True, text=True, check=True).stdout.splitlines())
+
+    argv = list(INSTALLED["dpkg-query"].argv)
+    query = [argv[0], f"--admindir={tmp_path}", *argv[1:]]
+    ours = lines(["sh", "-c", dpkg_installed(str(tmp_path))])
+    assert ours == lines(query)
+    assert present_packages("dpkg-query", "\n".join(ours)) == ["bash", "half", "libz"]
+    # A change dpkg has journalled but not yet merged into status: telnetd installed again.
+    (tmp_path / "updates" / "0000").write_text("Package: telnetd\nStatus: install ok installed\nArchitecture: amd64\n"
+                                               "Version: 0.17+2.4-2\nMaintainer: m <m@example.org>\n"
+                                               "Description: back\n")
+    journalled = lines(["sh", "-c", dpkg_installed(str(tmp_path))])
+    assert journalled == lines(query) and "install ok installed telnetd" in journalled
+    if Path("/var/lib/dpkg/status").is_file():  # this machine's own database
+        assert lines(["sh", "-c", dpkg_installed()]) == lines(argv)
