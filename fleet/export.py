@@ -44,8 +44,10 @@ def to_document(scan: ScanResult, policy: str, comparison: Comparison | None = N
     return doc
 
 
-def to_json(scan: ScanResult, policy: str, comparison: Comparison | None = None) -> str:
-    return json.dumps(to_document(scan, policy, comparison), indent=2, sort_keys=False) + "\n"
+def to_json(scan: ScanResult, policy: str, comparison: Comparison | None = None, indent: int | None = 2) -> str:
+    """The scan as JSON; `indent=None` writes it compact (json's C encoder: a fifth of the CPU of the indented
+    form, which only Python's own encoder writes; for a pipe or a file, not for a person)."""
+    return json.dumps(to_document(scan, policy, comparison), indent=indent, sort_keys=False) + "\n"
 
 
 def _row(r: HostResult) -> dict[str, Any]:

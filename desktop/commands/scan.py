@@ -201,7 +201,8 @@ def run(args: argparse.Namespace) -> int:
             err(f"cannot write {path}: {exc.strerror or exc}")
             failed = True
     if args.json:
-        sys.stdout.write(export.to_json(result, policy.source, comparison))
+        # Indented for a person at a terminal; compact into a pipe or a file (a 100-host scan's JSON is megabytes).
+        sys.stdout.write(export.to_json(result, policy.source, comparison, indent=2 if sys.stdout.isatty() else None))
     else:
         sys.stdout.write(_table(result))
         if comparison is not None and comparison.previous_scan is not None:

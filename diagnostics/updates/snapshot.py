@@ -85,11 +85,12 @@ def proc_line(path: str, fallback: str) -> str:
 
 def ls_names(folder: str) -> str:
     """Shell text answering `ls -1A -- folder` with the same names (the scan sorts them; ls sorts by locale) from
-    shell globs, without a process; a folder that is missing or cannot be read gets the real `ls` and its error."""
+    shell globs, without a process; for a missing folder, ls's error (exit 2, the prelude's `a`); a folder that cannot
+    be read, or is not a folder, gets the real `ls`."""
     q = shlex.quote(folder)
     return (f"if [ -d {q} ] && [ -r {q} ] && [ -x {q} ]; then for v in {q}/* {q}/.[!.]* {q}/..?*; do "
             f"if [ -e \"$v\" ] || [ -L \"$v\" ]; then printf '%s\\n' \"${{v##*/}}\"; fi; done; "
-            f"else ls -1A -- {q}; fi")
+            f"elif [ -e {q} ] || [ -L {q} ]; then ls -1A -- {q}; else a {q}; fi")
 
 
 def _ls(folder: str) -> Run:
@@ -157,6 +158,7 @@ g() { q "$1"; if [ -f "$1" ] && [ -r "$1" ]; then printf '\n%s F %s %(cap)d\n' "
       else printf '\n%s F %s 1\n' "$n" "$k"; fi; }
 o() { printf '\n%s O %s\n' "$n" "$1"; printf '\n%s E %s\n' "$n" "$1" >"$d/e$1"; }
 x() { printf '\n%s C %s %s\n' "$n" "$1" "$2"; }
+a() { printf "ls: cannot access '%s': No such file or directory\n" "$1" >&2; return 2; }
 """
 
 

@@ -197,6 +197,35 @@ def test_per_host_timeout_and_bad_input(ssh_env: SshEnv, tmp_path: Path) -> None
     assert r.returncode == 64 and "matches no host" in r.stderr
 
 
+def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(ssh_env: SshEnv, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    inv = tmp_path / "gone.csv"
+    inv.write_text(f"name,hostname,port,user\ngone,127.0.0.1,{free_port()},{ssh_env.user}\n")
+    argv = ["scan", "-i", str(inv), "--json", "--no-history"]
+    piped = deskside(env, *argv)
+    assert piped.stdout.count("\n") == 1 and json.loads(piped.stdout)["hosts"][0]["name"] == "gone"
+    main, sub = os.openpty()
+    with subprocess.Popen([sys.executable, "-m", "desktop.cli", *argv], env=env, stdout=sub,
+                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL) as proc:
+        os.close(sub)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal's other end closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=600)
+    os.close(main)
+    shown = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert '\n  "hosts": [' in shown  # indented
+    host, again = json.loads(shown)["hosts"][0], json.loads(piped.stdout)["hosts"][0]
+    assert (host["name"], host["status"], host["error"]) == (again["name"], again["status"], again["error"])
+    assert host["status"] == "unknown" and "refused" in host["error"].lower()
+
+
 def test_the_probe_rides_in_the_script(ssh_env: SshEnv, servers: list[Sshd]) -> None:
     """What the scan's SshHost (probe=False) needs to know about the host comes with the posture script: one
     command after the login in all, and the same identity as SshHost's own probe."""

@@ -13,8 +13,16 @@ from pathlib import Path
 from diagnostics.host import CommandResult, LocalHost
 from diagnostics.updates import apt, snapshot
 from diagnostics.updates.scan import Paths
-from diagnostics.updates.snapshot import (PROGRAMS, RELEASE_CAP, Reuse, Run, SnapshotHost, ls_names, proc_line,
-                                          take_snapshot)
+from diagnostics.updates.snapshot import (
+    PROGRAMS,
+    RELEASE_CAP,
+    Reuse,
+    Run,
+    SnapshotHost,
+    ls_names,
+    proc_line,
+    take_snapshot,
+)
 
 
 def _tree(tmp_path: Path) -> Paths:
