@@ -45,7 +45,7 @@ _DPKG_AWK = ('function out() { if (p != "" && s != "") { split(s, w, " "); if (w
 
 def dpkg_installed(admindir: str = DPKG_ADMINDIR) -> str:
     """Shell text giving the lines of `dpkg-query -W -f '${Status} ${Package}\\n'` (in the status file's order)
-    with one awk over dpkg's status file (documented in dpkg(1); apt reads it the same way) at a fifth of
+    with one awk over dpkg's status file (documented in dpkg(1); apt reads it the same way) at a third of
     dpkg-query's CPU. dpkg-query itself answers where awk is missing, the status file cannot be read, or dpkg's
     journal (updates/) holds changes not yet merged into it."""
     q = shlex.quote(admindir)
@@ -104,7 +104,8 @@ def _installed(snap: Snapshot) -> list[str] | None:
 
 
 def evidence_runs(policy: Policy) -> list[Run]:
-    """What the posture script runs besides the posture itself: installed packages, reboot time, policy checks."""
+    """What the posture script runs besides the posture itself: the identity probe, installed packages, policy checks
+    (the reboot flag's age comes from the posture's stat of everything)."""
     return [PROBE, *INSTALLED.values(), *(_check_run(c.command, c.timeout_s) for c in policy.checks)]
 
 

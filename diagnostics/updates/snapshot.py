@@ -139,7 +139,7 @@ def _glob_match(name: str, pattern: str) -> bool:
 
 
 # Every process the script starts costs the host CPU (a fleet scan runs it on each host), so it starts few (about
-# 15 on a Debian host, apt's own included). Everything after the `W` lines is ONE stream encoded by one base64,
+# 12 on a Debian host besides apt's own). Everything after the `W` lines is ONE stream encoded by one base64,
 # records framed by a random marker (`S` line): a quick run writes its answer straight into it, its stderr into a
 # file; the slow runs (apt list, package lists, policy checks) run in the background under `timeout`, each into
 # files that start with their own record header; the files to send whole (os-release, distro-info tables) get a
