@@ -117,7 +117,7 @@ def evidence_from_snapshot(host: Host, snap: Snapshot, policy: Policy, cancel: C
     view = SnapshotHost(host, snap)
     posture = scan_posture(view, cancel=cancel, paths=paths)
     since = None
-    res = view.run(stat_argv([f"{paths.run_dir}/reboot-required"], []))  # answered by the stat of everything
+    res = view.run(stat_argv([paths.reboot_flag], []))  # answered by the stat of everything
     stamp = res.stdout.split("|", 1)[0] if res.ok else ""
     if stamp.isdigit():
         since = dt.datetime.fromtimestamp(int(stamp), dt.UTC).isoformat(timespec="seconds")

@@ -15,6 +15,7 @@ from .common import list_dir, version_key
 from .posture import RebootStatus
 
 RUN_DIR = "/var/run"
+FLAG, FLAG_PKGS = "reboot-required", "reboot-required.pkgs"  # in RUN_DIR
 BOOT_DIR = "/boot"
 MODULES_DIRS = ("/lib/modules", "/usr/lib/modules")
 _KERNEL = re.compile(r"^(?:vmlinuz|vmlinux|kernel|Image)-(?P<ver>\d.*)$")
@@ -36,11 +37,11 @@ def check(
 ) -> RebootStatus:
     st = RebootStatus(running_kernel=running_kernel)
     known = False
-    flag = host.read_file(f"{run_dir}/reboot-required", max_bytes=4096)
+    flag = host.read_file(f"{run_dir}/{FLAG}", max_bytes=4096)
     if flag is not None:
-        pkgs = host.read_file(f"{run_dir}/reboot-required.pkgs", max_bytes=65536)
+        pkgs = host.read_file(f"{run_dir}/{FLAG_PKGS}", max_bytes=65536)
         st.packages = sorted({p.strip() for p in decode(pkgs or b"").splitlines() if p.strip()})
-        why = f"{run_dir}/reboot-required exists"
+        why = f"{run_dir}/{FLAG} exists"
         if st.packages:
             why += f" (requested by {', '.join(st.packages[:10])}{'...' if len(st.packages) > 10 else ''})"
         st.reasons.append(why)

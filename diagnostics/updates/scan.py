@@ -48,6 +48,10 @@ class Paths:
     apt_lists: str = apt.LISTS_DIR
     dpkg_status: str = apt.DPKG_STATUS
 
+    @property
+    def reboot_flag(self) -> str:
+        return f"{self.run_dir}/{reboot.FLAG}"
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..cancel import CancelToken
 from ..host import MAX_OUTPUT, CommandResult, Host, decode
-from . import apt
+from . import apt, reboot
 from .common import stat_argv
 from .scan import _DETECT, SYSTEM_MANAGERS, Paths, _age_specs, _specs
 
@@ -109,7 +109,7 @@ def _runs(paths: Paths) -> list[Run]:
 def _all_stats(paths: Paths) -> Run:
     """One stat of everything any manager's fingerprint or cache age looks at, and of the reboot flag: `SnapshotHost`
     answers each narrower stat command of the scan from it."""
-    want_paths, want_globs = [*paths.os_release, f"{paths.run_dir}/reboot-required"], []
+    want_paths, want_globs = [*paths.os_release, paths.reboot_flag], []
     for manager in _DETECT:
         for p, g in (_specs(manager, paths), _age_specs(manager, paths) if manager in SYSTEM_MANAGERS else ([], [])):
             want_paths += p
@@ -221,7 +221,7 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
     for i in quick:
         body = _quick_body(runs[i], cmd(i))
         lines.append(_guarded(runs[i], f'o {i}; set -- "$@" "$d/e{i}"; {body} 2>>"$d/e{i}" </dev/null; x {i} $?'))
-    for p in (*paths.os_release, *(f"{paths.run_dir}/{name}" for name in ("reboot-required", "reboot-required.pkgs"))):
+    for p in (*paths.os_release, paths.reboot_flag, f"{paths.run_dir}/{reboot.FLAG_PKGS}"):
         lines.append(f'f {shlex.quote(p)} && set -- "$@" "$d/h$m" {shlex.quote(p)}')
     lines.append(f'for y in {shlex.quote(paths.distro_info_dir)}/*.csv; do [ -e "$y" ] && f "$y" && '
                  'set -- "$@" "$d/h$m" "$y"; done')
