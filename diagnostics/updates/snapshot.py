@@ -17,9 +17,11 @@ import secrets
 import shlex
 from dataclasses import dataclass, field
 
+from common.text import CouldNotRead
+
 from ..cancel import CancelToken
 from ..host import MAX_OUTPUT, CommandResult, Host, decode
-from . import apt, reboot
+from . import apt, apt_policy, reboot
 from .common import stat_argv
 from .scan import _DETECT, SYSTEM_MANAGERS, Paths, _age_specs, _specs
 
@@ -66,6 +68,16 @@ class Reuse:
 _APT_LIST_KEY = Run(tuple(apt.LIST_ARGV)).key
 
 
+def _policy_run(paths: Paths) -> Run:
+    """apt list's answer at less CPU (apt_policy.py); the script runs it in place of apt list."""
+    return Run(("sh", "-c", apt_policy.POLICY_SCRIPT, "sh", paths.dpkg_status), needs="apt-cache")
+
+
+def answer_key(run: Run) -> str:
+    """The key under which a Snapshot keeps what `run` answers: apt list's for the apt-cache policy run."""
+    return _APT_LIST_KEY if run.argv[:3] == ("sh", "-c", apt_policy.POLICY_SCRIPT) else run.key
+
+
 def reusable_key(key: str) -> bool:
     """Whether the run with this `Run.key` (a Snapshot keeps its answers by key) has an answer that depends only on
     the files the stat of everything covers: apt list, without extra environment."""
@@ -73,7 +85,7 @@ def reusable_key(key: str) -> bool:
 
 
 def reusable(run: Run) -> bool:
-    return reusable_key(run.key)
+    return reusable_key(answer_key(run))
 
 
 def proc_line(path: str, fallback: str) -> str:
@@ -102,7 +114,7 @@ def _runs(paths: Paths) -> list[Run]:
             _ls(paths.apt_lists), _ls(paths.boot_dir)]
     runs += [_ls(d) for d in paths.modules_dirs]
     runs.append(_all_stats(paths))
-    runs.append(Run(tuple(apt.LIST_ARGV), needs="apt"))
+    runs.append(_policy_run(paths))
     return list(dict.fromkeys(runs))
 
 
@@ -184,17 +196,17 @@ def build_script(paths: Paths | None = None, extra: list[Run] | None = None,
     lines = [_PRELUDE.replace("%(cap)d", str(RELEASE_CAP)), f"n={secrets.token_hex(16)}"]
     stat_at = runs.index(_all_stats(paths))
     skippable = {i for i, run in enumerate(runs) if reuse is not None and not run.quick and reusable(run)
-                 and run.key in reuse.results}
+                 and answer_key(run) in reuse.results}
 
     def cmd(i: int) -> str:
         run = runs[i]
         words = [f"{k}={v}" for k, v in run.env]
         return shlex.join(["env", *words, *run.argv]) if words else shlex.join(list(run.argv))
 
-    # The slow runs start first, all at once in the background (apt list takes most of the time; the quick runs and
-    # the reads happen meanwhile), apt list first of all.
+    # The slow runs start first, all at once in the background (apt takes most of the time; the quick runs and the
+    # reads happen meanwhile), apt first of all.
     slow = [i for i, run in enumerate(runs) if not run.quick]
-    slow.sort(key=lambda i: runs[i].argv != tuple(apt.LIST_ARGV))
+    slow.sort(key=lambda i: answer_key(runs[i]) != _APT_LIST_KEY)
     quick = [i for i, run in enumerate(runs) if run.quick]
     lines.append("u= m=0")
     if skippable and reuse is not None:
@@ -241,6 +253,7 @@ class Snapshot:
     runs: dict[str, CommandResult] = field(default_factory=dict)
     stat_key: str = ""  # the key of the one stat of everything
     reused: list[str] = field(default_factory=list)  # keys of the runs answered by `Reuse` (the host had not changed)
+    notes: list[str] = field(default_factory=list)  # why a run's answer was left for the host to give
 
 
 def _b64(text: str) -> bytes:
@@ -308,12 +321,18 @@ def parse(output: str, runs: list[Run], paths: Paths | None = None, reuse: Reuse
         elif kind == "S" and len(parts) == 3 and len(parts[1]) == 32:
             _stream(snap, parts[1].encode(), _b64(parts[2]), runs)
         elif kind == "U" and len(parts) == 2 and parts[1].isdigit() and int(parts[1]) < len(runs) \
-                and reuse is not None and runs[int(parts[1])].key in reuse.results:
-            key = runs[int(parts[1])].key
+                and reuse is not None and answer_key(runs[int(parts[1])]) in reuse.results:
+            key = answer_key(runs[int(parts[1])])
             snap.runs[key] = reuse.results[key]
             snap.reused.append(key)
         else:
             raise SnapshotError(f"an unexpected line in the host's answer: {line[:80]!r}")
+    res = snap.runs.pop(_policy_run(paths).key, None)
+    if res is not None and _APT_LIST_KEY not in snap.runs:  # apt list's answer, where it can be told for sure
+        try:
+            snap.runs[_APT_LIST_KEY] = apt_policy.apt_list_answer(res, snap.files, paths.apt_lists)
+        except CouldNotRead as exc:  # SnapshotHost asks the host apt list itself
+            snap.notes.append(str(exc))
     return snap
 
 

@@ -103,6 +103,10 @@ class ChrootHost:
     def run(self, *argv: str) -> str:
         return _run("chroot", str(self.root), *argv, env=dict(os.environ, LC_ALL="C")).stdout
 
+    def upgradable_lines(self) -> set[str]:
+        """The package lines of `apt list --upgradable` inside the chroot."""
+        return {line for line in self.run("apt", "list", "--upgradable").splitlines() if "[upgradable from" in line}
+
     def upgradable(self) -> tuple[set[str], set[str]]:
         """`apt list --upgradable` inside the chroot: all names, and those from bookworm-security."""
         names, security = set(), set()

@@ -56,6 +56,9 @@ def test_scan_patch_and_rescan_a_debian_host(debian: ChrootHost, cli: dict[str, 
     host = json.loads(r.stdout)["hosts"][0]
     assert host["status"] == "non-compliant", host
     assert {p["name"] for p in host["updates"]["pending"]} == names
+    # Whole records, as the chroot's apt list prints them (the host answered through apt-cache policy)
+    assert {f"{p['name']}/{p['source']} {p['candidate']} {p['arch']} [upgradable from: {p['installed']}]"
+            for p in host["updates"]["pending"]} == debian.upgradable_lines()
     assert {p["name"] for p in host["updates"]["pending"] if p["security"]} == security
     assert host["reasons"][0]["rule"] == "security-updates"
     # Each security update's publication bound is the Date of bookworm-security's Release file in the host's own

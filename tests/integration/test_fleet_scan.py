@@ -27,6 +27,13 @@ from fleet.scan import collect_evidence
 from tests.integration.sshd import Sshd, SshEnv, free_port, sshd_servers
 
 
+def apt_upgradable_lines() -> set[str]:
+    """The package lines `apt list --upgradable` prints on this machine."""
+    out = subprocess.run(["apt", "list", "--upgradable"], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, LC_ALL="C")).stdout
+    return {line for line in out.splitlines() if "[upgradable from" in line}
+
+
 def apt_upgradable() -> tuple[set[str], set[str]]:
     """The oracle: package names `apt list --upgradable` prints on this machine, and those from a -security archive."""
     out = subprocess.run(["apt", "list", "--upgradable"], capture_output=True, text=True, check=False,
@@ -115,6 +122,9 @@ def test_scan_inventory_statuses_reasons_and_exports(ssh_env: SshEnv, servers: l
         for h in web:
             pending = {p["name"] for p in h["updates"]["pending"]}
             assert pending == names  # what `apt list --upgradable` says on that host
+            # whole records, line for line (the host answered through apt-cache policy, apt_policy.py)
+            assert {f"{p['name']}/{p['source']} {p['candidate']} {p['arch']} [upgradable from: {p['installed']}]"
+                    for p in h["updates"]["pending"]} == apt_upgradable_lines()
             assert {p["name"] for p in h["updates"]["pending"] if p["security"]} == security
             assert h["status"] == ("non-compliant" if security else "compliant")
             if security:
