@@ -2,10 +2,10 @@
 --upgradable`, both through the same TCP proxy on 127.0.0.1 that holds every chunk 25 ms each way (the kernel here
 has no netem), in the same run (issue 9). Target: deskside at most 1.2x the time of ssh.
 
-deskside runs with --fresh, so apt list runs on the host as in the reference; the default rescan (the host's kept
-answer reused when nothing apt depends on has changed) is printed beside it. Also prints how many SSH round trips
-(commands) the posture takes after the login, and the time of the login alone
-for both. Needs root (sshd); exits 0.
+deskside runs with --fresh, so apt runs on the host as in the reference (apt-cache policy); the default rescan
+(the host's kept answer reused when nothing apt depends on has changed) is printed beside it. Also prints how many
+SSH round trips (commands) the posture takes after the login, and the time of the login alone for both.
+Needs root (sshd); exits 0.
 """
 
 from __future__ import annotations

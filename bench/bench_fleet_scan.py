@@ -3,8 +3,9 @@ concurrency, in the same run (issue 9). The hosts are inventory entries pointing
 (BENCH_FLEET_SERVERS x BENCH_FLEET_HOSTS / servers entries), throwaway keys and known_hosts.
 
 Prints hosts per second for each and the ratios (target: deskside no slower, ratio >= 1.0x) for two scans:
-`--fresh`, where every host runs `apt list` as the reference does, and the default rescan, where a host on which
-nothing apt depends on has changed since the last scan is spared apt (its kept answer is read; see docs/scan.md).
+`--fresh`, where every host asks apt for its updates as the reference does (Deskside through `apt-cache policy`,
+see docs/scan.md), and the default rescan, where a host on which nothing apt depends on has changed since the last
+scan is spared apt (its kept answer is read).
 With ansible-playbook installed also `deskside scan --engine ansible` once. Needs root (sshd); exits 0.
 """
 
@@ -70,8 +71,8 @@ def main() -> int:
     print(f"{HOSTS} hosts ({SERVERS} loopback sshd), concurrency {CONCURRENCY}, median of {RUNS} runs")
     print(f"  {'what':<60} {'s':>7} {'hosts/s':>8}")
     print(f"  {'xargs -P ssh host apt list --upgradable':<60} {ref:7.2f} {HOSTS / ref:8.1f}")
-    print(f"  {'deskside scan --fresh (apt list on every host)':<60} {cold:7.2f} {HOSTS / cold:8.1f}")
-    print(f"  {'deskside scan (rescan: unchanged hosts spared apt list)':<60} {med:7.2f} {HOSTS / med:8.1f}")
+    print(f"  {'deskside scan --fresh (apt asked on every host)':<60} {cold:7.2f} {HOSTS / cold:8.1f}")
+    print(f"  {'deskside scan (rescan: unchanged hosts spared apt)':<60} {med:7.2f} {HOSTS / med:8.1f}")
     if ansible is not None:
         print(f"  {'deskside scan --engine ansible (one run)':<60} {ansible:7.2f} {HOSTS / ansible:8.1f}")
     print(f"  ratio xargs time / deskside scan --fresh time: {ref / cold:.2f}x (target >= 1.0x)")
