@@ -125,6 +125,7 @@ def host_result(inv: InventoryHost, event: dict[str, Any], runs: list[Run], poli
         shown = "; ".join(host.misses[:5]) + (f"; and {len(host.misses) - 5} more" if len(host.misses) > 5 else "")
         result.notes.append(f"could not tell what needs more than the posture script ({shown}): the Ansible engine "
                             "asks nothing else")
+        result.notes += [f"apt list was needed because {note}" for note in snap.notes]
     return result
 
 

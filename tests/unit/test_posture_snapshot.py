@@ -156,3 +156,15 @@ def test_the_fleet_evidence_from_the_script(tmp_path: Path) -> None:
     os.remove(f"{paths.run_dir}/reboot-required")
     snap = take_snapshot(host, paths=paths, extra=evidence_runs(Policy()))
     assert evidence_from_snapshot(host, snap, Policy(), paths=paths)[0].reboot_since is None
+
+
+def test_what_apt_cache_policy_cannot_tell_is_asked_of_the_host(tmp_path: Path) -> None:
+    """A lists folder without the Release files of the host's indexes: the apt-cache policy answer cannot be mapped
+    to archives, so apt list is left unanswered and the host itself is asked (the same answer, one more command)."""
+    host = LocalHost()
+    snap = take_snapshot(host, paths=Paths(apt_lists=str(tmp_path)))
+    assert snap.notes and "no Release file among apt's lists" in snap.notes[0], snap.notes
+    view = SnapshotHost(host, snap)
+    res = view.run(list(apt.LIST_ARGV))
+    assert view.misses == ["run apt list --upgradable"]
+    assert res.ok and "[upgradable from:" in res.stdout
