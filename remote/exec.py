@@ -133,7 +133,8 @@ def run_command(
         with contextlib.suppress(Exception):  # over a dead link; the error that matters is already raised
             # close() closes the pipe fileno() made, but data the server sent before it saw our close still
             # arrives; paramiko would signal it on the closed pipe (EBADF in its transport thread, which kills the
-            # connection). Signal a plain Event from here on.
+            # connection). Signal a plain Event from here on (paramiko internals, pinned by
+            # tests/unit/test_paramiko_internals.py).
             chan.in_buffer.set_event(threading.Event())
             chan.in_stderr_buffer.set_event(threading.Event())
             chan.close()
