@@ -126,8 +126,10 @@ def as_list_upgradable(text: str, releases: dict[str, dict[str, str]]) -> str:
             raise CouldNotRead(f"`apt-cache policy` of {m['name']} does not show its installed version and candidate")
         if len(theirs) > 1 or (theirs and candidate == installed):
             raise CouldNotRead(f"the candidate of {m['name']} ({candidate}) is listed more than once")
-        if not theirs or theirs[0] > mine[0]:
-            continue  # the installed version is the candidate, or comes before it (a downgrade): not upgradable
+        if not theirs:
+            raise CouldNotRead(f"the candidate of {m['name']} ({candidate}) is not in its version table")
+        if theirs[0] > mine[0]:
+            continue  # the installed version comes before the candidate (pinned to a downgrade): not upgradable
         archives = [_suite(d, prefixes) for d in versions[theirs[0]][2]]
         if not archives:
             raise CouldNotRead(f"the candidate of {m['name']} ({candidate}) is offered by no index")

@@ -108,6 +108,7 @@ def test_archives_architecture_and_what_apt_list_would_not_show() -> None:
     (_stanza("a:amd64:", "1", "2", [("2", False, [MAIN]), ("2", False, [SEC]), ("1", True, [])]), "more than once"),
     (_stanza("a:amd64:", "1", "1", [("1", False, [MAIN]), ("1", True, [])]), "more than once"),
     (_stanza("a:amd64:", "1", "2", [("2", False, []), ("1", True, [])]), "no index"),
+    (_stanza("a:amd64:", "1", "3", [("2", False, [MAIN]), ("1", True, [])]), "not in its version table"),
     (_stanza("a:amd64:", "1", "2", [("2", False, [MAIN])]), "installed version"),
     (_stanza("a:amd64:", "1", "2", [("2", False, [MAIN]), ("1", True, [])]).replace("Installed", "Installiert"),
      "does not know"),
