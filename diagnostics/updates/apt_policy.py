@@ -27,18 +27,17 @@ from common.text import CouldNotRead
 from ..host import CommandResult, decode
 from .apt import LIST_ARGV, parse_release_header
 
-# Run with `sh -c`; $1 is dpkg's status file. The package names go to apt-cache as arguments (names and
-# architectures cannot hold spaces or glob characters); the awk filter reads the status file again for the
-# architecture apt does not print (the native one, or `all`; dpkg itself is always native) and passes on only the
-# packages whose candidate differs from the installed version, or whose candidate's version is listed twice. The exit
-# code is apt-cache's.
-POLICY_SCRIPT = r"""s=$1
-set -- $(awk '$1 == "Package:" { p = $2 } $1 == "Architecture:" { print p ":" $2 }' "$s")
+# Run with `sh -c`; $1 is dpkg's status file, read once. The `name:arch` words go to apt-cache as arguments (names and
+# architectures cannot hold spaces or glob characters), and to the awk filter, which takes them from ARGV (then reads
+# standard input only) for the architecture apt does not print: the native one (dpkg itself is always native) or
+# `all`. The filter passes on only the packages whose candidate differs from the installed version, or whose
+# candidate's version is listed twice. The exit code is apt-cache's.
+POLICY_SCRIPT = r"""set -- $(awk '$1 == "Package:" { p = $2 } $1 == "Architecture:" { print p ":" $2 }' "$1")
 [ $# -gt 0 ] || { echo "dpkg's status file lists no packages" >&2; exit 3; }
 { LC_ALL=C apt-cache policy "$@"; echo "X $?"; } | awk '
-FNR == NR { if ($1 == "Package:") p = $2
-  else if ($1 == "Architecture:") { if (p == "dpkg") n = $2; if ($2 == "all") a[p] = 1 }
-  next }
+BEGIN { for (j = 1; j < ARGC; j++) { split(ARGV[j], q, ":"); if (q[1] == "dpkg") n = q[2]
+    if (q[2] == "all") a[q[1]] = 1 }
+  ARGC = 1 }
 function out() { if (h != "" && i != "(none)" && c != "(none)" && (i != c || k)) printf "%s%s\n", h, b; h = "" }
 /^X -?[0-9]+$/ { r = $2; next }
 /^[^ ]/ { out(); h = $0; b = ""; i = ""; c = ""; k = 0
@@ -48,7 +47,7 @@ function out() { if (h != "" && i != "(none)" && c != "(none)" && (i != c || k))
 $1 == "Installed:" { i = $2 }
 $1 == "Candidate:" { c = $2 }
 /^     [^ ]/ && $1 == c { k = 1 }
-END { out(); exit r }' "$s" -
+END { out(); exit r }' "$@"
 """
 
 _HEAD = re.compile(r"^(?P<name>[^\s:]+):(?P<arch>[^\s:]+):$")
