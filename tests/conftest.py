@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,24 @@ def need(condition: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"missing in CI: {what}")
     pytest.skip(f"missing: {what}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that used the real Request Tracker gets RT's state at that moment in its report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and item.nodeid in _rt_users():
+        from tests.integration.rt_server import state_report
+
+        report.sections.append(("Request Tracker at the failure", state_report()))
+
+
+def _rt_users() -> set[str]:
+    import sys
+
+    mod = sys.modules.get("tests.integration.rt_server")
+    return set(getattr(mod, "USED_BY", ()))
 
 
 @pytest.fixture(autouse=True)

@@ -95,7 +95,8 @@ class HttpWatch:
                 while length > 0:
                     if not buf:
                         buf = client.recv(65536)
-                        if not buf:
+                        if not buf:  # the client went away mid-body: tell the server, or it waits for the rest
+                            server.shutdown(socket.SHUT_WR)
                             return
                     part, buf = buf[:length], buf[length:]
                     server.sendall(part)

@@ -164,7 +164,8 @@ def test_backend_down_then_back_through_the_cli() -> None:
     assert r.returncode == 0 and "Waiting" not in r.stderr
 
 
-def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twice() -> None:
+def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twice(
+        request: pytest.FixtureRequest) -> None:
     """`ticket new` is killed while RT holds its request (SIGSTOP); RT then creates the ticket. The next
     `outbox retry` must adopt that ticket (marker search) at once, not wait 15 minutes or create a second."""
     import json
@@ -179,6 +180,7 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
     env = {"DESKSIDE_SECRET_HELPDESK_TOKEN": rt.token}
     parsed = urlsplit(rt.url)
     watch = HttpWatch(parsed.hostname or "127.0.0.1", parsed.port or 80)  # tells when the request is in RT's socket
+    request.addfinalizer(watch.close)  # also when an assertion fails: no proxy left holding RT connections
     created = watch.handed_over("POST", "/REST/2.0/ticket")
     config(f'[backends.helpdesk]\ntype = "rt"\nurl = "{watch.url}{parsed.path.rstrip("/")}"\nqueue = "General"\n')
     full = {**os.environ, **env}
@@ -210,7 +212,6 @@ def test_cli_killed_mid_send_then_retry_finds_the_ticket_instead_of_sending_twic
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert rt.search_marker(entry["uid"]) == [re.search(r"Sent: ticket (\d+)", r.stdout).group(1)]  # type: ignore[union-attr]
     assert "marker search" in deskside("ticket", "outbox", "show", "1").stdout
-    watch.close()
 
 
 def test_log_excerpts_come_only_from_the_machine_the_report_was_made_on(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ host's details, export, hostile host names, and "Open terminal" opening a sessio
 # ruff: noqa: F811 (the sshd fixtures are imported from tests/integration/sshd.py and used as arguments)
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -210,6 +211,8 @@ class Mute:
             pass
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() (close alone leaves the thread waiting)
         self.sock.close()
         for c in self.conns:
             c.close()

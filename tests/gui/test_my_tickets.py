@@ -30,13 +30,13 @@ def test_my_tickets_follow_reply_and_escalate(qtbot: Any, task_runner: TaskRunne
     hub = TicketsHub()
     svc = hub.service()
     entry = svc.submit(svc.build_preview(Draft(summary="GUI follow: scanner offline", impact="low", urgency="low")),
-                       timeout=60)
+                       timeout=30)
     assert entry.state == "sent", entry.last_error
     rt_call(rt, "POST", f"ticket/{entry.remote_id}/correspond",
             {"Content": "<img src=x> Is it plugged in?", "ContentType": "text/plain"})
     page = make_page(qtbot, task_runner, hub, last_report=report)
     view = page.my_tickets
-    with qtbot.waitSignal(view.changed, timeout=90_000):
+    with qtbot.waitSignal(view.changed, timeout=75_000):
         page.tabs.setCurrentWidget(view)
     item = view.tree.topLevelItem(0)
     assert item is not None and item.text(COL_STATE) == "open" and item.text(COL_REPLIES) == "1 (1 new)"
@@ -49,7 +49,7 @@ def test_my_tickets_follow_reply_and_escalate(qtbot: Any, task_runner: TaskRunne
     shown: list[Any] = []
     view.confirm_reply = lambda preview: shown.append(preview) is None
     view.attach_report.setChecked(True)  # a fresh bundle from the page's report goes with the reply
-    with qtbot.waitSignal(view.changed, timeout=90_000):
+    with qtbot.waitSignal(view.changed, timeout=75_000):
         qtbot.mouseClick(view.reply_button, Qt.MouseButton.LeftButton)
     (preview,) = shown
     text = rt.everything_text(entry.remote_id)
@@ -58,7 +58,7 @@ def test_my_tickets_follow_reply_and_escalate(qtbot: Any, task_runner: TaskRunne
     assert "— " in view.detail.toPlainText() and "you:" in view.detail.toPlainText()
 
     view.ask_escalation = lambda v: (1, 3, "the whole office needs it today")
-    with qtbot.waitSignal(view.changed, timeout=90_000):
+    with qtbot.waitSignal(view.changed, timeout=75_000):
         qtbot.mouseClick(view.escalate_button, Qt.MouseButton.LeftButton)
     assert int(rt.ticket(entry.remote_id)["Priority"]) == 50  # P5 -> P3
     assert "P3 medium (impact high, urgency low)" in view.detail.toPlainText()

@@ -139,7 +139,44 @@ class RT:
         raise AssertionError("rt-server did not answer after a restart")
 
 
+# Tests that asked for RT (node ids): when one of them fails, tests/conftest.py adds `state_report()` to its report.
+USED_BY: set[str] = set()
+
+
+def state_report() -> str:
+    """What RT was doing when a test failed: how long it takes to answer now, its processes' states (a worker
+    stuck in a read or a lock shows here), SQLite's journal mode and the end of its log. Evidence for a failure
+    that does not repeat, without a rerun."""
+    if not ENV_FILE.exists():
+        return f"no env file {ENV_FILE}"
+    env = _read_env()
+    lines = []
+    t0 = time.monotonic()
+    try:
+        code: object = httpx.get(f"{env['RT_URL']}/REST/2.0/", timeout=20).status_code
+    except httpx.HTTPError as exc:
+        code = repr(exc)
+    lines.append(f"GET /REST/2.0/ now: {code} in {time.monotonic() - t0:.2f} s")
+    ps = ["ps", "-ww", "-o", "pid,stat,wchan:24,etime,time,args", "-g", env.get("RT_PID", "0")]
+    lines += ["processes:", _output(ps)]
+    lines += ["connections:", _output(["ss", "-tnp", f"( sport = :{env.get('RT_PORT', '0')} )"])]
+    for key, count in (("RT_ACCESS_LOG", 30), ("RT_LOG", 40)):
+        log = Path(env.get(key, "/nonexistent"))
+        if log.is_file():
+            lines += [f"last lines of {log}:", *log.read_text(errors="replace").splitlines()[-count:]]
+    return "\n".join(lines)
+
+
+def _output(argv: list[str]) -> str:
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{argv[0]}: {exc}"
+    return (r.stdout + r.stderr).rstrip()
+
+
 def rt_or_skip() -> RT:
+    USED_BY.add(os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0])
     need(ENV_FILE.exists(), f"a Request Tracker started by tests/servers/rt.start.sh (as root; env file {ENV_FILE})")
     env = _read_env()
     need(_answers(env["RT_URL"]), f"Request Tracker answering at {env['RT_URL']}")

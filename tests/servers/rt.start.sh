@@ -103,7 +103,10 @@ perl -e "$PERL_LIB"'
     die "apply $name: $m\n" unless $ok;
   }' 2>/dev/null
 
-START_CMD="/usr/share/request-tracker5/libexec/rt-server --host 127.0.0.1 --port ${RT_PORT} --max-workers 2"
+RT_ACCESS_LOG="${RT_ACCESS_LOG:-/tmp/deskside-rt-access.log}"
+# The access log (one line per request, with its time) is what tests/integration/rt_server.py shows when a test
+# that used RT fails: which requests RT had answered and when.
+START_CMD="/usr/share/request-tracker5/libexec/rt-server --host 127.0.0.1 --port ${RT_PORT} --max-workers 2 --access-log ${RT_ACCESS_LOG}"
 # Own session/process group: tests stop or kill the whole server (master + workers) with one signal.
 setsid nohup $START_CMD >"$RT_LOG" 2>&1 < /dev/null &
 RT_PID=$!
@@ -130,6 +133,7 @@ RT_PASS=${RT_PASS}
 RT_TOKEN=${RT_TOKEN}
 RT_PID=${RT_PID}
 RT_LOG=${RT_LOG}
+RT_ACCESS_LOG=${RT_ACCESS_LOG}
 RT_START_CMD="${START_CMD}"
 EOF
 chmod 600 "$ENV_FILE"
