@@ -15,6 +15,7 @@ PKGS=(
   xterm                                # the reference terminal in bench/bench_terminal.py
   desktop-file-utils appstream         # validate the .desktop entry and the AppStream metainfo in packaging/
   debootstrap                          # a Debian chroot as a second, real test host for the fleet scans
+  sudo                                 # `deskside patch` on this machine: the test login is refused by a real sudo
 )
 missing=()
 for p in "${PKGS[@]}"; do

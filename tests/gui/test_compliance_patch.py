@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -61,6 +62,7 @@ def test_patch_selected_hosts_dry_run_then_sudo_refused(qtbot: Any, task_runner:
                                                       servers: list[Sshd]) -> None:
     names, security = apt_upgradable()
     need(bool(names), "pending updates on this machine (apt list --upgradable)")
+    need(shutil.which("sudo") is not None, "sudo on this machine (apt package sudo), which refuses the test login")
     inv = tmp_path / "hosts.ini"
     inv.write_text("[web]\n" + line("web1", ssh_env, servers[0].port) + "\n" + line("web2", ssh_env, servers[1].port)
                    + "\n[db]\n" + line("db1", ssh_env, servers[0].port) + "\n")
