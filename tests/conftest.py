@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,17 +36,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A failed test that used the real Request Tracker gets RT's state at that moment in its report."""
     outcome = yield
     report = outcome.get_result()
-    if report.failed and item.nodeid in _rt_users():
-        from tests.integration.rt_server import state_report
-
-        report.sections.append(("Request Tracker at the failure", state_report()))
-
-
-def _rt_users() -> set[str]:
-    import sys
-
-    mod = sys.modules.get("tests.integration.rt_server")
-    return set(getattr(mod, "USED_BY", ()))
+    rt = sys.modules.get("tests.integration.rt_server")  # loaded only where some test asked for RT
+    if report.failed and rt is not None and item.nodeid in rt.USED_BY:
+        report.sections.append(("Request Tracker at the failure", rt.state_report()))
 
 
 @pytest.fixture(autouse=True)

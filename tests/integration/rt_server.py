@@ -145,8 +145,8 @@ USED_BY: set[str] = set()
 
 def state_report() -> str:
     """What RT was doing when a test failed: how long it takes to answer now, its processes' states (a worker
-    stuck in a read or a lock shows here), SQLite's journal mode and the end of its log. Evidence for a failure
-    that does not repeat, without a rerun."""
+    stuck in a read or a lock shows here), its connections and the ends of its access and error logs. Evidence
+    for a failure that does not repeat, without a rerun."""
     if not ENV_FILE.exists():
         return f"no env file {ENV_FILE}"
     env = _read_env()
